@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# The project's two commands (see README):
+#   ./dev.sh demo        set up, then write the car-tax diagram, its step-through page and a small training run into ./out
+#   ./dev.sh test [ARGS] set up, then run the whole test suite (ARGS go to pytest)
+# Set-up is idempotent: a virtual environment in .venv, the package installed editable with its
+# test extras, the Graphviz `dot` program (and, for the tests, Chromium) from the system package
+# manager when missing.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")"
+
+VENV="${GRADVIZ_VENV:-.venv}"
+PY="${PYTHON:-$(command -v python3.11 || command -v python3)}"
+
+say() { printf '[gradviz] %s\n' "$*" >&2; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@";
+  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo "$@";
+  else return 1; fi
+}
+
+apt_updated=""
+apt_install() {  # apt_install PACKAGE... ; fails with a message saying what to install
+  if ! command -v apt-get >/dev/null 2>&1; then
+    say "no apt-get here: please install $* with your system package manager"; return 1
+  fi
+  if [ -z "$apt_updated" ]; then
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null || {
+      say "need root or passwordless sudo to install $*: run 'sudo apt-get install $*'"; return 1; }
+    apt_updated=1
+  fi
+  say "installing $* (apt-get)"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+ensure_dot() {
+  command -v dot >/dev/null 2>&1 && return 0
+  apt_install graphviz || { say "Graphviz 'dot' is required: install the 'graphviz' package"; exit 1; }
+}
+
+ensure_chromium() {
+  [ -x /usr/bin/chromium ] && return 0
+  apt_install chromium fonts-dejavu-core || { say "Chromium is required for the browser tests: install the 'chromium' package"; exit 1; }
+}
+
+ensure_venv() {
+  if [ ! -x "$VENV/bin/python" ]; then
+    say "creating virtual environment $VENV with $PY"
+    "$PY" -m venv "$VENV"
+  fi
+  # Reinstall only when the package metadata changed.
+  local stamp="$VENV/.stamp-$(cat setup.cfg pyproject.toml | sha256sum | cut -c1-16)"
+  if [ ! -f "$stamp" ]; then
+    say "installing gradviz (editable) with test extras"
+    "$VENV/bin/python" -m pip install -q --upgrade pip
+    "$VENV/bin/python" -m pip install -q -e ".[test]"
+    rm -f "$VENV"/.stamp-* && touch "$stamp"
+  fi
+}
+
+cmd="${1:-}"; shift || true
+case "$cmd" in
+  demo)
+    ensure_dot; ensure_venv
+    exec "$VENV/bin/gradviz" demo "$@"
+    ;;
+  test)
+    ensure_dot; ensure_chromium; ensure_venv
+    export HYPOTHESIS_PROFILE="${HYPOTHESIS_PROFILE:-ci}"
+    exec "$VENV/bin/python" -m pytest "$@"
+    ;;
+  *)
+    echo "usage: ./dev.sh demo | ./dev.sh test [pytest args]" >&2; exit 2
+    ;;
+esac
