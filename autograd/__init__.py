@@ -1,0 +1,11 @@
+"""gradviz's autograd engine: a scalar :class:`Value` and a numpy
+:class:`Tensor` recording computation graphs, one op table
+(:mod:`autograd.ops`) and one reverse-mode graph walker
+(:mod:`autograd.graph`)."""
+from .graph import (AnomalyError, Step, detect_anomaly, enable_grad, grad, is_grad_enabled,
+                    no_grad)
+from .value import Value
+from .check import GradcheckError, gradcheck
+
+__all__ = ["Value", "grad", "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly",
+           "AnomalyError", "Step", "gradcheck", "GradcheckError"]

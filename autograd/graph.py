@@ -1,0 +1,312 @@
+"""The graph walker: one backward pass for Value and Tensor graphs.
+
+Nodes (Value, Tensor) share a protocol: ``data``, ``grad``, ``label``, ``op``,
+``parents`` and, internally, ``_op`` (the node's kernel: the table entry plus
+its front end's fast backward) and ``_parents`` (an ordered tuple; a node used
+twice appears twice).
+
+The pass is Kahn's algorithm run from the output: count, for every node, how
+many times it is used inside the graph; a node is ready once every use has sent
+its contribution, so its gradient is complete when it is processed. No
+recursion anywhere, so a chain of a million nodes is fine. The walk is a
+generator of :class:`Step` records; ``backward()`` runs it to the end without
+asking for steps, so the step-through and the real pass are the same code.
+
+Grad semantics: leaves accumulate into ``.grad`` across calls (until zeroed);
+an intermediate node's ``.grad`` is set to its gradient from the latest pass.
+"""
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import sys
+import threading
+from dataclasses import dataclass
+from typing import Any, Iterator, Sequence
+
+__all__ = ["no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly", "AnomalyError",
+           "Step", "walk", "topological_order"]
+
+
+# --------------------------------------------------------------------------
+# Modes (thread-local): recording on/off, anomaly checks on/off
+# --------------------------------------------------------------------------
+class _Mode(threading.local):
+    def __init__(self) -> None:
+        self.record = True     # build graphs
+        self.anomaly = False   # check for nan/inf and remember creation sites
+        self.fast = True       # record and not anomaly: the hot path tests one flag
+
+    def set(self, record: bool, anomaly: bool) -> None:
+        self.record, self.anomaly = record, anomaly
+        self.fast = record and not anomaly
+
+
+MODE = _Mode()
+
+
+def is_grad_enabled() -> bool:
+    return MODE.record
+
+
+@contextlib.contextmanager
+def no_grad():
+    """Nothing computed inside records a graph (results are leaves). Thread-local."""
+    prev = MODE.record
+    MODE.set(False, MODE.anomaly)
+    try:
+        yield
+    finally:
+        MODE.set(prev, MODE.anomaly)
+
+
+@contextlib.contextmanager
+def enable_grad():
+    """Record graphs again inside a :func:`no_grad` block."""
+    prev = MODE.record
+    MODE.set(True, MODE.anomaly)
+    try:
+        yield
+    finally:
+        MODE.set(prev, MODE.anomaly)
+
+
+class AnomalyError(FloatingPointError):
+    """A nan or inf appeared under :func:`detect_anomaly`."""
+
+
+@contextlib.contextmanager
+def detect_anomaly():
+    """Raise :class:`AnomalyError` at the first nan/inf produced in a forward
+    or backward pass, naming the op and the file:line of the user code that
+    created the node. Slower: every node remembers where it was made."""
+    prev = MODE.anomaly
+    MODE.set(MODE.record, True)
+    try:
+        yield
+    finally:
+        MODE.set(MODE.record, prev)
+
+
+_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+_ENGINE_DIRS = (_ROOT + "autograd" + os.sep, _ROOT + "nn" + os.sep)
+
+
+def creation_site() -> str:
+    """file:line of the innermost frame outside the engine packages."""
+    inner = _ENGINE_DIRS
+    f = sys._getframe(1)
+    while f is not None:
+        fn = os.path.abspath(f.f_code.co_filename)
+        if not fn.startswith(inner) and "contextlib" not in fn:
+            return f"{fn}:{f.f_lineno}"
+        f = f.f_back
+    return "<unknown>"
+
+
+def _nonfinite(x: Any) -> bool:
+    if isinstance(x, float):
+        return not math.isfinite(x)
+    try:
+        import numpy as np
+        arr = getattr(x, "data", x)
+        return not bool(np.isfinite(arr).all())
+    except TypeError:
+        return False
+
+
+def check_forward(node) -> None:
+    """Called for new nodes in anomaly mode."""
+    if node._parents and _nonfinite(node.data):
+        bad = [p for p in node._parents if _nonfinite(p.data)]
+        if not bad:  # the op itself produced it, not its inputs
+            raise AnomalyError(
+                f"{node._op.name!r} produced a non-finite value in the forward pass "
+                f"(node created at {getattr(node, '_site', '<unknown>')}); inputs: "
+                + ", ".join(_describe(p) for p in node._parents))
+
+
+def _describe(node) -> str:
+    d = node.data
+    s = f"{d:.6g}" if isinstance(d, float) else f"array{getattr(d, 'shape', '')}"
+    return f"{node.label or 'node'}={s}"
+
+
+# --------------------------------------------------------------------------
+# The walk
+# --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Step:
+    """One node pushing its gradient to its parents.
+
+    ``contributions`` holds ``(parent, local_derivative, contribution)`` per
+    parent, in operand order; ``contribution = grad * local_derivative``
+    (for tensor ops without an elementwise local derivative,
+    ``local_derivative`` is None). ``totals`` is each parent's running
+    gradient in this pass after this step's contribution.
+    """
+
+    index: int
+    node: Any
+    grad: Any
+    contributions: tuple
+    totals: tuple
+
+
+def topological_order(roots: Sequence[Any]) -> list:
+    """Every node reachable from ``roots``, parents before children.
+    Deterministic: depends only on the graph and the operand order."""
+    seen = set()
+    order = []
+    stack: list = [(r, False) for r in reversed(list(roots))]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack.append((node, True))
+        for p in reversed(node._parents):
+            if id(p) not in seen:
+                stack.append((p, False))
+    return order
+
+
+def _count_uses(roots):
+    """{node: number of uses inside the graph} for everything reachable."""
+    uses: dict = {}
+    stack = []
+    for r in roots:
+        if r not in uses:
+            uses[r] = 0
+            stack.append(r)
+    pop, push = stack.pop, stack.append
+    while stack:
+        for p in pop()._parents:
+            n = uses.get(p)
+            if n is None:
+                uses[p] = 1
+                push(p)
+            else:
+                uses[p] = n + 1
+    return uses
+
+
+def walk(roots: Sequence[Any], seeds: Sequence[Any], *, steps: bool = False,
+         create_graph: bool = False, write_grads: bool = True,
+         capture: dict | None = None) -> Iterator[Step]:
+    """The backward pass from ``roots`` seeded with ``seeds`` (same length).
+
+    ``write_grads``: leaves accumulate into ``.grad``, other nodes get their
+    gradient of this pass in ``.grad``. ``capture``: a dict whose keys are
+    nodes; their complete gradients of this pass are stored in it.
+    ``create_graph``: gradients are nodes (differentiable again).
+    ``steps``: yield a :class:`Step` per non-leaf node; otherwise the
+    generator finishes on its first ``next`` with nothing to yield.
+    """
+    uses = _count_uses(roots)
+    acc: dict = {}
+    ready = []
+    for r, s in zip(roots, seeds):
+        acc[r] = acc[r] + s if r in acc else s
+    for r in roots:
+        if uses[r] == 0 and r not in ready:
+            ready.append(r)
+    anomaly = MODE.anomaly
+    index = 0
+    pop = ready.pop
+    push = ready.append
+    while ready:
+        node = pop()
+        g = acc.pop(node)
+        parents = node._parents
+        if capture is not None and node in capture:
+            capture[node] = g
+        if not parents:  # a leaf
+            if write_grads:
+                node._accumulate_grad(g)
+            continue
+        if write_grads:
+            node._set_grad(g)
+        kernel = node._op
+        if create_graph:
+            contribs, locs = kernel.backward_nodes(node, g)
+        elif steps:
+            contribs, locs = kernel.backward_steps(node, g)
+        else:
+            contribs = kernel.backward(node, g)
+        if anomaly:
+            for c in contribs:
+                if c is not None and _nonfinite(c):
+                    raise AnomalyError(
+                        f"{kernel.name!r} produced a non-finite gradient in the backward pass "
+                        f"(node created at {getattr(node, '_site', '<unknown>')}); "
+                        f"upstream gradient {g!r}")
+        i = 0
+        for p in parents:
+            c = contribs[i]
+            i += 1
+            if c is not None:
+                prev = acc.get(p)
+                acc[p] = c if prev is None else prev + c
+            elif p not in acc:
+                acc[p] = None
+            n = uses[p] - 1
+            uses[p] = n
+            if n == 0:
+                if acc[p] is None:  # no contribution at all (e.g. an integer index)
+                    del acc[p]
+                    continue
+                push(p)
+        if steps:
+            totals = tuple(acc.get(p, _done(p, capture)) for p in parents)
+            yield Step(index, node, g,
+                       tuple(zip(parents, locs, contribs)), totals)
+            index += 1
+
+
+def _done(p, capture):
+    """A parent already processed in this pass: its gradient is final."""
+    return p.grad
+
+
+# --------------------------------------------------------------------------
+# autograd.grad
+# --------------------------------------------------------------------------
+def grad(outputs, inputs, grad_outputs=None, create_graph: bool = False):
+    """Gradients of ``outputs`` with respect to ``inputs``, without touching
+    any ``.grad``.
+
+    ``outputs`` and ``inputs`` are nodes or sequences of nodes; the result
+    mirrors ``inputs`` (one node, or a tuple). ``grad_outputs`` seeds each
+    output (may be omitted for one-element outputs). With ``create_graph``
+    the gradients are nodes of a new graph, so they can be differentiated
+    again (second derivatives, Hessian-vector products). An input the
+    outputs do not depend on gets a zero gradient.
+    """
+    one_in = not isinstance(inputs, (list, tuple))
+    outs = [outputs] if not isinstance(outputs, (list, tuple)) else list(outputs)
+    ins = [inputs] if one_in else list(inputs)
+    if not outs or not ins:
+        raise ValueError("grad: outputs and inputs must not be empty")
+    if grad_outputs is None:
+        seeds = [o._default_seed("grad", create_graph) for o in outs]
+    else:
+        gos = [grad_outputs] if not isinstance(grad_outputs, (list, tuple)) else list(grad_outputs)
+        if len(gos) != len(outs):
+            raise ValueError(f"grad: {len(outs)} outputs but {len(gos)} grad_outputs")
+        seeds = [o._coerce_seed(g, "grad", create_graph) for o, g in zip(outs, gos)]
+    capture = {x: None for x in ins}
+    if create_graph:
+        with enable_grad():
+            for _ in walk(outs, seeds, create_graph=True, write_grads=False, capture=capture):
+                pass  # pragma: no cover
+    else:
+        with no_grad():
+            for _ in walk(outs, seeds, write_grads=False, capture=capture):
+                pass  # pragma: no cover
+    res = tuple(x._grad_node(capture[x], create_graph) for x in ins)
+    return res[0] if one_in else res
