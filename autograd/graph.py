@@ -21,7 +21,7 @@ import contextlib
 import math
 import os
 import sys
-import threading
+from threading import get_ident
 from dataclasses import dataclass
 from typing import Any, Iterator, Sequence
 
@@ -32,15 +32,36 @@ __all__ = ["no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly", "Anoma
 # --------------------------------------------------------------------------
 # Modes (thread-local): recording on/off, anomaly checks on/off
 # --------------------------------------------------------------------------
-class _Mode(threading.local):
-    def __init__(self) -> None:
-        self.record = True     # build graphs
-        self.anomaly = False   # check for nan/inf and remember creation sites
-        self.fast = True       # record and not anomaly: the hot path tests one flag
+#: Threads whose mode differs from the default (recording on, anomaly checks
+#: off), by thread ident -> (record, anomaly). Empty in the common case, so
+#: the hot path tests one global: ``if not SPECIAL_THREADS``.
+SPECIAL_THREADS: dict[int, tuple[bool, bool]] = {}
+_DEFAULT = (True, False)
 
-    def set(self, record: bool, anomaly: bool) -> None:
-        self.record, self.anomaly = record, anomaly
-        self.fast = record and not anomaly
+
+class _Mode:
+    """Read-only view of the calling thread's mode."""
+
+    @property
+    def record(self) -> bool:
+        return SPECIAL_THREADS.get(get_ident(), _DEFAULT)[0] if SPECIAL_THREADS else True
+
+    @property
+    def anomaly(self) -> bool:
+        return SPECIAL_THREADS.get(get_ident(), _DEFAULT)[1] if SPECIAL_THREADS else False
+
+    @property
+    def fast(self) -> bool:
+        """Recording with no anomaly checks."""
+        return not SPECIAL_THREADS or SPECIAL_THREADS.get(get_ident(), _DEFAULT) == _DEFAULT
+
+    @staticmethod
+    def set(record: bool, anomaly: bool) -> None:
+        ident = get_ident()
+        if (record, anomaly) == _DEFAULT:
+            SPECIAL_THREADS.pop(ident, None)
+        else:
+            SPECIAL_THREADS[ident] = (record, anomaly)
 
 
 MODE = _Mode()
@@ -216,6 +237,9 @@ def walk(roots: Sequence[Any], seeds: Sequence[Any], *, steps: bool = False,
         if uses[r] == 0 and r not in ready:
             ready.append(r)
     anomaly = MODE.anomaly
+    if write_grads and not (steps or create_graph or anomaly or capture is not None):
+        _plain_pass(ready, acc, uses)
+        return
     index = 0
     pop = ready.pop
     push = ready.append
@@ -266,6 +290,38 @@ def walk(roots: Sequence[Any], seeds: Sequence[Any], *, steps: bool = False,
             yield Step(index, node, g,
                        tuple(zip(parents, locs, contribs)), totals)
             index += 1
+
+
+def _plain_pass(ready: list, acc: dict, uses: dict) -> None:
+    """The walk's loop specialised for ``backward()`` (no steps, no capture,
+    no anomaly checks, plain numbers): the same algorithm with the per-node
+    branches hoisted out. Tests check it against the stepping loop."""
+    pop, push = ready.pop, ready.append
+    acc_pop, acc_get = acc.pop, acc.get
+    while ready:
+        node = pop()
+        g = acc_pop(node, None)
+        parents = node._parents
+        if not parents:
+            if g is not None:
+                node._accumulate_grad(g)
+            continue
+        node.grad = g
+        if g is None:  # nothing flows here (e.g. only integer-index uses)
+            for p in parents:
+                n = uses[p] - 1
+                uses[p] = n
+                if n == 0:
+                    push(p)
+            continue
+        for p, c in zip(parents, node._op.backward(node, g)):
+            if c is not None:
+                prev = acc_get(p)
+                acc[p] = c if prev is None else prev + c
+            n = uses[p] - 1
+            uses[p] = n
+            if n == 0:
+                push(p)
 
 
 def _done(p, capture):

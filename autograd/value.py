@@ -10,7 +10,7 @@ import numbers
 from typing import Any, Callable
 
 from . import graph
-from .graph import MODE, creation_site, check_forward, walk
+from .graph import MODE, SPECIAL_THREADS, creation_site, check_forward, walk
 from .ops import FM, NM, ONE, OPS, Op
 
 __all__ = ["Value"]
@@ -125,10 +125,26 @@ def _new(data: float, kern: ScalarKernel, parents: tuple) -> "Value":
     v.data = data
     v.grad = 0.0
     v.label = ""
-    if MODE.fast:
+    if not SPECIAL_THREADS or MODE.fast:
         v._op = kern
         v._parents = parents
     elif MODE.record:  # anomaly mode
+        v._op = kern
+        v._parents = parents
+        v._site = creation_site()
+        check_forward(v)
+    else:
+        v._op = None
+        v._parents = ()
+    return v
+
+
+def _finish(v: "Value", kern: ScalarKernel, parents: tuple) -> "Value":
+    """The rest of :func:`_new` for a thread in no_grad or anomaly mode."""
+    if MODE.fast:
+        v._op = kern
+        v._parents = parents
+    elif MODE.record:
         v._op = kern
         v._parents = parents
         v._site = creation_site()
@@ -152,6 +168,60 @@ def _leaf(x: float) -> "Value":
 _K = KERNELS
 _ADD, _SUB, _MUL, _DIV, _NEG = _K["add"], _K["sub"], _K["mul"], _K["div"], _K["neg"]
 _POW = _K["pow"]
+
+
+def _scalar_pass(root: "Value", seed: float) -> None:
+    """:func:`autograd.graph.walk` specialised for scalar graphs.
+
+    The same algorithm (Kahn's, from the output) with gradients accumulated
+    straight into the ``grad`` slots (intermediates zeroed on discovery,
+    leaves accumulating) and the rules of ``+`` and ``*`` inlined: the scalar
+    engine's hot path. Tests check it against the stepping walk and grad().
+    """
+    uses = {root: 0}
+    stack = [root]
+    pop, push, get = stack.pop, stack.append, uses.get
+    while stack:
+        for p in pop()._parents:
+            n = get(p)
+            if n is None:
+                uses[p] = 1
+                if p._parents:
+                    p.grad = 0.0
+                push(p)
+            else:
+                uses[p] = n + 1
+    if root._parents:
+        root.grad = seed
+    else:
+        root.grad += seed
+        return
+    ready = [root]
+    pop, push = ready.pop, ready.append
+    ADD, MUL = _ADD, _MUL
+    while ready:
+        node = pop()
+        parents = node._parents
+        if not parents:
+            continue
+        k = node._op
+        g = node.grad
+        if k is MUL:
+            a, b = parents
+            a.grad += g * b.data
+            b.grad += g * a.data
+        elif k is ADD:
+            a, b = parents
+            a.grad += g
+            b.grad += g
+        else:
+            for p, c in zip(parents, k.backward(node, g)):
+                p.grad += c
+        for p in parents:
+            n = uses[p] - 1
+            uses[p] = n
+            if not n:
+                push(p)
 
 
 class Value:
@@ -225,7 +295,15 @@ class Value:
                 other = _leaf(float(other))
             else:
                 return NotImplemented
-        return _new(self.data + other.data, _ADD, (self, other))
+        v = _alloc(Value)
+        v.data = self.data + other.data
+        v.grad = 0.0
+        v.label = ""
+        if not SPECIAL_THREADS:
+            v._op = _ADD
+            v._parents = (self, other)
+            return v
+        return _finish(v, _ADD, (self, other))
 
     def __radd__(self, other):
         if isinstance(other, numbers.Real) and not isinstance(other, bool):
@@ -251,7 +329,15 @@ class Value:
                 other = _leaf(float(other))
             elif not isinstance(other, Value):
                 return NotImplemented
-        return _new(self.data * other.data, _MUL, (self, other))
+        v = _alloc(Value)
+        v.data = self.data * other.data
+        v.grad = 0.0
+        v.label = ""
+        if not SPECIAL_THREADS:
+            v._op = _MUL
+            v._parents = (self, other)
+            return v
+        return _finish(v, _MUL, (self, other))
 
     def __rmul__(self, other):
         if isinstance(other, numbers.Real) and not isinstance(other, bool):
@@ -322,8 +408,12 @@ class Value:
     # --- backprop -------------------------------------------------------------
     def backward(self, grad: float = 1.0) -> None:
         """Backpropagate from this node (seed d(self)/d(self) = ``grad``)."""
-        for _ in walk((self,), (_number(grad, "backward grad"),)):
-            pass  # pragma: no cover - nothing is yielded without steps
+        seed = _number(grad, "backward grad")
+        if SPECIAL_THREADS and MODE.anomaly:
+            for _ in walk((self,), (seed,)):
+                pass  # pragma: no cover - nothing is yielded without steps
+        else:
+            _scalar_pass(self, seed)
 
     def backward_steps(self):
         """The same pass as :meth:`backward`, one :class:`~autograd.graph.Step`

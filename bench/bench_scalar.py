@@ -1,0 +1,179 @@
+"""Scalar engine benchmark: gradviz's Value against micrograd, in one run.
+
+    python bench/bench_scalar.py            # all tasks, table of ratios
+    python bench/bench_scalar.py --quick    # fewer repeats
+
+Each measurement runs in a fresh subprocess (so one engine's garbage cannot
+slow the other), pinned to one thread, best of several repeats. Tasks:
+
+* ``demo``: micrograd's demo step -- MLP(2, [16, 16, 1]) on 100 two-moons
+  points, SVM max-margin loss + 1e-4 L2, full-batch forward, backward, SGD.
+  micrograd is measured with the cycle collector on (as users run it) and off.
+* ``chain``: a chain of scalar ops (alternating * and + with a constant
+  Value), forward + backward, microseconds per op.
+* ``million``: build and backpropagate a 1,000,000-node chain: seconds and
+  peak memory (micrograd's recursive topological sort cannot do this).
+
+Needs the bench extra: ``pip install -e .[bench]`` (micrograd, scikit-learn).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+
+# ----------------------------------------------------------------------------
+# Workers (run in a subprocess)
+# ----------------------------------------------------------------------------
+def _engine(name):
+    if name == "micrograd":
+        from micrograd.engine import Value
+        from micrograd.nn import MLP
+        return Value, lambda: MLP(2, [16, 16, 1])
+    sys.path.insert(0, ROOT)
+    from autograd import Value
+    import nn
+    return Value, lambda: nn.MLP(2, [16, 16, 1], seed=1337)
+
+
+def _moons():
+    import numpy as np
+    from sklearn.datasets import make_moons
+    X, y = make_moons(n_samples=100, noise=0.1, random_state=1)
+    return X.tolist(), (y * 2 - 1).tolist()
+
+
+def work_demo(engine: str, repeats: int, gc_off: bool) -> dict:
+    import gc
+    import random
+    random.seed(1337)
+    Value, make = _engine(engine)
+    model = make()
+    X, y = _moons()
+    if gc_off:
+        gc.disable()
+
+    def step(k):
+        inputs = [list(map(Value, xrow)) for xrow in X]
+        scores = list(map(model, inputs))
+        losses = [(1 + -yi * si).relu() for yi, si in zip(y, scores)]
+        data_loss = sum(losses) * (1.0 / len(losses))
+        reg_loss = 1e-4 * sum((p * p for p in model.parameters()))
+        total_loss = data_loss + reg_loss
+        model.zero_grad()
+        total_loss.backward()
+        lr = 1.0 - 0.9 * k / 100
+        for p in model.parameters():
+            p.data -= lr * p.grad
+        return total_loss.data
+
+    times = []
+    for k in range(repeats):
+        t0 = time.perf_counter()
+        step(k)
+        times.append(time.perf_counter() - t0)
+    return {"seconds": min(times), "median": sorted(times)[len(times) // 2]}
+
+
+def work_chain(engine: str, repeats: int, n: int = 400, chains: int = 50) -> dict:
+    """``chains`` chains of ``n`` ops each (micrograd's recursive topological
+    sort overflows the stack past ~1000 nodes, so chains stay short)."""
+    Value, _ = _engine(engine)
+    c1, c2 = Value(1.0001), Value(0.0001)
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        for _ in range(chains):
+            y = x = Value(0.5)
+            for _ in range(n // 2):
+                y = y * c1
+                y = y + c2
+            y.backward()
+        best = min(best, time.perf_counter() - t0)
+        del y, x
+    return {"us_per_op": best / (n * chains) * 1e6}
+
+
+def work_million(engine: str) -> dict:
+    import resource
+    Value, _ = _engine(engine)
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    t0 = time.perf_counter()
+    x = Value(1.0)
+    y = x
+    one = Value(1.0)
+    try:
+        for _ in range(1_000_000):
+            y = y + one
+        y.backward()
+    except RecursionError:
+        return {"error": "RecursionError"}
+    secs = time.perf_counter() - t0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {"seconds": secs, "peak_mb": peak / 1024, "delta_mb": (peak - base) / 1024,
+            "ok": x.grad == 1.0}
+
+
+def _run_worker(args: list[str]) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--worker", *args], capture_output=True,
+                         text=True, check=False, cwd=ROOT)
+    if out.returncode != 0:
+        return {"error": out.stderr.strip().splitlines()[-1] if out.stderr else "failed"}
+    return json.loads(out.stdout)
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true")
+    p.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
+    a = p.parse_args(argv)
+    if a.worker:
+        task, engine, *rest = a.worker
+        if task == "demo":
+            res = work_demo(engine, int(rest[0]), rest[1] == "1")
+        elif task == "chain":
+            res = work_chain(engine, int(rest[0]))
+        else:
+            res = work_million(engine)
+        print(json.dumps(res))
+        return
+    reps = 3 if a.quick else 7
+    print(f"python {sys.version.split()[0]}, one thread, best of {reps}\n")
+    ours = _run_worker(["demo", "gradviz", str(reps), "0"])
+    mg = _run_worker(["demo", "micrograd", str(reps), "0"])
+    mg_off = _run_worker(["demo", "micrograd", str(reps), "1"])
+    print("micrograd demo step (MLP(2,[16,16,1]), 100 moons, SVM loss + L2, fwd+bwd+SGD)")
+    print(f"  gradviz                  {ours['seconds'] * 1e3:8.1f} ms")
+    print(f"  micrograd (gc on)        {mg['seconds'] * 1e3:8.1f} ms   ratio gradviz/micrograd = "
+          f"{ours['seconds'] / mg['seconds']:.3f}  (target <= 0.067 = 1/15)")
+    print(f"  micrograd (gc off)       {mg_off['seconds'] * 1e3:8.1f} ms   ratio = "
+          f"{ours['seconds'] / mg_off['seconds']:.3f}")
+    c_ours = _run_worker(["chain", "gradviz", str(reps)])
+    c_mg = _run_worker(["chain", "micrograd", str(reps)])
+    print("\nscalar op chain (forward + backward)")
+    print(f"  gradviz                  {c_ours['us_per_op']:8.3f} us/op  (target <= 1.0)")
+    print(f"  micrograd                {c_mg['us_per_op']:8.3f} us/op  ratio = "
+          f"{c_ours['us_per_op'] / c_mg['us_per_op']:.3f}")
+    m_ours = _run_worker(["million", "gradviz"])
+    m_mg = _run_worker(["million", "micrograd"])
+    print("\n1,000,000-node chain: build + backward")
+    print(f"  gradviz                  {m_ours.get('seconds', float('nan')):8.2f} s   peak RSS "
+          f"{m_ours.get('peak_mb', float('nan')):.0f} MB (targets: 3 s, 500 MB)")
+    if "error" in m_mg:
+        print(f"  micrograd                fails: {m_mg['error']}")
+    else:
+        print(f"  micrograd                {m_mg['seconds']:8.2f} s   peak RSS {m_mg['peak_mb']:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
