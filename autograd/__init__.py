@@ -4,8 +4,8 @@
 (:mod:`autograd.graph`)."""
 from .graph import (AnomalyError, Step, detect_anomaly, enable_grad, grad, is_grad_enabled,
                     no_grad)
-from .value import Value
+from .value import Value, wsum
 from .check import GradcheckError, gradcheck
 
-__all__ = ["Value", "grad", "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly",
+__all__ = ["Value", "wsum", "grad", "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly",
            "AnomalyError", "Step", "gradcheck", "GradcheckError"]

@@ -16,6 +16,8 @@ Each :class:`Op` holds
   tests and by :mod:`autograd.testing`), ``kink`` -- a predicate telling
   whether an input sits on a point where the op is not differentiable (used by
   :func:`autograd.gradcheck` to explain a mismatch);
+* ``arity`` -- the number of inputs, or -1 for a variadic op (``wsum``),
+  which is tested with ``len(domain)`` inputs;
 * ``params`` -- names and sample values of constant parameters (the slope of
   Leaky ReLU, a constant exponent).
 
@@ -452,6 +454,33 @@ register(Op("swish_const", "swish", 1,
             doc="a * sigmoid(beta * a) with a constant beta"))
 register(Op("softplus", "softplus", 1, lambda M, a: M.softplus(a), lambda M, o, a: (M.sigmoid(a),),
             rule=("d/da = σ(a)",), domain=(R,), doc="log(1 + e^a), stable"))
+
+
+# --- n-ary ---------------------------------------------------------------------
+def _wsum_forward(M, b, *wx):
+    out = b
+    for i in range(0, len(wx), 2):
+        out = out + wx[i] * wx[i + 1]
+    return out
+
+
+def _wsum_deriv(M, o, b, *wx):
+    d = [ONE]
+    for i in range(0, len(wx), 2):
+        d.append(wx[i + 1])
+        d.append(wx[i])
+    return tuple(d)
+
+
+register(Op("wsum", "Σwx+b", -1, _wsum_forward, _wsum_deriv,
+            rule=("d/db = 1", "d/dw_i = x_i", "d/dx_i = w_i"), domain=(R, R, R, R, R),
+            symbol="Σ", doc="b + Σ w_i·x_i, a neuron's linear map as one node; operands "
+                            "(b, w_1, x_1, w_2, x_2, ...)"))
+
+
+def arity_of(op: Op) -> int:
+    """Number of inputs to use when testing ``op`` (variadic ops: len(domain))."""
+    return op.arity if op.arity >= 0 else len(op.domain)
 
 
 def elementwise_ops() -> list[Op]:

@@ -22,7 +22,7 @@ from typing import Any, Callable, Sequence
 
 from hypothesis import strategies as st
 
-from .ops import OPS, Op, elementwise_ops
+from .ops import OPS, Op, arity_of, elementwise_ops
 from .value import Value
 
 __all__ = ["values", "expressions", "Expression", "op_inputs", "apply_op"]
@@ -65,8 +65,20 @@ def apply_op(op: Op, args: Sequence[Any], params: dict | None = None):
     if k == "abs": return abs(a)
     if k == "swish": return a.swish(args[1])
     if k == "swish_const": return a.swish(params["beta"])
+    if k == "wsum":
+        if hasattr(a, "_gc_array") and not hasattr(a, "shape"):
+            from .value import wsum
+            return wsum(args[1::2], args[2::2], a)
+        return _tensor_wsum(args)
     method = getattr(a, k)
     return method(**params)
+
+
+def _tensor_wsum(args):
+    out = args[0]
+    for i in range(1, len(args), 2):
+        out = out + args[i] * args[i + 1]
+    return out
 
 
 def _inside(op: Op, xs: Sequence[float], margin: float) -> bool:
@@ -135,7 +147,7 @@ def expressions(draw, ops: Sequence[Op] | None = None, max_leaves: int = 3, max_
     for _ in range(draw(st.integers(1, max_ops))):
         op = draw(st.sampled_from(ops))
         params = draw(op_params(op))
-        idx = [draw(st.integers(0, len(pool_vals) - 1)) for _ in range(op.arity)]
+        idx = [draw(st.integers(0, len(pool_vals) - 1)) for _ in range(arity_of(op))]
         for j, (i, intervals) in enumerate(zip(idx, op.domain)):
             x = pool_vals[i]
             if any(lo + margin <= x <= hi - margin for lo, hi in intervals):

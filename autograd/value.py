@@ -31,7 +31,10 @@ class ScalarKernel:
         self.params = params
         p = tuple(params.values())
         f, d = op.forward, op.deriv
-        if op.arity == 1:
+        if op.arity == -1:
+            self.forward = lambda *xs: f(FM, *xs, *p)
+            self.derivs = lambda n: d(FM, n.data, *[q.data for q in n._parents], *p)
+        elif op.arity == 1:
             self.forward = (lambda a: f(FM, a, *p)) if p else (lambda a: f(FM, a))
             self.derivs = lambda n: d(FM, n.data, n._parents[0].data, *p)
         else:
@@ -81,7 +84,16 @@ def _b_div(n, g):
     return (g * _div(1.0, bd), g * -_div(n.data, bd))
 
 
-_FAST = {"add": _b_add, "sub": _b_sub, "mul": _b_mul, "div": _b_div, "neg": _b_neg,
+def _b_wsum(n, g):
+    ps = n._parents
+    out = [g]
+    for i in range(1, len(ps), 2):
+        out.append(g * ps[i + 1].data)
+        out.append(g * ps[i].data)
+    return tuple(out)
+
+
+_FAST = {"wsum": _b_wsum, "add": _b_add, "sub": _b_sub, "mul": _b_mul, "div": _b_div, "neg": _b_neg,
          "exp": _b_exp, "tanh": _b_tanh, "relu": _b_relu, "sigmoid": _b_sigmoid, "log": _b_log}
 
 KERNELS: dict[str, ScalarKernel] = {
@@ -168,6 +180,7 @@ def _leaf(x: float) -> "Value":
 _K = KERNELS
 _ADD, _SUB, _MUL, _DIV, _NEG = _K["add"], _K["sub"], _K["mul"], _K["div"], _K["neg"]
 _POW = _K["pow"]
+_WSUM = _K["wsum"]
 
 
 def _scalar_pass(root: "Value", seed: float) -> None:
@@ -198,7 +211,7 @@ def _scalar_pass(root: "Value", seed: float) -> None:
         return
     ready = [root]
     pop, push = ready.pop, ready.append
-    ADD, MUL = _ADD, _MUL
+    ADD, MUL, WSUM = _ADD, _MUL, _WSUM
     while ready:
         node = pop()
         parents = node._parents
@@ -214,6 +227,14 @@ def _scalar_pass(root: "Value", seed: float) -> None:
             a, b = parents
             a.grad += g
             b.grad += g
+        elif k is WSUM:
+            parents[0].grad += g
+            it = iter(parents)
+            next(it)
+            for w in it:
+                x = next(it)
+                w.grad += g * x.data
+                x.grad += g * w.data
         else:
             for p, c in zip(parents, k.backward(node, g)):
                 p.grad += c
@@ -428,6 +449,31 @@ class Value:
 
     def zero_grad(self) -> None:
         self.grad = 0.0
+
+
+def wsum(weights, inputs, bias=0.0) -> Value:
+    """``bias + Σ weights[i] * inputs[i]`` as one node (a neuron's linear map).
+
+    The same value and gradients as spelling it out with ``*`` and ``+``, but
+    one node instead of ``2n``: the graph of an MLP gets ~10x smaller, and so
+    does the time to build and backpropagate it. Numbers are wrapped as
+    constants. Operand order in ``parents``: ``(bias, w1, x1, w2, x2, ...)``.
+    """
+    weights = list(weights)
+    inputs = list(inputs)
+    if len(weights) != len(inputs):
+        raise ValueError(f"wsum: {len(weights)} weights but {len(inputs)} inputs")
+    parents = [bias if isinstance(bias, Value) else _leaf(_number(bias, "wsum bias"))]
+    acc = parents[0].data
+    for w, x in zip(weights, inputs):
+        if w.__class__ is not Value:
+            w = w if isinstance(w, Value) else _leaf(_number(w, "wsum weight"))
+        if x.__class__ is not Value:
+            x = x if isinstance(x, Value) else _leaf(_number(x, "wsum input"))
+        acc += w.data * x.data
+        parents.append(w)
+        parents.append(x)
+    return _new(acc, _WSUM, tuple(parents))
 
 
 def _bind_unary(key: str) -> Callable:
