@@ -489,8 +489,11 @@ def elementwise_ops() -> list[Op]:
 
 
 def op_reference() -> str:
-    """The op reference as Markdown, generated from the table."""
-    lines = ["| op | shown as | arity | parameters | local derivative | smooth on |",
+    """The op reference as Markdown, generated from the table
+    (``python -m autograd > docs/ops.md``; a test keeps the file current)."""
+    lines = ["# Op reference", "",
+             "Generated from the op table (`autograd/ops.py`) by `python -m autograd`; "
+             "do not edit by hand.", "","| op | shown as | arity | parameters | local derivative | tested on |",
              "|---|---|---|---|---|---|"]
     for op in OPS.values():
         dom = "; ".join(" ∪ ".join(f"({lo:g}, {hi:g})" for lo, hi in d) for d in op.domain) or "all"
@@ -499,6 +502,3 @@ def op_reference() -> str:
                      f"{'; '.join(op.rule)} | {dom} |")
     return "\n".join(lines)
 
-
-if __name__ == "__main__":  # python -m autograd.ops > docs/ops.md
-    print(op_reference())
