@@ -51,9 +51,10 @@ ensure_venv() {
   # Reinstall only when the package metadata changed.
   local stamp="$VENV/.stamp-$(cat setup.cfg pyproject.toml | sha256sum | cut -c1-16)"
   if [ ! -f "$stamp" ]; then
-    say "installing gradviz (editable) with test extras"
-    "$VENV/bin/python" -m pip install -q --upgrade pip
-    "$VENV/bin/python" -m pip install -q -e ".[test]"
+    say "installing gradviz (editable) with test extras (log: $VENV/pip.log)"
+    { "$VENV/bin/python" -m pip install --upgrade pip &&
+      "$VENV/bin/python" -m pip install -e ".[test]"; } >"$VENV/pip.log" 2>&1 || {
+      tail -n 30 "$VENV/pip.log" >&2; say "pip install failed (full log: $VENV/pip.log)"; exit 1; }
     rm -f "$VENV"/.stamp-* && touch "$stamp"
   fi
 }
