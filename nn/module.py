@@ -1,0 +1,339 @@
+"""nn.Module: the base of every layer.
+
+A module's parameters and sub-modules are found by looking at its attributes,
+in the order they were assigned (no registration calls, no ``super().__init__``
+needed):
+
+* a :class:`~autograd.Value` is a parameter;
+* a ``Tensor`` with ``requires_grad=True`` is a parameter;
+* a list or tuple of Values (a neuron's weights) is a group of parameters;
+* a :class:`Module` is a sub-module, and so is each item of a list or tuple of
+  Modules (named ``attr.0``, ``attr.1``, ...).
+
+Attributes whose names start with ``_`` are private and never traversed.
+
+Checkpoints. ``state_dict()`` maps names to numpy arrays: a Tensor parameter
+gives a copy of its data (dtype kept); a Value gives a 0-d float64 array; a
+list of Values gives a 1-d float64 array (one entry per Value), so a scalar
+neuron's state is ``{"w": array([...]), "b": array(0.5)}``. ``save(path)``
+writes an ``.npz`` file atomically (a temp file in the same directory, then
+``os.replace``: a crash mid-save leaves the old file intact);
+``nn.load_state(path)`` reads one without ever unpickling.
+"""
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+import zipfile
+from collections import OrderedDict
+from typing import Any, Iterator, Mapping
+
+import numpy as np
+
+from autograd import Value
+
+__all__ = ["Module", "CheckpointError", "load_state", "save_state"]
+
+
+class CheckpointError(ValueError):
+    """A state dict or checkpoint file that does not fit (missing or
+    unexpected key, wrong shape, unreadable or corrupt file)."""
+
+
+def _tensor_type():
+    """autograd.Tensor, or None while the tensor engine is not there."""
+    import autograd
+    return getattr(autograd, "Tensor", None)
+
+
+def _is_tensor_param(x: Any) -> bool:
+    T = _tensor_type()
+    return T is not None and isinstance(x, T) and bool(getattr(x, "requires_grad", False))
+
+
+def _classify(x: Any) -> str | None:
+    """'module', 'modules', 'param', 'params' or None (not traversed)."""
+    if isinstance(x, Module):
+        return "module"
+    if isinstance(x, Value) or _is_tensor_param(x):
+        return "param"
+    if isinstance(x, (list, tuple)) and x:
+        if all(isinstance(v, Module) for v in x):
+            return "modules"
+        if all(isinstance(v, Value) for v in x):
+            return "params"
+    return None
+
+
+def _join(prefix: str, name: str) -> str:
+    return f"{prefix}.{name}" if prefix else name
+
+
+class Module:
+    """Base class of layers, losses and models (PyTorch's vocabulary).
+
+    Subclasses set their parameters and sub-modules as attributes and define
+    ``forward``; calling the module calls ``forward``.
+    """
+
+    training: bool = True
+
+    # --- calling ---------------------------------------------------------------
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} does not define forward()")
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    # --- traversal -----------------------------------------------------------
+    def _items(self) -> Iterator[tuple[str, str, Any]]:
+        """(attribute name, kind, object) for the traversed attributes."""
+        for name, x in vars(self).items():
+            if name.startswith("_"):
+                continue
+            kind = _classify(x)
+            if kind is not None:
+                yield name, kind, x
+
+    def named_children(self) -> Iterator[tuple[str, "Module"]]:
+        """Direct sub-modules: ``(name, module)``; list items as ``attr.i``."""
+        for name, kind, x in self._items():
+            if kind == "module":
+                yield name, x
+            elif kind == "modules":
+                for i, m in enumerate(x):
+                    yield f"{name}.{i}", m
+
+    def children(self) -> Iterator["Module"]:
+        for _, m in self.named_children():
+            yield m
+
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, "Module"]]:
+        """Every module in the tree, parents first (``""`` is this one).
+        A module reachable twice is listed once. No recursion."""
+        seen: set[int] = set()
+        stack: list[tuple[str, Module]] = [(prefix, self)]
+        while stack:
+            name, mod = stack.pop()
+            if id(mod) in seen:
+                continue
+            seen.add(id(mod))
+            yield name, mod
+            kids = list(mod.named_children())
+            for child_name, child in reversed(kids):
+                stack.append((_join(name, child_name), child))
+
+    def modules(self) -> Iterator["Module"]:
+        for _, m in self.named_modules():
+            yield m
+
+    def _slots(self) -> Iterator[tuple[str, str, Any]]:
+        """(state key, kind, object) for every parameter slot, in order;
+        kind is 'param' (a Value or Tensor) or 'params' (a list of Values)."""
+        for mname, mod in self.named_modules():
+            for name, kind, x in mod._items():
+                if kind in ("param", "params"):
+                    yield _join(mname, name), kind, x
+
+    def named_parameters(self) -> Iterator[tuple[str, Any]]:
+        """``(name, parameter)`` for every parameter, each once; the Values of
+        a list are named ``attr.0``, ``attr.1``, ..."""
+        seen: set[int] = set()
+        for key, kind, x in self._slots():
+            items = [(key, x)] if kind == "param" else [(f"{key}.{i}", v) for i, v in enumerate(x)]
+            for name, p in items:
+                if id(p) not in seen:
+                    seen.add(id(p))
+                    yield name, p
+
+    def parameters(self) -> list:
+        """Every parameter (Values and Tensors), each once, in a fixed order."""
+        return [p for _, p in self.named_parameters()]
+
+    def num_parameters(self) -> int:
+        """The number of scalar parameters (a Tensor counts its elements)."""
+        return sum(1 if isinstance(p, Value) else int(p.data.size) for p in self.parameters())
+
+    def zero_grad(self) -> None:
+        """Value grads become 0.0, Tensor grads None (as PyTorch's set_to_none)."""
+        for p in self.parameters():
+            if isinstance(p, Value):
+                p.grad = 0.0
+            else:
+                p.grad = None
+
+    # --- modes ---------------------------------------------------------------
+    def train(self, mode: bool = True) -> "Module":
+        for m in self.modules():
+            m.training = bool(mode)
+        return self
+
+    def eval(self) -> "Module":
+        return self.train(False)
+
+    # --- state -----------------------------------------------------------------
+    def state_dict(self) -> "OrderedDict[str, np.ndarray]":
+        """name -> numpy array (copies): Values as 0-d float64 arrays, lists
+        of Values as 1-d float64 arrays, Tensors with their own dtype."""
+        out: OrderedDict[str, np.ndarray] = OrderedDict()
+        for key, kind, x in self._slots():
+            if kind == "params":
+                out[key] = np.array([v.data for v in x], dtype=np.float64)
+            elif isinstance(x, Value):
+                out[key] = np.array(x.data, dtype=np.float64)
+            else:
+                out[key] = np.array(x.data, copy=True)
+        return out
+
+    def load_state_dict(self, state: Mapping[str, Any], strict: bool = True):
+        """Copy ``state`` into the parameters (in place).
+
+        Everything is checked before anything changes: with ``strict`` a
+        missing or unexpected key is a :class:`CheckpointError` naming it; a
+        wrong shape or a non-numeric array always is. Returns
+        ``(missing_keys, unexpected_keys)`` (both empty when strict).
+        """
+        if not isinstance(state, Mapping):
+            raise TypeError(f"load_state_dict: expected a mapping of name -> array, "
+                            f"got {type(state).__name__}")
+        slots = {key: (kind, x) for key, kind, x in self._slots()}
+        missing = [k for k in slots if k not in state]
+        unexpected = [k for k in state if k not in slots]
+        if strict and (missing or unexpected):
+            parts = []
+            if missing:
+                parts.append("missing key(s) " + ", ".join(map(repr, missing)))
+            if unexpected:
+                parts.append("unexpected key(s) " + ", ".join(map(repr, unexpected)))
+            raise CheckpointError(f"load_state_dict into {type(self).__name__}: "
+                                  + "; ".join(parts))
+        plan = []
+        for key, (kind, x) in slots.items():
+            if key not in state:
+                continue
+            arr = np.asarray(state[key])
+            if arr.dtype.kind not in "biuf":
+                raise CheckpointError(f"load_state_dict: {key!r} has dtype {arr.dtype}, "
+                                      "expected a real number array")
+            if kind == "params":
+                shape: tuple = (len(x),)
+            elif isinstance(x, Value):
+                shape = ()
+            else:
+                shape = tuple(x.data.shape)
+            if arr.shape != shape:
+                raise CheckpointError(f"load_state_dict: {key!r} has shape {arr.shape}, "
+                                      f"expected {shape}")
+            plan.append((kind, x, arr))
+        for kind, x, arr in plan:
+            if kind == "params":
+                for v, d in zip(x, arr.astype(np.float64).tolist()):
+                    v.data = d
+            elif isinstance(x, Value):
+                x.data = float(arr)
+            else:
+                x.data[...] = arr
+        return missing, unexpected
+
+    def save(self, path: str | os.PathLike) -> str:
+        """Write ``state_dict()`` to ``path`` as ``.npz``, atomically."""
+        return save_state(self.state_dict(), path)
+
+    def load(self, path: str | os.PathLike, strict: bool = True):
+        """``load_state_dict(nn.load_state(path))``."""
+        return self.load_state_dict(load_state(path), strict=strict)
+
+    # --- printing ----------------------------------------------------------------
+    def extra_repr(self) -> str:
+        """The text inside the parentheses of this module's repr."""
+        return ""
+
+    def __repr__(self) -> str:
+        head = f"{type(self).__name__}({self.extra_repr()})"
+        kids = list(self.named_children())
+        if not kids:
+            return head
+        lines = [head + ":"]
+        i = 0
+        while i < len(kids):  # collapse runs of identical list items
+            name, mod = kids[i]
+            text = repr(mod)
+            j = i + 1
+            while (j < len(kids) and "." in name and kids[j][0].rsplit(".", 1)[0]
+                   == name.rsplit(".", 1)[0] and repr(kids[j][1]) == text):
+                j += 1
+            if j - i > 1:
+                base = name.rsplit(".", 1)[0]
+                label = f"{base}.{name.rsplit('.', 1)[1]}-{kids[j - 1][0].rsplit('.', 1)[1]}"
+                text = f"{j - i} x {text}"
+            else:
+                label = name
+            text = text.replace("\n", "\n  ")
+            lines.append(f"  ({label}): {text}")
+            i = j
+        return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------
+# Checkpoint files
+# --------------------------------------------------------------------------
+def save_state(state: Mapping[str, Any], path: str | os.PathLike) -> str:
+    """Write a mapping name -> array to ``path`` as an uncompressed ``.npz``
+    (readable by ``np.load``), atomically: the data goes to a temp file in the
+    same directory, which then replaces ``path``. On any error the temp file
+    is removed and an existing ``path`` is left as it was. Object arrays are
+    refused (nothing is pickled). Returns ``path`` as a str."""
+    path = os.fspath(path)
+    arrays = []
+    for key, value in state.items():
+        if not isinstance(key, str) or not key:
+            raise CheckpointError(f"save: state keys must be non-empty str, got {key!r}")
+        arr = np.asanyarray(value)
+        if arr.dtype.hasobject:
+            raise CheckpointError(f"save: {key!r} is an object array; only numeric arrays "
+                                  "can be saved")
+        arrays.append((key, arr))
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp",
+                               dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED) as zf:
+                for key, arr in arrays:
+                    with zf.open(key + ".npy", "w", force_zip64=True) as out:
+                        np.lib.format.write_array(out, arr, allow_pickle=False)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return path
+
+
+def load_state(path: str | os.PathLike) -> "OrderedDict[str, np.ndarray]":
+    """Read a checkpoint written by ``Module.save`` (any ``.npz`` of numeric
+    arrays): name -> array. Never unpickles. A file that is not a valid
+    ``.npz`` (truncated, corrupt, a pickle, an ``.npy``) is a
+    :class:`CheckpointError` naming it; a missing file a FileNotFoundError."""
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"load_state: no checkpoint file {path!r}")
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+        npz = np.load(io.BytesIO(raw), allow_pickle=False)
+        if not isinstance(npz, np.lib.npyio.NpzFile):
+            raise CheckpointError("it holds a single array, not an .npz archive")
+        with npz:
+            state = OrderedDict((name, np.asarray(npz[name])) for name in npz.files)
+    except (IsADirectoryError, PermissionError):
+        raise
+    except Exception as e:
+        raise CheckpointError(f"load_state: cannot read checkpoint {path!r}: "
+                              f"not a valid .npz file ({type(e).__name__}: {e})") from e
+    return state

@@ -1,0 +1,54 @@
+"""Loss curves as PNG files (matplotlib, an optional extra: ``pip install
+gradviz[examples]``), written atomically."""
+from __future__ import annotations
+
+import os
+import tempfile
+from typing import Mapping, Sequence
+
+__all__ = ["save_loss_curves"]
+
+
+def _pyplot():
+    try:
+        import matplotlib
+    except ImportError:
+        raise ImportError("plotting needs matplotlib: pip install 'gradviz[examples]' "
+                          "(or pip install matplotlib)") from None
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def save_loss_curves(path: str | os.PathLike, curves: Mapping[str, Sequence[float]],
+                     title: str = "loss", xlabel: str = "step", logy: bool = False) -> str:
+    """Plot each named sequence of numbers against its index into ``path``
+    (format from the extension, e.g. ``.png``); returns the path."""
+    plt = _pyplot()
+    path = os.fspath(path)
+    fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
+    try:
+        for name, ys in curves.items():
+            ax.plot(range(1, len(ys) + 1), list(ys), label=name)
+        ax.set_title(title)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel("loss")
+        if logy:
+            ax.set_yscale("log")
+        if len(curves) > 1:
+            ax.legend()
+        fig.tight_layout()
+        ext = os.path.splitext(path)[1] or ".png"
+        fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=ext,
+                                   dir=os.path.dirname(os.path.abspath(path)))
+        os.close(fd)
+        try:
+            fig.savefig(tmp)
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+    finally:
+        plt.close(fig)
+    return path

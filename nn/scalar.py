@@ -1,0 +1,235 @@
+"""Scalar networks built from Values: Neuron, Layer, MLP (micrograd's shape).
+
+Every weight is its own :class:`~autograd.Value` and every neuron one
+``wsum`` node (``b + Σ w_i x_i``) followed by its activation, so a diagram
+shows each neuron. Slow for big networks by design; use ``nn.Linear`` on
+Tensors for those.
+
+>>> import nn
+>>> model = nn.MLP(2, [16, 16, 1], seed=0)
+>>> model.num_parameters()
+337
+>>> y = model([0.5, -1.0])          # one output: a Value
+"""
+from __future__ import annotations
+
+import numbers
+import random
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from autograd import Value, wsum
+
+from . import init as _init
+from .module import Module
+
+__all__ = ["Neuron", "Layer", "MLP", "ACTIVATIONS", "check_activation"]
+
+
+def _prelu(z: Value, n: "Neuron") -> Value:
+    return z.relu() - n.alpha * (-z).relu()
+
+
+#: name -> function(pre-activation Value, neuron) -> Value
+_ACTS: dict[str, Callable[[Value, Any], Value]] = {
+    "linear": lambda z, n: z,
+    "relu": lambda z, n: z.relu(),
+    "tanh": lambda z, n: z.tanh(),
+    "sigmoid": lambda z, n: z.sigmoid(),
+    "leaky_relu": lambda z, n: z.leaky_relu(0.01),
+    "prelu": _prelu,                          # learnable slope n.alpha (init 0.25)
+    "elu": lambda z, n: z.elu(1.0),
+    "silu": lambda z, n: z.silu(),
+    "swish": lambda z, n: z.swish(n.beta),    # learnable n.beta (init 1.0)
+    "gelu": lambda z, n: z.gelu(),
+    "softplus": lambda z, n: z.softplus(),
+}
+#: The activation names a Neuron, Layer or MLP accepts.
+ACTIVATIONS = tuple(_ACTS)
+
+
+def check_activation(name: Any) -> str:
+    if not isinstance(name, str) or name not in _ACTS:
+        raise ValueError(f"unknown activation {name!r}; valid: {', '.join(ACTIVATIONS)}")
+    return name
+
+
+def _rng(seed: Any) -> random.Random:
+    if isinstance(seed, random.Random):
+        return seed
+    if seed is None or (isinstance(seed, numbers.Integral) and not isinstance(seed, bool)):
+        return random.Random(seed)
+    raise TypeError(f"seed must be an int, None or a random.Random, got {type(seed).__name__}")
+
+
+def _width(n: Any, what: str) -> int:
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+        raise ValueError(f"{what} must be a positive int, got {n!r}")
+    return int(n)
+
+
+def _inputs(x: Any) -> list:
+    """A list of numbers/Values from a list, tuple, 1-d array or one number."""
+    if type(x) is list:
+        return x
+    if isinstance(x, (Value, numbers.Real)):
+        return [x]
+    if isinstance(x, np.ndarray):
+        if x.ndim > 1:
+            raise ValueError(f"expected a 1-d input, got an array of shape {x.shape}")
+        return x.reshape(-1).tolist()
+    return list(x)
+
+
+def _numbers(x: Any, n: int, what: str) -> list[float]:
+    if isinstance(x, (numbers.Real, Value)):
+        return [float(x)] * n
+    vals = [float(v) for v in x]
+    if len(vals) != n:
+        raise ValueError(f"{what}: expected {n} values, got {len(vals)}")
+    return vals
+
+
+class Neuron(Module):
+    """``activation(b + Σ w_i x_i)`` over ``nin`` inputs.
+
+    ``activation`` is one of :data:`ACTIVATIONS` ("linear" for none; "prelu"
+    and "swish" add a learnable ``alpha``/``beta``). Weights are drawn by
+    ``init`` (see :mod:`nn.init`; micrograd's U(-1, 1) by default) from
+    ``seed`` (an int, a ``random.Random``, or None for a fresh one); the bias
+    starts at 0. ``w``/``b`` set them explicitly (a number or a list), as does
+    :meth:`set_weights`. ``name`` prefixes the parameters' labels
+    (``"h1.w1"``) and labels the output, for diagrams.
+    """
+
+    def __init__(self, nin: int, activation: str = "relu", *, w=None, b=None, seed=None,
+                 init: str = "uniform", name: str = "", _fan_out: int = 1):
+        self.nin = _width(nin, "Neuron nin")
+        self.activation = check_activation(activation)
+        _init.check_scheme(init)
+        self.name = str(name)
+        rng = _rng(seed)
+        bound = _init.weight_bound(init, self.nin, _fan_out, activation)
+        bb = _init.bias_bound(init, self.nin)
+        pre = self.name + "." if self.name else ""
+        self.w = [Value(rng.uniform(-bound, bound), label=f"{pre}w{i + 1}") for i in range(self.nin)]
+        self.b = Value(rng.uniform(-bb, bb) if bb else 0.0, label=f"{pre}b")
+        if activation == "prelu":
+            self.alpha = Value(0.25, label=f"{pre}alpha")
+        elif activation == "swish":
+            self.beta = Value(1.0, label=f"{pre}beta")
+        self._act = _ACTS[activation]
+        if w is not None or b is not None:
+            self.set_weights(w, b)
+
+    def set_weights(self, w=None, b=None) -> "Neuron":
+        """Set the weights (a number for all, or ``nin`` numbers) and/or the bias."""
+        if w is not None:
+            for v, d in zip(self.w, _numbers(w, self.nin, f"{self._who()} weights")):
+                v.data = d
+        if b is not None:
+            self.b.data = float(b)
+        return self
+
+    def _who(self) -> str:
+        return f"Neuron {self.name} ({self.extra_repr()})" if self.name else repr(self)
+
+    def forward(self, x) -> Value:
+        x = _inputs(x)
+        if len(x) != self.nin:
+            raise ValueError(f"{self._who()}: expected {self.nin} inputs, got {len(x)}")
+        out = self._act(wsum(self.w, x, self.b), self)
+        if self.name:
+            out.label = self.name
+        return out
+
+    def extra_repr(self) -> str:
+        return f"{self.nin}, activation={self.activation!r}"
+
+
+class Layer(Module):
+    """``nout`` neurons over the same ``nin`` inputs; always returns a list
+    of Values (one per neuron). Options as for :class:`Neuron`."""
+
+    def __init__(self, nin: int, nout: int, activation: str = "relu", *, seed=None,
+                 init: str = "uniform", name: str = ""):
+        self.nin = _width(nin, "Layer nin")
+        self.nout = _width(nout, "Layer nout")
+        self.activation = check_activation(activation)
+        self.name = str(name)
+        rng = _rng(seed)
+        pre = self.name + "." if self.name else ""
+        self.neurons = [Neuron(self.nin, activation, seed=rng, init=init, name=f"{pre}n{j + 1}",
+                               _fan_out=self.nout) for j in range(self.nout)]
+
+    def set_weights(self, w=None, b=None) -> "Layer":
+        """``w``: a number for all weights, or ``nout`` rows (each a number or
+        ``nin`` numbers); ``b``: a number or ``nout`` numbers."""
+        ws = [w] * self.nout if w is None or isinstance(w, (numbers.Real, Value)) else list(w)
+        bs = [b] * self.nout if b is None or isinstance(b, (numbers.Real, Value)) else list(b)
+        if len(ws) != self.nout or len(bs) != self.nout:
+            raise ValueError(f"{self._who()}.set_weights: expected {self.nout} rows of weights "
+                             f"and biases, got {len(ws)} and {len(bs)}")
+        for n, wi, bi in zip(self.neurons, ws, bs):
+            n.set_weights(wi, bi)
+        return self
+
+    def _who(self) -> str:
+        return f"Layer {self.name} ({self.extra_repr()})" if self.name else f"Layer({self.extra_repr()})"
+
+    def forward(self, x) -> list[Value]:
+        x = _inputs(x)
+        if len(x) != self.nin:
+            raise ValueError(f"{self._who()}: expected {self.nin} inputs, got {len(x)}")
+        return [n(x) for n in self.neurons]
+
+    def extra_repr(self) -> str:
+        return f"{self.nin} -> {self.nout}, activation={self.activation!r}"
+
+
+class MLP(Module):
+    """A multi-layer perceptron of :class:`Layer` s: ``nin`` inputs, then one
+    layer per entry of ``nouts``. Hidden layers use ``activation``, the last
+    one ``out_activation`` ("linear" by default, as micrograd's MLP).
+    Returns a Value when the last layer has one neuron, else a list.
+    Layers are named L1, L2, ... and neurons L1.n1, ... (labels in diagrams).
+    """
+
+    def __init__(self, nin: int, nouts: Sequence[int], activation: str = "relu", *,
+                 out_activation: str = "linear", seed=None, init: str = "uniform"):
+        self.nin = _width(nin, "MLP nin")
+        if isinstance(nouts, numbers.Integral):
+            nouts = [nouts]
+        self.nouts = [_width(n, "MLP layer width") for n in nouts]
+        if not self.nouts:
+            raise ValueError("MLP needs at least one layer (nouts is empty)")
+        self.activation = check_activation(activation)
+        self.out_activation = check_activation(out_activation)
+        rng = _rng(seed)
+        sizes = [self.nin] + self.nouts
+        last = len(self.nouts) - 1
+        self.layers = [Layer(sizes[i], sizes[i + 1], out_activation if i == last else activation,
+                             seed=rng, init=init, name=f"L{i + 1}") for i in range(len(self.nouts))]
+
+    def set_weights(self, w=None, b=None) -> "MLP":
+        """A number for every weight and/or every bias, or one entry per layer
+        (each as :meth:`Layer.set_weights` takes)."""
+        n = len(self.layers)
+        ws = [w] * n if w is None or isinstance(w, (numbers.Real, Value)) else list(w)
+        bs = [b] * n if b is None or isinstance(b, (numbers.Real, Value)) else list(b)
+        if len(ws) != n or len(bs) != n:
+            raise ValueError(f"MLP.set_weights: expected {n} layers of weights and biases, "
+                             f"got {len(ws)} and {len(bs)}")
+        for layer, wi, bi in zip(self.layers, ws, bs):
+            layer.set_weights(wi, bi)
+        return self
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = layer(x)
+        return x[0] if len(x) == 1 else x
+
+    def extra_repr(self) -> str:
+        act = f", out_activation={self.out_activation!r}" if self.out_activation != "linear" else ""
+        return f"{self.nin} -> {self.nouts}, activation={self.activation!r}{act}"
