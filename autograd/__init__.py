@@ -6,6 +6,9 @@ from .graph import (AnomalyError, Step, detect_anomaly, enable_grad, grad, is_gr
                     no_grad)
 from .value import Value, wsum
 from .check import GradcheckError, gradcheck
+from .tensor import Tensor
+from .tensor_ops import concatenate, stack
+from . import functional
 
 __all__ = ["Value", "wsum", "grad", "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly",
-           "AnomalyError", "Step", "gradcheck", "GradcheckError"]
+           "AnomalyError", "Step", "gradcheck", "GradcheckError", "Tensor", "concatenate", "stack", "functional"]

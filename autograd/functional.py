@@ -1,0 +1,219 @@
+"""Tensor functions for classifiers and losses (``import autograd.functional as F``).
+
+``softmax``, ``log_softmax``, ``cross_entropy`` and ``binary_cross_entropy``
+are fused table ops: one node each, computed in a numerically stable form
+(the max is subtracted before ``exp``; cross-entropy works from
+log-probabilities; BCE clamps the logs at -100 as PyTorch does), with a
+hand-written numpy backward for speed and a table rule written with Tensor
+arithmetic for ``create_graph=True``. ``mse_loss`` is built from table ops.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .ops import Op, register
+from .tensor import Tensor, _make1, _make2, _operand, _plain
+from .tensor_ops import TA, structural_kernel
+
+__all__ = ["softmax", "log_softmax", "cross_entropy", "mse_loss", "binary_cross_entropy"]
+
+LOG_CLAMP = -100.0   # binary_cross_entropy: logs are clamped here (PyTorch's choice)
+BCE_EPS = 1e-12      # and p(1 - p) is kept above this in its gradient
+
+
+def _fused(key, name, arity, forward, vjp, rule, doc):
+    return register(Op(key, name, arity, forward, vjp=vjp, rule=rule, doc=doc,
+                       elementwise=False))
+
+
+def _check_axis(x: Tensor, axis: int, what: str) -> int:
+    nd = x.data.ndim
+    if nd == 0 or not -nd <= axis < nd:
+        raise ValueError(f"{what}: axis {axis} is out of range for shape {x.data.shape}")
+    return axis % nd
+
+
+def _as_tensor(x, what: str) -> Tensor:
+    if isinstance(x, Tensor):
+        return x
+    return Tensor(x)
+
+
+# --------------------------------------------------------------------------
+# softmax / log_softmax
+# --------------------------------------------------------------------------
+def _softmax_forward(M, x, axis):
+    return TA.softmax(x, axis)
+
+
+def _log_softmax_forward(M, x, axis):
+    z = x - x.max(axis=axis, keepdims=True)
+    z -= np.log(np.exp(z).sum(axis=axis, keepdims=True))
+    return z
+
+
+_fused("softmax", "softmax", 1, _softmax_forward,
+       lambda M, g, out, x, axis: (out * (g - (g * out).sum(axis=axis, keepdims=True)),),
+       ("d/dx = s·(G - Σ G·s)",), "exp(x) / Σ exp(x) along axis, stable (max subtracted)")
+_fused("log_softmax", "log_softmax", 1, _log_softmax_forward,
+       lambda M, g, out, x, axis: (g - M.exp(out) * g.sum(axis=axis, keepdims=True),),
+       ("d/dx = G - softmax(x)·Σ G",), "x - log Σ exp(x) along axis, stable")
+
+
+def softmax(x: Tensor, axis: int = -1) -> Tensor:
+    """exp(x) / sum(exp(x)) along ``axis``; stable for any magnitude."""
+    x = _as_tensor(x, "softmax")
+    ax = _check_axis(x, axis, "softmax")
+    k = structural_kernel("softmax", axis=ax)
+    return _make1(_softmax_forward(None, x.data, ax), k, x)
+
+
+def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
+    """x - log(sum(exp(x))) along ``axis``; stable for any magnitude."""
+    x = _as_tensor(x, "log_softmax")
+    ax = _check_axis(x, axis, "log_softmax")
+    k = structural_kernel("log_softmax", axis=ax)
+    return _make1(_log_softmax_forward(None, x.data, ax), k, x)
+
+
+# --------------------------------------------------------------------------
+# cross_entropy: log_softmax + negative log-likelihood, fused
+# --------------------------------------------------------------------------
+def _onehot(targets, shape, dtype):
+    oh = np.zeros(shape, dtype=dtype)
+    oh[np.arange(shape[0]), targets] = 1
+    return oh
+
+
+def _ce_forward(M, logits, targets):
+    lp = _log_softmax_forward(None, logits, 1)
+    n = logits.shape[0]
+    return -(lp[np.arange(n), targets].sum(dtype=logits.dtype) / logits.dtype.type(n))
+
+
+def _ce_vjp(M, g, out, logits, targets):
+    n = logits.shape[0]
+    p = M.softmax(logits, 1)
+    oh = M.const(logits, _onehot(targets, logits.shape, M.data(logits).dtype))
+    return ((p - oh) * (g * (1.0 / n)),)
+
+
+_fused("cross_entropy", "cross_entropy", 1, _ce_forward, _ce_vjp,
+       ("d/dlogits = (softmax(logits) - onehot(t)) / N",),
+       "mean over the batch of -log softmax(logits)[t], fused and stable")
+
+
+def _b_cross_entropy(n, g):
+    probs, targets = n._ctx
+    d = probs.copy()
+    rows = d.shape[0]
+    d[np.arange(rows), targets] -= 1
+    d *= g * (1.0 / rows)
+    return (d,)
+
+
+def _targets(targets, n: int, c: int, what: str) -> np.ndarray:
+    t = targets.data if isinstance(targets, Tensor) else targets
+    try:
+        t = np.asarray(t)
+    except (TypeError, ValueError):
+        raise TypeError(f"{what}: targets must be integer class indices") from None
+    if t.dtype.kind == "f" and t.size and np.all(t == np.round(t)):
+        t = t.astype(np.int64)
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"{what}: targets must be integer class indices, got dtype {t.dtype}")
+    if t.shape != (n,):
+        raise ValueError(f"{what}: targets have shape {t.shape} but logits have {n} rows "
+                         f"(expected shape ({n},))")
+    if t.size and (t.min() < 0 or t.max() >= c):
+        bad = t[(t < 0) | (t >= c)][0]
+        raise ValueError(f"{what}: target {int(bad)} is out of range for {c} classes "
+                         f"(valid: 0..{c - 1})")
+    return t
+
+
+def cross_entropy(logits: Tensor, targets) -> Tensor:
+    """Mean cross-entropy of ``logits`` (N, C) against integer class
+    ``targets`` (N,) -- or (C,) logits with one integer target. Fused: one
+    node, stable for logits of any magnitude (1e4 included)."""
+    logits = _as_tensor(logits, "cross_entropy")
+    x = logits
+    if x.data.ndim == 1:
+        x = x.reshape(1, -1)
+        targets = np.reshape(np.asarray(getattr(targets, "data", targets)), (1,))
+    if x.data.ndim != 2:
+        raise ValueError(f"cross_entropy: logits must have shape (N, C) or (C,), got "
+                         f"{logits.data.shape}")
+    n, c = x.data.shape
+    if n == 0 or c == 0:
+        raise ValueError(f"cross_entropy: logits of shape {x.data.shape} are empty")
+    t = _targets(targets, n, c, "cross_entropy")
+    d = x.data
+    lp = _log_softmax_forward(None, d, 1)
+    loss = -(lp[np.arange(n), t].sum(dtype=d.dtype) / d.dtype.type(n))
+    k = structural_kernel("cross_entropy", _b_cross_entropy, targets=t)
+    out = _make1(np.asarray(loss, dtype=d.dtype), k, x)
+    if out._parents:
+        np.exp(lp, out=lp)
+        out._ctx = (lp, t)
+    return out
+
+
+# --------------------------------------------------------------------------
+# binary_cross_entropy (probabilities in, clamped logs), mse_loss
+# --------------------------------------------------------------------------
+def _clog(x):
+    with np.errstate(divide="ignore"):
+        return np.maximum(np.log(x), LOG_CLAMP)
+
+
+def _bce_forward(M, p, t):
+    return -(t * _clog(p) + (1.0 - t) * _clog(1.0 - p)).mean()
+
+
+def _bce_vjp(M, g, out, p, t):
+    n = max(p.size, 1)
+    gn = g * (1.0 / n)
+    if M is TA:
+        dp = gn * (p - t) / np.maximum(p * (1.0 - p), BCE_EPS)
+        dt = gn * (_clog(1.0 - p) - _clog(p))
+        return dp, dt
+    return gn * (p - t) / (p * (1.0 - p)), gn * ((1.0 - p).log() - p.log())
+
+
+_fused("binary_cross_entropy", "bce", 2, _bce_forward, _bce_vjp,
+       ("d/dp = (p - t) / (p(1 - p)) / N", "d/dt = (log(1-p) - log p) / N"),
+       "mean of -(t·log p + (1-t)·log(1-p)), logs clamped at -100")
+
+
+def binary_cross_entropy(p: Tensor, target) -> Tensor:
+    """Mean binary cross-entropy of probabilities ``p`` against ``target``
+    (same shape, values in [0, 1]). Finite near 0 and 1: the logs are
+    clamped at -100 and the gradient's p(1-p) at 1e-12."""
+    p = _as_tensor(p, "binary_cross_entropy")
+    t = target if isinstance(target, Tensor) else _operand(target, p)
+    if t is NotImplemented:
+        raise TypeError(f"binary_cross_entropy: target must be a Tensor or array, "
+                        f"got {type(target).__name__}")
+    if t.data.shape != p.data.shape:
+        raise ValueError(f"binary_cross_entropy: p has shape {p.data.shape} but target has "
+                         f"shape {t.data.shape}")
+    pd = p.data
+    if pd.size and (np.nanmin(pd) < 0 or np.nanmax(pd) > 1):
+        raise ValueError("binary_cross_entropy: p must hold probabilities in [0, 1] "
+                         f"(got values in [{np.nanmin(pd):g}, {np.nanmax(pd):g}])")
+    d = np.asarray(_bce_forward(None, pd, t.data), dtype=np.result_type(pd, t.data))
+    return _make2(d, structural_kernel("binary_cross_entropy"), p, t)
+
+
+def mse_loss(pred: Tensor, target) -> Tensor:
+    """Mean of (pred - target)²; the shapes must match."""
+    pred = _as_tensor(pred, "mse_loss")
+    t = target if isinstance(target, Tensor) else _operand(target, pred)
+    if t is NotImplemented:
+        raise TypeError(f"mse_loss: target must be a Tensor or array, got {type(target).__name__}")
+    if t.data.shape != pred.data.shape:
+        raise ValueError(f"mse_loss: pred has shape {pred.data.shape} but target has shape "
+                         f"{t.data.shape}")
+    diff = pred - t
+    return (diff * diff).mean()
