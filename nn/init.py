@@ -8,7 +8,8 @@ widths.
 * ``"kaiming"``: He uniform, bound ``gain * sqrt(3 / fan_in)`` with the
   activation's gain (sqrt(2) for ReLU): keeps activations' variance through
   deep ReLU stacks;
-* ``"xavier"``: Glorot uniform, bound ``gain * sqrt(6 / (fan_in + fan_out))``;
+* ``"xavier"``: Glorot uniform, bound ``sqrt(6 / (fan_in + fan_out))`` (gain 1,
+  as torch.nn.init.xavier_uniform_'s default; made for tanh and sigmoid);
 * ``"torch"``: PyTorch's Linear default, bound ``1 / sqrt(fan_in)`` for the
   weights and the bias alike.
 """
@@ -46,7 +47,7 @@ def weight_bound(scheme: str, fan_in: int, fan_out: int, activation: str = "line
     if scheme == "kaiming":
         return gain(activation) * math.sqrt(3.0 / fan_in)
     if scheme == "xavier":
-        return gain(activation) * math.sqrt(6.0 / (fan_in + fan_out))
+        return math.sqrt(6.0 / (fan_in + fan_out))
     return 1.0 / math.sqrt(fan_in)
 
 

@@ -6,7 +6,7 @@ import os
 import tempfile
 from typing import Mapping, Sequence
 
-__all__ = ["save_loss_curves"]
+__all__ = ["save_loss_curves", "save_curves"]
 
 
 def _pyplot():
@@ -22,17 +22,26 @@ def _pyplot():
 
 def save_loss_curves(path: str | os.PathLike, curves: Mapping[str, Sequence[float]],
                      title: str = "loss", xlabel: str = "step", logy: bool = False) -> str:
-    """Plot each named sequence of numbers against its index into ``path``
-    (format from the extension, e.g. ``.png``); returns the path."""
+    """Plot each named sequence of numbers against its index (1, 2, ...)
+    into ``path`` (format from the extension, e.g. ``.png``); returns the path."""
+    longest = max((len(ys) for ys in curves.values()), default=0)
+    return save_curves(path, list(range(1, longest + 1)), curves, title, xlabel, "loss", logy)
+
+
+def save_curves(path: str | os.PathLike, xs: Sequence[float],
+                curves: Mapping[str, Sequence[float]], title: str = "", xlabel: str = "x",
+                ylabel: str = "y", logy: bool = False) -> str:
+    """Plot each named sequence against ``xs`` (a curve may be shorter)."""
     plt = _pyplot()
     path = os.fspath(path)
     fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
     try:
         for name, ys in curves.items():
-            ax.plot(range(1, len(ys) + 1), list(ys), label=name)
+            ys = list(ys)
+            ax.plot(list(xs)[:len(ys)], ys, label=name)
         ax.set_title(title)
         ax.set_xlabel(xlabel)
-        ax.set_ylabel("loss")
+        ax.set_ylabel(ylabel)
         if logy:
             ax.set_yscale("log")
         if len(curves) > 1:

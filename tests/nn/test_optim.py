@@ -1,0 +1,150 @@
+"""Optimizers: updates checked against hand computation (and against PyTorch)."""
+import math
+
+import numpy as np
+import pytest
+
+import nn
+from autograd import Value
+
+
+def _run(opt, params, grads_per_step):
+    """Set the given grads, step; returns the data after each step."""
+    out = []
+    for grads in grads_per_step:
+        for p, g in zip(params, grads):
+            p.grad = g
+        opt.step()
+        out.append([p.data for p in params])
+    return out
+
+
+def test_plain_sgd_is_p_minus_lr_grad():
+    p, q = Value(1.0), Value(-2.0)
+    opt = nn.optim.SGD([p, q], lr=0.1)
+    assert _run(opt, [p, q], [[0.5, -3.0]]) == [[pytest.approx(0.95), pytest.approx(-1.7)]]
+
+
+def test_sgd_momentum_by_hand():
+    p = Value(1.0)
+    opt = nn.optim.SGD([p], lr=0.1, momentum=0.9, weight_decay=0.1)
+    (s1,), (s2,) = _run(opt, [p], [[0.5], [-0.2]])
+    # step 1: d = 0.5 + 0.1*1 = 0.6; buf = 0.6; p = 1 - 0.1*0.6
+    assert s1 == pytest.approx(0.94, abs=1e-15)
+    # step 2: d = -0.2 + 0.1*0.94 = -0.106; buf = 0.9*0.6 - 0.106 = 0.434; p = 0.94 - 0.0434
+    assert s2 == pytest.approx(0.8966, abs=1e-15)
+
+
+def test_sgd_nesterov_with_weight_decay_by_hand():
+    p = Value(1.0)
+    opt = nn.optim.SGD([p], lr=0.1, momentum=0.9, weight_decay=0.1, nesterov=True)
+    (s1,), (s2,) = _run(opt, [p], [[0.5], [-0.2]])
+    # step 1: d = 0.6; buf = 0.6; d = 0.6 + 0.9*0.6 = 1.14; p = 1 - 0.114
+    assert s1 == pytest.approx(0.886, abs=1e-15)
+    # step 2: d = -0.2 + 0.0886 = -0.1114; buf = 0.54 - 0.1114 = 0.4286;
+    #         d = -0.1114 + 0.9*0.4286 = 0.27434; p = 0.886 - 0.027434
+    assert s2 == pytest.approx(0.858566, abs=1e-14)
+
+
+def test_adam_with_bias_correction_by_hand():
+    p = Value(1.0)
+    opt = nn.optim.Adam([p], lr=0.1, betas=(0.9, 0.999), eps=1e-8)
+    (s1,), (s2,) = _run(opt, [p], [[0.5], [-0.2]])
+    # step 1: m = 0.05, v = 0.00025; m^ = 0.5, v^ = 0.25: p = 1 - 0.1 * 0.5 / (0.5 + eps)
+    assert s1 == pytest.approx(1 - 0.1 * 0.5 / (0.5 + 1e-8), abs=1e-15)
+    # step 2: m = 0.9*0.05 + 0.1*(-0.2) = 0.025; v = 0.999*0.00025 + 0.001*0.04 = 0.00028975
+    m_hat = 0.025 / (1 - 0.9 ** 2)
+    v_hat = 0.00028975 / (1 - 0.999 ** 2)
+    assert s2 == pytest.approx(s1 - 0.1 * m_hat / (math.sqrt(v_hat) + 1e-8), abs=1e-14)
+    assert s2 == pytest.approx(0.8654394, abs=1e-7)
+
+
+def test_adam_weight_decay_adds_to_the_gradient():
+    p = Value(2.0)
+    opt = nn.optim.Adam([p], lr=0.01, weight_decay=0.5)
+    p.grad = 0.0
+    opt.step()                       # g = 0 + 0.5*2 = 1 > 0: p goes down by ~lr
+    assert p.data == pytest.approx(2.0 - 0.01, abs=1e-9)
+
+
+def test_optimizers_match_pytorch_on_a_sequence_of_steps():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    start = rng.standard_normal(5)
+    grads = rng.standard_normal((6, 5))
+    configs = [("SGD", dict(lr=0.05, momentum=0.8, weight_decay=0.01, nesterov=True)),
+               ("SGD", dict(lr=0.05, momentum=0.5)),
+               ("Adam", dict(lr=0.01, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.1))]
+    for name, kw in configs:
+        vals = [Value(float(x)) for x in start]
+        ours = getattr(nn.optim, name)(vals, **kw)
+        t = torch.tensor(start, dtype=torch.float64, requires_grad=True)
+        theirs = getattr(torch.optim, name)([t], **kw)
+        for g in grads:
+            for v, gi in zip(vals, g):
+                v.grad = float(gi)
+            t.grad = torch.tensor(g)
+            ours.step()
+            theirs.step()
+        np.testing.assert_allclose([v.data for v in vals], t.detach().numpy(), rtol=1e-12,
+                                   err_msg=f"{name} {kw}")
+
+
+def test_training_a_neuron_reduces_the_loss():
+    n = nn.Neuron(2, "linear", seed=0)
+    opt = nn.optim.SGD(n.parameters(), lr=0.1, momentum=0.9)
+    data = [([1.0, 2.0], 3.0), ([2.0, -1.0], 0.5), ([0.0, 1.0], 1.0)]
+    losses = []
+    for _ in range(200):
+        loss = nn.MSELoss()([n(x) for x, _ in data], [y for _, y in data])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.data)
+    assert losses[-1] < 1e-3 * losses[0]
+
+
+def test_zero_grad_and_lr_schedule():
+    p = Value(1.0)
+    opt = nn.optim.SGD([p], lr=1.0)
+    p.grad = 3.0
+    opt.zero_grad()
+    assert p.grad == 0.0
+    opt.lr = 0.5
+    p.grad = 1.0
+    opt.step()
+    assert p.data == 0.5
+    with pytest.raises(ValueError, match="learning rate"):
+        opt.lr = -1.0
+    assert opt.lr == 0.5
+
+
+def test_optimizer_accepts_a_module_and_dedupes_parameters():
+    model = nn.MLP(2, [3, 1], seed=0)
+    assert len(nn.optim.Adam(model).values) == model.num_parameters()
+    p = Value(1.0)
+    assert len(nn.optim.SGD([p, p], lr=0.1).values) == 1
+
+
+@pytest.mark.parametrize("make,match", [
+    (lambda: nn.optim.SGD([], lr=0.1), "no parameters"),
+    (lambda: nn.optim.Adam(iter([])), "no parameters"),
+    (lambda: nn.optim.SGD([Value(1.0)], lr=-0.1), "learning rate.*-0.1"),
+    (lambda: nn.optim.Adam([Value(1.0)], lr=float("nan")), "learning rate"),
+    (lambda: nn.optim.SGD([Value(1.0)], lr=0.1, momentum=-0.5), "momentum"),
+    (lambda: nn.optim.SGD([Value(1.0)], lr=0.1, nesterov=True), "nesterov=True needs momentum"),
+    (lambda: nn.optim.SGD([Value(1.0)], lr=0.1, weight_decay=-1), "weight_decay"),
+    (lambda: nn.optim.Adam([Value(1.0)], betas=(0.9, 1.0)), r"betas\[1\]"),
+    (lambda: nn.optim.Adam([Value(1.0)], betas=0.9), "pair"),
+    (lambda: nn.optim.Adam([Value(1.0)], eps=-1e-8), "eps"),
+])
+def test_bad_optimizer_arguments_are_clear_errors(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()
+
+
+def test_non_parameters_are_rejected():
+    with pytest.raises(TypeError, match="parameter 1 is a float"):
+        nn.optim.SGD([Value(1.0), 2.0], lr=0.1)
+    with pytest.raises(TypeError, match="single parameter"):
+        nn.optim.SGD(Value(1.0), lr=0.1)
