@@ -1,9 +1,13 @@
 """gradviz's neural-network layer: modules, scalar (Value) networks, tensor
 layers, losses, optimizers (``nn.optim``) and data helpers (``nn.data``)."""
 from . import init, optim, plot
+from .layers import (ELU, GELU, Identity, LeakyReLU, Linear, PReLU, ReLU, Sequential, Sigmoid,
+                     SiLU, Softmax, Softplus, Swish, Tanh, WidthError)
 from .losses import BCELoss, CrossEntropyLoss, MSELoss
 from .module import CheckpointError, Module, load_state, save_state
 from .scalar import ACTIVATIONS, MLP, Layer, Neuron
 
 __all__ = ["Module", "CheckpointError", "load_state", "save_state", "Neuron", "Layer", "MLP",
-           "ACTIVATIONS", "MSELoss", "CrossEntropyLoss", "BCELoss", "optim", "init", "plot"]
+           "ACTIVATIONS", "Linear", "Sequential", "WidthError", "Identity", "ReLU", "Tanh",
+           "Sigmoid", "LeakyReLU", "PReLU", "ELU", "SiLU", "Swish", "GELU", "Softmax", "Softplus",
+           "MSELoss", "CrossEntropyLoss", "BCELoss", "optim", "init", "plot"]

@@ -31,7 +31,7 @@ from typing import Any, Iterator, Mapping
 
 import numpy as np
 
-from autograd import Value
+from autograd import Tensor, Value
 
 __all__ = ["Module", "CheckpointError", "load_state", "save_state"]
 
@@ -42,14 +42,11 @@ class CheckpointError(ValueError):
 
 
 def _tensor_type():
-    """autograd.Tensor, or None while the tensor engine is not there."""
-    import autograd
-    return getattr(autograd, "Tensor", None)
+    return Tensor
 
 
 def _is_tensor_param(x: Any) -> bool:
-    T = _tensor_type()
-    return T is not None and isinstance(x, T) and bool(getattr(x, "requires_grad", False))
+    return isinstance(x, Tensor) and x.requires_grad
 
 
 def _classify(x: Any) -> str | None:
