@@ -314,7 +314,10 @@ def _plain_pass(ready: list, acc: dict, uses: dict) -> None:
                 if n == 0:
                     push(p)
             continue
-        for p, c in zip(parents, node._op.backward(node, g)):
+        cs = node._op.backward(node, g)
+        if len(parents) == 1:  # unary ops: most nodes of a tensor graph
+            p = parents[0]
+            c = cs[0]
             if c is not None:
                 prev = acc_get(p)
                 acc[p] = c if prev is None else prev + c
@@ -322,6 +325,16 @@ def _plain_pass(ready: list, acc: dict, uses: dict) -> None:
             uses[p] = n
             if n == 0:
                 push(p)
+        else:
+            for p, c in zip(parents, cs):
+                if c is not None:
+                    prev = acc_get(p)
+                    acc[p] = c if prev is None else prev + c
+                n = uses[p] - 1
+                uses[p] = n
+                if n == 0:
+                    push(p)
+        c = cs = None  # hold no gradient array: a leaf may take ownership of it (Tensor)
 
 
 def _done(p, capture):

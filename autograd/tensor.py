@@ -43,12 +43,11 @@ def _reduce_shape(c, shape):
     """Sum ``c`` (array or Tensor) over the axes broadcasting added or
     stretched, giving ``shape``."""
     lead = c.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, s in enumerate(shape) if s == 1 and c.shape[lead + i] != 1)
-    if axes:
-        c = c.sum(axis=axes, keepdims=True)
-    if lead:
-        c = c.reshape(shape)
+    if lead:  # a fresh array, not a view: a leaf may take it as its .grad
+        c = c.sum(axis=tuple(range(lead)))
+    ones = tuple(i for i, s in enumerate(shape) if s == 1 and c.shape[i] != 1)
+    if ones:
+        c = c.sum(axis=ones, keepdims=True)
     return c
 
 
@@ -137,6 +136,9 @@ class ArrayKernel:
 # computes the table's reduce(g * d) (tests compare them with the generic rule).
 def _b_add(n, g):
     a, b = n._parents
+    ad, bd = a.data, b.data
+    if ad.shape == bd.shape and ad.dtype == bd.dtype:  # no broadcasting, no promotion
+        return (g if a.requires_grad else None, g if b.requires_grad else None)
     return (_unb(g, a) if a.requires_grad else None, _unb(g, b) if b.requires_grad else None)
 
 
@@ -148,8 +150,11 @@ def _b_sub(n, g):
 
 def _b_mul(n, g):
     a, b = n._parents
-    return (_unb(g * b.data, a) if a.requires_grad else None,
-            _unb(g * a.data, b) if b.requires_grad else None)
+    ad, bd = a.data, b.data
+    if ad.shape == bd.shape and ad.dtype == bd.dtype:
+        return (g * bd if a.requires_grad else None, g * ad if b.requires_grad else None)
+    return (_unb(g * bd, a) if a.requires_grad else None,
+            _unb(g * ad, b) if b.requires_grad else None)
 
 
 def _b_div(n, g):
@@ -219,7 +224,6 @@ def _node(data, kern, parents) -> "Tensor":
     t.requires_grad = True
     t._op = kern
     t._parents = parents
-    t._ctx = None
     return t
 
 
@@ -231,7 +235,6 @@ def _plain(data) -> "Tensor":
     t.requires_grad = False
     t._op = None
     t._parents = ()
-    t._ctx = None
     return t
 
 
@@ -245,12 +248,14 @@ def make(data, kern, parents, ctx=None) -> "Tensor":
         return _plain(data)
     if not SPECIAL_THREADS:
         t = _node(data, kern, parents)
-        t._ctx = ctx
+        if ctx is not None:
+            t._ctx = ctx
         return t
     if not MODE.record:
         return _plain(data)
     t = _node(data, kern, parents)
-    t._ctx = ctx
+    if ctx is not None:
+        t._ctx = ctx
     if MODE.anomaly:
         t._site = creation_site()
         check_forward(t)
@@ -341,6 +346,8 @@ class Tensor:
     array([ 2., -4.,  6.])
     """
 
+    # _ctx (saved forward arrays, fused ops only) and _site (anomaly mode)
+    # are set only on the nodes that need them.
     __slots__ = ("data", "grad", "label", "requires_grad", "_op", "_parents", "_ctx", "_site",
                  "__weakref__")
     __array_priority__ = 1000.0  # ndarray + Tensor -> Tensor.__radd__
@@ -363,7 +370,6 @@ class Tensor:
         self.requires_grad = bool(requires_grad)
         self._op = None
         self._parents = ()
-        self._ctx = None
 
     # --- the node protocol -------------------------------------------------
     @property
@@ -468,7 +474,14 @@ class Tensor:
         except ValueError:
             raise _bcast_error("+", self, other) from None
         if (self.requires_grad or other.requires_grad) and not SPECIAL_THREADS:
-            return _node(d, _ADD, (self, other))
+            t = _alloc(Tensor)
+            t.data = d
+            t.grad = None
+            t.label = ""
+            t.requires_grad = True
+            t._op = _ADD
+            t._parents = (self, other)
+            return t
         return make(d, _ADD, (self, other))
 
     def __radd__(self, other):
@@ -500,7 +513,14 @@ class Tensor:
         except ValueError:
             raise _bcast_error("*", self, other) from None
         if (self.requires_grad or other.requires_grad) and not SPECIAL_THREADS:
-            return _node(d, _MUL, (self, other))
+            t = _alloc(Tensor)
+            t.data = d
+            t.grad = None
+            t.label = ""
+            t.requires_grad = True
+            t._op = _MUL
+            t._parents = (self, other)
+            return t
         return make(d, _MUL, (self, other))
 
     def __rmul__(self, other):
@@ -541,19 +561,28 @@ class Tensor:
     def __abs__(self):
         return _make1(np.abs(self.data), _K["abs"], self)
 
-    # Comparisons give boolean arrays (no graph); == stays identity, since
-    # nodes are dict keys in the walker.
+    # Comparisons give boolean arrays (no graph); == stays identity (no
+    # __eq__, and the inherited C-level __hash__), since nodes are dict keys
+    # in the walker.
     def __lt__(self, other): return self.data < getattr(other, "data", other)
     def __le__(self, other): return self.data <= getattr(other, "data", other)
     def __gt__(self, other): return self.data > getattr(other, "data", other)
     def __ge__(self, other): return self.data >= getattr(other, "data", other)
 
-    __hash__ = object.__hash__
-
     # --- elementwise functions (bound from the table) ------------------------
     def tanh(self) -> "Tensor":
         """hyperbolic tangent; local derivative d/da = 1 - tanh²(a)"""
-        return _make1(np.tanh(self.data), _TANH, self)
+        d = np.tanh(self.data)
+        if self.requires_grad and not SPECIAL_THREADS:
+            t = _alloc(Tensor)
+            t.data = d
+            t.grad = None
+            t.label = ""
+            t.requires_grad = True
+            t._op = _TANH
+            t._parents = (self,)
+            return t
+        return make(d, _TANH, (self,))
 
     def relu(self) -> "Tensor":
         """max(a, 0) (relu'(0) = 0); local derivative d/da = [a > 0]"""
