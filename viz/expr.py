@@ -1,0 +1,295 @@
+"""A small expression language for the ``gradviz`` command line.
+
+    price = 15; count = 2; tax = 1.1; total = price * count * tax
+
+Statements are separated by ``;`` or new lines. Each is ``name = expression``
+(a final bare expression is allowed too). Expressions may use numbers, names
+assigned earlier, ``+ - * / **``, unary minus/plus, parentheses, and calls of
+the op table's functions (``tanh(x)``, ``sigmoid(x)``, ``leaky_relu(x, 0.2)``
+...: see :data:`FUNCTIONS`). Every number becomes a :class:`autograd.Value`;
+``name = 15`` makes a leaf labelled ``name``, ``name = <expr>`` labels the
+result, and an unnamed intermediate result is labelled with its source text
+(``price * count``) when that is short. The program's output is the last
+statement.
+
+The text is parsed with Python's :mod:`ast` and checked against a whitelist
+before anything is computed; nothing is ever passed to ``eval``. Anything
+else (attributes, subscripts, strings, lambdas, keywords other than a
+function's parameter, ``__import__``...) is an :class:`ExprError` that
+quotes the offending part with a caret under it.
+"""
+from __future__ import annotations
+
+import ast
+import numbers
+from typing import Any, Callable
+
+from autograd import Value
+from autograd.ops import OPS
+
+__all__ = ["ExprError", "build", "FUNCTIONS", "MAX_LENGTH"]
+
+MAX_LENGTH = 20_000
+#: Intermediate results are labelled with their source text up to this length.
+LABEL_MAX = 24
+
+
+class ExprError(ValueError):
+    """An expression the language does not allow; the message points at it."""
+
+
+def _functions() -> dict[str, tuple[Callable, tuple[tuple[str, float], ...]]]:
+    """name -> (function of a Value and numbers, ((param, default), ...)),
+    from the op table: every one-input op that Value has as a method."""
+    out: dict[str, tuple[Callable, tuple]] = {}
+    for op in OPS.values():
+        if op.deriv is None or op.arity != 1 or op.key in ("neg", "pow_const"):
+            continue
+        name = "swish" if op.key == "swish_const" else op.key
+        if name == "abs":
+            out[name] = (lambda v: abs(v), ())
+            continue
+        if not hasattr(Value, name):
+            continue
+        defaults = {"alpha": 0.01 if name == "leaky_relu" else 1.0, "beta": 1.0}
+        params = tuple((p, defaults.get(p, 1.0)) for p in op.params)
+        out[name] = ((lambda n: lambda v, *a: getattr(v, n)(*a))(name), params)
+    return out
+
+
+#: The callable functions: name -> (implementation, ((parameter, default), ...)).
+FUNCTIONS = _functions()
+
+_BINOPS: dict[type, Callable[[Any, Any], Any]] = {
+    ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: lambda a, b: a * b,
+    ast.Div: lambda a, b: a / b, ast.Pow: lambda a, b: a ** b,
+}
+
+
+def _where(src: str, node: ast.AST) -> str:
+    """The source line of ``node`` with a caret run under it."""
+    lines = src.splitlines() or [""]
+    ln = getattr(node, "lineno", 1)
+    line = lines[ln - 1] if 0 < ln <= len(lines) else ""
+    c0 = getattr(node, "col_offset", 0)
+    c1 = getattr(node, "end_col_offset", None)
+    if getattr(node, "end_lineno", ln) != ln or c1 is None or c1 <= c0:
+        c1 = len(line)
+    return f"\n  {line}\n  {' ' * c0}{'^' * max(1, c1 - c0)}"
+
+
+def _describe(node: ast.AST) -> str:
+    if isinstance(node, ast.Call):
+        f = node.func
+        if isinstance(f, ast.Name):
+            return f"a call of {f.id!r}"
+        return "a call of something that is not a plain function name"
+    if isinstance(node, ast.Attribute):
+        return f"attribute access ('.{node.attr}')"
+    if isinstance(node, ast.Constant):
+        return f"the constant {node.value!r} (only numbers are allowed)"
+    if isinstance(node, ast.BinOp):
+        return f"the operator {type(node.op).__name__}"
+    if isinstance(node, ast.UnaryOp):
+        return f"the unary operator {type(node.op).__name__}"
+    return f"{type(node).__name__} syntax"
+
+
+class _Checker:
+    def __init__(self, src: str):
+        self.src = src
+
+    def fail(self, node: ast.AST, why: str) -> ExprError:
+        return ExprError(f"not allowed: {why}{_where(self.src, node)}")
+
+    def expr(self, root: ast.AST, names: set) -> None:
+        """Check an expression tree (iteratively: deep trees are fine)."""
+        todo = [root]
+        while todo:
+            n = todo.pop()
+            if isinstance(n, ast.Constant):
+                if isinstance(n.value, bool) or not isinstance(n.value, (int, float)):
+                    raise self.fail(n, _describe(n))
+                try:
+                    float(n.value)
+                except OverflowError:
+                    raise self.fail(n, "a number too large for a float") from None
+            elif isinstance(n, ast.Name):
+                if not isinstance(n.ctx, ast.Load):
+                    raise self.fail(n, _describe(n))
+                if n.id not in names:
+                    raise self.fail(n, f"the name {n.id!r} is used before it is assigned"
+                                    + (f" ({n.id} is a function: call it)" if n.id in FUNCTIONS
+                                       else ""))
+            elif isinstance(n, ast.BinOp):
+                if type(n.op) not in _BINOPS:
+                    raise self.fail(n, _describe(n) + " (allowed: + - * / **)")
+                todo += [n.left, n.right]
+            elif isinstance(n, ast.UnaryOp):
+                if not isinstance(n.op, (ast.USub, ast.UAdd)):
+                    raise self.fail(n, _describe(n) + " (allowed: unary - and +)")
+                todo.append(n.operand)
+            elif isinstance(n, ast.Call):
+                self.call(n)
+                todo.append(n.args[0])
+            else:
+                raise self.fail(n, _describe(n))
+
+    def call(self, n: ast.Call) -> None:
+        if not isinstance(n.func, ast.Name):
+            raise self.fail(n.func, _describe(n.func) + " (only calls of plain function names)")
+        if n.func.id not in FUNCTIONS:
+            raise self.fail(n, _describe(n) + "; the functions are: " + ", ".join(FUNCTIONS))
+        _, params = FUNCTIONS[n.func.id]
+        name = n.func.id
+        if not n.args or len(n.args) > 1 + len(params):
+            sig = ", ".join(["x"] + [p for p, _ in params])
+            raise self.fail(n, f"{name} takes ({sig}), got {len(n.args)} positional argument(s)")
+        for a in n.args[1:]:
+            _number(a, self)
+        allowed = {p for p, _ in params}
+        for kw in n.keywords:
+            if kw.arg not in allowed:
+                raise self.fail(kw.value if kw.arg is None else kw,
+                                f"the keyword {kw.arg!r} for {name}" +
+                                (f" (allowed: {', '.join(sorted(allowed))})" if allowed else ""))
+            _number(kw.value, self)
+
+
+def _number(n: ast.AST, chk: _Checker) -> float:
+    """A constant parameter: a number, possibly negated."""
+    sign = 1.0
+    while isinstance(n, ast.UnaryOp) and isinstance(n.op, (ast.USub, ast.UAdd)):
+        sign = -sign if isinstance(n.op, ast.USub) else sign
+        n = n.operand
+    if isinstance(n, ast.Constant) and isinstance(n.value, (int, float)) \
+            and not isinstance(n.value, bool):
+        return sign * float(n.value)
+    raise chk.fail(n, "a function parameter must be a number")
+
+
+def _statements(src: str) -> list[tuple[ast.stmt, _Checker]]:
+    """Each ``;``- or newline-separated statement parsed on its own (so
+    ``a=1; b=2`` needs no care about indentation)."""
+    if not isinstance(src, str):
+        raise TypeError(f"expression must be a str, got {type(src).__name__}")
+    if len(src) > MAX_LENGTH:
+        raise ExprError(f"the expression is {len(src)} characters long; the limit is {MAX_LENGTH}")
+    out = []
+    for raw in src.replace(";", "\n").split("\n"):
+        text = raw.strip()
+        if not text:
+            continue
+        try:
+            tree = ast.parse(text, mode="exec")
+        except SyntaxError as e:
+            col = max(0, (e.offset or 1) - 1)
+            raise ExprError(f"syntax error: {e.msg}\n  {text}\n  {' ' * col}^") from None
+        except (RecursionError, MemoryError, ValueError):
+            raise ExprError(f"cannot parse {text[:60]!r}: nested too deeply or invalid") from None
+        chk = _Checker(text)
+        if len(tree.body) != 1:  # pragma: no cover - a line without ; or newline
+            raise chk.fail(tree.body[1], "one statement per ';'")
+        out.append((tree.body[0], chk))
+    return out
+
+
+def build(src: str) -> tuple[Value, dict[str, Value]]:
+    """Parse, check and compute ``src``; returns (output Value, {name: Value}).
+
+    Checks the whole program before computing anything."""
+    stmts = _statements(src)
+    if not stmts:
+        raise ExprError("the expression is empty: write e.g. 'x = 2; y = x * x'")
+    names: set[str] = set()
+    for i, (st, chk) in enumerate(stmts):
+        if isinstance(st, ast.Assign):
+            if len(st.targets) != 1 or not isinstance(st.targets[0], ast.Name):
+                raise chk.fail(st, "only 'name = expression' assignments")
+            tgt = st.targets[0].id
+            if tgt in FUNCTIONS:
+                raise chk.fail(st.targets[0], f"{tgt!r} is a function name; pick another name")
+            chk.expr(st.value, names)
+            names.add(tgt)
+        elif isinstance(st, ast.Expr) and i == len(stmts) - 1:
+            chk.expr(st.value, names)
+        else:
+            raise chk.fail(st, _describe(st) + " (statements are 'name = expression')")
+    env: dict[str, Value] = {}
+    out = None
+    for st, chk in stmts:
+        value = _evaluate(st.value, env, chk)
+        if isinstance(st, ast.Assign):
+            name = st.targets[0].id
+            if not value.label:
+                value.label = name
+            env[name] = value
+        out = value
+    assert out is not None
+    return out, env
+
+
+def _evaluate(root: ast.AST, env: dict, chk: _Checker) -> Value:
+    """Post-order evaluation with an explicit stack (no recursion)."""
+    folded = _fold(root)
+    if folded is not None:
+        return Value(folded)
+    results: dict[int, Value] = {}
+    stack: list[tuple[ast.AST, bool]] = [(root, False)]
+    while stack:
+        n, ready = stack.pop()
+        if isinstance(n, ast.Constant):
+            results[id(n)] = Value(float(n.value))
+            continue
+        if isinstance(n, ast.Name):
+            results[id(n)] = env[n.id]
+            continue
+        kids = _children(n)
+        if not ready:
+            stack.append((n, True))
+            for k in reversed(kids):
+                f = _fold(k)
+                if f is not None:
+                    results[id(k)] = Value(f)
+                else:
+                    stack.append((k, False))
+            continue
+        vals = [results.pop(id(k)) for k in kids]
+        if isinstance(n, ast.BinOp):
+            v = _BINOPS[type(n.op)](vals[0], vals[1])
+        elif isinstance(n, ast.UnaryOp):
+            v = -vals[0] if isinstance(n.op, ast.USub) else vals[0]
+        else:  # a whitelisted call
+            fn, params = FUNCTIONS[n.func.id]
+            given = [_number(a, chk) for a in n.args[1:]]
+            kws = {kw.arg: _number(kw.value, chk) for kw in n.keywords}
+            args = given + [kws.get(p, d) for p, d in params[len(given):]]
+            v = fn(vals[0], *args)
+        if n is not root and not v.label:  # intermediates are named by their text
+            text = ast.unparse(n)
+            if len(text) <= LABEL_MAX:
+                v.label = text
+        results[id(n)] = v
+    return results[id(root)]
+
+
+def _children(n: ast.AST) -> list:
+    if isinstance(n, ast.BinOp):
+        return [n.left, n.right]
+    if isinstance(n, ast.UnaryOp):
+        return [n.operand]
+    if isinstance(n, ast.Call):
+        return [n.args[0]]
+    return []
+
+
+def _fold(n: ast.AST) -> float | None:
+    """A (possibly negated) numeric literal as one number: ``-3`` is a leaf."""
+    sign = 1.0
+    while isinstance(n, ast.UnaryOp) and isinstance(n.op, (ast.USub, ast.UAdd)):
+        sign = -sign if isinstance(n.op, ast.USub) else sign
+        n = n.operand
+    if isinstance(n, ast.Constant) and isinstance(n.value, numbers.Real) \
+            and not isinstance(n.value, bool):
+        return sign * float(n.value)
+    return None
