@@ -1,0 +1,351 @@
+"""Every op of the table through Tensor, driven by the table: gradients
+against central differences over random shapes and broadcasting patterns
+(first order, and second order: Hessian-vector products of grad with
+create_graph against differences of the gradient), the hand-specialised
+numpy kernels against the table's generic rule, forward against the table,
+float32 kept float32."""
+import numpy as np
+import pytest
+from hypothesis import assume, given, strategies as st
+from hypothesis.extra import numpy as hnp
+
+import autograd.functional as F
+from autograd import Tensor, concatenate, grad, gradcheck, stack
+from autograd.ops import AM, OPS, arity_of, elementwise_ops
+from autograd.tensor import kernel, make
+from autograd.tensor_ops import TN
+from autograd.testing import apply_op, op_params
+
+ELEMENTWISE = elementwise_ops()
+EW_IDS = [op.key for op in ELEMENTWISE]
+
+
+def table_apply(op, args, params):
+    """Apply ``op`` through its Tensor kernel (any elementwise op, wsum included)."""
+    d = op.forward(AM, *[a.data for a in args], *params.values())
+    d = np.asarray(d).astype(np.result_type(*[a.data for a in args]), copy=False)
+    return make(d, kernel(op.key, **params), tuple(args))
+
+
+def in_domain(intervals, margin=0.02):
+    return st.one_of(*[st.floats(lo + margin, hi - margin, allow_nan=False)
+                       for lo, hi in intervals])
+
+
+@st.composite
+def ew_case(draw, op, dtype=np.float64, max_side=3):
+    """Operands of elementwise ``op`` with mutually broadcastable shapes."""
+    k = arity_of(op)
+    shapes = draw(hnp.mutually_broadcastable_shapes(num_shapes=k, min_dims=0, max_dims=3,
+                                                    max_side=max_side)).input_shapes
+    arrays = [draw(hnp.arrays(np.float64, s, elements=in_domain(iv))).astype(dtype)
+              for s, iv in zip(shapes, op.domain)]
+    params = draw(op_params(op))
+    return [Tensor(a, requires_grad=True, label=f"x{i}") for i, a in enumerate(arrays)], params
+
+
+# ---------------------------------------------------------------------------
+# elementwise ops
+# ---------------------------------------------------------------------------
+def test_every_elementwise_op_has_a_tensor_front_end():
+    for op in ELEMENTWISE:
+        args = [Tensor(np.full((2, 2), 0.5), requires_grad=True) for _ in range(arity_of(op))]
+        params = {k: v[0] for k, v in op.params.items()}
+        out = apply_op(op, args, params)
+        if op.key == "wsum":  # spelled out with + and * for tensors
+            continue
+        assert out.op == op.name and out._op.op is op, op.key
+        assert out.parents == tuple(args)
+
+
+@pytest.mark.parametrize("op", ELEMENTWISE, ids=EW_IDS)
+@given(data=st.data())
+def test_elementwise_first_order(op, data):
+    leaves, params = data.draw(ew_case(op), label="case")
+    assert gradcheck(lambda *v: table_apply(op, v, params), *leaves)
+    if op.key != "wsum":  # and through the public front end
+        assert gradcheck(lambda *v: apply_op(op, v, params), *leaves)
+
+
+@pytest.mark.parametrize("op", [o for o in ELEMENTWISE if o.smooth2],
+                         ids=[o.key for o in ELEMENTWISE if o.smooth2])
+@given(data=st.data())
+def test_elementwise_second_order(op, data):
+    leaves, params = data.draw(ew_case(op, max_side=2), label="case")
+    out_shape = np.broadcast_shapes(*[t.shape for t in leaves])
+    u = np.random.default_rng(0).standard_normal(out_shape)
+    for i in range(len(leaves)):
+        # v -> J^T u of input i, differentiated again: Hessian-vector products
+        first = lambda *v, i=i: grad(table_apply(op, v, params), v[i], grad_outputs=Tensor(u),
+                                     create_graph=True)
+        assert gradcheck(first, *leaves, atol=1e-4, rtol=2e-3)
+
+
+@pytest.mark.parametrize("op", ELEMENTWISE, ids=EW_IDS)
+@given(data=st.data())
+def test_elementwise_forward_matches_table_and_keeps_float32(op, data):
+    leaves, params = data.draw(ew_case(op, dtype=np.float32), label="case")
+    out = table_apply(op, leaves, params) if op.key == "wsum" else apply_op(op, leaves, params)
+    expected = op.forward(AM, *[t.data.astype(np.float64) for t in leaves], *params.values())
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out.data, expected, rtol=2e-5, atol=2e-6)
+    out.backward(np.ones(out.shape, np.float32))
+    for t in leaves:
+        assert t.grad.dtype == np.float32 and t.grad.shape == t.shape
+
+
+def _fast_kernels():
+    from autograd.tensor import KERNELS
+    ks = [k for k in KERNELS.values() if k.fast]
+    ks.append(kernel("pow_const", c=2.0))
+    return ks
+
+
+@pytest.mark.parametrize("kern", _fast_kernels(), ids=repr)
+@given(data=st.data())
+def test_fast_elementwise_backward_equals_table_rule(kern, data):
+    leaves, _ = data.draw(ew_case(kern.op), label="case")
+    if len(leaves) > 1:
+        leaves[-1].requires_grad = data.draw(st.booleans(), label="last requires grad")
+    out = table_apply(kern.op, leaves, kern.params)
+    assert out._op is kern
+    g = data.draw(hnp.arrays(np.float64, out.shape, elements=st.floats(-5, 5)), label="g")
+    fast = kern.backward(out, g)
+    generic = kern._ew_backward(out, g)
+    for f, r, t in zip(fast, generic, leaves):
+        if not t.requires_grad:
+            assert f is None and r is None
+            continue
+        assert f.shape == t.shape and f.dtype == t.dtype
+        np.testing.assert_array_equal(f, r)  # bit for bit
+
+
+# ---------------------------------------------------------------------------
+# structural and fused ops: one case per table key
+# ---------------------------------------------------------------------------
+ARR = dict(elements=st.floats(-2.0, 2.0, allow_nan=False))
+small_shapes = hnp.array_shapes(min_dims=1, max_dims=3, max_side=3)
+
+
+def leaf(a, label="x"):
+    return Tensor(np.asarray(a, dtype=np.float64), requires_grad=True, label=label)
+
+
+@st.composite
+def distinct(draw, shape):
+    """Values at least 4/size apart: no ties for max within gradcheck's eps."""
+    size = int(np.prod(shape))
+    perm = np.array(draw(st.permutations(range(size))), dtype=np.float64)
+    return (perm * (4.0 / max(size, 1)) - 2.0).reshape(shape)
+
+
+@st.composite
+def axis_for(draw, nd):
+    single = st.integers(-nd, nd - 1) if nd else st.nothing()
+    return draw(st.one_of(st.none(), single,
+                          st.lists(st.integers(0, max(nd - 1, 0)), unique=True, max_size=nd)
+                          .map(tuple)))
+
+
+@st.composite
+def case_matmul(draw):
+    n, k, m = (draw(st.integers(1, 3)) for _ in range(3))
+    kind = draw(st.sampled_from(["1x1", "1x2", "2x1", "2x2", "batched"]))
+    if kind == "batched":
+        b1, b2 = draw(hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=2,
+                                                        max_side=2)).input_shapes
+        sa, sb = b1 + (n, k), b2 + (k, m)
+    else:
+        sa = (k,) if kind[0] == "1" else (n, k)
+        sb = (k,) if kind[2] == "1" else (k, m)
+    a, b = draw(hnp.arrays(np.float64, sa, **ARR)), draw(hnp.arrays(np.float64, sb, **ARR))
+    return (lambda x, y: x @ y), [leaf(a, "a"), leaf(b, "b")]
+
+
+@st.composite
+def case_reduce(draw, name):
+    shape = draw(small_shapes)
+    a = draw(distinct(shape)) if name == "max" else draw(hnp.arrays(np.float64, shape, **ARR))
+    axis = draw(axis_for(len(shape)))
+    keep = draw(st.booleans())
+    return (lambda x: getattr(x, name)(axis=axis, keepdims=keep)), [leaf(a)]
+
+
+@st.composite
+def case_reshape(draw):
+    shape = draw(small_shapes)
+    a = draw(hnp.arrays(np.float64, shape, **ARR))
+    new = draw(st.sampled_from([(-1,), shape[::-1], (1,) + shape, (a.size, 1)]))
+    return (lambda x: x.reshape(*new)), [leaf(a)]
+
+
+@st.composite
+def case_transpose(draw):
+    shape = draw(small_shapes)
+    a = draw(hnp.arrays(np.float64, shape, **ARR))
+    perm = tuple(draw(st.permutations(range(len(shape)))))
+    use_T = draw(st.booleans())
+    return ((lambda x: x.T) if use_T else (lambda x: x.transpose(*perm))), [leaf(a)]
+
+
+@st.composite
+def case_broadcast_to(draw):
+    shape = draw(hnp.array_shapes(min_dims=0, max_dims=2, max_side=3))
+    a = draw(hnp.arrays(np.float64, shape, **ARR))
+    target = (draw(st.integers(1, 3)),) + tuple(draw(st.integers(1, 3)) if s == 1 else s
+                                                for s in shape)
+    return (lambda x: x.broadcast_to(target)), [leaf(a)]
+
+
+@st.composite
+def case_getitem(draw):
+    shape = draw(small_shapes)
+    a = draw(hnp.arrays(np.float64, shape, **ARR))
+    index = draw(st.one_of(hnp.basic_indices(shape, allow_newaxis=True),
+                           hnp.integer_array_indices(shape, result_shape=hnp.array_shapes(
+                               min_dims=1, max_dims=2, max_side=4))))
+    return (lambda x: x[index]), [leaf(a)]
+
+
+@st.composite
+def case_index_add(draw):
+    shape = draw(small_shapes)
+    index = draw(hnp.integer_array_indices(shape, result_shape=hnp.array_shapes(
+        min_dims=1, max_dims=2, max_side=4)))
+    gshape = np.zeros(shape)[index].shape
+    g = draw(hnp.arrays(np.float64, gshape, **ARR))
+    return (lambda x: TN.scatter(x, shape, index)), [leaf(g)]
+
+
+@st.composite
+def case_join(draw, name):
+    shape = draw(small_shapes)
+    count = draw(st.integers(1, 3))
+    if name == "concatenate":
+        axis = draw(st.integers(0, len(shape) - 1))
+        shapes = [shape[:axis] + (draw(st.integers(1, 3)),) + shape[axis + 1:]
+                  for _ in range(count)]
+        fn = lambda *xs: concatenate(xs, axis=axis)
+    else:
+        axis = draw(st.integers(-len(shape) - 1, len(shape)))
+        shapes = [shape] * count
+        fn = lambda *xs: stack(xs, axis=axis)
+    arrays = [draw(hnp.arrays(np.float64, s, **ARR)) for s in shapes]
+    return fn, [leaf(a, f"x{i}") for i, a in enumerate(arrays)]
+
+
+@st.composite
+def case_softmax(draw, name):
+    shape = draw(small_shapes)
+    a = draw(hnp.arrays(np.float64, shape, **ARR))
+    axis = draw(st.integers(-len(shape), len(shape) - 1))
+    f = getattr(F, name)
+    return (lambda x: f(x, axis=axis)), [leaf(a)]
+
+
+@st.composite
+def case_cross_entropy(draw):
+    n, c = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    a = draw(hnp.arrays(np.float64, (n, c), **ARR))
+    t = np.array(draw(st.lists(st.integers(0, c - 1), min_size=n, max_size=n)))
+    if draw(st.booleans()) and n == 1:
+        return (lambda x: F.cross_entropy(x, int(t[0]))), [leaf(a[0])]
+    return (lambda x: F.cross_entropy(x, t)), [leaf(a)]
+
+
+@st.composite
+def case_bce(draw):
+    shape = draw(small_shapes)
+    p = draw(hnp.arrays(np.float64, shape, elements=st.floats(0.05, 0.95)))
+    t = draw(hnp.arrays(np.float64, shape, elements=st.floats(0.0, 1.0)))
+    return (lambda x, y: F.binary_cross_entropy(x, y)), [leaf(p, "p"), leaf(t, "t")]
+
+
+STRUCTURAL_CASES = {
+    "matmul": case_matmul(),
+    "sum": case_reduce("sum"), "mean": case_reduce("mean"), "max": case_reduce("max"),
+    "reshape": case_reshape(), "transpose": case_transpose(),
+    "broadcast_to": case_broadcast_to(),
+    "getitem": case_getitem(), "index_add": case_index_add(),
+    "concatenate": case_join("concatenate"), "stack": case_join("stack"),
+    "softmax": case_softmax("softmax"), "log_softmax": case_softmax("log_softmax"),
+    "cross_entropy": case_cross_entropy(), "binary_cross_entropy": case_bce(),
+}
+STRUCTURAL = [op for op in OPS.values() if op.deriv is None]
+ST_IDS = [op.key for op in STRUCTURAL]
+SMOOTH2 = [op for op in STRUCTURAL]  # every structural op is twice differentiable on its cases
+
+
+def test_every_op_in_the_table_has_a_tensor_test():
+    # A new op registered without a Tensor case fails here, not silently.
+    for op in OPS.values():
+        assert op.deriv is not None or op.key in STRUCTURAL_CASES, op.key
+        assert op.deriv is not None or op.vjp is not None, op.key
+
+
+def _case(op, data):
+    assert op.key in STRUCTURAL_CASES, f"no Tensor test case for table op {op.key!r}"
+    return data.draw(STRUCTURAL_CASES[op.key], label="case")
+
+
+def _built_by(fn, leaves, op):
+    out = fn(*leaves)
+    assert out._op.op is op, (out.op, op.key)
+    return out
+
+
+@pytest.mark.parametrize("op", STRUCTURAL, ids=ST_IDS)
+@given(data=st.data())
+def test_structural_first_order(op, data):
+    fn, leaves = _case(op, data)
+    assume(all(t.size for t in leaves))
+    out = _built_by(fn, leaves, op)
+    assume(out.size)
+    assert gradcheck(fn, *leaves)
+
+
+@pytest.mark.parametrize("op", SMOOTH2, ids=[o.key for o in SMOOTH2])
+@given(data=st.data())
+def test_structural_second_order(op, data):
+    fn, leaves = _case(op, data)
+    assume(all(t.size for t in leaves))
+    out = fn(*leaves)
+    assume(out.size)
+    u = Tensor(np.random.default_rng(1).standard_normal(out.shape))
+    # Make the function non-linear first, so the second derivative is not
+    # trivially zero: fn(x + 0.05 x³), strictly increasing (distinct values
+    # stay distinct for max; probabilities in (0.05, 0.95) stay below 1).
+    for i in range(len(leaves)):
+        def first(*v, i=i):
+            sq = [x + 0.05 * x * x * x for x in v]
+            return grad(fn(*sq), v[i], grad_outputs=u, create_graph=True)
+        assert gradcheck(first, *leaves, atol=1e-4, rtol=2e-3)
+
+
+@pytest.mark.parametrize("op", STRUCTURAL, ids=ST_IDS)
+@given(data=st.data())
+def test_fast_structural_backward_equals_table_rule(op, data):
+    fn, leaves = _case(op, data)
+    out = fn(*leaves)
+    assume(out._op.op is op)
+    g = data.draw(hnp.arrays(np.float64, out.shape, **ARR), label="g")
+    fast = out._op.backward(out, g)
+    generic = out._op._vjp_backward(out, g)
+    for f, r, t in zip(fast, generic, out.parents):
+        assert f.shape == t.shape
+        np.testing.assert_allclose(f, r, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("op", STRUCTURAL, ids=ST_IDS)
+@given(data=st.data())
+def test_structural_keeps_float32(op, data):
+    fn, leaves = _case(op, data)
+    leaves = [Tensor(t.data.astype(np.float32), requires_grad=True) for t in leaves]
+    out = fn(*leaves)
+    assert out.dtype == np.float32
+    out.backward(np.ones(out.shape, np.float32))
+    for t in leaves:
+        assert t.grad.dtype == np.float32 and t.grad.shape == t.shape
+    # forward agrees with float64
+    out64 = fn(*[Tensor(t.data.astype(np.float64)) for t in leaves])
+    np.testing.assert_allclose(out.data, out64.data, rtol=1e-4, atol=1e-5)
