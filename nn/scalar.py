@@ -70,16 +70,15 @@ def _width(n: Any, what: str) -> int:
 
 
 def _inputs(x: Any) -> list:
-    """A list of numbers/Values from a list, tuple, 1-d array or one number."""
-    if type(x) is list:
-        return x
+    """A list of Values from a list, tuple, 1-d array or one number; numbers
+    become constant leaves (one per input, shared by every neuron reading it)."""
     if isinstance(x, (Value, numbers.Real)):
-        return [x]
-    if isinstance(x, np.ndarray):
+        x = [x]
+    elif isinstance(x, np.ndarray):
         if x.ndim > 1:
             raise ValueError(f"expected a 1-d input, got an array of shape {x.shape}")
-        return x.reshape(-1).tolist()
-    return list(x)
+        x = x.reshape(-1).tolist()
+    return [v if v.__class__ is Value else (v if isinstance(v, Value) else Value(v)) for v in x]
 
 
 def _numbers(x: Any, n: int, what: str) -> list[float]:
@@ -136,7 +135,8 @@ class Neuron(Module):
         return f"Neuron {self.name} ({self.extra_repr()})" if self.name else repr(self)
 
     def forward(self, x) -> Value:
-        x = _inputs(x)
+        if type(x) is not list:  # a list goes straight to wsum (it wraps numbers itself)
+            x = _inputs(x)
         if len(x) != self.nin:
             raise ValueError(f"{self._who()}: expected {self.nin} inputs, got {len(x)}")
         out = self._act(wsum(self.w, x, self.b), self)
