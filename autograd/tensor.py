@@ -275,11 +275,13 @@ def _make1(data, kern, a) -> "Tensor":
 
 
 def _as_array(data, dtype=None, what: str = "Tensor") -> np.ndarray:
-    """numpy array for Tensor data: floats keep their dtype, other numbers
-    become float32 (or ``dtype``); strings, objects and ragged lists are a
+    """numpy array for Tensor data: floating numpy arrays keep their dtype,
+    anything else (Python numbers, lists, integer arrays) becomes float32 (or
+    ``dtype``); strings, objects and ragged lists are a
     TypeError naming Tensor."""
     if isinstance(data, Tensor):
         data = data.data
+    keep = isinstance(data, (np.ndarray, np.floating))  # floating numpy data keeps its dtype
     try:
         arr = np.asarray(data)
     except (ValueError, TypeError) as e:
@@ -295,7 +297,7 @@ def _as_array(data, dtype=None, what: str = "Tensor") -> np.ndarray:
         if dt.kind not in "fiub":
             raise TypeError(f"{what}: dtype must be a real numeric dtype, got {dt}")
         return arr.astype(dt, copy=False)
-    if kind != "f":
+    if kind != "f" or not keep:
         return arr.astype(np.float32)
     return arr
 
