@@ -63,6 +63,20 @@ def _classify(x: Any) -> str | None:
     return None
 
 
+_SCOPE: list = []
+
+
+def _module_call():
+    """viz.scope.module_call, imported on first use (None without viz)."""
+    if not _SCOPE:
+        try:
+            from viz.scope import module_call
+        except ImportError:
+            module_call = None
+        _SCOPE.append(module_call)
+    return _SCOPE[0]
+
+
 def _join(prefix: str, name: str) -> str:
     return f"{prefix}.{name}" if prefix else name
 
@@ -81,7 +95,12 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        """``forward``, recorded as a scope named after this module so that
+        ``viz.draw(..., collapse="module")`` can box the nodes it made."""
+        call = _module_call()
+        if call is None:
+            return self.forward(*args, **kwargs)
+        return call(self, args, kwargs)
 
     # --- traversal -----------------------------------------------------------
     def _items(self) -> Iterator[tuple[str, str, Any]]:
