@@ -10,9 +10,10 @@ tanh layer bends the boundary and reaches 100%.
 import argparse
 
 import nn
+from nn.data import make_xor
 
-X = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
-Y = [0.0, 1.0, 1.0, 0.0]
+_X, _Y = make_xor()
+X, Y = _X.tolist(), _Y.astype(float).tolist()
 
 
 def train(model, steps: int, lr: float) -> list[float]:

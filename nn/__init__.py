@@ -10,4 +10,11 @@ from .scalar import ACTIVATIONS, MLP, Layer, Neuron
 __all__ = ["Module", "CheckpointError", "load_state", "save_state", "Neuron", "Layer", "MLP",
            "ACTIVATIONS", "Linear", "Sequential", "WidthError", "Identity", "ReLU", "Tanh",
            "Sigmoid", "LeakyReLU", "PReLU", "ELU", "SiLU", "Swish", "GELU", "Softmax", "Softplus",
-           "MSELoss", "CrossEntropyLoss", "BCELoss", "optim", "init", "plot"]
+           "MSELoss", "CrossEntropyLoss", "BCELoss", "optim", "init", "plot", "data"]
+
+
+def __getattr__(name):  # nn.data loads on first use (it imports the network stack)
+    if name == "data":
+        from . import data
+        return data
+    raise AttributeError(f"module 'nn' has no attribute {name!r}")
