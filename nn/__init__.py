@@ -1,6 +1,6 @@
 """gradviz's neural-network layer: modules, scalar (Value) networks, tensor
 layers, losses, optimizers (``nn.optim``) and data helpers (``nn.data``)."""
-from . import init, optim, plot
+from . import data, init, optim, plot
 from .layers import (ELU, GELU, Identity, LeakyReLU, Linear, PReLU, ReLU, Sequential, Sigmoid,
                      SiLU, Softmax, Softplus, Swish, Tanh, WidthError)
 from .losses import BCELoss, CrossEntropyLoss, MSELoss
@@ -11,10 +11,3 @@ __all__ = ["Module", "CheckpointError", "load_state", "save_state", "Neuron", "L
            "ACTIVATIONS", "Linear", "Sequential", "WidthError", "Identity", "ReLU", "Tanh",
            "Sigmoid", "LeakyReLU", "PReLU", "ELU", "SiLU", "Swish", "GELU", "Softmax", "Softplus",
            "MSELoss", "CrossEntropyLoss", "BCELoss", "optim", "init", "plot", "data"]
-
-
-def __getattr__(name):  # nn.data loads on first use (it imports the network stack)
-    if name == "data":
-        from . import data
-        return data
-    raise AttributeError(f"module 'nn' has no attribute {name!r}")
