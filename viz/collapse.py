@@ -9,11 +9,12 @@ Two ways to group (``draw(collapse=...)``):
   parameter count and the norm of its parameters' gradients. Graphs built
   outside nn modules fall back to the dotted labels nn gives parameters
   (``L1.n3.w2`` belongs to ``L1.n3``).
-* ``"repeat"`` -- by repeated structure, with no modules needed: the graph is
-  cut at nodes used more than once; each piece (a "cone": a node and the
-  ancestors only it uses) gets a structural signature; pieces with the same
-  signature and the same inputs become one box ("16 × Σwx+b → relu"), and
-  any piece of more than :data:`BIG_CONE` nodes becomes a box of its own.
+* ``"repeat"`` -- by repeated structure, with no modules needed: each node's
+  subtree (the node and the ancestors only it uses) gets a structural
+  signature; subtrees with the same signature and the same inputs are
+  repeats, and the largest repeats become one box ("16 × Σ → relu");
+  leftover regions of more than :data:`BIG_CONE` nodes get a box of their
+  own.
 
 The result is a :class:`Grouping`: node id -> box key, and per box its title
 and text lines. Nodes in no box are drawn as usual.
@@ -153,68 +154,117 @@ def _by_module(order: list, root: Any, depth: int | None, params: set) -> Groupi
 # by repeated structure
 # --------------------------------------------------------------------------
 def _by_repeat(order: list, root: Any, params: set) -> Grouping:
+    """Repeated subtrees, then big leftover regions (see the module docstring).
+
+    A node's *subtree* is the node plus the ancestors used by it alone (a
+    neuron's output, its linear map and its weights); the other nodes it
+    reads are its *inputs*. Subtrees with the same structure and the same
+    inputs repeat; the largest repeated ones, found from the output
+    backwards, become one box each. What is left is boxed where a node's
+    leftover subtree exceeds :data:`BIG_CONE` nodes.
+    """
     consumers: dict[int, list] = {}
     for n in order:
         for p in n._parents:
             lst = consumers.setdefault(id(p), [])
             if not lst or lst[-1] is not n:
                 lst.append(n)
-    # cone roots: used by != 1 distinct consumer, the output, and its operands
-    cone: dict[int, int] = {}
-    members: dict[int, list] = {}
-    near_root = {id(p) for p in root._parents}
-    for n in reversed(order):  # consumers before their parents
-        i = id(n)
-        cs = consumers.get(i, ())
-        if n is root or len(cs) != 1 or i in near_root:
-            cone[i] = i
-        else:
-            cone[i] = cone[id(cs[0])]
-        members.setdefault(cone[i], []).append(n)
-    # signatures bottom-up (parents first); externals are cut points
+
+    def exclusive(p, n) -> bool:  # p belongs to n's subtree
+        cs = consumers.get(id(p), ())
+        return len(cs) == 1 and cs[0] is n
+
     sig: dict[int, int] = {}
-    ext: dict[int, set] = {}
-    for n in order:
+    ext: dict[int, frozenset] = {}
+    size: dict[int, int] = {}
+    for n in order:  # parents first
         i = id(n)
-        c = cone[i]
         if not n._parents:
-            sig[i] = hash("L")
+            sig[i], ext[i], size[i] = _LEAF, frozenset(), 1
             continue
-        parts = []
+        parts, e, sz, seen = [], set(), 1, set()
         for p in n._parents:
-            if cone[id(p)] == c and id(p) != c:
+            if exclusive(p, n):
                 parts.append(sig[id(p)])
+                e |= ext[id(p)]
+                if id(p) not in seen:
+                    seen.add(id(p))
+                    sz += size[id(p)]
             else:
-                parts.append(hash("X"))
-                ext.setdefault(c, set()).add(id(p))
-        sig[i] = hash((n.op, tuple(parts)))
+                parts.append(_EXT)
+                e.add(id(p))
+        sig[i], ext[i], size[i] = hash((n.op, tuple(parts))), frozenset(e), sz
     classes: dict[tuple, list] = {}
-    for c, ms in members.items():
-        if len(ms) < 3 or c == id(root):
-            continue
-        key = (sig[c], frozenset(ext.get(c, ())))
-        classes.setdefault(key, []).append(c)
+    for n in order:
+        if n._parents and size[id(n)] >= 3 and n is not root:
+            classes.setdefault((sig[id(n)], ext[id(n)]), []).append(n)
+
+    def subtree(n) -> list:
+        out, todo = [], [n]
+        got = set()
+        while todo:
+            m = todo.pop()
+            if id(m) in got:
+                continue
+            got.add(id(m))
+            out.append(m)
+            todo.extend(p for p in m._parents if exclusive(p, m))
+        return out
+
     of: dict[int, str] = {}
     boxes: dict[str, Box] = {}
-    for cones in classes.values():
-        if len(cones) < 2 and len(members[cones[0]]) <= BIG_CONE:
-            continue
-        first = members[cones[0]]
-        ops = []
-        for n in reversed(first):  # reversed(children-first) = parents first
-            if n._parents and n.op not in ops:
-                ops.append(n.op)
-        desc = " → ".join(ops)
+
+    def make_box(title, kind, trees, extra=""):
         key = f"g{len(boxes)}"
-        title = f"{len(cones)} × {desc}" if len(cones) > 1 else desc
-        box = boxes[key] = Box(key, title, "repeat")
-        leaves = sum(1 for n in first if not n._parents)
-        box.extra = f"{len(first)} nodes each, {leaves} leaves each" if len(cones) > 1 else ""
-        for c in cones:
-            for n in members[c]:
-                of[id(n)] = key
-                box.members.append(n)
-                if not n._parents and id(n) in params:
-                    box.params += _size(n)
-                    box.norm2 += grad_norm(n.grad) ** 2
+        box = boxes[key] = Box(key, title, kind, extra=extra)
+        for t in trees:
+            for m in t:
+                of[id(m)] = key
+                box.members.append(m)
+                if not m._parents and (id(m) in params if params else bool(m.label)):
+                    box.params += _size(m)
+                    box.norm2 += grad_norm(m.grad) ** 2
+        return box
+
+    for n in reversed(order):  # outputs first: the largest repeats win
+        if id(n) in of or not n._parents or n is root:
+            continue
+        cls = classes.get((sig[id(n)], ext[id(n)]), ())
+        if len(cls) < 2:
+            continue
+        trees = [t for t in (subtree(m) for m in cls) if not any(id(x) in of for x in t)]
+        if len(trees) < 2:
+            continue
+        leaves = sum(1 for m in trees[0] if not m._parents)
+        make_box(f"{len(trees)} × {_ops(trees[0])}", "repeat", trees,
+                 f"{len(trees[0])} nodes each, {leaves} leaves each")
+    # leftovers: big regions of nodes used by one consumer
+    for n in reversed(order):
+        if id(n) in of or not n._parents or n is root:
+            continue
+        region, todo, got = [], [n], set()
+        while todo:
+            m = todo.pop()
+            if id(m) in got or id(m) in of:
+                continue
+            got.add(id(m))
+            region.append(m)
+            todo.extend(p for p in m._parents if exclusive(p, m))
+        if len(region) > BIG_CONE:
+            make_box(_ops(region), "region", [region])
     return Grouping(of, boxes)
+
+
+_LEAF = hash("leaf")
+_EXT = hash("input")
+
+
+def _ops(nodes: list) -> str:
+    """The distinct ops of a subtree, inputs side first: "Σwx+b → relu"."""
+    ops: list[str] = []
+    for n in reversed(nodes):  # subtree lists are output first
+        if n._parents:
+            sym = getattr(getattr(n._op, "op", None), "symbol", n.op)
+            if sym not in ops:
+                ops.append(sym)
+    return " → ".join(ops)

@@ -51,10 +51,12 @@ from . import scope as _scope
 from .text import esc, fmt, grad_norm, summary
 
 __all__ = ["draw", "render", "GraphTooBigWarning", "GraphvizNotFoundError", "MAX_NODES",
-           "COLOURS"]
+           "COMPACT_AT", "COLOURS"]
 
 #: Graphs with more drawn nodes than this warn (``dot`` gets slow).
 MAX_NODES = 6000
+#: Above this many drawn values, :func:`draw` switches to the compact style.
+COMPACT_AT = 300
 
 #: role -> (fill, border)
 COLOURS = {
@@ -95,13 +97,15 @@ def _cell(text: str, colour: str | None = None, bold: bool = False, width: int =
 
 
 def _value_label(node: Any, role: str, grad: Any, show_grad: bool, steady: bool = False,
-                 number: int | None = None) -> str:
+                 number: int | None = None, op_cell: bool = False) -> str:
     """``steady``: reserve room for the grad so step frames share one layout."""
     fill, border = COLOURS[role]
     head = (f'<<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="0" CELLPADDING="4" STYLE="ROUNDED" '
             f'BGCOLOR="{fill}" COLOR="{border}">')
     if _is_scalar(node):
         cells = []
+        if op_cell and node._parents:  # compact mode: the op inside the node
+            cells.append(f'<TD BGCOLOR="{COLOURS["op"][0]}">{esc(_symbol(node))}</TD>')
         if node.label:
             cells.append(_cell(esc(node.label), bold=True))
         elif steady and number is not None:  # step frames name unlabelled nodes #i
@@ -113,8 +117,15 @@ def _value_label(node: Any, role: str, grad: Any, show_grad: bool, steady: bool 
         sep = '<TD BGCOLOR="' + border + '" WIDTH="1" CELLPADDING="0"></TD>'
         return head + "<TR>" + sep.join(cells) + "</TR></TABLE>>"
     data = node.data
-    title = (f'<FONT FACE="{FONT}-Bold">{esc(node.label)}</FONT> ' if node.label else "") + \
-        f"{esc(tuple(data.shape))} {esc(data.dtype)}"
+    if node.label:
+        name = f'<FONT FACE="{FONT}-Bold">{esc(node.label)}</FONT>&#160;&#160;'
+    elif steady and number is not None:
+        name = f'<FONT COLOR="{RULE_COLOUR}">#{number}</FONT>&#160;&#160;'
+    else:
+        name = ""
+    title = name + f"{esc(tuple(data.shape))} {esc(data.dtype)}"
+    if op_cell and node._parents:
+        title = f"[{esc(_symbol(node))}] " + title
     rows = [f"<TR><TD>{title}</TD></TR>", f"<TR><TD>{esc(summary(data))}</TD></TR>"]
     if show_grad:
         if grad is _UNKNOWN:
@@ -124,9 +135,15 @@ def _value_label(node: Any, role: str, grad: Any, show_grad: bool, steady: bool 
         elif np.size(grad) <= 6:
             g = esc(summary(grad))
         else:
-            g = f"‖grad‖ {fmt(grad_norm(grad))}"
-        rows.append(f'<TR><TD><FONT COLOR="{GRAD_COLOUR}">grad {g}</FONT></TD></TR>')
+            g = None
+        text = f"grad {g}" if g is not None else f"‖grad‖ {fmt(grad_norm(grad))}"
+        rows.append(f'<TR><TD><FONT COLOR="{GRAD_COLOUR}">{text}</FONT></TD></TR>')
     return head + "".join(rows) + "</TABLE>>"
+
+
+def _symbol(node: Any) -> str:
+    op = getattr(node._op, "op", None)
+    return getattr(op, "symbol", "") or node.op
 
 
 def _rule_for(node: Any, i: int) -> str:
@@ -145,13 +162,12 @@ def _rule_for(node: Any, i: int) -> str:
     else:
         text = rule[1] if i % 2 == 1 else rule[2]
     params = getattr(kern, "params", None)
-    if text and params:
-        text += " (" + ", ".join(f"{k}={_param(v)}" for k, v in params.items()) + ")"
+    if text and params:  # constant numbers only (an exponent, a slope)
+        shown = [f"{k}={fmt(v)}" for k, v in params.items()
+                 if isinstance(v, (int, float)) and not isinstance(v, bool)]
+        if shown:
+            text += " (" + ", ".join(shown) + ")"
     return text
-
-
-def _param(v: Any) -> str:
-    return fmt(v) if isinstance(v, (int, float)) else str(v)
 
 
 def _local_derivs(node: Any) -> tuple | None:
@@ -163,6 +179,13 @@ def _local_derivs(node: Any) -> tuple | None:
         except Exception:  # a rule that fails on these numbers: show the text only
             return None
     return None
+
+
+def _edge_tip(node: Any, i: int, locs: tuple | None) -> str:
+    """Plain text of an edge's local derivative (escaped for a DOT string by _q)."""
+    rule = _rule_for(node, i)
+    num = f"× {fmt(locs[i])}" if locs is not None and i < len(locs) else ""
+    return esc(" · ".join(t for t in (num, rule) if t))
 
 
 def _edge_label(node: Any, i: int, locs: tuple | None) -> str:
@@ -230,7 +253,8 @@ def _new_digraph(rankdir: str) -> graphviz.Digraph:
 
 def draw(root: Any, *, show_grad: bool = True, show_edge_grads: bool = True,
          rankdir: str = "LR", collapse: Any = None, params: Iterable[Any] | None = None,
-         legend: bool = False, max_nodes: int | None = MAX_NODES) -> graphviz.Digraph:
+         legend: bool = False, max_nodes: int | None = MAX_NODES,
+         compact: bool | None = None) -> graphviz.Digraph:
     """The computation graph ending at ``root`` as a :class:`graphviz.Digraph`.
 
     ``show_grad``: show each node's ``grad``. ``show_edge_grads``: label each
@@ -241,14 +265,19 @@ def draw(root: Any, *, show_grad: bool = True, show_edge_grads: bool = True,
     (default: the parameters of the nn modules that built the graph).
     ``legend``: draw the colour legend. ``max_nodes``: warn
     (:class:`GraphTooBigWarning`) above this many drawn nodes; None: never.
+    ``compact``: draw each op inside its result's box and put the local
+    derivatives in the edges' tooltips instead of on the edges (laid out
+    several times faster); None (default) chooses it for graphs of more than
+    :data:`COMPACT_AT` drawn values.
     See the module docstring for how to read the picture and the colours.
     """
     return _draw(root, show_grad, show_edge_grads, rankdir, collapse, params, legend, max_nodes,
-                 _Frame())
+                 _Frame(), compact=compact)
 
 
 def _draw(root, show_grad, show_edge_grads, rankdir, collapse, params, legend, max_nodes,
-          frame: _Frame, order: list | None = None) -> graphviz.Digraph:
+          frame: _Frame, order: list | None = None, compact: bool | None = None
+          ) -> graphviz.Digraph:
     if not (hasattr(root, "_parents") and hasattr(root, "data")):
         raise TypeError(f"draw: expected a Value or Tensor, got {type(root).__name__}")
     dg = _new_digraph(rankdir)
@@ -257,7 +286,13 @@ def _draw(root, show_grad, show_edge_grads, rankdir, collapse, params, legend, m
     pset = _params_of(order, params)
     grouping = _collapse.group(order, root, collapse, pset) if collapse is not None else None
     of = grouping.of if grouping else {}
-    n_drawn = sum(1 + (1 if n._parents else 0) for n in order if id(n) not in of) + \
+    n_values = sum(1 for n in order if id(n) not in of)
+    if compact is None:
+        compact = n_values > COMPACT_AT
+    if compact:
+        dg.graph_attr["newrank"] = "true"
+    n_drawn = (n_values if compact else sum(1 + (1 if n._parents else 0) for n in order
+                                            if id(n) not in of)) + \
         (len(grouping.boxes) if grouping else 0)
     if max_nodes is not None and n_drawn > max_nodes:
         warnings.warn(
@@ -295,9 +330,9 @@ def _draw(root, show_grad, show_edge_grads, rankdir, collapse, params, legend, m
         nid = ids[i]
         role = "active" if n is active else _role(n, root, pset)
         g = n.grad if grads is None else grads.get(i, _UNKNOWN)
-        lab = _value_label(n, role, g, show_grad, grads is not None, int(nid[1:]))
+        lab = _value_label(n, role, g, show_grad, grads is not None, int(nid[1:]), compact)
         body.append(f"\t{nid} [label={lab}]\n")
-        if n._parents:
+        if n._parents and not compact:
             fill, border = COLOURS["active" if n is active else "op"]
             sym = n._op.op.symbol if hasattr(n._op, "op") else n.op
             short = len(sym) <= 2
@@ -314,18 +349,23 @@ def _draw(root, show_grad, show_edge_grads, rankdir, collapse, params, legend, m
         if not n._parents:
             continue
         grouped = i in of
-        dst = rep(n) if grouped else ids[i] + "op"
+        dst = rep(n) if (grouped or compact) else ids[i] + "op"
         locs = _local_derivs(n) if (show_edge_grads and not grouped) else None
         for j, p in enumerate(n._parents):
             src = rep(p)
-            if grouped:
+            if grouped or id(p) in of:  # edges to or from a box: one per pair, counted
                 if src == dst:
                     continue
                 seen_edges[(src, dst)] = seen_edges.get((src, dst), 0) + 1
                 continue
-            lab = _edge_label(n, j, locs) if show_edge_grads else ""
             hot = n is active
             extra = ' color="#dc2626" fontcolor="#dc2626" penwidth=2' if hot else ""
+            if compact:  # the derivative as a tooltip: no layout cost
+                tip = _edge_tip(n, j, locs) if show_edge_grads else ""
+                body.append(f"\t{src} -> {dst}" + (f" [tooltip={_q(tip)}{extra}]\n" if tip or hot
+                                                   else "\n"))
+                continue
+            lab = _edge_label(n, j, locs) if show_edge_grads else ""
             body.append(f"\t{src} -> {dst} [label={lab or _EMPTY}{extra}]\n")
     for (src, dst), count in seen_edges.items():
         lab = f' [label="{count}"]' if count > 1 else ""
