@@ -309,8 +309,9 @@ def tensor_expressions(draw, ops: Sequence[Op] | None = None, max_leaves: int = 
         if np.abs(y.data).max(initial=0.0) > bound:
             record("op", OPS["tanh"], (len(pool) - 1,), {}, text=f"tanh(v{len(pool) - 1})")
 
+    consts: set = set()  # pool positions of constant operands (never the output)
     for _ in range(draw(st.integers(1, max_ops))):
-        i = draw(st.integers(0, len(pool) - 1))
+        i = draw(st.sampled_from([j for j in range(len(pool)) if j not in consts]))
         x = pool[i]
         kind = draw(st.sampled_from(("op", "op", "op") + TENSOR_STEPS))
         nd = x.data.ndim
@@ -356,6 +357,7 @@ def tensor_expressions(draw, ops: Sequence[Op] | None = None, max_leaves: int = 
             k = x.data.shape[-1]
             m = draw(st.integers(1, max_side))
             w = draw(hnp.arrays(np.float64, (k, m), elements=st.floats(-1.0, 1.0)))
+            consts.add(len(pool))
             pool.append(Tensor(w))  # a constant operand, not a leaf
             steps.append(("const", w))
             program.append(f"v{len(pool) - 1} = const{w.shape}")
