@@ -13,6 +13,7 @@ loss falls.
 import argparse
 
 import nn
+from autograd import Value
 
 
 def build() -> nn.MLP:
@@ -33,8 +34,9 @@ def main(argv=None) -> dict:
     opt = nn.optim.SGD(model.parameters(), lr=args.lr)
     print(f"network: {model.extra_repr()}; weights 1.0, biases 0.5")
 
-    hidden = model.layers[0](args.x)
-    pred = model(args.x)
+    x = [Value(args.x[0], label="length"), Value(args.x[1], label="width")]
+    hidden = model.layers[0](x)
+    pred = model(x)
     print(f"input: length={args.x[0]:g}, width={args.x[1]:g}; target {args.target:g}")
     print("hidden: " + ", ".join(f"{h.label} = {h.data:.4f}" for h in hidden))
     print(f"prediction: {pred.data:.4f}")
@@ -53,7 +55,7 @@ def main(argv=None) -> dict:
         print(f"graph written to {render(loss, args.plot)}")
     opt.step()
 
-    pred_after = model(args.x)
+    pred_after = model(x)
     loss_after = loss_fn(pred_after, args.target)
     print(f"after one SGD step (lr {args.lr:g}): prediction {pred_after.data:.4f}, "
           f"loss after: {loss_after.data:.6f} "

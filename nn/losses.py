@@ -56,7 +56,9 @@ def _reduce(terms: list, reduction: str, name: str):
     total = terms[0]
     for t in terms[1:]:
         total = total + t
-    return total * (1.0 / len(terms)) if reduction == "mean" else total
+    if reduction == "mean" and len(terms) > 1:
+        total = total * (1.0 / len(terms))
+    return total
 
 
 class _Loss(Module):
