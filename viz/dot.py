@@ -203,7 +203,6 @@ def _edge_label(node: Any, i: int, locs: tuple | None) -> str:
 # --------------------------------------------------------------------------
 _UNKNOWN = object()
 _HOT_EDGE = ' [color="#dc2626" penwidth=2]'
-_EMPTY = '""'
 
 
 def _params_of(order: list, params: Iterable[Any] | None) -> set:
@@ -366,7 +365,8 @@ def _draw(root, show_grad, show_edge_grads, rankdir, collapse, params, legend, m
                                                    else "\n"))
                 continue
             lab = _edge_label(n, j, locs) if show_edge_grads else ""
-            body.append(f"\t{src} -> {dst} [label={lab or _EMPTY}{extra}]\n")
+            attrs = (f"label={lab}" if lab else "") + extra
+            body.append(f"\t{src} -> {dst} [{attrs.strip()}]\n" if attrs else f"\t{src} -> {dst}\n")
     for (src, dst), count in seen_edges.items():
         lab = f' [label="{count}"]' if count > 1 else ""
         body.append(f"\t{src} -> {dst}{lab}\n")

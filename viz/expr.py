@@ -75,7 +75,17 @@ def _where(src: str, node: ast.AST) -> str:
     c1 = getattr(node, "end_col_offset", None)
     if getattr(node, "end_lineno", ln) != ln or c1 is None or c1 <= c0:
         c1 = len(line)
-    return f"\n  {line}\n  {' ' * c0}{'^' * max(1, c1 - c0)}"
+    return _caret(line, c0, c1)
+
+
+def _caret(line: str, c0: int, c1: int, width: int = 100) -> str:
+    """``line`` with ``^`` under columns c0..c1, cut to a window around them."""
+    start = max(0, min(c0 - 20, len(line) - width))
+    shown = line[start:start + width]
+    pre = "..." if start > 0 else ""
+    post = "..." if start + width < len(line) else ""
+    c0, c1 = c0 - start, min(c1 - start, len(shown))
+    return f"\n  {pre}{shown}{post}\n  {' ' * (len(pre) + c0)}{'^' * max(1, c1 - c0)}"
 
 
 def _describe(node: ast.AST) -> str:
@@ -184,7 +194,7 @@ def _statements(src: str) -> list[tuple[ast.stmt, _Checker]]:
             tree = ast.parse(text, mode="exec")
         except SyntaxError as e:
             col = max(0, (e.offset or 1) - 1)
-            raise ExprError(f"syntax error: {e.msg}\n  {text}\n  {' ' * col}^") from None
+            raise ExprError(f"syntax error: {e.msg}{_caret(text, col, col + 1)}") from None
         except (RecursionError, MemoryError, ValueError):
             raise ExprError(f"cannot parse {text[:60]!r}: nested too deeply or invalid") from None
         chk = _Checker(text)
@@ -266,11 +276,18 @@ def _evaluate(root: ast.AST, env: dict, chk: _Checker) -> Value:
             args = given + [kws.get(p, d) for p, d in params[len(given):]]
             v = fn(vals[0], *args)
         if n is not root and not v.label:  # intermediates are named by their text
-            text = ast.unparse(n)
-            if len(text) <= LABEL_MAX:
-                v.label = text
+            text = _text_of(chk.src, n)
+            if text and len(text) <= LABEL_MAX:
+                v.label = " ".join(text.split())
         results[id(n)] = v
     return results[id(root)]
+
+
+def _text_of(src: str, n: ast.AST) -> str:
+    """The source text of ``n`` (from its position: no recursion, unlike unparse)."""
+    if getattr(n, "end_col_offset", None) is None or n.lineno != n.end_lineno:
+        return ""
+    return src.splitlines()[n.lineno - 1][n.col_offset:n.end_col_offset]
 
 
 def _children(n: ast.AST) -> list:

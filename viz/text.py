@@ -45,12 +45,7 @@ def fmt(x: Any, digits: int = 4) -> str:
         return "inf" if x > 0 else "-inf"
     if x == 0.0:
         return "0"
-    s = f"{x:.{digits}g}"
-    if "e" in s:  # 1e-06, 1.5e+08: drop the exponent's plus sign and zero padding
-        mant, exp = s.split("e")
-        sign = "-" if exp.startswith("-") else ""
-        s = f"{mant}e{sign}{int(exp.lstrip('+-')):02d}"
-    return s
+    return f"{x:.{digits}g}"
 
 
 def _fmt_array(a: np.ndarray) -> str:
@@ -73,7 +68,10 @@ def summary(a: Any) -> str:
     if a.dtype.kind not in "fiub":
         return f"{a.size} values"
     af = a.astype(np.float64, copy=False)
-    return f"min {fmt(af.min())} · mean {fmt(af.mean())} · max {fmt(af.max())}"
+    lo, hi, mean = float(af.min()), float(af.max()), float(af.mean())
+    if abs(mean) < 1e-9 * max(abs(lo), abs(hi)):  # summation noise around zero
+        mean = 0.0
+    return f"min {fmt(lo)} · mean {fmt(mean)} · max {fmt(hi)}"
 
 
 def grad_norm(g: Any) -> float:

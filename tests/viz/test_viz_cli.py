@@ -1,0 +1,184 @@
+"""The expression language (whitelist, no eval) and the gradviz command line."""
+import math
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from viz.cli import main
+from viz.expr import ExprError, build
+
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot not installed")
+CAR = "price=15; count=2; tax=1.1; total=price*count*tax"
+
+
+# --- the language -----------------------------------------------------------
+def test_build_car_tax():
+    root, names = build(CAR)
+    assert root is names["total"] and root.label == "total"
+    assert math.isclose(root.data, 33.0)
+    root.backward()
+    assert math.isclose(names["price"].grad, 2.2) and names["count"].label == "count"
+    assert root.parents[0].label == "price*count"  # intermediates named by their text
+
+
+def test_functions_numbers_unary_and_final_expression():
+    root, names = build("x = 0.5\n y = -x ** 2 + tanh(x) / 2 - leaky_relu(-x, alpha=0.2) "
+                        "+ elu(x, 1.0) + abs(-3)")
+    want = -(0.5 ** 2) + math.tanh(0.5) / 2 - (-0.1) + 0.5 + 3
+    assert math.isclose(root.data, want)
+    root2, _ = build("a = 2; sigmoid(a) * 1")
+    assert math.isclose(root2.data, 1 / (1 + math.exp(-2)))
+    neg, _ = build("p = -3")
+    assert neg.data == -3.0 and not neg.parents  # a negative literal is a leaf
+
+
+@pytest.mark.parametrize("src,where", [
+    ("__import__('os').system('echo PWNED')", "__import__('os').system"),
+    ("x = 1; y = x.real", "x.real"),
+    ("y = open('f')", "open('f')"),
+    ("x = 'abc'", "'abc'"),
+    ("x = [1, 2]", "[1, 2]"),
+    ("x = 2; y = x @ x", "x @ x"),
+    ("x = 2; y = x if x else 1", "x if x else 1"),
+    ("x = 2; y = x // 2", "x // 2"),
+    ("x = 2; y = x < 3", "x < 3"),
+    ("y = (lambda: 1)()", "lambda: 1"),
+    ("x = 2; y = exp(x, foo=1)", "foo=1"),
+    ("x = 2; y = exp(x, 2)", "exp(x, 2)"),
+    ("x = 2; y = leaky_relu(x, x)", "x"),
+    ("y = z + 1", "z"),
+    ("exp = 2", "exp"),
+    ("x = True", "True"),
+    ("import os", "import os"),
+    ("x = 1; del x", "del x"),
+    ("x = y = 2", "x = y = 2"),
+    ("x = 2; x += 1", "x += 1"),
+    ("x = 1" + "0" * 400, None),
+])
+def test_non_whitelisted_syntax_is_refused_with_a_pointer(src, where):
+    with pytest.raises(ExprError) as e:
+        build(src)
+    msg = str(e.value)
+    assert msg
+    if where is not None:
+        line = msg.splitlines()
+        assert any(where in ln for ln in line), msg
+        assert "^" in msg
+
+
+def test_syntax_errors_and_limits():
+    with pytest.raises(ExprError, match="syntax error"):
+        build("x = 2; y = x +* 3")
+    with pytest.raises(ExprError, match="empty"):
+        build(" ; \n ")
+    with pytest.raises(ExprError, match="limit"):
+        build("x = 1" + " + 1" * 10000)
+
+
+def test_deep_expression_without_recursion():
+    root, _ = build("x = 1; y = x" + " + x" * 600)
+    assert root.data == 601.0
+    with pytest.raises(ExprError, match="nested") as e:  # Python's parser gives up
+        build("x = 1; y = " + "(" * 5000 + "x" + ")" * 5000)
+    assert len(str(e.value)) < 400
+
+
+def test_nothing_is_run(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ExprError):
+        build("y = __import__('pathlib').Path('pwned').touch()")
+    assert not os.path.exists(tmp_path / "pwned")
+
+
+# --- the command line ---------------------------------------------------------
+@needs_dot
+def test_cli_expr_svg(tmp_path, capsys):
+    out = tmp_path / "car_tax.svg"
+    assert main(["expr", CAR, "-o", str(out)]) == 0
+    svg = out.read_text(encoding="utf-8")
+    for number in ("33", "2.2", "16.5", "30", "1.1"):
+        assert number in svg
+    assert str(out) in capsys.readouterr().out
+
+
+def test_cli_expr_dot_to_stdout(capsys):
+    assert main(["expr", CAR, "--rankdir", "TB"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("digraph") and "rankdir=TB" in out and "grad 2.2" in out
+
+
+def test_cli_injection_is_refused(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code = main(["expr", "__import__('os').system('touch pwned')", "-o", str(tmp_path / "a.dot")])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "not allowed" in err and "__import__" in err
+    assert not os.path.exists(tmp_path / "pwned") and not os.path.exists(tmp_path / "a.dot")
+
+
+def test_cli_usage_errors_exit_2(tmp_path, capsys):
+    assert main(["expr", CAR, "-o", str(tmp_path / "missing" / "a.svg")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    assert main(["expr", CAR, "-o", str(tmp_path / "a.bmpx")]) == 2
+    assert main(["steps", CAR]) == 2
+    assert main(["steps", CAR, "-o", str(tmp_path / "a.svg")]) == 2
+    assert main(["expr", CAR, "--collapse", "bogus"]) == 2
+    for argv in ([], ["nope"], ["expr"], ["expr", CAR, "--rankdir", "XX"]):
+        with pytest.raises(SystemExit) as e:
+            main(argv)
+        assert e.value.code == 2
+
+
+@pytest.mark.parametrize("cmd", [[], ["expr"], ["steps"], ["demo"]])
+def test_cli_help_for_every_subcommand(cmd, capsys):
+    with pytest.raises(SystemExit) as e:
+        main(cmd + ["--help"])
+    assert e.value.code == 0
+    assert "usage: gradviz" in capsys.readouterr().out
+
+
+def test_cli_steps_text(capsys):
+    assert main(["steps", CAR, "--text"]) == 0
+    out = capsys.readouterr().out
+    assert "step 1: total (op ×) has grad 1" in out
+    assert "total: grad 1 × local 1.1 = 1.1 → price*count (running sum 1.1)" in out
+    assert "dtotal/dprice = 2.2" in out
+
+
+@needs_dot
+def test_cli_steps_html(tmp_path, capsys):
+    out = tmp_path / "page.html"
+    assert main(["steps", CAR, "-o", str(out)]) == 0
+    page = out.read_text(encoding="utf-8")
+    assert page.count('class="frame"') == 4 and "running sum 2.2" in page
+
+
+@needs_dot
+def test_cli_demo_writes_and_prints_paths(tmp_path, capsys):
+    outdir = tmp_path / "out"
+    assert main(["demo", "-o", str(outdir)]) == 0
+    printed = capsys.readouterr().out
+    for name in ("car_tax.svg", "car_tax_steps.html", "part_lifetime.svg"):
+        assert (outdir / name).exists() and str(outdir / name) in printed
+    assert "0.8676" in printed
+    losses = [float(line.split("loss")[1]) for line in printed.splitlines()
+              if line.strip().startswith("step ")]
+    assert len(losses) >= 3 and all(b < a for a, b in zip(losses, losses[1:]))
+    assert "0.8676" in (outdir / "part_lifetime.svg").read_text(encoding="utf-8")
+
+
+def test_cli_demo_parent_missing(tmp_path, capsys):
+    assert main(["demo", "-o", str(tmp_path / "a" / "b")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_console_script_runs():
+    exe = shutil.which("gradviz", path=os.path.dirname(sys.executable))
+    cmd = [exe] if exe else [sys.executable, "-m", "viz.cli"]
+    res = subprocess.run(cmd + ["expr", "x=2; y=x*x"], capture_output=True, text=True)
+    assert res.returncode == 0 and "digraph" in res.stdout
+    res = subprocess.run(cmd + ["expr", "y=().__class__"], capture_output=True, text=True)
+    assert res.returncode == 2 and "not allowed" in res.stderr

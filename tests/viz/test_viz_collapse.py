@@ -1,0 +1,131 @@
+"""Big graphs: collapse by nn module (viz.scope) and by repeated structure."""
+import re
+import shutil
+
+import pytest
+
+import nn
+import viz
+from autograd import Value
+from autograd.graph import topological_order
+from viz import scope
+from viz.collapse import group
+
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot not installed")
+
+
+def _mlp_loss(nouts=(16, 16, 1)):
+    model = nn.MLP(2, list(nouts), seed=0)
+    y = model([0.5, -1.0])
+    loss = (y - 1.0) ** 2
+    loss.backward()
+    return model, loss
+
+
+def _boxes(src):
+    return re.findall(r"^\tm\d+ \[label=<(.*)>\]$", src, flags=re.M)
+
+
+def test_module_collapse_one_box_per_neuron_with_params_and_grad_norm():
+    model, loss = _mlp_loss((3, 1))
+    src = viz.draw(loss, collapse="module").source
+    boxes = _boxes(src)
+    assert len(boxes) == 4  # 3 hidden neurons + the output neuron
+    assert all("Neuron" in b for b in boxes)
+    n1 = next(b for b in boxes if "L1.n1" in b)
+    assert "3 params" in n1  # 2 weights + bias
+    neuron = model.layers[0].neurons[0]
+    norm = sum(p.grad ** 2 for p in neuron.parameters()) ** 0.5
+    assert f"‖grad‖ {viz.fmt(norm)}" in n1
+    assert "L1.n1.w1" not in src  # the parameters are inside the box
+
+
+def test_module_collapse_by_depth_gives_one_box_per_layer():
+    model, loss = _mlp_loss()
+    src = viz.draw(loss, collapse=2).source
+    boxes = _boxes(src)
+    assert len(boxes) == 3 and all("Layer" in b for b in boxes)
+    assert any("272 params" in b for b in boxes)  # 16 * (16 + 1)
+    assert viz.draw(loss, collapse="module:2").source == src
+    total = sum(int(re.search(r"(\d+) params", b).group(1)) for b in boxes)
+    assert total == model.num_parameters()
+
+
+def test_every_node_lands_in_its_own_module():
+    model, loss = _mlp_loss((2, 1))
+    order = topological_order([loss])
+    paths, modules = scope.assign(order)
+    for name, p in model.named_parameters():
+        assert paths[id(p)][-1] == p.label.split(".")[-2], name  # "L1.n2.w1" -> n2
+    assert modules[paths[id(model.layers[0].neurons[1].b)]] is model.layers[0].neurons[1]
+
+
+def test_scope_for_code_outside_modules():
+    x = Value(1.0, label="x")
+    with scope.scope("block"):
+        h = (x * 2.0).tanh() + 1.0
+        scope.mark(h, inputs=[x])
+    y = h * 3.0
+    y.backward()
+    src = viz.draw(y, collapse="module").source
+    boxes = _boxes(src)
+    assert len(boxes) == 1 and "block" in boxes[0] and "5 nodes" in boxes[0]
+    with pytest.raises(RuntimeError, match="outside"):
+        scope.mark(h)
+
+
+def test_label_fallback_without_scope_records(monkeypatch):
+    monkeypatch.setattr(scope, "ENABLED", False)
+    _, loss = _mlp_loss((2, 1))
+    boxes = _boxes(viz.draw(loss, collapse="module").source)
+    assert len(boxes) == 3 and any(b.startswith('<TABLE') and "L1.n1" in b for b in boxes)
+
+
+def test_repeat_collapse_groups_identical_neurons():
+    _, loss = _mlp_loss()
+    src = viz.draw(loss, collapse="repeat").source
+    boxes = _boxes(src)
+    assert sum("16 ×" in b for b in boxes) == 2  # both hidden layers
+    assert len(re.findall(r"^\tn\d+ \[", src, flags=re.M)) < 10
+
+
+def test_repeat_collapse_on_a_graph_without_modules():
+    x = [Value(0.5, label="x1"), Value(-1.0, label="x2")]
+    outs = []
+    for j in range(8):
+        w = [Value(0.1 * j, label=f"w{j}{i}") for i in range(2)]
+        outs.append(sum((wi * xi for wi, xi in zip(w, x)), Value(0.0)).relu())
+    y = sum(outs, Value(0.0))
+    y.backward()
+    boxes = _boxes(viz.draw(y, collapse="repeat").source)
+    assert any(b.count("8 ×") == 1 for b in boxes)
+
+
+@pytest.mark.parametrize("bad", ["modules", "module:0", 0, True, "repeat:2"])
+def test_bad_collapse_values(bad):
+    _, loss = _mlp_loss((2, 1))
+    with pytest.raises(ValueError, match="collapse"):
+        viz.draw(loss, collapse=bad)
+
+
+def test_collapsed_text_is_deterministic():
+    a = viz.draw(_mlp_loss()[1], collapse="repeat").source
+    b = viz.draw(_mlp_loss()[1], collapse="repeat").source
+    assert a == b
+
+
+def test_grouping_covers_each_node_once():
+    _, loss = _mlp_loss()
+    order = topological_order([loss])
+    g = group(order, loss, "repeat", set())
+    members = [id(n) for box in g.boxes.values() for n in box.members]
+    assert len(members) == len(set(members)) == len(g.of)
+
+
+@needs_dot
+def test_mlp_renders_both_ways(tmp_path):
+    _, loss = _mlp_loss()
+    full = viz.render(loss, tmp_path / "full.svg")
+    small = viz.render(loss, tmp_path / "small.svg", collapse="module")
+    assert open(full).read().count("<g id=\"node") > 400
+    assert 10 < open(small).read().count("<g id=\"node") < 60

@@ -1,0 +1,223 @@
+"""viz.draw / viz.render: content, determinism, escaping, files, errors."""
+import os
+import re
+import shutil
+import warnings
+
+import graphviz
+import numpy as np
+import pytest
+
+import viz
+from autograd import Value
+from viz.demo import car_tax
+from viz.dot import COMPACT_AT, GraphTooBigWarning, GraphvizNotFoundError
+
+HERE = os.path.dirname(__file__)
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot not installed")
+
+
+def _car_tax_total():
+    ct = car_tax()
+    ct["total"].backward()
+    return ct["total"]
+
+
+def test_car_tax_dot_matches_golden():
+    with open(os.path.join(HERE, "car_tax.golden.dot"), encoding="utf-8") as f:
+        golden = f.read()
+    assert viz.draw(_car_tax_total()).source == golden
+
+
+def test_same_graph_same_text_and_ids_not_from_memory():
+    a, b = viz.draw(_car_tax_total()).source, viz.draw(_car_tax_total()).source
+    assert a == b
+    assert not re.search(r"\b\d{8,}\b", a)  # no id() in node names
+
+
+def test_draw_shows_label_data_grad_op_and_local_derivative():
+    src = viz.draw(_car_tax_total()).source
+    for text in ("price", "data 15", "grad 2.2", "grad 16.5", "data 33", "×", "d/da = b",
+                 "× 1.1", "× 30"):
+        assert text in src
+    assert "2.2000000000000002" not in src
+    assert "data 2<" in src and "data 2.0" not in src
+
+
+def test_show_grad_and_edge_grads_can_be_turned_off():
+    src = viz.draw(_car_tax_total(), show_grad=False, show_edge_grads=False).source
+    assert "grad " not in src and "d/da" not in src and "data 33" in src
+
+
+def test_roles_have_distinct_colours():
+    src = viz.draw(_car_tax_total()).source
+    fills = {role: viz.dot.COLOURS[role][0] for role in ("leaf", "inter", "output")}
+    assert len(set(fills.values())) == 3
+    price = next(line for line in src.splitlines() if "price" in line and "TABLE" in line)
+    total = next(line for line in src.splitlines() if ">total<" in line)
+    assert fills["leaf"] in price and fills["output"] in total
+
+
+def test_parameters_coloured_from_modules():
+    import nn
+    model = nn.MLP(2, [2, 1], activation="sigmoid", seed=0)
+    y = model([0.1, 0.2])
+    y.backward()
+    src = viz.draw(y).source
+    w = next(line for line in src.splitlines() if "L1.n1.w1" in line)
+    assert viz.dot.COLOURS["param"][0] in w
+
+
+def test_rankdir_and_bad_rankdir():
+    assert "rankdir=TB" in viz.draw(_car_tax_total(), rankdir="TB").source
+    with pytest.raises(ValueError, match="rankdir"):
+        viz.draw(_car_tax_total(), rankdir="sideways")
+
+
+def test_draw_rejects_non_nodes():
+    with pytest.raises(TypeError, match="Value or Tensor"):
+        viz.draw(3.0)
+
+
+@pytest.mark.parametrize("x,want", [(2.2000000000000002, "2.2"), (33.0, "33"), (1e-06, "1e-06"),
+                                    (0.8675966, "0.8676"), (-0.0, "0"), (float("nan"), "nan"),
+                                    (float("-inf"), "-inf"), (123456789.0, "1.235e+08"),
+                                    (16.5, "16.5"), (np.float32(0.1), "0.1")])
+def test_fmt(x, want):
+    assert viz.fmt(x) == want
+
+
+NASTY = ['<script>alert(1)</script>', "{a|b}", 'say "hi"', "back\\slash", "a & b", "<b>x</b>",
+         "]; evil [", "tab\tnew\nline"]
+
+
+@pytest.mark.parametrize("label", NASTY)
+def test_labels_are_escaped_in_dot(label):
+    a = Value(2.0, label=label)
+    y = a * 3
+    y.label = label
+    y.backward()
+    src = viz.draw(y).source
+    assert "<script>" not in src and "<b>x</b>" not in src and 'say "hi"' not in src
+    assert "&lt;script&gt;" in src or "<script" not in label
+
+
+@needs_dot
+@pytest.mark.parametrize("label", NASTY)
+def test_labels_render_as_text_in_svg(tmp_path, label):
+    a = Value(2.0, label=label)
+    y = a * 3
+    y.backward()
+    path = viz.render(y, tmp_path / "g.svg")
+    svg = open(path, encoding="utf-8").read()
+    assert "<script" not in svg and "<b>" not in svg
+    if "<script>" in label:
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in svg
+    if label == "{a|b}":
+        assert "{a|b}" in svg
+
+
+@needs_dot
+def test_svg_contains_the_car_tax_numbers(tmp_path):
+    path = viz.render(_car_tax_total(), tmp_path / "car.svg")
+    assert path == str(tmp_path / "car.svg")
+    svg = open(path, encoding="utf-8").read()
+    assert svg.lstrip().startswith("<?xml") and "</svg>" in svg
+    for number in ("33", "2.2", "16.5", "30", "1.1"):
+        assert re.search(rf">[^<]*\b{re.escape(number)}\b[^<]*<", svg), number
+
+
+@needs_dot
+@pytest.mark.parametrize("ext,magic", [(".png", b"\x89PNG"), (".pdf", b"%PDF")])
+def test_render_png_pdf(tmp_path, ext, magic):
+    path = viz.render(_car_tax_total(), tmp_path / f"car{ext}")
+    with open(path, "rb") as f:
+        assert f.read(4) == magic
+
+
+def test_dot_output_needs_no_dot_program(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no dot here
+    path = viz.render(_car_tax_total(), tmp_path / "car.dot")
+    text = open(path, encoding="utf-8").read()
+    assert text.startswith("digraph") and "grad 2.2" in text
+    assert viz.render(_car_tax_total(), tmp_path / "car.gv").endswith(".gv")
+
+
+def test_svg_without_dot_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(GraphvizNotFoundError, match="Graphviz.*apt-get install graphviz"):
+        viz.render(_car_tax_total(), tmp_path / "car.svg")
+    assert not os.listdir(tmp_path)  # nothing half-written
+
+
+def test_missing_directory_and_unknown_extension(tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        viz.render(_car_tax_total(), tmp_path / "nope" / "car.dot")
+    with pytest.raises(ValueError, match="format"):
+        viz.render(_car_tax_total(), tmp_path / "car.jpeg2000")
+
+
+def test_render_accepts_a_digraph(tmp_path):
+    g = viz.draw(_car_tax_total())
+    assert isinstance(g, graphviz.Digraph)
+    path = viz.render(g, tmp_path / "g.dot")
+    assert open(path, encoding="utf-8").read() == g.source
+
+
+def _chain(n):
+    x = Value(0.5, label="x")
+    y = x
+    for _ in range(n):
+        y = y * 1.0001 + 0.001
+    y.backward()
+    return y
+
+
+def test_big_graph_warns_with_count_and_collapse_hint():
+    y = _chain(50)
+    with pytest.warns(GraphTooBigWarning, match=r"\d+ nodes.*collapse="):
+        viz.draw(y, max_nodes=100)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        viz.draw(y, max_nodes=None)
+
+
+def test_compact_style_puts_ops_inside_and_derivatives_in_tooltips():
+    y = _car_tax_total()
+    src = viz.draw(y, compact=True).source
+    assert "op [" not in src and "tooltip=" in src and "× 1.1 · d/da = b" in src
+    big = _chain(COMPACT_AT)
+    assert "tooltip=" in viz.draw(big).source  # chosen automatically
+    assert "tooltip=" not in viz.draw(_chain(3)).source
+
+
+def test_deep_graph_draws_without_recursion():
+    x = Value(1.0)
+    y = x
+    for _ in range(5000):
+        y = y + 1.0
+    src = viz.draw(y, max_nodes=None, show_edge_grads=False).source
+    assert src.count("->") >= 10000
+
+
+def test_value_and_digraph_display_in_jupyter():
+    y = _car_tax_total()
+    g = viz.draw(y)
+    bundle = g._repr_mimebundle_() if shutil.which("dot") else {}
+    if shutil.which("dot"):
+        assert "image/svg+xml" in bundle and "grad 2.2" in bundle["image/svg+xml"]
+        assert "<svg" in y._repr_svg_()
+
+
+def test_tensor_nodes_show_shape_dtype_and_summary():
+    from autograd.tensor import Tensor
+    x = Tensor(np.array([[1.0, 2.0, 3.0]]), requires_grad=True, label="x")
+    w = Tensor(np.linspace(-1, 1, 60).reshape(3, 20), requires_grad=True, label="W")
+    y = (x @ w).tanh().sum()
+    y.label = "y"
+    y.backward()
+    src = viz.draw(y).source
+    assert "(1, 3) float64" in src and "[[1, 2, 3]]" in src
+    assert "(3, 20) float64" in src and "min -1 · mean 0 · max 1" in src
+    assert "‖grad‖" in src and "d/dA = G·Bᵀ" in src
+    assert viz.dot.COLOURS["param"][0] in next(l for l in src.splitlines() if ">W<" in l)
