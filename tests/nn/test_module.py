@@ -172,3 +172,20 @@ def test_calls_are_recorded_as_viz_scopes_for_collapsed_diagrams():
     y = seq(Tensor(np.ones((1, 2), np.float32)))
     paths, _ = scope.assign(topological_order([y]))
     assert paths[id(y)] == ("Sequential", "1")
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=20)
+@given(nin=st.integers(1, 4), widths=st.lists(st.integers(1, 4), min_size=1, max_size=3),
+       act=st.sampled_from(nn.ACTIVATIONS), seeds=st.tuples(st.integers(0, 99), st.integers(100, 199)))
+def test_state_round_trip_for_any_scalar_architecture(tmp_path_factory, nin, widths, act, seeds):
+    a = nn.MLP(nin, widths, activation=act, seed=seeds[0])
+    b = nn.MLP(nin, widths, activation=act, seed=seeds[1])
+    assert a.num_parameters() == sum((i + 1) * o for i, o in zip([nin] + widths, widths)) + (
+        sum(widths[:-1]) if act in ("prelu", "swish") else 0)
+    path = tmp_path_factory.mktemp("ckpt") / "m.npz"
+    a.save(path)
+    b.load(path)
+    assert [p.data for p in b.parameters()] == [p.data for p in a.parameters()]

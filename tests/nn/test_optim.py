@@ -148,3 +148,68 @@ def test_non_parameters_are_rejected():
         nn.optim.SGD([Value(1.0), 2.0], lr=0.1)
     with pytest.raises(TypeError, match="single parameter"):
         nn.optim.SGD(Value(1.0), lr=0.1)
+
+
+def _reference_sgd(p, grads, lr, momentum, wd, nesterov):
+    """PyTorch's documented SGD, one float at a time."""
+    buf = None
+    for g in grads:
+        d = g + wd * p
+        if momentum:
+            buf = d if buf is None else momentum * buf + d
+            d = d + momentum * buf if nesterov else buf
+        p = p - lr * d
+    return p
+
+
+def _reference_adam(p, grads, lr, b1, b2, eps, wd):
+    m = v = 0.0
+    for t, g in enumerate(grads, 1):
+        d = g + wd * p
+        m = b1 * m + (1 - b1) * d
+        v = b2 * v + (1 - b2) * d * d
+        p = p - lr * (m / (1 - b1 ** t)) / (math.sqrt(v / (1 - b2 ** t)) + eps)
+    return p
+
+
+from hypothesis import given, strategies as st  # noqa: E402
+
+finite = st.floats(-10, 10, allow_nan=False)
+
+
+@given(p=finite, grads=st.lists(finite, min_size=1, max_size=6), lr=st.floats(0, 1),
+       momentum=st.floats(0, 0.99), wd=st.floats(0, 0.5), nesterov=st.booleans())
+def test_sgd_matches_the_reference_formulas(p, grads, lr, momentum, wd, nesterov):
+    if nesterov and momentum == 0:
+        momentum = 0.5
+    v = Value(p)
+    t = Tensor_(np.array([p, -p]))
+    opt = nn.optim.SGD([v, t], lr=lr, momentum=momentum, weight_decay=wd, nesterov=nesterov)
+    for g in grads:
+        v.grad = g
+        t.grad = np.array([g, -g])
+        opt.step()
+    expected = _reference_sgd(p, grads, lr, momentum, wd, nesterov)
+    assert v.data == pytest.approx(expected, rel=1e-9, abs=1e-9)
+    np.testing.assert_allclose(t.data, [expected, -expected], rtol=1e-9, atol=1e-9)
+
+
+@given(p=finite, grads=st.lists(finite, min_size=1, max_size=6), lr=st.floats(0, 1),
+       b1=st.floats(0, 0.99), b2=st.floats(0, 0.999), eps=st.floats(1e-8, 1e-3),
+       wd=st.floats(0, 0.5))
+def test_adam_matches_the_reference_formulas(p, grads, lr, b1, b2, eps, wd):
+    v = Value(p)
+    t = Tensor_(np.array([p]))
+    opt = nn.optim.Adam([v, t], lr=lr, betas=(b1, b2), eps=eps, weight_decay=wd)
+    for g in grads:
+        v.grad = g
+        t.grad = np.array([g])
+        opt.step()
+    expected = _reference_adam(p, grads, lr, b1, b2, eps, wd)
+    assert v.data == pytest.approx(expected, rel=1e-9, abs=1e-9)
+    assert t.data[0] == pytest.approx(expected, rel=1e-9, abs=1e-9)
+
+
+def Tensor_(a):
+    from autograd import Tensor
+    return Tensor(a, requires_grad=True)
