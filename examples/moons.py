@@ -13,7 +13,7 @@ import argparse
 import time
 
 import nn
-from autograd import Value, wsum
+from autograd import wsum
 from nn.data import make_moons
 
 
