@@ -32,7 +32,7 @@ def main(argv=None) -> dict:
 
     xs = [-1.0 + 2.0 * i / (args.points - 1) for i in range(args.points)]
     ys = [f(x) for x in xs]
-    model = nn.MLP(1, [*args.hidden, 1], activation="tanh", seed=args.seed, init="xavier")
+    model = nn.MLP(1, [*args.hidden, 1], activation="tanh", seed=args.seed, init="uniform")
     opt = nn.optim.Adam(model.parameters(), lr=args.lr)
     loss_fn = nn.MSELoss()
     formula = f"{args.a:g} x^2 {'-' if args.b < 0 else '+'} {abs(args.b):g} x " \
