@@ -1,0 +1,60 @@
+"""viz.plot_activations: derivatives by backprop, drawn to PNG."""
+import math
+import os
+import runpy
+
+import pytest
+
+import viz
+from viz.plot import ACTIVATIONS, activation_curves
+
+
+def test_backprop_derivatives_match_central_differences():
+    curves = activation_curves(lo=-3.0, hi=3.0, n=25)
+    assert set(curves) == set(ACTIVATIONS)
+    h = 1e-6
+    for name, (xs, ys, ds) in curves.items():
+        f = ACTIVATIONS[name]
+        for x, y, d in zip(xs, ys, ds):
+            if abs(x) < 1e-9:
+                continue  # the kink of relu / leaky_relu / elu
+            num = (f(viz_value(x + h)).data - f(viz_value(x - h)).data) / (2 * h)
+            assert math.isclose(d, num, rel_tol=1e-5, abs_tol=1e-6), (name, x, d, num)
+            assert y == f(viz_value(x)).data
+
+
+def viz_value(x):
+    from autograd import Value
+    return Value(x)
+
+
+def test_relu_derivative_at_zero_is_zero():
+    xs, _, ds = activation_curves(["relu"], lo=-1.0, hi=1.0, n=3)["relu"]
+    assert xs[1] == 0.0 and ds == [0.0, 0.0, 1.0]
+
+
+def test_plot_writes_png(tmp_path):
+    pytest.importorskip("matplotlib")
+    path = viz.plot_activations(tmp_path / "act.png", names=["relu", "tanh"], n=21)
+    with open(path, "rb") as f:
+        assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+    assert [p for p in os.listdir(tmp_path)] == ["act.png"]  # no temp file left
+
+
+def test_plot_bad_input(tmp_path):
+    with pytest.raises(ValueError, match="unknown activation"):
+        viz.plot_activations(tmp_path / "a.png", names=["nope"])
+    with pytest.raises(ValueError, match="lo < hi"):
+        activation_curves(["relu"], lo=1.0, hi=0.0)
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        viz.plot_activations(tmp_path / "missing" / "a.png")
+
+
+def test_example_script(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    here = os.path.dirname(__file__)
+    script = os.path.join(here, "..", "..", "examples", "activations.py")
+    out = tmp_path / "a.png"
+    mod = runpy.run_path(script)
+    assert mod["main"](["-o", str(out)]) == str(out)
+    assert out.stat().st_size > 20_000 and "wrote" in capsys.readouterr().out

@@ -1,0 +1,106 @@
+"""Activation functions and their derivatives as a PNG (matplotlib, an
+optional extra: ``pip install 'gradviz[examples]'``).
+
+The derivative curves are not written down anywhere here: each point is
+``x.grad`` after ``f(x).backward()``, so the picture shows what the engine's
+backprop computes (kinks follow PyTorch: relu'(0) = 0).
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from typing import Callable, Sequence
+
+from autograd import Value
+
+__all__ = ["ACTIVATIONS", "activation_curves", "plot_activations"]
+
+#: name -> function of a Value (the nn activations, with visible slopes)
+ACTIVATIONS: dict[str, Callable[[Value], Value]] = {
+    "relu": lambda v: v.relu(),
+    "leaky_relu (α=0.1)": lambda v: v.leaky_relu(0.1),
+    "elu": lambda v: v.elu(1.0),
+    "sigmoid": lambda v: v.sigmoid(),
+    "tanh": lambda v: v.tanh(),
+    "softplus": lambda v: v.softplus(),
+    "gelu": lambda v: v.gelu(),
+    "silu": lambda v: v.silu(),
+    "swish (β=2)": lambda v: v.swish(2.0),
+}
+
+
+def activation_curves(names: Sequence[str] | None = None, lo: float = -4.0, hi: float = 4.0,
+                      n: int = 161) -> dict[str, tuple[list, list, list]]:
+    """name -> (xs, f(xs), f'(xs)), the derivative by backprop."""
+    names = list(ACTIVATIONS) if names is None else list(names)
+    unknown = [k for k in names if k not in ACTIVATIONS]
+    if unknown:
+        raise ValueError(f"plot_activations: unknown activation(s) {unknown}; "
+                         f"choose from {list(ACTIVATIONS)}")
+    if not (lo < hi) or n < 2:
+        raise ValueError(f"plot_activations: need lo < hi and n >= 2, got {lo}, {hi}, {n}")
+    xs = [lo + (hi - lo) * i / (n - 1) for i in range(n)]
+    out = {}
+    for name in names:
+        f = ACTIVATIONS[name]
+        ys, ds = [], []
+        for x in xs:
+            v = Value(x)
+            y = f(v)
+            y.backward()
+            ys.append(y.data)
+            ds.append(v.grad)
+        out[name] = (xs, ys, ds)
+    return out
+
+
+def _pyplot():
+    try:
+        import matplotlib
+    except ImportError:
+        raise ImportError("plot_activations needs matplotlib: pip install 'gradviz[examples]' "
+                          "(or pip install matplotlib)") from None
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def plot_activations(path: str | os.PathLike = "activations.png",
+                     names: Sequence[str] | None = None, lo: float = -4.0, hi: float = 4.0,
+                     n: int = 161) -> str:
+    """Each activation (solid) and its derivative by backprop (dashed), one
+    panel each, saved to ``path`` (PNG, written atomically); returns the path."""
+    path = os.fspath(path)
+    d = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(d):
+        raise FileNotFoundError(f"plot_activations: the directory {d!r} does not exist")
+    curves = activation_curves(names, lo, hi, n)
+    plt = _pyplot()
+    cols = 3
+    rows = (len(curves) + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 3 * rows), dpi=100, squeeze=False)
+    try:
+        for ax, (name, (xs, ys, ds)) in zip(axes.flat, curves.items()):
+            ax.axhline(0, color="#cbd5e1", lw=0.8)
+            ax.axvline(0, color="#cbd5e1", lw=0.8)
+            ax.plot(xs, ys, color="#2563eb", lw=2, label="f(x)")
+            ax.plot(xs, ds, color="#dc2626", lw=1.6, ls="--", label="f'(x) (backprop)")
+            ax.set_title(name)
+            ax.set_ylim(min(-1.2, min(ys + ds) - 0.1), max(1.2, min(4.2, max(ys + ds) + 0.1)))
+        for ax in list(axes.flat)[len(curves):]:
+            ax.axis("off")
+        axes.flat[0].legend(loc="upper left", fontsize=8)
+        fig.suptitle("Activations and their derivatives (computed by backprop)")
+        fig.tight_layout()
+        fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".png", dir=d)
+        os.close(fd)
+        try:
+            fig.savefig(tmp, format="png")
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+    finally:
+        plt.close(fig)
+    return path
