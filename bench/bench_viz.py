@@ -54,6 +54,15 @@ def micrograd_mlp(seed: int = 0) -> Value:
     return y
 
 
+def nn_mlp_loss(seed: int = 0) -> Value:
+    """nn.MLP(2, [16, 16, 1]) on one sample, squared error, backpropagated."""
+    import nn
+    model = nn.MLP(2, [16, 16, 1], seed=seed)
+    loss = (model([0.5, -1.0]) - 1.0) ** 2
+    loss.backward()
+    return loss
+
+
 # --- the peer (see the module docstring) -----------------------------------
 def _peer_trace(root):
     nodes, edges = set(), set()
@@ -106,15 +115,27 @@ def main(argv=None) -> None:
     n_ops = sum(1 for n in topological_order([root]) if n.parents)
     print(f"graph: micrograd-style MLP(2, [16, 16, 1]), one sample: {n_values} values, "
           f"{n_ops} ops, {n_values + n_ops} drawn nodes")
+    loss = nn_mlp_loss()
+    n_nn = len(topological_order([loss]))
     with tempfile.TemporaryDirectory() as d:
         out = os.path.join(d, "g.svg")
         peer = time_it(lambda: _dot_svg(peer_draw_dot(root).source), a.repeat)
         ours = time_it(lambda: viz.render(root, out), a.repeat)
         coll = time_it(lambda: viz.render(root, out, collapse="repeat"), a.repeat)
-    print(f"peer draw_dot -> svg      {peer * 1e3:8.1f} ms")
-    print(f"viz.render -> svg         {ours * 1e3:8.1f} ms   ratio ours/peer {ours / peer:.2f} "
-          f"(target <= 0.50)")
-    print(f"viz.render collapse=repeat{coll * 1e3:8.1f} ms   (target < 50 ms)")
+        peer_nn = time_it(lambda: _dot_svg(peer_draw_dot(loss).source), a.repeat)
+        ours_nn = time_it(lambda: viz.render(loss, out), a.repeat)
+        mod_nn = time_it(lambda: viz.render(loss, out, collapse="module"), a.repeat)
+        lay_nn = time_it(lambda: viz.render(loss, out, collapse=2), a.repeat)
+    print(f"peer draw_dot -> svg           {peer * 1e3:8.1f} ms")
+    print(f"viz.render -> svg              {ours * 1e3:8.1f} ms   ratio ours/peer "
+          f"{ours / peer:.2f} (target <= 0.50)")
+    print(f"viz.render collapse='repeat'   {coll * 1e3:8.1f} ms   (target < 50 ms)")
+    print(f"nn.MLP(2, [16, 16, 1]) + squared error (one wsum node per neuron): {n_nn} values")
+    print(f"peer draw_dot -> svg           {peer_nn * 1e3:8.1f} ms")
+    print(f"viz.render -> svg              {ours_nn * 1e3:8.1f} ms   ratio ours/peer "
+          f"{ours_nn / peer_nn:.2f}")
+    print(f"viz.render collapse='module'   {mod_nn * 1e3:8.1f} ms   (one box per Neuron)")
+    print(f"viz.render collapse=2          {lay_nn * 1e3:8.1f} ms   (one box per Layer)")
 
 
 if __name__ == "__main__":

@@ -136,7 +136,10 @@ def _cmd_steps(a: argparse.Namespace) -> int:
             return 0
         root, _ = _build(a.expression)
     from .steps import steps_html
-    print(steps_html(root, a.output, title=a.title, rankdir=a.rankdir))
+    try:
+        print(steps_html(root, a.output, title=a.title, rankdir=a.rankdir))
+    except ValueError as e:  # too many steps for one page
+        raise _Usage(str(e)) from None
     return 0
 
 

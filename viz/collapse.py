@@ -47,8 +47,8 @@ class Box:
         out = []
         if self.extra:
             out.append(self.extra)
-        out.append(f"{self.params} params · {len(self.members)} nodes" if self.params
-                   else f"{len(self.members)} nodes")
+        nodes = f"{len(self.members)} node{'s' if len(self.members) != 1 else ''}"
+        out.append(f"{self.params} params · {nodes}" if self.params else nodes)
         if self.params:
             out.append(f"‖grad‖ {fmt(self.norm2 ** 0.5)}")
         return out

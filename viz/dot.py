@@ -131,7 +131,7 @@ def _value_label(node: Any, role: str, grad: Any, show_grad: bool, steady: bool 
         if grad is _UNKNOWN:
             g = "?"
         elif grad is None:
-            g = "none"
+            g = "none (not required)" if not getattr(node, "requires_grad", True) else "none"
         elif np.size(grad) <= 6:
             g = esc(summary(grad))
         else:

@@ -126,8 +126,12 @@ def _template() -> str:
     return resources.files("viz").joinpath("templates/steps.html").read_text("utf-8")
 
 
+#: steps_html refuses graphs needing more diagrams than this (max_frames=None: no limit).
+MAX_FRAMES = 200
+
+
 def steps_html(root: Any, path: str | os.PathLike, *, title: str | None = None,
-               rankdir: str = "LR") -> str:
+               rankdir: str = "LR", max_frames: int | None = MAX_FRAMES) -> str:
     """Write one self-contained HTML page stepping through backprop from
     ``root``: prev/next buttons, a slider, the arrow keys, and a panel with
     each step's chain-rule arithmetic. The SVG frames are made by ``dot``
@@ -136,6 +140,13 @@ def steps_html(root: Any, path: str | os.PathLike, *, title: str | None = None,
     path = os.fspath(path)
     _check_dir(path, "steps_html")
     dot_program()
+    order = topological_order([root])
+    n_steps = sum(1 for n in order if n._parents)
+    if max_frames is not None and n_steps + 2 > max_frames:
+        raise ValueError(
+            f"steps_html: the graph has {n_steps} backward steps ({len(order)} nodes); a page of "
+            f"{n_steps + 2} diagrams would take long to lay out. Step through a smaller graph, "
+            f"print the steps instead (gradviz steps ... --text), or pass max_frames=None.")
     order, steps = record_steps(root)
     name = _namer(order)
     done = _Frame(None, None)

@@ -97,3 +97,13 @@ def test_tensor_steps():
     assert np.allclose(x.grad, [2.0, -4.0])
     _, steps = record_steps((x * 3.0).sum())
     assert "→ x" in "\n".join(steps[-1].lines)
+
+
+def test_steps_html_refuses_too_many_frames(tmp_path):
+    x = Value(1.0, label="x")
+    y = x
+    for _ in range(30):
+        y = y * 1.5
+    with pytest.raises(ValueError, match=r"30 backward steps.*--text"):
+        viz.steps_html(y, tmp_path / "p.html", max_frames=20)
+    assert not (tmp_path / "p.html").exists() and x.grad == 0.0  # nothing done
