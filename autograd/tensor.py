@@ -169,14 +169,21 @@ def _b_exp(n, g): return (g * n.data,)
 def _b_log(n, g): return (g * np.divide(1.0, n._parents[0].data),)
 
 
+_np_subtract, _np_multiply = np.subtract, np.multiply
+
+
 def _b_tanh(n, g):
     o = n.data
-    return (g * (1.0 - o * o),)
+    if not o.ndim:
+        return (g * (1.0 - o * o),)
+    d = o * o                   # g * (1 - o²) with one allocation
+    _np_subtract(1.0, d, d)
+    _np_multiply(g, d, d)
+    return (d,)
 
 
 def _b_relu(n, g):
-    x = n._parents[0].data
-    return (g * (x > 0).astype(x.dtype),)
+    return (g * (n._parents[0].data > 0),)  # float * bool keeps g's dtype
 
 
 def _b_sigmoid(n, g):
@@ -216,9 +223,10 @@ def kernel(key: str, **params) -> ArrayKernel:
 # --------------------------------------------------------------------------
 def _node(data, kern, parents) -> "Tensor":
     """A recorded result (the caller checked that recording is on, anomaly
-    mode off, and some parent requires grad)."""
+    mode off, and some parent requires grad). numpy gives scalars for 0-d
+    results: data is always an ndarray."""
     t = _alloc(Tensor)
-    t.data = data
+    t.data = data if data.__class__ is _ndarray else np.asarray(data)
     t.grad = None
     t.label = ""
     t.requires_grad = True
@@ -229,7 +237,7 @@ def _node(data, kern, parents) -> "Tensor":
 
 def _plain(data) -> "Tensor":
     t = _alloc(Tensor)
-    t.data = data
+    t.data = data if data.__class__ is _ndarray else np.asarray(data)
     t.grad = None
     t.label = ""
     t.requires_grad = False
@@ -477,7 +485,7 @@ class Tensor:
             raise _bcast_error("+", self, other) from None
         if (self.requires_grad or other.requires_grad) and not SPECIAL_THREADS:
             t = _alloc(Tensor)
-            t.data = d
+            t.data = d if d.__class__ is _ndarray else np.asarray(d)
             t.grad = None
             t.label = ""
             t.requires_grad = True
@@ -516,7 +524,7 @@ class Tensor:
             raise _bcast_error("*", self, other) from None
         if (self.requires_grad or other.requires_grad) and not SPECIAL_THREADS:
             t = _alloc(Tensor)
-            t.data = d
+            t.data = d if d.__class__ is _ndarray else np.asarray(d)
             t.grad = None
             t.label = ""
             t.requires_grad = True
@@ -577,7 +585,7 @@ class Tensor:
         d = np.tanh(self.data)
         if self.requires_grad and not SPECIAL_THREADS:
             t = _alloc(Tensor)
-            t.data = d
+            t.data = d if d.__class__ is _ndarray else np.asarray(d)
             t.grad = None
             t.label = ""
             t.requires_grad = True
