@@ -6,7 +6,7 @@ numpy kernels against the table's generic rule, forward against the table,
 float32 kept float32."""
 import numpy as np
 import pytest
-from hypothesis import assume, given, strategies as st
+from hypothesis import assume, given, settings, strategies as st
 from hypothesis.extra import numpy as hnp
 
 import autograd.functional as F
@@ -18,6 +18,9 @@ from autograd.testing import apply_op, op_params
 
 ELEMENTWISE = elementwise_ops()
 EW_IDS = [op.key for op in ELEMENTWISE]
+# Second-order checks cost a gradcheck per input: fewer examples keep the
+# Tensor tests within their time budget under the ci profile.
+second_order = settings(max_examples=min(settings.default.max_examples, 60))
 
 
 def table_apply(op, args, params):
@@ -69,6 +72,7 @@ def test_elementwise_first_order(op, data):
 
 @pytest.mark.parametrize("op", [o for o in ELEMENTWISE if o.smooth2],
                          ids=[o.key for o in ELEMENTWISE if o.smooth2])
+@second_order
 @given(data=st.data())
 def test_elementwise_second_order(op, data):
     leaves, params = data.draw(ew_case(op, max_side=2), label="case")
@@ -305,6 +309,7 @@ def test_structural_first_order(op, data):
 
 
 @pytest.mark.parametrize("op", SMOOTH2, ids=[o.key for o in SMOOTH2])
+@second_order
 @given(data=st.data())
 def test_structural_second_order(op, data):
     fn, leaves = _case(op, data)

@@ -42,6 +42,15 @@ def test_float32_stays_float32_with_python_and_numpy_scalars():
     assert x.grad.dtype == np.float32
 
 
+def test_zero_dimensional_results_hold_ndarrays():
+    a = Tensor(np.array(2.0), requires_grad=True)
+    b = Tensor(np.array(3.0))
+    for y in (a * b, a + b, a - b, a / b, a ** 2, -a, a.tanh(), a.exp(), a.sum(), b * b, a[()]):
+        assert type(y.data) is np.ndarray and y.shape == (), y
+    (a * b).tanh().backward()
+    assert type(a.grad) is np.ndarray and a.grad.shape == ()
+
+
 def test_mixed_dtypes_promote_and_grads_keep_each_leafs_dtype():
     a = Tensor(np.ones(3, np.float32), requires_grad=True)
     b = Tensor(np.ones(3, np.float64), requires_grad=True)
