@@ -15,8 +15,10 @@ them alike. Tasks:
   and 1024. ``numpy`` is a hand-written forward and backward with no
   autograd: the floor any numpy-based engine can reach.
 * ``ops``: per-op overhead: 200 chained ``*``/``+``/``tanh`` ops on (8, 8)
-  float64 tensors (``y = y * w``, ``y = y + w``, ``y = tanh(y)``) then
-  ``y.sum()``, forward + backward, microseconds per op.
+  float64 tensors (``y = y * w``, ``y = y + w``, ``y = tanh(y)``, ``x`` and
+  ``w`` requiring grad) then ``y.sum()``, forward + backward, microseconds
+  per op; the same chain written by hand in numpy shows what the numpy calls
+  alone cost.
 
 Needs torch for the comparison (``pip install -e .[bench]``); without it the
 torch columns are left out.
@@ -175,6 +177,37 @@ def gradviz_ops_factory():
     return run
 
 
+def numpy_ops_factory():
+    """The same chain by hand in numpy (forward, then backward by hand, no
+    graph): what the numpy calls alone cost."""
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((8, 8))
+    w = rng.standard_normal((8, 8)) * 0.5
+
+    def run():
+        ys = [x]
+        y = x
+        for i in range(N_OPS):
+            k = i % 3
+            y = y * w if k == 0 else (y + w if k == 1 else np.tanh(y))
+            ys.append(y)
+        g = np.ones_like(y)
+        gw = None
+        for i in range(N_OPS - 1, -1, -1):
+            k = i % 3
+            if k == 0:
+                c = g * ys[i]
+                gw = c if gw is None else gw + c
+                g = g * w
+            elif k == 1:
+                gw = g if gw is None else gw + g
+            else:
+                o = ys[i + 1]
+                g = g * (1.0 - o * o)
+        return g, gw
+    return run
+
+
 def torch_ops_factory():
     rng = np.random.default_rng(2)
     x = torch.tensor(rng.standard_normal((8, 8)), requires_grad=True)
@@ -244,15 +277,16 @@ def main(argv=None) -> int:
 
     if args.task in ("all", "ops"):
         print(f"\nPer-op overhead: {N_OPS} chained */+/tanh on (8, 8) float64, forward + backward")
-        fns = {"gradviz": gradviz_ops_factory()}
+        fns = {"gradviz": gradviz_ops_factory(), "numpy": numpy_ops_factory()}
         if torch is not None:
             fns["torch"] = torch_ops_factory()
         t = best_times(fns, rounds, 20)
         g_us = t["gradviz"] / N_OPS * 1e6
-        line = f"  gradviz {g_us:.2f} us/op"
+        n_us = t["numpy"] / N_OPS * 1e6
+        line = f"  gradviz {g_us:.2f} us/op, numpy by hand (no graph) {n_us:.2f} us/op"
         if torch is not None:
             t_us = t["torch"] / N_OPS * 1e6
-            line += f", torch {t_us:.2f} us/op, gradviz/torch {g_us / t_us:.3f}x"
+            line += f", torch {t_us:.2f} us/op; gradviz/torch {g_us / t_us:.3f}x"
         print(line)
     return 0
 
