@@ -359,7 +359,7 @@ class Tensor:
     # _ctx (saved forward arrays, fused ops only) and _site (anomaly mode)
     # are set only on the nodes that need them.
     __slots__ = ("data", "grad", "label", "requires_grad", "_op", "_parents", "_ctx", "_site",
-                 "__weakref__")
+                 "_scope", "__weakref__")
     __array_priority__ = 1000.0  # ndarray + Tensor -> Tensor.__radd__
     __array_ufunc__ = None       # and numpy ufuncs do not swallow Tensors
 

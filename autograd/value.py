@@ -254,7 +254,7 @@ class Value:
     2.2
     """
 
-    __slots__ = ("data", "grad", "label", "_op", "_parents", "_site", "__weakref__")
+    __slots__ = ("data", "grad", "label", "_op", "_parents", "_site", "_scope", "__weakref__")
 
     def __init__(self, data: float, label: str = "") -> None:
         if isinstance(data, Value):

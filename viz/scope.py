@@ -6,8 +6,9 @@ nn's ``Module.__call__`` hands the call to :func:`module_call`::
         return viz.scope.module_call(self, args, kwargs)
 
 which runs ``forward`` inside a scope named after the module and, when it
-returns, remembers ``(scope path, module, input nodes)`` on the output nodes
-(a :class:`weakref.WeakKeyDictionary`, so nothing outlives the graph). Nothing
+returns, remembers ``(scope path, module, arguments)`` on the output nodes
+(in their ``_scope`` slot; other node types in a
+:class:`weakref.WeakKeyDictionary`), so nothing outlives the graph. Nothing
 is tagged per node at build time; :func:`assign` works out membership when a
 diagram is drawn: from each call's outputs back through parents, stopping at
 the call's inputs, innermost calls first. Code that is not an ``nn.Module``
@@ -15,7 +16,7 @@ can name a region with ``with viz.scope("encoder"): ...`` (then the nodes it
 creates that the block's outputs depend on are grouped only if it calls
 :func:`mark` on its outputs).
 
-The cost per module call is a thread-local push/pop and one dict entry per
+The cost per module call is a thread-local push/pop and one list entry per
 output; set ``viz.scope.ENABLED = False`` to skip even that.
 """
 from __future__ import annotations
@@ -36,13 +37,21 @@ _RECORDS: "weakref.WeakKeyDictionary[Any, list]" = weakref.WeakKeyDictionary()
 
 
 class Record:
-    __slots__ = ("seq", "path", "module", "inputs")
+    """One module call: its scope path, the module, and its arguments (the
+    nodes among them are found when a diagram is drawn, not at call time)."""
 
-    def __init__(self, path: tuple, module: Any, inputs: tuple):
-        self.seq = next(_seq)
+    __slots__ = ("seq", "path", "module", "args", "kwargs")
+
+    def __init__(self, seq: int, path: tuple, module: Any, args: tuple, kwargs: dict):
+        self.seq = seq
         self.path = path
         self.module = module
-        self.inputs = inputs
+        self.args = args
+        self.kwargs = kwargs
+
+    @property
+    def inputs(self) -> list:
+        return _nodes(self.args) + _nodes(self.kwargs)
 
 
 def _stack() -> list:
@@ -80,6 +89,20 @@ def _child_name(parent: Any, child: Any) -> str:
 
 
 def _name_of(module: Any, parent: Any) -> str:
+    """The module's name in its parent (cached; see _NAMES)."""
+    key = (id(module), id(parent))
+    name = _find_name(module, parent)
+    if len(_NAMES) > 10_000:
+        _NAMES.clear()
+    _NAMES[key] = (module, parent, name)
+    return name
+
+
+#: (id(module), id(parent)) -> (module, parent, name); names are looked up once
+_NAMES: dict = {}
+
+
+def _find_name(module: Any, parent: Any) -> str:
     name = getattr(module, "name", "")
     if isinstance(name, str) and name:
         return name.rsplit(".", 1)[-1] if "." in name else name
@@ -94,28 +117,79 @@ def module_call(module: Any, args: tuple, kwargs: dict) -> Any:
     """``module.forward(*args, **kwargs)`` recorded as one scope (for nn.Module.__call__)."""
     if not ENABLED:
         return module.forward(*args, **kwargs)
-    st = _stack()
-    parent = st[-1] if st else None
-    path = (parent[0] if parent else ()) + (_name_of(module, parent[1] if parent else None),)
+    try:
+        st = _local.stack
+    except AttributeError:
+        st = _local.stack = []
+    if st:
+        ppath, pmod = st[-1]
+    else:
+        ppath, pmod = (), None
+    hit = _NAMES.get((id(module), id(pmod)))
+    if hit is not None and hit[0] is module and hit[1] is pmod:
+        name = hit[2]
+    else:
+        name = _name_of(module, pmod)
+    path = ppath + (name,)
     st.append((path, module))
     try:
         out = module.forward(*args, **kwargs)
     finally:
         st.pop()
-    _remember(out, path, module, args, kwargs)
+    rec = Record(next(_seq), path, module, args, kwargs)
+    if getattr(out, "_parents", None) is not None:  # one node: the common case
+        recs = getattr(out, "_scope", None)
+        if recs is not None:
+            recs.append(rec)
+        else:
+            _attach(out, rec, args, kwargs)
+    else:
+        for o in _nodes(out):
+            _attach(o, rec, args, kwargs)
     return out
 
 
-def _remember(out, path, module, args, kwargs) -> None:
-    outs = _nodes(out)
-    if not outs:
+def _attach(o: Any, rec: "Record", args: tuple, kwargs: dict) -> None:
+    recs = getattr(o, "_scope", None)  # Value and Tensor keep them in a `_scope` slot
+    if recs is not None:
+        recs.append(rec)
         return
-    rec = Record(path, module, tuple(_nodes(args) + _nodes(kwargs)))
-    for o in outs:
-        try:
-            _RECORDS.setdefault(o, []).append(rec)
-        except TypeError:  # not weak-referenceable
-            pass
+    try:
+        o._scope = [rec]
+        return
+    except AttributeError:
+        pass
+    # another node type: a weak side table. A record must not hold its own
+    # key (it would never be freed), so outputs passed straight through are
+    # not recorded.
+    if _passed_through(o, args, kwargs):
+        return
+    try:
+        _RECORDS.setdefault(o, []).append(rec)
+    except TypeError:  # not weak-referenceable
+        pass
+
+
+def _remember(out, path, module, args, kwargs) -> None:
+    rec = Record(next(_seq), path, module, args, kwargs)
+    for o in ((out,) if getattr(out, "_parents", None) is not None else _nodes(out)):
+        _attach(o, rec, args, kwargs)
+
+
+def _passed_through(o: Any, args: tuple, kwargs: dict) -> bool:
+    """Is ``o`` one of the arguments (or an item of a list/tuple argument)?"""
+    for a in args:
+        if a is o:
+            return True
+        if type(a) is list or type(a) is tuple:
+            for b in a:
+                if b is o:
+                    return True
+    if kwargs:
+        for a in kwargs.values():
+            if a is o or (type(a) in (list, tuple) and any(b is o for b in a)):
+                return True
+    return False
 
 
 @contextlib.contextmanager
@@ -149,7 +223,7 @@ def assign(order: list) -> tuple[dict, dict]:
     """
     records = []
     for node in order:
-        recs = _RECORDS.get(node)
+        recs = getattr(node, "_scope", None) or _RECORDS.get(node)
         if recs:
             records.extend((r, node) for r in recs)
     paths: dict[int, tuple] = {}
