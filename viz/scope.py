@@ -94,11 +94,20 @@ def _name_of(module: Any, parent: Any) -> str:
     name = _find_name(module, parent)
     if len(_NAMES) > 10_000:
         _NAMES.clear()
-    _NAMES[key] = (module, parent, name)
+    try:
+        _NAMES[key] = (weakref.ref(module), weakref.ref(parent) if parent is not None
+                       else _none, name)
+    except TypeError:  # not weak-referenceable: look the name up every time
+        pass
     return name
 
 
-#: (id(module), id(parent)) -> (module, parent, name); names are looked up once
+def _none() -> None:
+    return None
+
+
+#: (id(module), id(parent)) -> (weakref to module, weakref to parent, name):
+#: names are looked up once; nothing is kept alive by the cache
 _NAMES: dict = {}
 
 
@@ -126,7 +135,7 @@ def module_call(module: Any, args: tuple, kwargs: dict) -> Any:
     else:
         ppath, pmod = (), None
     hit = _NAMES.get((id(module), id(pmod)))
-    if hit is not None and hit[0] is module and hit[1] is pmod:
+    if hit is not None and hit[0]() is module and hit[1]() is pmod:
         name = hit[2]
     else:
         name = _name_of(module, pmod)

@@ -129,3 +129,38 @@ def test_mlp_renders_both_ways(tmp_path):
     small = viz.render(loss, tmp_path / "small.svg", collapse="module")
     assert open(full).read().count("<g id=\"node") > 400
     assert 10 < open(small).read().count("<g id=\"node") < 60
+
+
+def test_scope_records_keep_nothing_alive():
+    import gc
+    import weakref
+    model = nn.MLP(2, [3, 1], seed=0)
+    y = model([0.5, -1.0])
+    refs = [weakref.ref(model), weakref.ref(y)]
+    del model, y
+    gc.collect()
+    assert all(r() is None for r in refs)
+
+
+def test_module_returning_its_input_and_nested_names():
+    class Identity(nn.Module):
+        def forward(self, x):
+            return x
+
+    class Net(nn.Module):
+        def __init__(self):
+            self.pre = Identity()
+            self.body = nn.Neuron(2, "tanh", seed=0)
+
+        def forward(self, x):
+            return self.body(self.pre(x))
+
+    net = Net()
+    a, b = Value(1.0, label="a"), Value(2.0, label="b")
+    y = net([a, b]) * 2.0
+    y.backward()
+    paths, modules = scope.assign(topological_order([y]))
+    assert paths[id(net.body.b)] == ("Net", "body") and id(a) not in paths
+    assert type(modules[("Net", "body")]).__name__ == "Neuron"
+    boxes = _boxes(viz.draw(y, collapse="module").source)
+    assert len(boxes) == 1 and "Net.body" in boxes[0] and "3 params" in boxes[0]
