@@ -149,7 +149,7 @@ def steps_html(root: Any, path: str | os.PathLike, *, title: str | None = None,
             f"print the steps instead (gradviz steps ... --text), or pass max_frames=None.")
     order, steps = record_steps(root)
     name = _namer(order)
-    done = _Frame(None, None)
+    done = _Frame({id(n): n.grad for n in order}, None)  # steady: the same layout
     final = _draw(root, True, True, rankdir, None, None, False, None, done, order=order)
     start = _Frame({id(root): _seed_of(steps, root)}, None)
     first = _draw(root, True, True, rankdir, None, None, False, None, start, order=order)
