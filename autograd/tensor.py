@@ -183,7 +183,8 @@ def _b_tanh(n, g):
 
 
 def _b_relu(n, g):
-    return (g * (n._parents[0].data > 0),)  # float * bool keeps g's dtype
+    x = n._parents[0].data
+    return (g * (x > 0).astype(x.dtype),)  # a float mask multiplies faster than a bool one
 
 
 def _b_sigmoid(n, g):
