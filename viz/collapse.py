@@ -65,9 +65,12 @@ def _size(node: Any) -> int:
     return 1 if isinstance(d, float) else int(getattr(d, "size", 1))
 
 
+_EXPECTED = "collapse: expected 'module', 'module:N', an int N or 'repeat', got "
+
+
 def _parse(collapse: Any) -> tuple[str, int | None]:
     if isinstance(collapse, bool):
-        raise ValueError(f"collapse: expected 'module', 'module:N', an int N or 'repeat', got {collapse!r}")
+        raise ValueError(_EXPECTED + repr(collapse))
     if isinstance(collapse, int):
         if collapse < 1:
             raise ValueError(f"collapse: a module depth must be >= 1, got {collapse}")
@@ -79,7 +82,7 @@ def _parse(collapse: Any) -> tuple[str, int | None]:
     m = re.fullmatch(r"module:(\d+)", str(collapse))
     if m and int(m.group(1)) >= 1:
         return "module", int(m.group(1))
-    raise ValueError(f"collapse: expected 'module', 'module:N', an int N or 'repeat', got {collapse!r}")
+    raise ValueError(_EXPECTED + repr(collapse))
 
 
 def group(order: list, root: Any, collapse: Any, params: set) -> Grouping:

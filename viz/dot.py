@@ -310,8 +310,9 @@ def _draw(root, show_grad, show_edge_grads, rankdir, collapse, params, legend, m
             bid = f"m{j}"
             box_ids[box.key] = bid
             fill, border = COLOURS["box"]
-            title = f'<FONT FACE="{FONT}-Bold">{esc(box.title)}</FONT>' + (f" · {esc(box.kind)}" if box.kind and
-                                                     box.kind != "repeat" else "")
+            title = f'<FONT FACE="{FONT}-Bold">{esc(box.title)}</FONT>'
+            if box.kind and box.kind not in ("repeat", "region"):
+                title += f" · {esc(box.kind)}"
             rows = "".join(f"<TR><TD>{esc(t)}</TD></TR>" for t in box.lines())
             lab = (f'<<TABLE BORDER="2" CELLBORDER="0" CELLSPACING="0" CELLPADDING="3" '
                    f'STYLE="ROUNDED" BGCOLOR="{fill}" COLOR="{border}"><TR><TD>{title}</TD></TR>'
