@@ -90,6 +90,9 @@ def test_step_page_buttons_keys_slider(browser, tmp_path):
     page.locator("#slider").fill("1")
     assert _active(page)[0] == "total"
     assert page.locator("#counter").inner_text() == "2 / 4"
+    page.keyboard.press("f")
+    assert "fit" in page.evaluate("document.body.className")
+    assert page.locator("#fit").is_checked()
     assert all(u.startswith("file://") for u in requests), requests
     page.close()
 
