@@ -221,3 +221,12 @@ def test_tensor_nodes_show_shape_dtype_and_summary():
     assert "(3, 20) float64" in src and "min -1 · mean 0 · max 1" in src
     assert "‖grad‖" in src and "d/dA = G·Bᵀ" in src
     assert viz.dot.COLOURS["param"][0] in next(l for l in src.splitlines() if ">W<" in l)
+
+
+def test_committed_readme_picture_is_the_car_tax():
+    path = os.path.join(HERE, "..", "..", "docs", "img", "car_tax.svg")
+    svg = open(path, encoding="utf-8").read()
+    texts = re.findall(r">([^<>]+)</text>", svg)
+    for want in ("price", "count", "tax", "subtotal", "total", "data 33", "grad 2.2",
+                 "grad 16.5", "grad 30", "data 1.1", "× 1.1"):
+        assert want in texts, want
