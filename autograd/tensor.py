@@ -286,6 +286,12 @@ class Tensor:
     def __float__(self) -> float:
         return float(self.item())
 
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise ValueError(f"the truth value of a Tensor of shape {self.data.shape} is "
+                             f"ambiguous (use .data.any() or .data.all())")
+        return bool(self.data)
+
     def numpy(self) -> np.ndarray:
         return self.data
 

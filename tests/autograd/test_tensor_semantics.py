@@ -269,6 +269,12 @@ def test_shape_errors_name_the_op_and_shapes_before_recording(make_bad, pattern)
         make_bad(a, b)
 
 
+def test_truth_value_only_for_one_element():
+    assert bool(Tensor([1.0])) and not bool(Tensor(0.0))
+    with pytest.raises(ValueError, match=r"shape \(2,\) is ambiguous"):
+        bool(Tensor([1.0, 2.0]))
+
+
 def test_operands_of_the_wrong_kind():
     x = Tensor(np.ones(2))
     with pytest.raises(TypeError):
