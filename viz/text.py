@@ -45,6 +45,11 @@ def fmt(x: Any, digits: int = 4) -> str:
         return "inf" if x > 0 else "-inf"
     if x == 0.0:
         return "0"
+    ax = abs(x)
+    if ax < 1e7 and x.is_integer():  # whole numbers in full: 12345, not 1.234e+04
+        return str(int(x))
+    if 10.0 ** digits <= ax < 1e7:  # no exponent below ten million: 12346
+        return f"{x:.{len(str(int(ax)))}g}"
     return f"{x:.{digits}g}"
 
 

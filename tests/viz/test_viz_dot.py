@@ -82,7 +82,9 @@ def test_draw_rejects_non_nodes():
 @pytest.mark.parametrize("x,want", [(2.2000000000000002, "2.2"), (33.0, "33"), (1e-06, "1e-06"),
                                     (0.8675966, "0.8676"), (-0.0, "0"), (float("nan"), "nan"),
                                     (float("-inf"), "-inf"), (123456789.0, "1.235e+08"),
-                                    (16.5, "16.5"), (np.float32(0.1), "0.1")])
+                                    (16.5, "16.5"), (np.float32(0.1), "0.1"),
+                                    (12345.0, "12345"), (12345.6, "12346"), (-2e6, "-2000000"),
+                                    (0.00012345, "0.0001234"), (1234.5, "1234")])
 def test_fmt(x, want):
     assert viz.fmt(x) == want
 
@@ -230,3 +232,20 @@ def test_committed_readme_picture_is_the_car_tax():
     for want in ("price", "count", "tax", "subtotal", "total", "data 33", "grad 2.2",
                  "grad 16.5", "grad 30", "data 1.1", "× 1.1"):
         assert want in texts, want
+
+
+from hypothesis import given, strategies as st  # noqa: E402
+
+
+@given(st.floats(min_value=-1e300, max_value=1e300))  # 1.7975e308 shows as 1.798e+308
+def test_fmt_reads_back_within_four_digits(x):
+    s = viz.fmt(x)
+    assert float(s) == pytest.approx(x, rel=5e-4, abs=0.0)
+    assert len(s) <= 11
+
+
+@given(st.text())
+def test_esc_leaves_no_markup(text):
+    out = viz.esc(text)
+    assert not re.search(r"[<>\"'\n\r\t]", out)
+    assert not re.search(r"&(?!(amp|lt|gt|quot|#39);)", out)
