@@ -228,6 +228,10 @@ def walk(roots: Sequence[Any], seeds: Sequence[Any], *, steps: bool = False,
     ``steps``: yield a :class:`Step` per non-leaf node; otherwise the
     generator finishes on its first ``next`` with nothing to yield.
     """
+    anomaly = MODE.anomaly
+    if write_grads and not (steps or create_graph or anomaly or capture is not None):
+        _plain_pass(roots, seeds)
+        return
     uses = _count_uses(roots)
     acc: dict = {}
     ready = []
@@ -236,10 +240,6 @@ def walk(roots: Sequence[Any], seeds: Sequence[Any], *, steps: bool = False,
     for r in roots:
         if uses[r] == 0 and r not in ready:
             ready.append(r)
-    anomaly = MODE.anomaly
-    if write_grads and not (steps or create_graph or anomaly or capture is not None):
-        _plain_pass(ready, acc, uses)
-        return
     index = 0
     pop = ready.pop
     push = ready.append
@@ -292,21 +292,51 @@ def walk(roots: Sequence[Any], seeds: Sequence[Any], *, steps: bool = False,
             index += 1
 
 
-def _plain_pass(ready: list, acc: dict, uses: dict) -> None:
-    """The walk's loop specialised for ``backward()`` (no steps, no capture,
-    no anomaly checks, plain numbers): the same algorithm with the per-node
-    branches hoisted out. Tests check it against the stepping loop."""
+def _plain_pass(roots, seeds) -> None:
+    """The walk specialised for ``backward()`` (no steps, no capture, no
+    anomaly checks, plain numbers): the same algorithm (Kahn's, from the
+    output) with the per-node branches hoisted out, and the gradients of
+    intermediate nodes summed straight in their ``grad`` slot (reset to None
+    when the graph is discovered) instead of a dict. Leaves' totals are
+    handed to ``_accumulate_grad`` once complete. Tests check it against the
+    stepping loop and grad()."""
+    uses: dict = {}
+    stack = []
+    for r in roots:
+        if r not in uses:
+            uses[r] = 0
+            if r._parents:
+                r.grad = None
+            stack.append(r)
+    pop, push, get = stack.pop, stack.append, uses.get
+    while stack:
+        for p in pop()._parents:
+            n = get(p)
+            if n is None:
+                uses[p] = 1
+                if p._parents:
+                    p.grad = None
+                push(p)
+            else:
+                uses[p] = n + 1
+    leaf_acc: dict = {}
+    for r, s in zip(roots, seeds):
+        if r._parents:
+            r.grad = s if r.grad is None else r.grad + s
+        else:
+            leaf_acc[r] = leaf_acc[r] + s if r in leaf_acc else s
+    ready = [r for r in dict.fromkeys(roots) if uses[r] == 0]
     pop, push = ready.pop, ready.append
-    acc_pop, acc_get = acc.pop, acc.get
+    leaf_pop, leaf_get = leaf_acc.pop, leaf_acc.get
     while ready:
         node = pop()
-        g = acc_pop(node, None)
         parents = node._parents
         if not parents:
+            g = leaf_pop(node, None)
             if g is not None:
                 node._accumulate_grad(g)
             continue
-        node.grad = g
+        g = node.grad
         if g is None:  # nothing flows here (e.g. only integer-index uses)
             for p in parents:
                 n = uses[p] - 1
@@ -315,26 +345,22 @@ def _plain_pass(ready: list, acc: dict, uses: dict) -> None:
                     push(p)
             continue
         cs = node._op.backward(node, g)
-        if len(parents) == 1:  # unary ops: most nodes of a tensor graph
-            p = parents[0]
-            c = cs[0]
+        i = 0
+        for p in parents:
+            c = cs[i]
+            i += 1
             if c is not None:
-                prev = acc_get(p)
-                acc[p] = c if prev is None else prev + c
+                if p._parents:
+                    prev = p.grad
+                    p.grad = c if prev is None else prev + c
+                else:
+                    prev = leaf_get(p)
+                    leaf_acc[p] = c if prev is None else prev + c
             n = uses[p] - 1
             uses[p] = n
             if n == 0:
                 push(p)
-        else:
-            for p, c in zip(parents, cs):
-                if c is not None:
-                    prev = acc_get(p)
-                    acc[p] = c if prev is None else prev + c
-                n = uses[p] - 1
-                uses[p] = n
-                if n == 0:
-                    push(p)
-        c = cs = None  # hold no gradient array: a leaf may take ownership of it (Tensor)
+        c = cs = prev = g = None  # hold no gradient array: a leaf may take ownership of it
 
 
 def _done(p, capture):
