@@ -57,6 +57,8 @@ __all__ = ["draw", "render", "GraphTooBigWarning", "GraphvizNotFoundError", "MAX
 MAX_NODES = 6000
 #: Above this many drawn values, :func:`draw` switches to the compact style.
 COMPACT_AT = 300
+#: Collapsed graphs with more box-to-box edges than this bundle them.
+CONCENTRATE_AT = 40
 
 #: role -> (fill, border)
 COLOURS = {
@@ -368,6 +370,8 @@ def _draw(root, show_grad, show_edge_grads, rankdir, collapse, params, legend, m
             lab = _edge_label(n, j, locs) if show_edge_grads else ""
             attrs = (f"label={lab}" if lab else "") + extra
             body.append(f"\t{src} -> {dst} [{attrs.strip()}]\n" if attrs else f"\t{src} -> {dst}\n")
+    if sum(1 for (a, b) in seen_edges if a[0] == "m" and b[0] == "m") > CONCENTRATE_AT:
+        dg.graph_attr["concentrate"] = "true"  # bundle box-to-box edges (layer to layer)
     for (src, dst), count in seen_edges.items():
         lab = f' [label="{count}"]' if count > 1 else ""
         body.append(f"\t{src} -> {dst}{lab}\n")
@@ -445,6 +449,8 @@ def run_dot(source: str, fmt_: str, timeout: float | None = 120.0) -> bytes:
     except subprocess.TimeoutExpired:
         raise TimeoutError(f"viz: `dot` did not finish within {timeout:g} s; draw the graph with "
                            "collapse='module' or collapse='repeat'") from None
+    if res.returncode != 0 and "concentrate=true" in source:  # dot's edge bundling
+        return run_dot(source.replace("concentrate=true", "concentrate=false"), fmt_, timeout)
     if res.returncode != 0:
         raise RuntimeError(f"viz: `dot -T{fmt_}` failed (exit {res.returncode}): "
                            f"{res.stderr.decode('utf-8', 'replace').strip()[:500]}")

@@ -164,3 +164,9 @@ def test_module_returning_its_input_and_nested_names():
     assert type(modules[("Net", "body")]).__name__ == "Neuron"
     boxes = _boxes(viz.draw(y, collapse="module").source)
     assert len(boxes) == 1 and "Net.body" in boxes[0] and "3 params" in boxes[0]
+
+
+def test_many_box_edges_are_bundled():
+    _, loss = _mlp_loss()
+    assert "concentrate=true" in viz.draw(loss, collapse="module").source  # 16 x 16 edges
+    assert "concentrate" not in viz.draw(loss, collapse=2).source
