@@ -21,6 +21,8 @@ EW_IDS = [op.key for op in ELEMENTWISE]
 # Second-order checks cost a gradcheck per input: fewer examples keep the
 # Tensor tests within their time budget under the ci profile.
 second_order = settings(max_examples=min(settings.default.max_examples, 60))
+# Exact comparisons (fast kernel vs table rule, float32 vs float64) need fewer.
+comparison = settings(max_examples=min(settings.default.max_examples, 75))
 
 
 def table_apply(op, args, params):
@@ -86,6 +88,7 @@ def test_elementwise_second_order(op, data):
 
 
 @pytest.mark.parametrize("op", ELEMENTWISE, ids=EW_IDS)
+@comparison
 @given(data=st.data())
 def test_elementwise_forward_matches_table_and_keeps_float32(op, data):
     leaves, params = data.draw(ew_case(op, dtype=np.float32), label="case")
@@ -106,6 +109,7 @@ def _fast_kernels():
 
 
 @pytest.mark.parametrize("kern", _fast_kernels(), ids=repr)
+@comparison
 @given(data=st.data())
 def test_fast_elementwise_backward_equals_table_rule(kern, data):
     leaves, _ = data.draw(ew_case(kern.op), label="case")
@@ -328,6 +332,7 @@ def test_structural_second_order(op, data):
 
 
 @pytest.mark.parametrize("op", STRUCTURAL, ids=ST_IDS)
+@comparison
 @given(data=st.data())
 def test_fast_structural_backward_equals_table_rule(op, data):
     fn, leaves = _case(op, data)
@@ -342,6 +347,7 @@ def test_fast_structural_backward_equals_table_rule(op, data):
 
 
 @pytest.mark.parametrize("op", STRUCTURAL, ids=ST_IDS)
+@comparison
 @given(data=st.data())
 def test_structural_keeps_float32(op, data):
     fn, leaves = _case(op, data)
