@@ -305,7 +305,7 @@ class Value:
 
     def _repr_svg_(self) -> str:  # Jupyter shows the graph
         from viz import draw
-        return draw(self)._repr_image_svg_xml()
+        return draw(self).pipe(format="svg", encoding="utf-8")
 
     # --- arithmetic ----------------------------------------------------------
     def __add__(self, other):
