@@ -92,7 +92,7 @@ class ArrayKernel:
         from .tensor_ops import TA
         ps = node._parents
         cs = self.op.vjp(TA, g, node.data, *[p.data for p in ps], **self.params)
-        return tuple([(c if p.requires_grad else None) for p, c in zip(ps, cs)])
+        return tuple([(_unb(c, p) if p.requires_grad else None) for p, c in zip(ps, cs)])
 
     def backward_steps(self, node, g):
         if self.op.elementwise:
@@ -168,7 +168,11 @@ def _b_tanh(n, g):
 
 def _b_relu(n, g):
     x = n._parents[0].data
-    return (g * (x > 0).astype(x.dtype),)  # a float mask multiplies faster than a bool one
+    m = (x > 0).astype(x.dtype)  # a float mask multiplies faster than a bool one
+    if m.ndim:
+        _np_multiply(m, g, m)    # g * mask, into the mask: one allocation
+        return (m,)
+    return (g * m,)
 
 
 def _b_sigmoid(n, g):

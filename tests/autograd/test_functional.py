@@ -163,3 +163,12 @@ def test_targets_as_tensor_and_float32_mlp_step_stays_float32():
     loss = F.cross_entropy((x @ w + b).relu(), Tensor(np.array([0, 1, 2, 1]), dtype=np.int64))
     loss.backward()
     assert loss.dtype == w.grad.dtype == b.grad.dtype == np.float32
+
+
+def test_fused_losses_hand_back_gradients_in_each_operands_dtype():
+    p = Tensor(np.full(3, 0.3, np.float32), requires_grad=True)
+    q = p.sigmoid()
+    loss = F.binary_cross_entropy(q, Tensor(np.ones(3)))  # float64 target promotes the loss
+    loss.backward()
+    assert loss.dtype == np.float64
+    assert q.grad.dtype == np.float32 and p.grad.dtype == np.float32
