@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .ops import Op, register
-from .tensor import Tensor, _make1, _make2, _operand, _plain
+from .tensor import ArrayKernel, Tensor, _make1, _make2, _operand
 from .tensor_ops import TA, structural_kernel
 
 __all__ = ["softmax", "log_softmax", "cross_entropy", "mse_loss", "binary_cross_entropy"]
@@ -98,26 +98,26 @@ def _ce_vjp(M, g, out, logits, targets):
     return ((p - oh) * (g * (1.0 / n)),)
 
 
-_fused("cross_entropy", "cross_entropy", 1, _ce_forward, _ce_vjp,
+_CE_OP = _fused("cross_entropy", "cross_entropy", 1, _ce_forward, _ce_vjp,
        ("d/dlogits = (softmax(logits) - onehot(t)) / N",),
        "mean over the batch of -log softmax(logits)[t], fused and stable")
 
 
 def _b_cross_entropy(n, g):
-    probs, targets = n._ctx
+    probs, targets, rows = n._ctx
     d = probs.copy()
-    rows = d.shape[0]
-    d[np.arange(rows), targets] -= 1
-    d *= g * (1.0 / rows)
+    d[rows, targets] -= 1
+    d *= g * (1.0 / len(rows))
     return (d,)
 
 
 def _targets(targets, n: int, c: int, what: str) -> np.ndarray:
     t = targets.data if isinstance(targets, Tensor) else targets
-    try:
-        t = np.asarray(t)
-    except (TypeError, ValueError):
-        raise TypeError(f"{what}: targets must be integer class indices") from None
+    if t.__class__ is not np.ndarray:
+        try:
+            t = np.asarray(t)
+        except (TypeError, ValueError):
+            raise TypeError(f"{what}: targets must be integer class indices") from None
     if t.dtype.kind == "f" and t.size and np.all(t == np.round(t)):
         t = t.astype(np.int64)
     if t.dtype.kind not in "iu":
@@ -149,13 +149,16 @@ def cross_entropy(logits: Tensor, targets) -> Tensor:
         raise ValueError(f"cross_entropy: logits of shape {x.data.shape} are empty")
     t = _targets(targets, n, c, "cross_entropy")
     d = x.data
-    lp = _log_softmax_forward(None, d, 1)
-    loss = -(lp[np.arange(n), t].sum(dtype=d.dtype) / d.dtype.type(n))
-    k = structural_kernel("cross_entropy", _b_cross_entropy, targets=t)
-    out = _make1(np.asarray(loss, dtype=d.dtype), k, x)
+    rows = np.arange(n)
+    z = d - d.max(axis=1, keepdims=True)   # <= 0: exp cannot overflow
+    e = np.exp(z)
+    s = e.sum(axis=1, keepdims=True)       # >= 1: log is finite
+    loss = (np.log(s[:, 0]) - z[rows, t]).sum(dtype=d.dtype) / d.dtype.type(n)
+    out = _make1(np.asarray(loss, dtype=d.dtype), ArrayKernel(_CE_OP, {"targets": t},
+                                                              _b_cross_entropy), x)
     if out._parents:
-        np.exp(lp, out=lp)
-        out._ctx = (lp, t)
+        e /= s                             # softmax, kept for the backward pass
+        out._ctx = (e, t, rows)
     return out
 
 

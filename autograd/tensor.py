@@ -446,7 +446,7 @@ class Tensor:
                 raise ValueError(
                     f"{what}: grad can be omitted only for a one-element output; this "
                     f"Tensor has shape {self.data.shape}: pass grad= an array of that shape")
-            return np.ones_like(self.data)
+            return np.ones(self.data.shape, self.data.dtype)
         g = grad.data if isinstance(grad, Tensor) else grad
         try:
             g = np.asarray(g, dtype=self.data.dtype)

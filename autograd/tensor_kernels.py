@@ -29,9 +29,10 @@ def _reduce_shape(c, shape):
     lead = c.ndim - len(shape)
     if lead:  # a fresh array, not a view: a leaf may take it as its .grad
         c = c.sum(axis=tuple(range(lead)))
-    ones = tuple(i for i, s in enumerate(shape) if s == 1 and c.shape[i] != 1)
-    if ones:
-        c = c.sum(axis=ones, keepdims=True)
+    if 1 in shape:
+        ones = tuple(i for i, s in enumerate(shape) if s == 1 and c.shape[i] != 1)
+        if ones:
+            c = c.sum(axis=ones, keepdims=True)
     return c
 
 
