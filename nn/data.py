@@ -22,11 +22,12 @@ import math
 import os
 import struct
 import sys
-import tempfile
 import urllib.request
 from typing import Iterator, Mapping, Sequence
 
 import numpy as np
+
+from autograd.fileio import write_atomic
 
 __all__ = ["batches", "DataLoader", "make_moons", "make_xor", "load_digits", "load_mnist",
            "read_idx", "write_idx", "MNIST_FILES", "MNIST_MIRRORS", "MNIST_SHA256",
@@ -252,22 +253,9 @@ def write_idx(path: str | os.PathLike, array) -> str:
 
 
 def _atomic_write(path: str, chunks) -> None:
-    """Write ``chunks`` (an iterable of bytes) to ``path`` via a same-directory temp file."""
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)),
-                               prefix=f".{os.path.basename(path)}.", suffix=".part")
+    """Write ``chunks`` (an iterable of bytes) to ``path`` atomically."""
     try:
-        with os.fdopen(fd, "wb") as f:
-            for chunk in chunks:
-                f.write(chunk)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+        write_atomic(path, chunks)
     finally:
         close = getattr(chunks, "close", None)     # a generator: release its connection now
         if close is not None:

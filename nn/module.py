@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import io
 import os
-import tempfile
 import zipfile
 from collections import OrderedDict
 from typing import Any, Iterator, Mapping
@@ -32,6 +31,7 @@ from typing import Any, Iterator, Mapping
 import numpy as np
 
 from autograd import Tensor, Value
+from autograd.fileio import atomic_open
 
 __all__ = ["Module", "CheckpointError", "load_state", "save_state"]
 
@@ -310,24 +310,11 @@ def save_state(state: Mapping[str, Any], path: str | os.PathLike) -> str:
             raise CheckpointError(f"save: {key!r} is an object array; only numeric arrays "
                                   "can be saved")
         arrays.append((key, arr))
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp",
-                               dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED) as zf:
-                for key, arr in arrays:
-                    with zf.open(key + ".npy", "w", force_zip64=True) as out:
-                        np.lib.format.write_array(out, arr, allow_pickle=False)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    with atomic_open(path, "wb") as f:
+        with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED) as zf:
+            for key, arr in arrays:
+                with zf.open(key + ".npy", "w", force_zip64=True) as out:
+                    np.lib.format.write_array(out, arr, allow_pickle=False)
     return path
 
 

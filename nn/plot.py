@@ -3,8 +3,9 @@ gradviz[examples]``), written atomically."""
 from __future__ import annotations
 
 import os
-import tempfile
 from typing import Mapping, Sequence
+
+from autograd.fileio import atomic_path
 
 __all__ = ["save_loss_curves", "save_curves"]
 
@@ -48,16 +49,8 @@ def save_curves(path: str | os.PathLike, xs: Sequence[float],
             ax.legend()
         fig.tight_layout()
         ext = os.path.splitext(path)[1] or ".png"
-        fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=ext,
-                                   dir=os.path.dirname(os.path.abspath(path)))
-        os.close(fd)
-        try:
+        with atomic_path(path, suffix=ext) as tmp:
             fig.savefig(tmp)
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
     finally:
         plt.close(fig)
     return path

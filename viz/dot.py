@@ -37,13 +37,13 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import tempfile
 import warnings
 from typing import Any, Iterable
 
 import graphviz
 import numpy as np
 
+from autograd.fileio import write_atomic
 from autograd.graph import topological_order
 
 from . import collapse as _collapse
@@ -410,22 +410,6 @@ def _check_dir(path: str, who: str) -> None:
                                 "create it first")
 
 
-def write_atomic(path: str, data: bytes | str) -> None:
-    """Write ``data`` to ``path`` via a temp file in the same directory."""
-    if isinstance(data, str):
-        data = data.encode("utf-8")
-    d = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=d)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 def dot_program() -> str:

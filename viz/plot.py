@@ -8,10 +8,10 @@ backprop computes (kinks follow PyTorch: relu'(0) = 0).
 from __future__ import annotations
 
 import os
-import tempfile
 from typing import Callable, Sequence
 
 from autograd import Value
+from autograd.fileio import atomic_path
 
 __all__ = ["ACTIVATIONS", "activation_curves", "plot_activations"]
 
@@ -92,15 +92,8 @@ def plot_activations(path: str | os.PathLike = "activations.png",
         axes.flat[0].legend(loc="upper left", fontsize=8)
         fig.suptitle("Activations and their derivatives (computed by backprop)")
         fig.tight_layout()
-        fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".png", dir=d)
-        os.close(fd)
-        try:
+        with atomic_path(path, suffix=".png") as tmp:
             fig.savefig(tmp, format="png")
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
     finally:
         plt.close(fig)
     return path

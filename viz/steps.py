@@ -23,7 +23,9 @@ import graphviz
 
 from autograd.graph import topological_order
 
-from .dot import _draw, _Frame, _rule_for, run_dot, write_atomic, _check_dir, dot_program
+from autograd.fileio import write_atomic
+
+from .dot import _draw, _Frame, _rule_for, run_dot, _check_dir, dot_program
 from .text import esc, fmt, summary
 
 __all__ = ["draw_steps", "steps_html", "step_text", "record_steps", "StepInfo"]
