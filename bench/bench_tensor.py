@@ -8,7 +8,8 @@ All engines run in this one process, pinned to one thread (the *_NUM_THREADS
 variables are set before numpy and torch are imported, and
 ``torch.set_num_threads(1)``). Each measurement is the best of several
 rounds; the engines take turns inside every round, so a busy machine slows
-them alike. Tasks:
+them alike; times shown are each engine's best, ratios the median over
+rounds of the ratio within a round. Tasks:
 
 * ``mlp``: one training step (forward, backward, SGD update) of the
   784-512-256-10 ReLU MLP with mean cross-entropy, float32, at batch 32, 128
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 import time
 
@@ -222,19 +224,29 @@ def torch_ops_factory():
 # ----------------------------------------------------------------------------
 # timing
 # ----------------------------------------------------------------------------
-def best_times(fns: dict, rounds: int, inner: int) -> dict:
-    """Best per-call time of each fn; every round runs each engine in turn."""
+def measure(fns: dict, rounds: int, inner: int):
+    """Per-call times of each fn. Every round runs the engines back to back,
+    so a busy machine slows them alike; returns the best time of each and,
+    per round, the times (for ratios taken within a round)."""
     for f in fns.values():  # warm up
         for _ in range(max(2, inner // 4)):
             f()
-    best = {k: float("inf") for k in fns}
+    per_round = []
     for _ in range(rounds):
+        times = {}
         for k, f in fns.items():
             t0 = time.perf_counter()
             for _ in range(inner):
                 f()
-            best[k] = min(best[k], (time.perf_counter() - t0) / inner)
-    return best
+            times[k] = (time.perf_counter() - t0) / inner
+        per_round.append(times)
+    best = {k: min(r[k] for r in per_round) for k in fns}
+    return best, per_round
+
+
+def ratio(per_round, a: str, b: str) -> float:
+    """Median over rounds of time(a) / time(b) measured in the same round."""
+    return statistics.median(r[a] / r[b] for r in per_round)
 
 
 def check_same_losses(batch):
@@ -254,7 +266,7 @@ def main(argv=None) -> int:
     ap.add_argument("--quick", action="store_true", help="fewer rounds")
     ap.add_argument("--task", choices=("all", "mlp", "ops"), default="all")
     args = ap.parse_args(argv)
-    rounds = 3 if args.quick else 7
+    rounds = 5 if args.quick else 15
     print(f"numpy {np.__version__}" + (f", torch {torch.__version__}" if torch else ", no torch")
           + f", python {sys.version.split()[0]}, threads pinned to 1")
 
@@ -269,24 +281,26 @@ def main(argv=None) -> int:
             if torch is not None:
                 fns["torch"] = torch_step_factory(batch)
             inner = {32: 20, 128: 10, 1024: 2}[batch]
-            t = best_times(fns, rounds, inner)
+            t, per_round = measure(fns, rounds, inner)
             tt = t.get("torch", float("nan"))
+            vs_torch = ratio(per_round, "gradviz", "torch") if torch is not None else float("nan")
             print(f"{batch:>6} {t['numpy'] * 1e3:>12.3f} {t['gradviz'] * 1e3:>9.3f} "
-                  f"{tt * 1e3:>9.3f} {t['gradviz'] / t['numpy']:>13.3f}x "
-                  f"{t['gradviz'] / tt:>13.3f}x")
+                  f"{tt * 1e3:>9.3f} {ratio(per_round, 'gradviz', 'numpy'):>13.3f}x "
+                  f"{vs_torch:>13.3f}x")
 
     if args.task in ("all", "ops"):
         print(f"\nPer-op overhead: {N_OPS} chained */+/tanh on (8, 8) float64, forward + backward")
         fns = {"gradviz": gradviz_ops_factory(), "numpy": numpy_ops_factory()}
         if torch is not None:
             fns["torch"] = torch_ops_factory()
-        t = best_times(fns, rounds, 20)
+        t, per_round = measure(fns, rounds, 20)
         g_us = t["gradviz"] / N_OPS * 1e6
         n_us = t["numpy"] / N_OPS * 1e6
         line = f"  gradviz {g_us:.2f} us/op, numpy by hand (no graph) {n_us:.2f} us/op"
         if torch is not None:
             t_us = t["torch"] / N_OPS * 1e6
-            line += f", torch {t_us:.2f} us/op; gradviz/torch {g_us / t_us:.3f}x"
+            line += (f", torch {t_us:.2f} us/op; gradviz/torch "
+                     f"{ratio(per_round, 'gradviz', 'torch'):.3f}x")
         print(line)
     return 0
 
