@@ -122,7 +122,7 @@ class ArrayKernel:
 def _b_add(n, g):
     a, b = n._parents
     ad, bd = a.data, b.data
-    if ad.shape == bd.shape and ad.dtype == bd.dtype:  # no broadcasting, no promotion
+    if ad.dtype is bd.dtype and ad.shape == bd.shape:  # no broadcasting, no promotion
         return (g if a.requires_grad else None, g if b.requires_grad else None)
     return (_unb(g, a) if a.requires_grad else None, _unb(g, b) if b.requires_grad else None)
 
@@ -136,7 +136,7 @@ def _b_sub(n, g):
 def _b_mul(n, g):
     a, b = n._parents
     ad, bd = a.data, b.data
-    if ad.shape == bd.shape and ad.dtype == bd.dtype:
+    if ad.dtype is bd.dtype and ad.shape == bd.shape:
         return (g * bd if a.requires_grad else None, g * ad if b.requires_grad else None)
     return (_unb(g * bd, a) if a.requires_grad else None,
             _unb(g * ad, b) if b.requires_grad else None)
