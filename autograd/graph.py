@@ -196,20 +196,30 @@ def topological_order(roots: Sequence[Any]) -> list:
     return order
 
 
-def _count_uses(roots):
-    """{node: number of uses inside the graph} for everything reachable."""
+_KEEP = object()
+
+
+def count_uses(roots, reset: Any = _KEEP) -> dict:
+    """{node: number of uses inside the graph} for everything reachable from
+    ``roots``. With ``reset``, every non-leaf node's ``grad`` is set to it on
+    discovery (the backward passes that sum into the ``grad`` slots)."""
+    resetting = reset is not _KEEP
     uses: dict = {}
     stack = []
     for r in roots:
         if r not in uses:
             uses[r] = 0
+            if resetting and r._parents:
+                r.grad = reset
             stack.append(r)
-    pop, push = stack.pop, stack.append
+    pop, push, get = stack.pop, stack.append, uses.get
     while stack:
         for p in pop()._parents:
-            n = uses.get(p)
+            n = get(p)
             if n is None:
                 uses[p] = 1
+                if resetting and p._parents:
+                    p.grad = reset
                 push(p)
             else:
                 uses[p] = n + 1
@@ -232,7 +242,7 @@ def walk(roots: Sequence[Any], seeds: Sequence[Any], *, steps: bool = False,
     if write_grads and not (steps or create_graph or anomaly or capture is not None):
         _plain_pass(roots, seeds)
         return
-    uses = _count_uses(roots)
+    uses = count_uses(roots)
     acc: dict = {}
     ready = []
     for r, s in zip(roots, seeds):
@@ -300,25 +310,7 @@ def _plain_pass(roots, seeds) -> None:
     when the graph is discovered) instead of a dict. Leaves' totals are
     handed to ``_accumulate_grad`` once complete. Tests check it against the
     stepping loop and grad()."""
-    uses: dict = {}
-    stack = []
-    for r in roots:
-        if r not in uses:
-            uses[r] = 0
-            if r._parents:
-                r.grad = None
-            stack.append(r)
-    pop, push, get = stack.pop, stack.append, uses.get
-    while stack:
-        for p in pop()._parents:
-            n = get(p)
-            if n is None:
-                uses[p] = 1
-                if p._parents:
-                    p.grad = None
-                push(p)
-            else:
-                uses[p] = n + 1
+    uses = count_uses(roots, reset=None)
     leaf_acc: dict = {}
     for r, s in zip(roots, seeds):
         if r._parents:

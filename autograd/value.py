@@ -10,7 +10,7 @@ import numbers
 from typing import Any, Callable
 
 from . import graph
-from .graph import MODE, SPECIAL_THREADS, creation_site, check_forward, walk
+from .graph import MODE, SPECIAL_THREADS, check_forward, count_uses, creation_site, walk
 from .ops import FM, NM, ONE, OPS, Op
 
 __all__ = ["Value"]
@@ -191,19 +191,7 @@ def _scalar_pass(root: "Value", seed: float) -> None:
     leaves accumulating) and the rules of ``+`` and ``*`` inlined: the scalar
     engine's hot path. Tests check it against the stepping walk and grad().
     """
-    uses = {root: 0}
-    stack = [root]
-    pop, push, get = stack.pop, stack.append, uses.get
-    while stack:
-        for p in pop()._parents:
-            n = get(p)
-            if n is None:
-                uses[p] = 1
-                if p._parents:
-                    p.grad = 0.0
-                push(p)
-            else:
-                uses[p] = n + 1
+    uses = count_uses((root,), reset=0.0)
     if root._parents:
         root.grad = seed
     else:
