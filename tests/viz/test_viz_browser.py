@@ -90,10 +90,23 @@ def test_step_page_buttons_keys_slider(browser, tmp_path):
     page.locator("#slider").fill("1")
     assert _active(page)[0] == "total"
     assert page.locator("#counter").inner_text() == "2 / 4"
+    fitted = page.locator("#fit").is_checked()
     page.keyboard.press("f")
-    assert "fit" in page.evaluate("document.body.className")
-    assert page.locator("#fit").is_checked()
+    assert ("fit" in page.evaluate("document.body.className")) is (not fitted)
+    assert page.locator("#fit").is_checked() is (not fitted)
     assert all(u.startswith("file://") for u in requests), requests
+    page.close()
+
+
+def test_slightly_too_wide_diagram_starts_fitted_in_view(browser, tmp_path):
+    path = viz.steps_html(car_tax()["total"], tmp_path / "narrow.html")
+    page = browser.new_page(viewport={"width": 700, "height": 600})
+    page.goto("file://" + str(path))
+    assert page.locator("#fit").is_checked()
+    svg = page.locator(".frame:not([hidden]) .svg svg").bounding_box()
+    assert svg["x"] >= 0 and svg["x"] + svg["width"] <= 700  # the output node is not cut off
+    page.keyboard.press("f")
+    assert not page.locator("#fit").is_checked()
     page.close()
 
 
