@@ -184,6 +184,8 @@ class Tensor:
 
     def __array__(self, dtype=None, copy=None):
         """``np.asarray(t)`` gives the data (no graph)."""
+        if copy:
+            return np.array(self.data, dtype=dtype, copy=True)
         return self.data if dtype is None else self.data.astype(dtype, copy=False)
 
     def __init__(self, data: Any, requires_grad: bool = False, label: str = "",

@@ -66,6 +66,8 @@ def test_ndarray_on_the_left_dispatches_to_tensor():
               np.ones((2, 3)) @ x):
         assert isinstance(y, Tensor) and y.requires_grad
     assert np.asarray(x) is x.data
+    c = np.array(x, copy=True)
+    assert c is not x.data and np.array_equal(c, x.data)
 
 
 # ---------------------------------------------------------------------------
