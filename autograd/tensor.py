@@ -249,7 +249,9 @@ class Tensor:
                     and g.flags.writeable and g.dtype == d.dtype and g.shape == d.shape):
                 self.grad = g  # nobody else holds it: take it
             else:
-                self.grad = np.array(np.broadcast_to(g, d.shape), dtype=d.dtype)
+                if getattr(g, "shape", ()) != d.shape:
+                    g = np.broadcast_to(g, d.shape)
+                self.grad = np.array(g, dtype=d.dtype)  # a copy we own
         elif isinstance(cur, np.ndarray) and cur.flags.writeable and cur.shape == d.shape:
             cur += g
         else:

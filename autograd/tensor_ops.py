@@ -25,15 +25,26 @@ __all__ = ["concatenate", "stack", "TA", "TN", "structural_kernel"]
 # --------------------------------------------------------------------------
 # The two namespaces
 # --------------------------------------------------------------------------
+def _expand(x, shape):
+    """``x`` broadcast to ``shape``: a fresh array for small results (cheaper
+    than numpy's Python-level broadcast_to, and a leaf can own it), a
+    read-only view for big ones (no memory traffic)."""
+    n = 1
+    for s in shape:
+        n *= s
+    if n > 4096:
+        return np.broadcast_to(x, shape)
+    out = np.empty(shape, x.dtype)
+    out[...] = x
+    return out
+
+
 class ArrayNS:
     """Helpers for vjp rules run on numpy arrays."""
 
     exp = staticmethod(np.exp)
     log = staticmethod(np.log)
-
-    @staticmethod
-    def broadcast_to(x, shape):
-        return np.broadcast_to(x, shape)
+    broadcast_to = staticmethod(_expand)
 
     sum_to = staticmethod(_reduce_shape)
 
@@ -249,7 +260,7 @@ _struct("max", "max", 1, lambda M, x, axis, keepdims: x.max(axis=axis, keepdims=
 
 def _b_sum(n, g):
     x = n._parents[0].data
-    return (np.broadcast_to(g.reshape(_keep_shape(x.shape, n._op.params["axis"])), x.shape),)
+    return (_expand(g.reshape(_keep_shape(x.shape, n._op.params["axis"])), x.shape),)
 
 
 def _reduce(t: Tensor, key: str, axis, keepdims: bool, fast=None) -> Tensor:

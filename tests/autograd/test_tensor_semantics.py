@@ -132,12 +132,14 @@ def test_shared_gradient_arrays_never_alias_two_leaves():
     np.testing.assert_array_equal(y.grad, [1, 1, 1])
 
 
-def test_broadcast_view_gradients_become_owned_writable_arrays():
-    x = Tensor(np.ones((2, 3)), requires_grad=True)
-    x.sum().backward()  # sum's backward is a read-only broadcast view
+@pytest.mark.parametrize("shape", [(2, 3), (100, 50)])
+def test_broadcast_gradients_become_owned_writable_arrays(shape):
+    # sum's backward broadcasts g: a fresh array when small, a read-only view when big
+    x = Tensor(np.ones(shape), requires_grad=True)
+    x.sum().backward()
     assert x.grad.flags.writeable and x.grad.base is None
     x.sum().backward()
-    np.testing.assert_array_equal(x.grad, np.full((2, 3), 2.0))
+    np.testing.assert_array_equal(x.grad, np.full(shape, 2.0))
 
 
 def test_user_seed_is_not_taken_over():
