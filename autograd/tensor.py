@@ -450,7 +450,9 @@ class Tensor:
                 raise ValueError(
                     f"{what}: grad can be omitted only for a one-element output; this "
                     f"Tensor has shape {self.data.shape}: pass grad= an array of that shape")
-            return np.ones(self.data.shape, self.data.dtype)
+            s = np.empty(self.data.shape, self.data.dtype)  # np.ones is Python-level: slower
+            s.fill(1)
+            return s
         g = grad.data if isinstance(grad, Tensor) else grad
         try:
             g = np.asarray(g, dtype=self.data.dtype)

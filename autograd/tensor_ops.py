@@ -226,7 +226,9 @@ def _axes(axis, ndim: int, opname: str):
 
 
 def _keep_shape(shape, axes):
-    return tuple(1 if i in axes else s for i, s in enumerate(shape))
+    if len(axes) == len(shape):  # a full reduction
+        return (1,) * len(shape)
+    return tuple([1 if i in axes else s for i, s in enumerate(shape)])
 
 
 def _sum_vjp(M, g, out, x, axis, keepdims):
