@@ -280,7 +280,7 @@ class Tensor:
 
     def _repr_svg_(self) -> str:  # Jupyter shows the graph
         from viz import draw
-        return draw(self)._repr_image_svg_xml()
+        return draw(self).pipe(format="svg", encoding="utf-8")
 
     def item(self) -> float:
         if self.data.size != 1:
