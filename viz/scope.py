@@ -37,17 +37,38 @@ _RECORDS: "weakref.WeakKeyDictionary[Any, list]" = weakref.WeakKeyDictionary()
 
 
 class Record:
-    """One module call: its scope path, the module, and its arguments (the
-    nodes among them are found when a diagram is drawn, not at call time)."""
+    """One module call (or named scope): the enclosing call's record, the
+    module, and its arguments. The scope path and the nodes among the
+    arguments are worked out when a diagram is drawn, not at call time, so a
+    call costs a few attribute stores."""
 
-    __slots__ = ("seq", "path", "module", "args", "kwargs")
+    __slots__ = ("seq", "parent", "module", "args", "kwargs", "name", "_path")
 
-    def __init__(self, seq: int, path: tuple, module: Any, args: tuple, kwargs: dict):
+    def __init__(self, seq: int, parent: "Record | None", module: Any, args: tuple,
+                 kwargs: dict, name: str | None = None, path: tuple | None = None):
         self.seq = seq
-        self.path = path
+        self.parent = parent
         self.module = module
         self.args = args
         self.kwargs = kwargs
+        self.name = name
+        self._path = path
+
+    @property
+    def path(self) -> tuple:
+        """The names from the outermost call down to this one (cached)."""
+        if self._path is None:
+            chain = []
+            r = self
+            while r is not None and r._path is None:
+                chain.append(r)
+                r = r.parent
+            path = r._path if r is not None else ()
+            for r in reversed(chain):
+                parent_module = r.parent.module if r.parent is not None else None
+                path = path + (r.name if r.name is not None else _name_of(r.module, parent_module),)
+                r._path = path
+        return self._path
 
     @property
     def inputs(self) -> list:
@@ -89,29 +110,7 @@ def _child_name(parent: Any, child: Any) -> str:
 
 
 def _name_of(module: Any, parent: Any) -> str:
-    """The module's name in its parent (cached; see _NAMES)."""
-    key = (id(module), id(parent))
-    name = _find_name(module, parent)
-    if len(_NAMES) > 10_000:
-        _NAMES.clear()
-    try:
-        _NAMES[key] = (weakref.ref(module), weakref.ref(parent) if parent is not None
-                       else _none, name)
-    except TypeError:  # not weak-referenceable: look the name up every time
-        pass
-    return name
-
-
-def _none() -> None:
-    return None
-
-
-#: (id(module), id(parent)) -> (weakref to module, weakref to parent, name):
-#: names are looked up once; nothing is kept alive by the cache
-_NAMES: dict = {}
-
-
-def _find_name(module: Any, parent: Any) -> str:
+    """The module's name in its parent (its ``name``, its attribute name, or its class)."""
     name = getattr(module, "name", "")
     if isinstance(name, str) and name:
         return name.rsplit(".", 1)[-1] if "." in name else name
@@ -130,22 +129,13 @@ def module_call(module: Any, args: tuple, kwargs: dict) -> Any:
         st = _local.stack
     except AttributeError:
         st = _local.stack = []
-    if st:
-        ppath, pmod = st[-1]
-    else:
-        ppath, pmod = (), None
-    hit = _NAMES.get((id(module), id(pmod)))
-    if hit is not None and hit[0]() is module and hit[1]() is pmod:
-        name = hit[2]
-    else:
-        name = _name_of(module, pmod)
-    path = ppath + (name,)
-    st.append((path, module))
+    rec = Record(0, st[-1] if st else None, module, args, kwargs)
+    st.append(rec)
     try:
         out = module.forward(*args, **kwargs)
     finally:
         st.pop()
-    rec = Record(next(_seq), path, module, args, kwargs)
+    rec.seq = next(_seq)  # after the inner calls: innermost calls are assigned first
     if getattr(out, "_parents", None) is not None:  # one node: the common case
         recs = getattr(out, "_scope", None)
         if recs is not None:
@@ -180,7 +170,7 @@ def _attach(o: Any, rec: "Record", args: tuple, kwargs: dict) -> None:
 
 
 def _remember(out, path, module, args, kwargs) -> None:
-    rec = Record(next(_seq), path, module, args, kwargs)
+    rec = Record(next(_seq), None, module, args, kwargs, path=path)
     for o in ((out,) if getattr(out, "_parents", None) is not None else _nodes(out)):
         _attach(o, rec, args, kwargs)
 
@@ -206,10 +196,10 @@ def scope(name: str):
     """Name a region of code; call :func:`mark` on its results (inside the
     block) to group the nodes they were computed from under ``name``."""
     st = _stack()
-    path = (st[-1][0] if st else ()) + (str(name),)
-    st.append((path, None))
+    rec = Record(0, st[-1] if st else None, None, (), {}, name=str(name))
+    st.append(rec)
     try:
-        yield path
+        yield rec.path
     finally:
         st.pop()
 
@@ -219,8 +209,7 @@ def mark(outputs: Any, inputs: Any = ()) -> None:
     st = _stack()
     if not st:
         raise RuntimeError("viz.scope.mark: called outside a `with viz.scope(name):` block")
-    path = st[-1][0]
-    _remember(outputs, path, None, inputs, {})
+    _remember(outputs, st[-1].path, None, inputs, {})
 
 
 def assign(order: list) -> tuple[dict, dict]:
