@@ -155,6 +155,32 @@ def _describe(node) -> str:
 
 
 # --------------------------------------------------------------------------
+# The node protocol
+# --------------------------------------------------------------------------
+class Node:
+    """What Value and Tensor share (and viz and the walker rely on): the
+    public ``op``, ``parents`` and ``is_leaf`` over the internal ``_op`` (a
+    kernel, None for a leaf) and ``_parents`` (an ordered tuple). Subclasses
+    define the slots."""
+
+    __slots__ = ()
+
+    @property
+    def op(self) -> str:
+        """The op's name ("+", "*", "@", "tanh", ...), "" for a leaf."""
+        return self._op.name if self._op is not None else ""
+
+    @property
+    def parents(self) -> tuple:
+        """The operands, in operand order (a node used twice appears twice)."""
+        return self._parents
+
+    @property
+    def is_leaf(self) -> bool:
+        return not self._parents
+
+
+# --------------------------------------------------------------------------
 # The walk
 # --------------------------------------------------------------------------
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from typing import Any, Callable
 import numpy as np
 
 from . import graph
-from .graph import MODE, SPECIAL_THREADS, check_forward, creation_site, walk
+from .graph import MODE, SPECIAL_THREADS, Node, check_forward, creation_site, walk
 from .ops import AM, OPS
 from .tensor_kernels import KERNELS, ArrayKernel, _reduce_shape, _unb, kernel  # noqa: F401
 
@@ -166,7 +166,7 @@ def _binary(kern, sym, a, b):
 # --------------------------------------------------------------------------
 # Tensor
 # --------------------------------------------------------------------------
-class Tensor:
+class Tensor(Node):
     """A numpy array node of a computation graph.
 
     >>> import numpy as np
@@ -203,20 +203,6 @@ class Tensor:
         self._parents = ()
 
     # --- the node protocol -------------------------------------------------
-    @property
-    def op(self) -> str:
-        """The op's name ("+", "@", "sum", ...), "" for a leaf."""
-        return self._op.name if self._op is not None else ""
-
-    @property
-    def parents(self) -> tuple:
-        """The operand Tensors, in operand order (a Tensor used twice appears twice)."""
-        return self._parents
-
-    @property
-    def is_leaf(self) -> bool:
-        return not self._parents
-
     @property
     def shape(self) -> tuple:
         return self.data.shape

@@ -10,7 +10,7 @@ import numbers
 from typing import Any, Callable
 
 from . import graph
-from .graph import MODE, SPECIAL_THREADS, check_forward, count_uses, creation_site, walk
+from .graph import MODE, SPECIAL_THREADS, Node, check_forward, count_uses, creation_site, walk
 from .ops import FM, NM, ONE, OPS, Op
 
 __all__ = ["Value"]
@@ -233,7 +233,7 @@ def _scalar_pass(root: "Value", seed: float) -> None:
                 push(p)
 
 
-class Value:
+class Value(Node):
     """A scalar node of a computation graph.
 
     >>> price, count, tax = Value(15.0, label="price"), Value(2), Value(1.1)
@@ -259,21 +259,7 @@ class Value:
         self._op = None
         self._parents = ()
 
-    # --- the node protocol -------------------------------------------------
-    @property
-    def op(self) -> str:
-        """The op's name ("+", "*", "tanh", ...), "" for a leaf."""
-        return self._op.name if self._op is not None else ""
-
-    @property
-    def parents(self) -> tuple["Value", ...]:
-        """The operand Values, in operand order (a Value used twice appears twice)."""
-        return self._parents
-
-    @property
-    def is_leaf(self) -> bool:
-        return not self._parents
-
+    # --- the node protocol (op, parents, is_leaf: graph.Node) ----------------
     def _accumulate_grad(self, g: float) -> None:
         self.grad += g
 

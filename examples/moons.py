@@ -30,7 +30,7 @@ def svm_loss(model, X, y, alpha: float):
 
 def save_boundary(path: str, model, X, y) -> str:
     import numpy as np
-    plt = nn.plot._pyplot()
+    plt = nn.plot.pyplot("moons --boundary")
     xs = np.linspace(X[:, 0].min() - 0.5, X[:, 0].max() + 0.5, 60)
     ys = np.linspace(X[:, 1].min() - 0.5, X[:, 1].max() + 0.5, 60)
     grid = np.array([[model([a, b]).data > 0 for a in xs] for b in ys])

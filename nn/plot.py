@@ -10,11 +10,13 @@ from autograd.fileio import atomic_path
 __all__ = ["save_loss_curves", "save_curves"]
 
 
-def _pyplot():
+def pyplot(what: str = "plotting"):
+    """matplotlib.pyplot on the Agg backend (files, no window), or an
+    ImportError saying how to install the optional extra."""
     try:
         import matplotlib
     except ImportError:
-        raise ImportError("plotting needs matplotlib: pip install 'gradviz[examples]' "
+        raise ImportError(f"{what} needs matplotlib: pip install 'gradviz[examples]' "
                           "(or pip install matplotlib)") from None
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
@@ -33,7 +35,7 @@ def save_curves(path: str | os.PathLike, xs: Sequence[float],
                 curves: Mapping[str, Sequence[float]], title: str = "", xlabel: str = "x",
                 ylabel: str = "y", logy: bool = False) -> str:
     """Plot each named sequence against ``xs`` (a curve may be shorter)."""
-    plt = _pyplot()
+    plt = pyplot()
     path = os.fspath(path)
     fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
     try:

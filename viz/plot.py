@@ -12,6 +12,7 @@ from typing import Callable, Sequence
 
 from autograd import Value
 from autograd.fileio import atomic_path
+from nn.plot import pyplot
 
 __all__ = ["ACTIVATIONS", "activation_curves", "plot_activations"]
 
@@ -54,17 +55,6 @@ def activation_curves(names: Sequence[str] | None = None, lo: float = -4.0, hi: 
     return out
 
 
-def _pyplot():
-    try:
-        import matplotlib
-    except ImportError:
-        raise ImportError("plot_activations needs matplotlib: pip install 'gradviz[examples]' "
-                          "(or pip install matplotlib)") from None
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-    return plt
-
-
 def plot_activations(path: str | os.PathLike = "activations.png",
                      names: Sequence[str] | None = None, lo: float = -4.0, hi: float = 4.0,
                      n: int = 161) -> str:
@@ -75,7 +65,7 @@ def plot_activations(path: str | os.PathLike = "activations.png",
     if not os.path.isdir(d):
         raise FileNotFoundError(f"plot_activations: the directory {d!r} does not exist")
     curves = activation_curves(names, lo, hi, n)
-    plt = _pyplot()
+    plt = pyplot("plot_activations")
     cols = 3
     rows = (len(curves) + cols - 1) // cols
     fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 3 * rows), dpi=100, squeeze=False)
