@@ -106,3 +106,10 @@ def test_digits_mlp_trains_784_512_256_10_on_idx_files(tmp_path, capsys):
 def test_digits_mlp_without_mnist_files_is_a_clear_error(tmp_path):
     with pytest.raises(SystemExit, match="missing .*train-images-idx3-ubyte.gz.*download=False"):
         load("digits_mlp.py")["main"](["--data", str(tmp_path / "none"), "--no-progress"])
+
+
+def test_moons_saves_loss_curve_and_decision_boundary_pngs(capsys, tmp_path):
+    curve, boundary = tmp_path / "loss.png", tmp_path / "boundary.png"
+    load("moons.py")["main"](["--steps", "2", "--plot", str(curve), "--boundary", str(boundary)])
+    for png in (curve, boundary):
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
