@@ -472,7 +472,7 @@ def _wsum_deriv(M, o, b, *wx):
     return tuple(d)
 
 
-register(Op("wsum", "Σwx+b", -1, _wsum_forward, _wsum_deriv,
+register(Op("wsum", "wsum", -1, _wsum_forward, _wsum_deriv,
             rule=("d/db = 1", "d/dw_i = x_i", "d/dx_i = w_i"), domain=(R, R, R, R, R),
             symbol="Σ", doc="b + Σ w_i·x_i, a neuron's linear map as one node; operands "
                             "(b, w_1, x_1, w_2, x_2, ...)"))

@@ -263,7 +263,7 @@ _EXT = hash("input")
 
 
 def _ops(nodes: list) -> str:
-    """The distinct ops of a subtree, inputs side first: "Σwx+b → relu"."""
+    """The distinct ops of a subtree by symbol, inputs side first: "Σ → relu"."""
     ops: list[str] = []
     for n in reversed(nodes):  # subtree lists are output first
         if n._parents:
