@@ -207,15 +207,24 @@ def _scalar_pass(root: "Value", seed: float) -> None:
             continue
         k = node._op
         g = node.grad
-        if k is MUL:
+        if k is MUL or k is ADD:  # binary: both operands handled without a loop
             a, b = parents
-            a.grad += g * b.data
-            b.grad += g * a.data
-        elif k is ADD:
-            a, b = parents
-            a.grad += g
-            b.grad += g
-        elif k is WSUM:
+            if k is MUL:
+                a.grad += g * b.data
+                b.grad += g * a.data
+            else:
+                a.grad += g
+                b.grad += g
+            n = uses[a] - 1
+            uses[a] = n
+            if not n:
+                push(a)
+            n = uses[b] - 1
+            uses[b] = n
+            if not n:
+                push(b)
+            continue
+        if k is WSUM:
             parents[0].grad += g
             it = iter(parents)
             next(it)
