@@ -190,8 +190,9 @@ class Step:
     ``contributions`` holds ``(parent, local_derivative, contribution)`` per
     parent, in operand order; ``contribution = grad * local_derivative``
     (for tensor ops without an elementwise local derivative,
-    ``local_derivative`` is None). ``totals`` is each parent's running
-    gradient in this pass after this step's contribution.
+    ``local_derivative`` is None). ``totals`` holds, per contribution, the
+    parent's running gradient in this pass right after that contribution was
+    added (a parent used twice, as in ``x * x``, shows both partial sums).
     """
 
     index: int
@@ -305,6 +306,7 @@ def walk(roots: Sequence[Any], seeds: Sequence[Any], *, steps: bool = False,
                         f"{kernel.name!r} produced a non-finite gradient in the backward pass "
                         f"(node created at {getattr(node, '_site', '<unknown>')}); "
                         f"upstream gradient {g!r}")
+        running = [] if steps else None
         i = 0
         for p in parents:
             c = contribs[i]
@@ -314,6 +316,8 @@ def walk(roots: Sequence[Any], seeds: Sequence[Any], *, steps: bool = False,
                 acc[p] = c if prev is None else prev + c
             elif p not in acc:
                 acc[p] = None
+            if steps:
+                running.append(acc[p])
             n = uses[p] - 1
             uses[p] = n
             if n == 0:
@@ -322,9 +326,7 @@ def walk(roots: Sequence[Any], seeds: Sequence[Any], *, steps: bool = False,
                     continue
                 push(p)
         if steps:
-            totals = tuple(acc.get(p, _done(p, capture)) for p in parents)
-            yield Step(index, node, g,
-                       tuple(zip(parents, locs, contribs)), totals)
+            yield Step(index, node, g, tuple(zip(parents, locs, contribs)), tuple(running))
             index += 1
 
 
@@ -379,11 +381,6 @@ def _plain_pass(roots, seeds) -> None:
             if n == 0:
                 push(p)
         c = cs = prev = g = None  # hold no gradient array: a leaf may take ownership of it
-
-
-def _done(p, capture):
-    """A parent already processed in this pass: its gradient is final."""
-    return p.grad
 
 
 # --------------------------------------------------------------------------

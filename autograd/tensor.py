@@ -25,7 +25,6 @@ from typing import Any, Callable
 
 import numpy as np
 
-from . import graph
 from .graph import MODE, SPECIAL_THREADS, Node, check_forward, creation_site, walk
 from .ops import AM, OPS
 from .tensor_kernels import KERNELS, ArrayKernel, _reduce_shape, _unb, kernel  # noqa: F401
@@ -549,7 +548,6 @@ def _calibrate_unique() -> int:
 
 
 _UNIQUE = _calibrate_unique()
-graph.NODE_TYPES = getattr(graph, "NODE_TYPES", ()) + (Tensor,)
 
 from . import tensor_ops as _tensor_ops  # noqa: E402,F401  (structural ops and their methods)
 from . import functional as _functional  # noqa: E402,F401  (fused softmax / losses)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import numbers
 from typing import Any, Callable
 
-from . import graph
 from .graph import MODE, SPECIAL_THREADS, Node, check_forward, count_uses, creation_site, walk
 from .ops import FM, NM, ONE, OPS, Op
 
@@ -492,7 +491,6 @@ _tanh.__doc__ = Value.tanh.__doc__
 _relu.__doc__ = Value.relu.__doc__
 Value.tanh = _tanh  # type: ignore[method-assign]
 Value.relu = _relu  # type: ignore[method-assign]
-graph.NODE_TYPES = getattr(graph, "NODE_TYPES", ()) + (Value,)
 
 
 def _default_seed(self: Value, what: str, create_graph: bool):

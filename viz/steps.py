@@ -66,15 +66,8 @@ def step_text(step: Any, name=None) -> list[str]:
     sym = getattr(getattr(node._op, "op", None), "symbol", node.op)
     head = f"step {step.index + 1}: {name(node)} (op {sym}) has grad {_num(step.grad)}"
     lines = [head]
-    contribs = step.contributions
-    # the running sum after each contribution (a parent used twice gets two)
-    running = list(step.totals)
-    for j in range(len(contribs)):
-        for k in range(j + 1, len(contribs)):
-            if contribs[k][0] is contribs[j][0] and contribs[k][2] is not None \
-                    and running[j] is not None:
-                running[j] = running[j] - contribs[k][2]
-    for j, ((p, local, contrib), total) in enumerate(zip(contribs, running)):
+    # step.totals: the parent's running sum right after each contribution
+    for j, ((p, local, contrib), total) in enumerate(zip(step.contributions, step.totals)):
         rule = _rule_for(node, j)
         loc = _num(local) if local is not None else (rule or "vjp")
         lines.append(f"{name(node)}: grad {_num(step.grad)} × local {loc} = {_num(contrib)} "

@@ -289,3 +289,12 @@ def test_value_rejects_non_numbers(bad, tname):
 def test_unsupported_operands_name_the_op(expr, sym):
     with pytest.raises(TypeError, match=sym):
         expr(Value(1.0))
+
+
+def test_step_totals_are_running_sums_after_each_contribution():
+    x = Value(3.0, label="x")
+    y = x * x
+    (step,) = list(y.backward_steps())
+    assert [c for _, _, c in step.contributions] == [3.0, 3.0]
+    assert step.totals == (3.0, 6.0)  # a parent used twice shows both partial sums
+    assert x.grad == 6.0
