@@ -83,10 +83,13 @@ class ArrayKernel:
     def local_derivs(self, node) -> tuple:
         return self.op.deriv(AM, node.data, *[p.data for p in node._parents], *self._p)
 
-    def _ew_backward(self, node, g):
-        locs = self.local_derivs(node)
+    @staticmethod
+    def _ew_contribs(node, g, locs) -> tuple:
         return tuple([(_unb(g if d is ONE else g * d, p) if p.requires_grad else None)
                       for p, d in zip(node._parents, locs)])
+
+    def _ew_backward(self, node, g):
+        return self._ew_contribs(node, g, self.local_derivs(node))
 
     # --- structural: the table's vjp rule on arrays ---------------------------
     def _vjp_backward(self, node, g):
@@ -98,9 +101,7 @@ class ArrayKernel:
     def backward_steps(self, node, g):
         if self.op.elementwise:
             locs = self.local_derivs(node)
-            contribs = tuple([(_unb(g if d is ONE else g * d, p) if p.requires_grad else None)
-                              for p, d in zip(node._parents, locs)])
-            return contribs, locs
+            return self._ew_contribs(node, g, locs), locs
         return self.backward(node, g), (None,) * len(node._parents)
 
     def backward_nodes(self, node, g):

@@ -15,7 +15,7 @@ import operator
 
 import numpy as np
 
-from .ops import OPS, Op, register
+from .ops import OPS, ArrayMath, NodeMath, Op, register
 from .tensor import (ArrayKernel, Tensor, _make1, _make2, _operand, _plain, make,
                      _reduce_shape)
 
@@ -39,11 +39,9 @@ def _expand(x, shape):
     return out
 
 
-class ArrayNS:
-    """Helpers for vjp rules run on numpy arrays."""
+class ArrayNS(ArrayMath):
+    """The table's array namespace plus the shape helpers vjp rules need."""
 
-    exp = staticmethod(np.exp)
-    log = staticmethod(np.log)
     broadcast_to = staticmethod(_expand)
 
     sum_to = staticmethod(_reduce_shape)
@@ -65,14 +63,9 @@ class ArrayNS:
         return _softmax_array(x, axis)
 
 
-class NodeNS:
-    """The same helpers on Tensors: every call records a node."""
-
-    @staticmethod
-    def exp(x): return x.exp()
-
-    @staticmethod
-    def log(x): return x.log()
+class NodeNS(NodeMath):
+    """The table's node namespace plus the same shape helpers on Tensors:
+    every call records a node."""
 
     @staticmethod
     def broadcast_to(x, shape):
