@@ -72,17 +72,12 @@ def make(data, kern, parents, ctx=None) -> "Tensor":
             break
     else:
         return _plain(data)
-    if not SPECIAL_THREADS:
-        t = _node(data, kern, parents)
-        if ctx is not None:
-            t._ctx = ctx
-        return t
-    if not MODE.record:
+    if SPECIAL_THREADS and not MODE.record:
         return _plain(data)
     t = _node(data, kern, parents)
     if ctx is not None:
         t._ctx = ctx
-    if MODE.anomaly:
+    if SPECIAL_THREADS and MODE.anomaly:
         t._site = creation_site()
         check_forward(t)
     return t

@@ -136,22 +136,15 @@ def _new(data: float, kern: ScalarKernel, parents: tuple) -> "Value":
     v.data = data
     v.grad = 0.0
     v.label = ""
-    if not SPECIAL_THREADS or MODE.fast:
+    if not SPECIAL_THREADS:
         v._op = kern
         v._parents = parents
-    elif MODE.record:  # anomaly mode
-        v._op = kern
-        v._parents = parents
-        v._site = creation_site()
-        check_forward(v)
-    else:
-        v._op = None
-        v._parents = ()
-    return v
+        return v
+    return _finish(v, kern, parents)
 
 
 def _finish(v: "Value", kern: ScalarKernel, parents: tuple) -> "Value":
-    """The rest of :func:`_new` for a thread in no_grad or anomaly mode."""
+    """The rest of :func:`_new` when some thread is in no_grad or anomaly mode."""
     if MODE.fast:
         v._op = kern
         v._parents = parents
