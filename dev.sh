@@ -48,12 +48,16 @@ ensure_venv() {
     say "creating virtual environment $VENV with $PY"
     "$PY" -m venv "$VENV"
   fi
-  # Reinstall only when the package metadata changed.
-  local stamp="$VENV/.stamp-$(cat setup.cfg pyproject.toml | sha256sum | cut -c1-16)"
+  # Strict editable mode: a link tree that mypy, pyright and IDEs resolve (the default
+  # mode's import hook is invisible to them). It lists the package's files, so reinstall
+  # when the metadata or the set of files changes.
+  local stamp="$VENV/.stamp-$( { cat setup.cfg pyproject.toml;
+      find src autograd nn viz -type f ! -name '*.pyc' | LC_ALL=C sort; } | sha256sum | cut -c1-16)"
   if [ ! -f "$stamp" ]; then
     say "installing gradviz (editable) with test extras (log: $VENV/pip.log)"
     { "$VENV/bin/python" -m pip install --upgrade pip &&
-      "$VENV/bin/python" -m pip install -e ".[test]"; } >"$VENV/pip.log" 2>&1 || {
+      "$VENV/bin/python" -m pip install --config-settings editable_mode=strict -e ".[test]"; } \
+      >"$VENV/pip.log" 2>&1 || {
       tail -n 30 "$VENV/pip.log" >&2; say "pip install failed (full log: $VENV/pip.log)"; exit 1; }
     rm -f "$VENV"/.stamp-* && touch "$stamp"
   fi

@@ -490,9 +490,9 @@ def elementwise_ops() -> list[Op]:
 
 def op_reference() -> str:
     """The op reference as Markdown, generated from the table
-    (``python -m autograd > docs/ops.md``; a test keeps the file current)."""
+    (``python -m gradviz.autograd > docs/ops.md``; a test keeps the file current)."""
     lines = ["# Op reference", "",
-             "Generated from the op table (`autograd/ops.py`) by `python -m autograd`; "
+             "Generated from the op table (`autograd/ops.py`) by `python -m gradviz.autograd`; "
              "do not edit by hand.", "","| op | shown as | arity | parameters | local derivative | tested on |",
              "|---|---|---|---|---|---|"]
     for op in OPS.values():

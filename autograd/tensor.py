@@ -259,7 +259,7 @@ class Tensor(Node):
         return f"Tensor({body}{extra})"
 
     def _repr_svg_(self) -> str:  # Jupyter shows the graph
-        from viz import draw
+        from ..viz import draw
         return draw(self).pipe(format="svg", encoding="utf-8")
 
     def item(self) -> float:

@@ -12,8 +12,8 @@
 Example::
 
     from hypothesis import given
-    from autograd import gradcheck
-    from autograd.testing import expressions
+    from . import gradcheck
+    from .testing import expressions
 
     @given(expressions())
     def test_my_engine(expr):
@@ -26,7 +26,7 @@ from typing import Any, Callable, Sequence
 
 from hypothesis import strategies as st
 
-from .ops import OPS, Op, arity_of, elementwise_ops
+from .ops import OPS, FloatMath, Op, arity_of, elementwise_ops
 from .value import Value
 
 __all__ = ["values", "expressions", "Expression", "op_inputs", "apply_op", "tensors",
@@ -147,7 +147,7 @@ def expressions(draw, ops: Sequence[Op] | None = None, max_leaves: int = 3, max_
     program: list[str] = []
     pool_vals: list[float] = list(leaf_vals)
     tanh = OPS["tanh"]
-    fm = __import__("autograd.ops", fromlist=["FM"]).FM
+    fm = FloatMath
 
     def run(op: Op, idx: list[int], params: dict) -> float:
         xs = [pool_vals[i] for i in idx]

@@ -279,7 +279,7 @@ class Value(Node):
         return self.data
 
     def _repr_svg_(self) -> str:  # Jupyter shows the graph
-        from viz import draw
+        from ..viz import draw
         return draw(self).pipe(format="svg", encoding="utf-8")
 
     # --- arithmetic ----------------------------------------------------------

@@ -41,8 +41,8 @@ def _engine(name):
         from micrograd.nn import MLP
         return Value, lambda: MLP(2, [16, 16, 1])
     sys.path.insert(0, ROOT)
-    from autograd import Value
-    import nn
+    from gradviz.autograd import Value
+    from gradviz import nn
     return Value, lambda: nn.MLP(2, [16, 16, 1], seed=1337)
 
 

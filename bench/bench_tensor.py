@@ -41,8 +41,8 @@ import numpy as np  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
-from autograd import Tensor  # noqa: E402
-import autograd.functional as F  # noqa: E402
+from gradviz.autograd import Tensor  # noqa: E402
+import gradviz.autograd.functional as F  # noqa: E402
 
 try:  # noqa: E402
     import torch

@@ -32,9 +32,9 @@ sys.setrecursionlimit(10_000)  # the peer's trace is recursive
 
 import graphviz  # noqa: E402
 
-import viz  # noqa: E402
-from autograd import Value  # noqa: E402
-from autograd.graph import topological_order  # noqa: E402
+from gradviz import viz  # noqa: E402
+from gradviz.autograd import Value  # noqa: E402
+from gradviz.autograd.graph import topological_order  # noqa: E402
 
 
 def micrograd_mlp(seed: int = 0) -> Value:
@@ -56,7 +56,7 @@ def micrograd_mlp(seed: int = 0) -> Value:
 
 def nn_mlp_loss(seed: int = 0) -> Value:
     """nn.MLP(2, [16, 16, 1]) on one sample, squared error, backpropagated."""
-    import nn
+    from gradviz import nn
     model = nn.MLP(2, [16, 16, 1], seed=seed)
     loss = (model([0.5, -1.0]) - 1.0) ** 2
     loss.backward()

@@ -5,7 +5,7 @@ backprop (``x.grad`` after ``f(x).backward()``), saved as a PNG.
 """
 import argparse
 
-import viz
+from gradviz import viz
 
 
 def main(argv=None) -> str:

@@ -5,8 +5,8 @@ total change per unit of price? d(total)/d(price) = 1 x 1.1 x 2 = 2.2.
 
     python examples/car_tax.py
 """
-from autograd import Value
-from autograd.graph import Step
+from gradviz.autograd import Value
+from gradviz.autograd.graph import Step
 
 
 def build():

@@ -16,9 +16,9 @@ import time
 
 import numpy as np
 
-import nn
-from autograd import Tensor, no_grad
-from nn.data import DataLoader, load_digits, load_mnist
+from gradviz import nn
+from gradviz.autograd import Tensor, no_grad
+from gradviz.nn.data import DataLoader, load_digits, load_mnist
 
 
 def build(nin: int, hidden=(512, 256), classes: int = 10, seed: int = 0) -> nn.Sequential:

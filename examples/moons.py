@@ -12,9 +12,9 @@ decaying from 1.0 to 0.1 over the run. It reaches 100% training accuracy.
 import argparse
 import time
 
-import nn
-from autograd import wsum
-from nn.data import make_moons
+from gradviz import nn
+from gradviz.autograd import wsum
+from gradviz.nn.data import make_moons
 
 
 def svm_loss(model, X, y, alpha: float):

@@ -12,8 +12,8 @@ loss falls.
 """
 import argparse
 
-import nn
-from autograd import Value
+from gradviz import nn
+from gradviz.autograd import Value
 
 
 def build() -> nn.MLP:
@@ -51,7 +51,7 @@ def main(argv=None) -> dict:
     for name, p in model.named_parameters():
         print(f"    {p.label:>8}  {p.grad:+.6f}")
     if args.plot:
-        from viz import render
+        from gradviz.viz import render
         print(f"graph written to {render(loss, args.plot)}")
     opt.step()
 

@@ -9,7 +9,7 @@ on the training points and between them.
 """
 import argparse
 
-import nn
+from gradviz import nn
 
 
 def main(argv=None) -> dict:

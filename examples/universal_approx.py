@@ -15,7 +15,7 @@ Weights are set by hand (no training), so each piece can be read off:
 import argparse
 import math
 
-import nn
+from gradviz import nn
 
 BARS = " ▁▂▃▄▅▆▇█"
 

@@ -5,7 +5,7 @@ dz/db = 1, dz/dw = x, dz/dx = w.
 """
 import sys
 
-from autograd import Value
+from gradviz.autograd import Value
 
 
 def main(argv=None) -> dict:

@@ -9,8 +9,8 @@ tanh layer bends the boundary and reaches 100%.
 """
 import argparse
 
-import nn
-from nn.data import make_xor
+from gradviz import nn
+from gradviz.nn.data import make_xor
 
 _X, _Y = make_xor()
 X, Y = _X.tolist(), _Y.astype(float).tolist()

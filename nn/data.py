@@ -27,7 +27,7 @@ from typing import Iterator, Mapping, Sequence
 
 import numpy as np
 
-from autograd.fileio import write_atomic
+from ..autograd.fileio import write_atomic
 
 __all__ = ["batches", "DataLoader", "make_moons", "make_xor", "load_digits", "load_mnist",
            "read_idx", "write_idx", "MNIST_FILES", "MNIST_MIRRORS", "MNIST_SHA256",

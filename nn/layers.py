@@ -7,8 +7,9 @@ The activation modules also accept a Value or a list of Values (applied
 elementwise), except PReLU and a learnable Swish, whose parameters are
 Tensors.
 
->>> import numpy as np, nn
->>> from autograd import Tensor
+>>> import numpy as np
+>>> from gradviz import nn
+>>> from gradviz.autograd import Tensor
 >>> model = nn.Sequential(nn.Linear(64, 32, seed=0), nn.ReLU(), nn.Linear(32, 10, seed=1))
 >>> model(Tensor(np.zeros((5, 64), np.float32))).shape
 (5, 10)
@@ -20,8 +21,8 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from autograd import Tensor, Value
-from autograd import functional as F
+from ..autograd import Tensor, Value
+from ..autograd import functional as F
 
 from . import init as _init
 from .module import Module

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd import Value
+from ..autograd import Value
 
 from .module import Module, _tensor_type
 
@@ -28,7 +28,7 @@ def _is_tensor(x: Any) -> bool:
 
 
 def _functional():
-    from autograd import functional
+    from ..autograd import functional
     return functional
 
 

@@ -30,8 +30,8 @@ from typing import Any, Iterator, Mapping
 
 import numpy as np
 
-from autograd import Tensor, Value
-from autograd.fileio import atomic_open
+from ..autograd import Tensor, Value
+from ..autograd.fileio import atomic_open
 
 __all__ = ["Module", "CheckpointError", "load_state", "save_state"]
 
@@ -70,7 +70,7 @@ def _module_call():
     """viz.scope.module_call, imported on first use (None without viz)."""
     if not _SCOPE:
         try:
-            from viz.scope import module_call
+            from ..viz.scope import module_call
         except ImportError:
             module_call = None
         _SCOPE.append(module_call)

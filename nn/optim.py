@@ -21,7 +21,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from autograd import Value, no_grad
+from ..autograd import Value, no_grad
 
 from .module import _tensor_type
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Mapping, Sequence
 
-from autograd.fileio import atomic_path
+from ..autograd.fileio import atomic_path
 
 __all__ = ["save_loss_curves", "save_curves"]
 

@@ -5,7 +5,7 @@ Every weight is its own :class:`~autograd.Value` and every neuron one
 shows each neuron. Slow for big networks by design; use ``nn.Linear`` on
 Tensors for those.
 
->>> import nn
+>>> from gradviz import nn
 >>> model = nn.MLP(2, [16, 16, 1], seed=0)
 >>> model.num_parameters()
 337
@@ -19,7 +19,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from autograd import Value, wsum
+from ..autograd import Value, wsum
 
 from . import init as _init
 from .module import Module

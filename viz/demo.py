@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from typing import Callable
 
-from autograd import Value
+from ..autograd import Value
 
 __all__ = ["car_tax", "part_lifetime", "train_part_lifetime", "run_demo", "CAR_TAX_EXPR"]
 
@@ -34,14 +34,14 @@ def car_tax() -> dict[str, Value]:
 
 def part_lifetime():
     """(model, prediction, loss) for the part-lifetime network on its one sample."""
-    import nn
+    from .. import nn
     model = nn.MLP(2, [2, 1], activation="sigmoid", out_activation="sigmoid")
     model.set_weights(1.0, 0.5)
     return (model, *_loss(model))
 
 
 def _loss(model) -> tuple[Value, Value]:
-    import nn
+    from .. import nn
     pred = model([Value(0.1, label="length"), Value(0.2, label="width")])
     pred.label = "prediction"
     loss = nn.MSELoss()(pred, 1.0)
@@ -52,7 +52,7 @@ def _loss(model) -> tuple[Value, Value]:
 def train_part_lifetime(steps: int = 5, lr: float = 0.5,
                         say: Callable[[str], None] = print) -> list[float]:
     """A small training run: ``steps`` SGD steps at ``lr``; returns the losses."""
-    import nn
+    from .. import nn
     model, _, _ = part_lifetime()
     opt = nn.optim.SGD(model.parameters(), lr=lr)
     losses = []

@@ -43,8 +43,8 @@ from typing import Any, Iterable
 import graphviz
 import numpy as np
 
-from autograd.fileio import write_atomic
-from autograd.graph import topological_order
+from ..autograd.fileio import write_atomic
+from ..autograd.graph import topological_order
 
 from . import collapse as _collapse
 from . import scope as _scope

@@ -24,8 +24,8 @@ import ast
 import numbers
 from typing import Any, Callable
 
-from autograd import Value
-from autograd.ops import OPS
+from ..autograd import Value
+from ..autograd.ops import OPS
 
 __all__ = ["ExprError", "build", "FUNCTIONS", "MAX_LENGTH"]
 

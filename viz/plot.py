@@ -10,9 +10,9 @@ from __future__ import annotations
 import os
 from typing import Callable, Sequence
 
-from autograd import Value
-from autograd.fileio import atomic_path
-from nn.plot import pyplot
+from ..autograd import Value
+from ..autograd.fileio import atomic_path
+from ..nn.plot import pyplot
 
 __all__ = ["ACTIVATIONS", "activation_curves", "plot_activations"]
 

@@ -21,9 +21,9 @@ from typing import Any
 
 import graphviz
 
-from autograd.graph import topological_order
+from ..autograd.graph import topological_order
 
-from autograd.fileio import write_atomic
+from ..autograd.fileio import write_atomic
 
 from .dot import _draw, _Frame, _rule_for, run_dot, _check_dir, dot_program
 from .text import esc, fmt, summary
@@ -118,7 +118,7 @@ def _svgs(frames: list[graphviz.Digraph]) -> list[str]:
 
 
 def _template() -> str:
-    return resources.files("viz").joinpath("templates/steps.html").read_text("utf-8")
+    return resources.files(__package__).joinpath("templates/steps.html").read_text("utf-8")
 
 
 #: steps_html refuses graphs needing more diagrams than this (max_frames=None: no limit).

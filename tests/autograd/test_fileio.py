@@ -4,7 +4,7 @@ import stat
 
 import pytest
 
-from autograd.fileio import atomic_open, atomic_path, write_atomic
+from gradviz.autograd.fileio import atomic_open, atomic_path, write_atomic
 
 
 def test_write_creates_file_with_umask_permissions(tmp_path):

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, strategies as st
 from hypothesis.extra import numpy as hnp
 
-import autograd.functional as F
-from autograd import Tensor, grad, gradcheck
+import gradviz.autograd.functional as F
+from gradviz.autograd import Tensor, grad, gradcheck
 
 
 def ref_log_softmax(x, axis):

@@ -1,17 +1,14 @@
 """The op reference in docs/ is generated from the table and kept current."""
-import importlib.util
 import pathlib
 
-if importlib.util.find_spec("autograd.tensor") is not None:
-    import autograd.tensor  # noqa: F401  (registers the structural tensor ops)
-from autograd.ops import OPS, op_reference
+from gradviz.autograd.ops import OPS, op_reference
 
 DOC = pathlib.Path(__file__).resolve().parents[2] / "docs" / "ops.md"
 
 
 def test_docs_ops_md_is_generated_from_the_table():
     assert DOC.read_text(encoding="utf-8").strip() == op_reference().strip(), \
-        "docs/ops.md is stale: run `python -m autograd > docs/ops.md`"
+        "docs/ops.md is stale: run `python -m gradviz.autograd > docs/ops.md`"
 
 
 def test_every_op_has_rule_text_and_doc():

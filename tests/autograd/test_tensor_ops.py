@@ -9,12 +9,12 @@ import pytest
 from hypothesis import assume, given, settings, strategies as st
 from hypothesis.extra import numpy as hnp
 
-import autograd.functional as F
-from autograd import Tensor, concatenate, grad, gradcheck, stack
-from autograd.ops import AM, OPS, arity_of, elementwise_ops
-from autograd.tensor import kernel, make
-from autograd.tensor_ops import TN
-from autograd.testing import apply_op, op_params
+import gradviz.autograd.functional as F
+from gradviz.autograd import Tensor, concatenate, grad, gradcheck, stack
+from gradviz.autograd.ops import AM, OPS, arity_of, elementwise_ops
+from gradviz.autograd.tensor import kernel, make
+from gradviz.autograd.tensor_ops import TN
+from gradviz.autograd.testing import apply_op, op_params
 
 ELEMENTWISE = elementwise_ops()
 EW_IDS = [op.key for op in ELEMENTWISE]
@@ -102,7 +102,7 @@ def test_elementwise_forward_matches_table_and_keeps_float32(op, data):
 
 
 def _fast_kernels():
-    from autograd.tensor import KERNELS
+    from gradviz.autograd.tensor import KERNELS
     ks = [k for k in KERNELS.values() if k.fast]
     ks.append(kernel("pow_const", c=2.0))
     return ks

@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
-import autograd
-import autograd.functional as F
-from autograd import (AnomalyError, GradcheckError, Tensor, concatenate, detect_anomaly, grad,
+from gradviz import autograd
+import gradviz.autograd.functional as F
+from gradviz.autograd import (AnomalyError, GradcheckError, Tensor, concatenate, detect_anomaly, grad,
                       gradcheck, no_grad, stack)
-from autograd.testing import expressions, tensors
+from gradviz.autograd.testing import expressions, tensors
 
 
 # ---------------------------------------------------------------------------
@@ -232,7 +232,7 @@ def test_anomaly_names_op_and_user_line():
 
 
 def test_gradcheck_catches_a_wrong_tensor_gradient_and_checks_big_inputs_by_directions():
-    from autograd.ops import OPS
+    from gradviz.autograd.ops import OPS
     x = Tensor(np.linspace(-1, 1, 6).reshape(2, 3), requires_grad=True)
     big = Tensor(np.linspace(-1, 1, 400).reshape(20, 20), requires_grad=True)
     assert gradcheck(lambda t: (t @ t.T).tanh().sum(axis=0), big)

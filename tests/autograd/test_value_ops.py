@@ -6,10 +6,10 @@ import math
 import pytest
 from hypothesis import given, strategies as st
 
-from autograd import Value, grad, gradcheck
-from autograd.ops import FM, OPS, arity_of, elementwise_ops
-from autograd.testing import apply_op, expressions, op_inputs, op_params
-from autograd.value import KERNELS, kernel
+from gradviz.autograd import Value, grad, gradcheck
+from gradviz.autograd.ops import FM, OPS, arity_of, elementwise_ops
+from gradviz.autograd.testing import apply_op, expressions, op_inputs, op_params
+from gradviz.autograd.value import KERNELS, kernel
 
 ELEMENTWISE = elementwise_ops()
 IDS = [op.key for op in ELEMENTWISE]

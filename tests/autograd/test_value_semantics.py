@@ -8,10 +8,10 @@ import weakref
 import numpy as np
 import pytest
 
-from autograd import (AnomalyError, GradcheckError, Value, detect_anomaly, grad, gradcheck,
+from gradviz.autograd import (AnomalyError, GradcheckError, Value, detect_anomaly, grad, gradcheck,
                       no_grad)
-from autograd.value import _new, ScalarKernel
-from autograd.ops import OPS
+from gradviz.autograd.value import _new, ScalarKernel
+from gradviz.autograd.ops import OPS
 
 
 def test_car_tax_chain_rule():

@@ -6,7 +6,7 @@ import zipfile
 import numpy as np
 import pytest
 
-import nn
+from gradviz import nn
 
 
 def _model(seed=0):

@@ -14,8 +14,8 @@ import time
 import numpy as np
 import pytest
 
-from nn import data
-from nn.data import (ChecksumError, DataLoader, DatasetUnavailableError, batches, load_digits,
+from gradviz.nn import data
+from gradviz.nn.data import (ChecksumError, DataLoader, DatasetUnavailableError, batches, load_digits,
                      load_mnist, make_moons, make_xor, read_idx, write_idx)
 
 UNREACHABLE = "http://127.0.0.1:9/"          # discard port: nothing listens, refused at once

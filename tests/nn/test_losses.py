@@ -3,8 +3,8 @@ import math
 
 import pytest
 
-import nn
-from autograd import Value
+from gradviz import nn
+from gradviz.autograd import Value
 
 
 def test_mse_mean_and_sum_and_gradient():

@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-import nn
-from autograd import Value
+from gradviz import nn
+from gradviz.autograd import Value
 
 
 def test_mlp_2_16_16_1_has_337_parameters():
@@ -160,15 +160,15 @@ def test_non_strict_load_reports_missing_and_unexpected():
 
 
 def test_calls_are_recorded_as_viz_scopes_for_collapsed_diagrams():
-    scope = pytest.importorskip("viz.scope")
-    from autograd.graph import topological_order
+    scope = pytest.importorskip("gradviz.viz.scope")
+    from gradviz.autograd.graph import topological_order
     model = nn.MLP(2, [2, 1], seed=0)
     out = model([1.0, 2.0])
     paths, modules = scope.assign(topological_order([out]))
     assert paths[id(out)] == ("MLP", "L2", "n1")
     assert modules[("MLP", "L1", "n2")] is model.layers[0].neurons[1]
     seq = nn.Sequential(nn.Linear(2, 2), nn.ReLU())
-    from autograd import Tensor
+    from gradviz.autograd import Tensor
     y = seq(Tensor(np.ones((1, 2), np.float32)))
     paths, _ = scope.assign(topological_order([y]))
     assert paths[id(y)] == ("Sequential", "1")

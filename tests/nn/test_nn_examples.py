@@ -79,7 +79,7 @@ def test_digits_mlp_on_the_shipped_8x8_digits_reaches_97_percent(capsys):
 
 
 def _write_fake_mnist(root, n_train=120, n_test=40):
-    from nn.data import MNIST_FILES, write_idx
+    from gradviz.nn.data import MNIST_FILES, write_idx
     rng = np.random.default_rng(0)
     for (images, labels), n in zip((MNIST_FILES[:2], MNIST_FILES[2:]), (n_train, n_test)):
         y = rng.integers(0, 10, n).astype(np.uint8)

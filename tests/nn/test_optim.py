@@ -4,8 +4,8 @@ import math
 import numpy as np
 import pytest
 
-import nn
-from autograd import Value
+from gradviz import nn
+from gradviz.autograd import Value
 
 
 def _run(opt, params, grads_per_step):
@@ -218,5 +218,5 @@ def test_adam_matches_the_reference_formulas(p, grads, lr, b1, b2, eps, wd):
 
 
 def Tensor_(a):
-    from autograd import Tensor
+    from gradviz.autograd import Tensor
     return Tensor(a, requires_grad=True)

@@ -5,8 +5,8 @@ import random
 import numpy as np
 import pytest
 
-import nn
-from autograd import Value
+from gradviz import nn
+from gradviz.autograd import Value
 
 SIG = lambda z: 1.0 / (1.0 + math.exp(-z))  # noqa: E731
 EXPECTED = {

@@ -4,9 +4,9 @@ import math
 import numpy as np
 import pytest
 
-import nn
-from autograd import Tensor, Value
-from autograd import functional as F
+from gradviz import nn
+from gradviz.autograd import Tensor, Value
+from gradviz.autograd import functional as F
 
 
 def _t(a, dtype=np.float64, grad=True):

@@ -9,8 +9,8 @@ import shutil
 
 import pytest
 
-import viz
-from viz.demo import car_tax
+from gradviz import viz
+from gradviz.viz.demo import car_tax
 
 CHROMIUM = os.environ.get("GRADVIZ_CHROMIUM", "/usr/bin/chromium")
 pytestmark = [
@@ -111,7 +111,7 @@ def test_slightly_too_wide_diagram_starts_fitted_in_view(browser, tmp_path):
 
 
 def test_script_label_is_text_in_the_browser(browser, tmp_path):
-    from autograd import Value
+    from gradviz.autograd import Value
     a = Value(2.0, label="<script>document.title='pwned'</script>")
     y = a * 3.0
     y.label = "<b>y</b>"

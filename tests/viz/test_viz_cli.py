@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from viz.cli import main
-from viz.expr import ExprError, build
+from gradviz.viz.cli import main
+from gradviz.viz.expr import ExprError, build
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot not installed")
 CAR = "price=15; count=2; tax=1.1; total=price*count*tax"
@@ -177,7 +177,7 @@ def test_cli_demo_parent_missing(tmp_path, capsys):
 
 def test_console_script_runs():
     exe = shutil.which("gradviz", path=os.path.dirname(sys.executable))
-    cmd = [exe] if exe else [sys.executable, "-m", "viz.cli"]
+    cmd = [exe] if exe else [sys.executable, "-m", "gradviz.viz.cli"]
     res = subprocess.run(cmd + ["expr", "x=2; y=x*x"], capture_output=True, text=True)
     assert res.returncode == 0 and "digraph" in res.stdout
     res = subprocess.run(cmd + ["expr", "y=().__class__"], capture_output=True, text=True)

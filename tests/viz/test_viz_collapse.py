@@ -4,12 +4,12 @@ import shutil
 
 import pytest
 
-import nn
-import viz
-from autograd import Value
-from autograd.graph import topological_order
-from viz import scope
-from viz.collapse import group
+from gradviz import nn
+from gradviz import viz
+from gradviz.autograd import Value
+from gradviz.autograd.graph import topological_order
+from gradviz.viz import scope
+from gradviz.viz.collapse import group
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot not installed")
 

@@ -8,10 +8,10 @@ import graphviz
 import numpy as np
 import pytest
 
-import viz
-from autograd import Value
-from viz.demo import car_tax
-from viz.dot import COMPACT_AT, GraphTooBigWarning, GraphvizNotFoundError
+from gradviz import viz
+from gradviz.autograd import Value
+from gradviz.viz.demo import car_tax
+from gradviz.viz.dot import COMPACT_AT, GraphTooBigWarning, GraphvizNotFoundError
 
 HERE = os.path.dirname(__file__)
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot not installed")
@@ -59,7 +59,7 @@ def test_roles_have_distinct_colours():
 
 
 def test_parameters_coloured_from_modules():
-    import nn
+    from gradviz import nn
     model = nn.MLP(2, [2, 1], activation="sigmoid", seed=0)
     y = model([0.1, 0.2])
     y.backward()
@@ -212,7 +212,7 @@ def test_value_and_digraph_display_in_jupyter():
 
 
 def test_tensor_nodes_show_shape_dtype_and_summary():
-    from autograd.tensor import Tensor
+    from gradviz.autograd.tensor import Tensor
     x = Tensor(np.array([[1.0, 2.0, 3.0]]), requires_grad=True, label="x")
     w = Tensor(np.linspace(-1, 1, 60).reshape(3, 20), requires_grad=True, label="W")
     y = (x @ w).tanh().sum()

@@ -5,8 +5,8 @@ import runpy
 
 import pytest
 
-import viz
-from viz.plot import ACTIVATIONS, activation_curves
+from gradviz import viz
+from gradviz.viz.plot import ACTIVATIONS, activation_curves
 
 
 def test_backprop_derivatives_match_central_differences():
@@ -24,7 +24,7 @@ def test_backprop_derivatives_match_central_differences():
 
 
 def viz_value(x):
-    from autograd import Value
+    from gradviz.autograd import Value
     return Value(x)
 
 

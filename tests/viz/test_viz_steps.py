@@ -4,10 +4,10 @@ import shutil
 
 import pytest
 
-import viz
-from autograd import Value
-from viz.demo import car_tax
-from viz.steps import record_steps
+from gradviz import viz
+from gradviz.autograd import Value
+from gradviz.viz.demo import car_tax
+from gradviz.viz.steps import record_steps
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot not installed")
 
@@ -88,7 +88,7 @@ def test_draw_steps_rejects_non_nodes():
 
 def test_tensor_steps():
     import numpy as np
-    from autograd.tensor import Tensor
+    from gradviz.autograd.tensor import Tensor
     x = Tensor(np.array([1.0, -2.0]), requires_grad=True, label="x")
     y = (x * x).sum()
     y.label = "y"
