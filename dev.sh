@@ -55,6 +55,9 @@ ensure_venv() {
       find src autograd nn viz -type f ! -name '*.pyc' | LC_ALL=C sort; } | sha256sum | cut -c1-16)"
   if [ ! -f "$stamp" ]; then
     say "installing gradviz (editable) with test extras (log: $VENV/pip.log)"
+    # The distribution was called gradviz before the namespace move; its editable finder
+    # would keep the old top-level names importable.
+    "$VENV/bin/python" -m pip uninstall -y -q gradviz >/dev/null 2>&1 || true
     { "$VENV/bin/python" -m pip install --upgrade pip &&
       "$VENV/bin/python" -m pip install --config-settings editable_mode=strict -e ".[test]"; } \
       >"$VENV/pip.log" 2>&1 || {
