@@ -157,11 +157,60 @@ def _describe(node) -> str:
 # --------------------------------------------------------------------------
 # The node protocol
 # --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class OpInfo:
+    """What a diagram or a checker may know about a node's op (its table row,
+    bound to the node's constant parameters): ``name`` (as ``node.op``),
+    ``key`` (the table key), ``symbol`` (short, for diagrams), ``rule`` (the
+    local-derivative rule as text, one string per parent), ``params`` (the
+    constant parameters: a slope, an exponent, an axis), ``elementwise``
+    (True when the op has a local derivative per input, False for ops with a
+    vector-Jacobian rule: matmul, reductions, reshapes, fused losses) and
+    ``doc``."""
+
+    name: str
+    key: str
+    symbol: str
+    rule: tuple
+    params: dict
+    elementwise: bool
+    doc: str
+
+
+def _rule_texts(op, n: int) -> tuple:
+    """The row's rule text for each of ``n`` parents (a variadic op such as
+    wsum lists the first operand's rule, then two that alternate)."""
+    rule = tuple(op.rule)
+    if len(rule) == n or op.arity != -1:
+        return tuple(rule[i] if i < len(rule) else "" for i in range(n))
+    if len(rule) < 3:
+        return tuple(rule[0] if rule else "" for _ in range(n))
+    return tuple(rule[0] if i == 0 else (rule[1] if i % 2 == 1 else rule[2]) for i in range(n))
+
+
 class Node:
-    """What Value and Tensor share (and viz and the walker rely on): the
-    public ``op``, ``parents`` and ``is_leaf`` over the internal ``_op`` (a
-    kernel, None for a leaf) and ``_parents`` (an ordered tuple). Subclasses
-    define the slots."""
+    """The node protocol: what Value and Tensor share, and all that the
+    walker's callers, ``viz`` and the checkers may read.
+
+    * ``data``, ``grad``, ``label`` (slots of the subclasses);
+    * ``op`` -- the op's name ("+", "*", "@", "tanh", ...), "" for a leaf;
+    * ``parents`` -- the operands in operand order (a node used twice
+      appears twice);
+    * ``is_leaf``;
+    * ``op_info`` -- an :class:`OpInfo` (None for a leaf);
+    * ``local_derivatives()`` -- the local derivative d(self)/d(parent) per
+      parent for elementwise ops (floats for Value, arrays for Tensor), None
+      for a leaf or an op with a vector-Jacobian rule;
+    * ``vjp(g)`` -- the contribution ``g · d(self)/d(parent)`` per parent,
+      reduced to the parent's shape (None for a parent that needs no
+      gradient): the same rule ``backward()`` uses;
+    * ``creation_site`` -- "file:line" of the user code that created the
+      node, when recorded (under :func:`detect_anomaly`), else None;
+    * ``scope`` -- the module-call records attached to the node (a list), or
+      None.
+
+    Internally a node holds ``_op`` (its kernel, None for a leaf) and
+    ``_parents`` (a tuple)."""
 
     __slots__ = ()
 
@@ -178,6 +227,39 @@ class Node:
     @property
     def is_leaf(self) -> bool:
         return not self._parents
+
+    @property
+    def op_info(self) -> "OpInfo | None":
+        k = self._op
+        if k is None:
+            return None
+        op = k.op
+        return OpInfo(op.name, op.key, op.symbol, _rule_texts(op, len(self._parents)),
+                      dict(k.params), op.deriv is not None, op.doc)
+
+    def local_derivatives(self) -> "tuple | None":
+        k = self._op
+        if k is None or k.op.deriv is None:
+            return None
+        return tuple(k.local_derivs(self))
+
+    def vjp(self, g) -> tuple:
+        k = self._op
+        if k is None:
+            raise ValueError("vjp: a leaf has no op")
+        return tuple(k.backward(self, g))
+
+    @property
+    def creation_site(self) -> "str | None":
+        return getattr(self, "_site", None)
+
+    @property
+    def scope(self) -> "list | None":
+        return getattr(self, "_scope", None)
+
+    @scope.setter
+    def scope(self, records: "list | None") -> None:
+        self._scope = records
 
 
 # --------------------------------------------------------------------------

@@ -32,6 +32,7 @@ import numpy as np
 
 from ..autograd import Tensor, Value
 from ..autograd.fileio import atomic_open
+from .hooks import current_module_call_hook
 
 __all__ = ["Module", "CheckpointError", "load_state", "save_state"]
 
@@ -63,20 +64,6 @@ def _classify(x: Any) -> str | None:
     return None
 
 
-_SCOPE: list = []
-
-
-def _module_call():
-    """viz.scope.module_call, imported on first use (None without viz)."""
-    if not _SCOPE:
-        try:
-            from ..viz.scope import module_call
-        except ImportError:
-            module_call = None
-        _SCOPE.append(module_call)
-    return _SCOPE[0]
-
-
 def _join(prefix: str, name: str) -> str:
     return f"{prefix}.{name}" if prefix else name
 
@@ -97,7 +84,7 @@ class Module:
     def __call__(self, *args, **kwargs):
         """``forward``, recorded as a scope named after this module so that
         ``viz.draw(..., collapse="module")`` can box the nodes it made."""
-        call = _module_call()
+        call = current_module_call_hook()
         if call is None:
             return self.forward(*args, **kwargs)
         return call(self, args, kwargs)

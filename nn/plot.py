@@ -1,5 +1,5 @@
 """Loss curves as PNG files (matplotlib, an optional extra: ``pip install
-gradviz[examples]``), written atomically."""
+gradviz-engine[examples]``), written atomically."""
 from __future__ import annotations
 
 import os
@@ -16,7 +16,7 @@ def pyplot(what: str = "plotting"):
     try:
         import matplotlib
     except ImportError:
-        raise ImportError(f"{what} needs matplotlib: pip install 'gradviz[examples]' "
+        raise ImportError(f"{what} needs matplotlib: pip install 'gradviz-engine[examples]' "
                           "(or pip install matplotlib)") from None
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt

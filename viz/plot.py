@@ -1,5 +1,5 @@
 """Activation functions and their derivatives as a PNG (matplotlib, an
-optional extra: ``pip install 'gradviz[examples]'``).
+optional extra: ``pip install 'gradviz-engine[examples]'``).
 
 The derivative curves are not written down anywhere here: each point is
 ``x.grad`` after ``f(x).backward()``, so the picture shows what the engine's

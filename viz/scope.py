@@ -1,13 +1,10 @@
 """Which module made which node: the record behind ``draw(collapse="module")``.
 
-nn's ``Module.__call__`` hands the call to :func:`module_call`::
-
-    def __call__(self, *args, **kwargs):
-        return viz.scope.module_call(self, args, kwargs)
-
-which runs ``forward`` inside a scope named after the module and, when it
+Importing this module registers :func:`module_call` as ``nn``'s module-call
+hook (``nn.hooks.register_module_call_hook``: ``nn`` does not import ``viz``),
+so every ``Module.__call__`` comes here. It runs ``forward`` inside a scope named after the module and, when it
 returns, remembers ``(scope path, module, arguments)`` on the output nodes
-(in their ``_scope`` slot; other node types in a
+(in their public ``scope`` attribute; other node types in a
 :class:`weakref.WeakKeyDictionary`), so nothing outlives the graph. Nothing
 is tagged per node at build time; :func:`assign` works out membership when a
 diagram is drawn: from each call's outputs back through parents, stopping at
@@ -83,7 +80,7 @@ def _stack() -> list:
 
 
 def _is_node(x: Any) -> bool:
-    return hasattr(x, "_parents") and hasattr(x, "data")
+    return hasattr(x, "parents") and hasattr(x, "data")
 
 
 def _nodes(obj: Any) -> list:
@@ -136,8 +133,8 @@ def module_call(module: Any, args: tuple, kwargs: dict) -> Any:
     finally:
         st.pop()
     rec.seq = next(_seq)  # after the inner calls: innermost calls are assigned first
-    if getattr(out, "_parents", None) is not None:  # one node: the common case
-        recs = getattr(out, "_scope", None)
+    if getattr(out, "parents", None) is not None:  # one node: the common case
+        recs = getattr(out, "scope", None)
         if recs is not None:
             recs.append(rec)
         else:
@@ -149,12 +146,12 @@ def module_call(module: Any, args: tuple, kwargs: dict) -> Any:
 
 
 def _attach(o: Any, rec: "Record", args: tuple, kwargs: dict) -> None:
-    recs = getattr(o, "_scope", None)  # Value and Tensor keep them in a `_scope` slot
+    recs = getattr(o, "scope", None)  # Value and Tensor keep them in a `scope` attribute
     if recs is not None:
         recs.append(rec)
         return
     try:
-        o._scope = [rec]
+        o.scope = [rec]
         return
     except AttributeError:
         pass
@@ -171,7 +168,7 @@ def _attach(o: Any, rec: "Record", args: tuple, kwargs: dict) -> None:
 
 def _remember(out, path, module, args, kwargs) -> None:
     rec = Record(next(_seq), None, module, args, kwargs, path=path)
-    for o in ((out,) if getattr(out, "_parents", None) is not None else _nodes(out)):
+    for o in ((out,) if getattr(out, "parents", None) is not None else _nodes(out)):
         _attach(o, rec, args, kwargs)
 
 
@@ -221,7 +218,7 @@ def assign(order: list) -> tuple[dict, dict]:
     """
     records = []
     for node in order:
-        recs = getattr(node, "_scope", None) or _RECORDS.get(node)
+        recs = getattr(node, "scope", None) or _RECORDS.get(node)
         if recs:
             records.extend((r, node) for r in recs)
     paths: dict[int, tuple] = {}
@@ -245,7 +242,7 @@ def assign(order: list) -> tuple[dict, dict]:
             if i in paths or i in stop or i not in in_graph:
                 continue
             paths[i] = rec.path
-            todo.extend(n._parents)
+            todo.extend(n.parents)
     return paths, modules
 
 
@@ -260,3 +257,11 @@ def parameters_of(modules: Iterable[Any]) -> set:
             except Exception:  # a module whose traversal fails is drawn without colours
                 pass
     return ids
+
+
+def _register() -> None:
+    from ..nn.hooks import register_module_call_hook
+    register_module_call_hook(module_call)
+
+
+_register()
