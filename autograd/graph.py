@@ -201,6 +201,9 @@ class Node:
     * ``local_derivatives()`` -- the local derivative d(self)/d(parent) per
       parent for elementwise ops (floats for Value, arrays for Tensor), None
       for a leaf or an op with a vector-Jacobian rule;
+    * ``op_forward(*datas)`` -- the node's op (with its constant parameters)
+      run on other input data (floats or arrays, one per parent): the value
+      it would have had; for checking one op alone by finite differences;
     * ``vjp(g)`` -- the contribution ``g · d(self)/d(parent)`` per parent,
       reduced to the parent's shape (None for a parent that needs no
       gradient): the same rule ``backward()`` uses;
@@ -242,6 +245,17 @@ class Node:
         if k is None or k.op.deriv is None:
             return None
         return tuple(k.local_derivs(self))
+
+    def op_forward(self, *datas):
+        k = self._op
+        if k is None:
+            raise ValueError("op_forward: a leaf has no op")
+        from .ops import AM, FM
+        op = k.op
+        if op.deriv is not None:
+            M = FM if isinstance(self.data, float) else AM
+            return op.forward(M, *datas, *k.params.values())
+        return op.forward(AM, *datas, **k.params)
 
     def vjp(self, g) -> tuple:
         k = self._op

@@ -6,7 +6,7 @@ engine, so batches are plain arrays you wrap in a ``Tensor`` yourself.
 * :func:`batches` / :class:`DataLoader` -- shuffled (seeded) minibatches.
 * :func:`make_moons`, :func:`make_xor` -- small 2-d classification problems.
 * :func:`load_digits` -- scikit-learn's bundled 8x8 digits (needs the optional
-  ``scikit-learn``: ``pip install gradviz[examples]``), split train/test.
+  ``scikit-learn``: ``pip install gradviz-engine[examples]``), split train/test.
 * :func:`load_mnist` -- the real MNIST, read from the four standard IDX files,
   downloaded once (mirrors tried in order, SHA-256 verified, written
   atomically) into ``~/.cache/gradviz/mnist``.
@@ -161,7 +161,7 @@ def load_digits(test_fraction: float = 0.2, seed: int | None = 0, normalize: boo
         from sklearn.datasets import load_digits as _sk_load_digits
     except ImportError as exc:
         raise ImportError("load_digits needs scikit-learn, an optional extra: "
-                          "pip install 'gradviz[examples]' (or pip install scikit-learn)"
+                          "pip install 'gradviz-engine[examples]' (or pip install scikit-learn)"
                           ) from exc
     bunch = _sk_load_digits()
     X = np.asarray(bunch.data, dtype=np.float32)
