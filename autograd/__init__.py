@@ -1,14 +1,31 @@
-"""gradviz's autograd engine: a scalar :class:`Value` and a numpy
-:class:`Tensor` recording computation graphs, one op table
-(:mod:`autograd.ops`) and one reverse-mode graph walker
-(:mod:`autograd.graph`)."""
-from .graph import (AnomalyError, Step, detect_anomaly, enable_grad, grad, is_grad_enabled,
-                    no_grad)
+"""gradviz's autograd engine.
+
+Where each idea lives:
+
+* :mod:`.ops` -- the op table: one row per op (forward, local derivative or
+  vjp, rule text, domain, kinks, spelling, optional fast rules);
+* :mod:`.kernel` -- a row bound to an engine (floats or arrays) and to
+  constant parameters: the one interface every consumer uses;
+* :mod:`.graph` -- the node protocol and the one walker (discovery, Kahn's
+  algorithm, ``backward``, ``backward_steps``, ``grad``);
+* :mod:`.mode` -- ``no_grad``, ``enable_grad``, ``detect_anomaly``, creation
+  sites, on ``contextvars``;
+* :mod:`.value`, :mod:`.tensor` -- the two node types, each with its one
+  constructor; :mod:`.tensor_ops` -- structural tensor ops;
+  :mod:`.functional` -- softmax and the losses;
+* :mod:`.custom` -- users' own ops (:func:`define_op`, :class:`Function`);
+* :mod:`.check` -- :func:`gradcheck`; :mod:`.testing` -- hypothesis strategies.
+"""
+from .graph import Step, grad
+from .mode import (AnomalyError, detect_anomaly, enable_grad, is_grad_enabled, no_grad,
+                   record_sites)
 from .value import Value, wsum
-from .check import GradcheckError, gradcheck
-from .tensor import Tensor
-from .tensor_ops import concatenate, stack
+from .tensor import Tensor, concatenate, stack
 from . import functional
+from .check import GradcheckError, gradcheck
+from .custom import Function, FunctionCtx, define_op
+from .ops import OPS
 
 __all__ = ["Value", "wsum", "grad", "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly",
-           "AnomalyError", "Step", "gradcheck", "GradcheckError", "Tensor", "concatenate", "stack", "functional"]
+           "record_sites", "AnomalyError", "Step", "gradcheck", "GradcheckError", "Tensor",
+           "concatenate", "stack", "functional", "define_op", "Function", "FunctionCtx", "OPS"]

@@ -1,4 +1,4 @@
-"""Tensor functions for classifiers and losses (``import autograd.functional as F``).
+"""Tensor functions for classifiers and losses (``from gradviz.autograd import functional as F``).
 
 ``softmax``, ``log_softmax``, ``cross_entropy`` and ``binary_cross_entropy``
 are fused table ops: one node each, computed in a numerically stable form
@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .kernel import ARRAY, Kernel, kernel
 from .ops import Op, register
-from .tensor import ArrayKernel, Tensor, _make1, _make2, _operand
-from .tensor_ops import TA, structural_kernel
+from .tensor import Tensor, _operand
+from .tensor_ops import TA
 
 __all__ = ["softmax", "log_softmax", "cross_entropy", "mse_loss", "binary_cross_entropy"]
 
@@ -21,22 +22,26 @@ LOG_CLAMP = -100.0   # binary_cross_entropy: logs are clamped here (PyTorch's ch
 BCE_EPS = 1e-12      # and p(1 - p) is kept above this in its gradient
 
 
-def _fused(key, name, arity, forward, vjp, rule, doc):
+def _fused(key, name, arity, forward, vjp, rule, doc, fast=None):
     return register(Op(key, name, arity, forward, vjp=vjp, rule=rule, doc=doc,
-                       elementwise=False))
+                       fast={"array": fast} if fast else {}))
 
 
 def _check_axis(x: Tensor, axis: int, what: str) -> int:
     nd = x.data.ndim
     if nd == 0 or not -nd <= axis < nd:
-        raise ValueError(f"{what}: axis {axis} is out of range for shape {x.data.shape}")
+        raise np.exceptions.AxisError(f"{what}: axis {axis} is out of range for shape {x.data.shape}")
     return axis % nd
 
 
 def _as_tensor(x, what: str) -> Tensor:
-    if isinstance(x, Tensor):
-        return x
-    return Tensor(x)
+    """A Tensor; integer and bool data promoted to float32 (these functions
+    are real-valued: nothing is truncated)."""
+    if not isinstance(x, Tensor):
+        return Tensor(x)
+    if x.data.dtype.kind != "f":
+        return Tensor(x.data.astype(np.float32))
+    return x
 
 
 # --------------------------------------------------------------------------
@@ -60,20 +65,32 @@ _fused("log_softmax", "log_softmax", 1, _log_softmax_forward,
        ("d/dx = G - softmax(x)·Σ G",), "x - log Σ exp(x) along axis, stable")
 
 
+def _scalar_case(x: Tensor, axis: int, f, what: str) -> Tensor:
+    """A 0-d tensor: PyTorch takes axis 0 or -1 and applies ``f`` to it as
+    to one element."""
+    if axis not in (0, -1):
+        raise np.exceptions.AxisError(f"{what}: axis {axis} is out of range for a 0-d tensor")
+    return f(x.reshape(1), 0).reshape(())
+
+
 def softmax(x: Tensor, axis: int = -1) -> Tensor:
     """exp(x) / sum(exp(x)) along ``axis``; stable for any magnitude."""
     x = _as_tensor(x, "softmax")
+    if x.data.ndim == 0:
+        return _scalar_case(x, axis, softmax, "softmax")
     ax = _check_axis(x, axis, "softmax")
-    k = structural_kernel("softmax", axis=ax)
-    return _make1(_softmax_forward(None, x.data, ax), k, x)
+    k = kernel("softmax", ARRAY, axis=ax)
+    return x._record(_softmax_forward(None, x.data, ax), k, (x,))
 
 
 def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
     """x - log(sum(exp(x))) along ``axis``; stable for any magnitude."""
     x = _as_tensor(x, "log_softmax")
+    if x.data.ndim == 0:
+        return _scalar_case(x, axis, log_softmax, "log_softmax")
     ax = _check_axis(x, axis, "log_softmax")
-    k = structural_kernel("log_softmax", axis=ax)
-    return _make1(_log_softmax_forward(None, x.data, ax), k, x)
+    k = kernel("log_softmax", ARRAY, axis=ax)
+    return x._record(_log_softmax_forward(None, x.data, ax), k, (x,))
 
 
 # --------------------------------------------------------------------------
@@ -98,17 +115,18 @@ def _ce_vjp(M, g, out, logits, targets):
     return ((p - oh) * (g * (1.0 / n)),)
 
 
-_CE_OP = _fused("cross_entropy", "cross_entropy", 1, _ce_forward, _ce_vjp,
-       ("d/dlogits = (softmax(logits) - onehot(t)) / N",),
-       "mean over the batch of -log softmax(logits)[t], fused and stable")
-
-
 def _b_cross_entropy(n, g):
     probs, targets, rows = n._ctx
     d = probs.copy()
     d[rows, targets] -= 1
     d *= g * (1.0 / len(rows))
     return (d,)
+
+
+_CE_OP = _fused("cross_entropy", "cross_entropy", 1, _ce_forward, _ce_vjp,
+                ("d/dlogits = (softmax(logits) - onehot(t)) / N",),
+                "mean over the batch of -log softmax(logits)[t], fused and stable",
+                fast=_b_cross_entropy)
 
 
 def _targets(targets, n: int, c: int, what: str) -> np.ndarray:
@@ -140,7 +158,11 @@ def cross_entropy(logits: Tensor, targets) -> Tensor:
     x = logits
     if x.data.ndim == 1:
         x = x.reshape(1, -1)
-        targets = np.reshape(np.asarray(getattr(targets, "data", targets)), (1,))
+        tt = np.asarray(getattr(targets, "data", targets))
+        if tt.size != 1:
+            raise ValueError(f"cross_entropy: logits of shape {logits.data.shape} (one sample) "
+                             f"take one target, got targets of shape {tt.shape}")
+        targets = tt.reshape((1,))
     if x.data.ndim != 2:
         raise ValueError(f"cross_entropy: logits must have shape (N, C) or (C,), got "
                          f"{logits.data.shape}")
@@ -154,8 +176,7 @@ def cross_entropy(logits: Tensor, targets) -> Tensor:
     e = np.exp(z)
     s = e.sum(axis=1, keepdims=True)       # >= 1: log is finite
     loss = (np.log(s[:, 0]) - z[rows, t]).sum(dtype=d.dtype) / d.dtype.type(n)
-    out = _make1(np.asarray(loss, dtype=d.dtype), ArrayKernel(_CE_OP, {"targets": t},
-                                                              _b_cross_entropy), x)
+    out = x._record(np.asarray(loss, dtype=d.dtype), Kernel(_CE_OP, ARRAY, {"targets": t}), (x,))
     if out._parents:
         e /= s                             # softmax, kept for the backward pass
         out._ctx = (e, t, rows)
@@ -205,8 +226,12 @@ def binary_cross_entropy(p: Tensor, target) -> Tensor:
     if pd.size and (np.nanmin(pd) < 0 or np.nanmax(pd) > 1):
         raise ValueError("binary_cross_entropy: p must hold probabilities in [0, 1] "
                          f"(got values in [{np.nanmin(pd):g}, {np.nanmax(pd):g}])")
-    d = np.asarray(_bce_forward(None, pd, t.data), dtype=np.result_type(pd, t.data))
-    return _make2(d, structural_kernel("binary_cross_entropy"), p, t)
+    td = t.data
+    if td.size and not ((td >= 0) & (td <= 1)).all():
+        raise ValueError("binary_cross_entropy: target must hold values in [0, 1] "
+                         f"(got values in [{np.min(td):g}, {np.max(td):g}])")
+    d = np.asarray(_bce_forward(None, pd, td), dtype=np.result_type(pd, td))
+    return p._record(d, kernel("binary_cross_entropy", ARRAY), (p, t))
 
 
 def mse_loss(pred: Tensor, target) -> Tensor:

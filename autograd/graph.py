@@ -1,162 +1,48 @@
 """The graph walker: one backward pass for Value and Tensor graphs.
 
-Nodes (Value, Tensor) share a protocol: ``data``, ``grad``, ``label``, ``op``,
-``parents`` and, internally, ``_op`` (the node's kernel: the table entry plus
-its front end's fast backward) and ``_parents`` (an ordered tuple; a node used
-twice appears twice).
-
-The pass is Kahn's algorithm run from the output: count, for every node, how
-many times it is used inside the graph; a node is ready once every use has sent
-its contribution, so its gradient is complete when it is processed. No
-recursion anywhere, so a chain of a million nodes is fine. The walk is a
-generator of :class:`Step` records; ``backward()`` runs it to the end without
-asking for steps, so the step-through and the real pass are the same code.
+Discovery counts, for every node reachable from the outputs, how many times
+it is used inside the graph (an explicit stack, never recursion, so a chain
+of a million nodes is fine). Then Kahn's algorithm runs from the outputs: a
+node is ready once every use has sent its contribution, so its gradient is
+complete when it is processed. Processing a node is one function,
+:func:`contributions` (the node's kernel's rule, plain, with its local
+derivatives, or as a graph); :func:`walk` runs it as a generator of
+:class:`Step` records (``backward_steps()``, anomaly mode, ``grad()``), and
+:func:`backward` as a plain procedure: the one fast pass, generic over node
+types, which sums intermediate gradients straight in their ``grad`` slots.
+Tests check it against the stepping walk.
 
 Grad semantics: leaves accumulate into ``.grad`` across calls (until zeroed);
 an intermediate node's ``.grad`` is set to its gradient from the latest pass.
+
+The modes (``no_grad``, ``detect_anomaly``...) live in :mod:`autograd.mode`;
+the node protocol is :class:`Node`.
 """
 from __future__ import annotations
 
-import contextlib
-import math
-import os
-import sys
-from threading import get_ident
 from dataclasses import dataclass
 from typing import Any, Iterator, Sequence
 
-__all__ = ["no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly", "AnomalyError",
-           "Step", "walk", "topological_order"]
+from . import mode as _mode
+from .mode import (AnomalyError, detect_anomaly, enable_grad, is_grad_enabled, no_grad,
+                   record_sites)
+
+__all__ = ["no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly", "record_sites",
+           "AnomalyError", "Node", "OpInfo", "Step", "walk", "backward", "grad",
+           "topological_order", "count_uses", "contributions"]
 
 
-# --------------------------------------------------------------------------
-# Modes (thread-local): recording on/off, anomaly checks on/off
-# --------------------------------------------------------------------------
-#: Threads whose mode differs from the default (recording on, anomaly checks
-#: off), by thread ident -> (record, anomaly). Empty in the common case, so
-#: the hot path tests one global: ``if not SPECIAL_THREADS``.
-SPECIAL_THREADS: dict[int, tuple[bool, bool]] = {}
-_DEFAULT = (True, False)
+#: How nodes show themselves in Jupyter: mime kind -> function(node) -> text.
+#: ``viz`` registers its diagram here when imported (``import gradviz`` does
+#: that); the engine itself knows nothing of drawing.
+DISPLAYS: dict = {}
 
 
-class _Mode:
-    """Read-only view of the calling thread's mode."""
-
-    @property
-    def record(self) -> bool:
-        return SPECIAL_THREADS.get(get_ident(), _DEFAULT)[0] if SPECIAL_THREADS else True
-
-    @property
-    def anomaly(self) -> bool:
-        return SPECIAL_THREADS.get(get_ident(), _DEFAULT)[1] if SPECIAL_THREADS else False
-
-    @property
-    def fast(self) -> bool:
-        """Recording with no anomaly checks."""
-        return not SPECIAL_THREADS or SPECIAL_THREADS.get(get_ident(), _DEFAULT) == _DEFAULT
-
-    @staticmethod
-    def set(record: bool, anomaly: bool) -> None:
-        ident = get_ident()
-        if (record, anomaly) == _DEFAULT:
-            SPECIAL_THREADS.pop(ident, None)
-        else:
-            SPECIAL_THREADS[ident] = (record, anomaly)
+def register_display(kind: str, render) -> None:
+    """Show nodes in notebooks with ``render(node) -> str`` for ``kind`` ("svg")."""
+    DISPLAYS[kind] = render
 
 
-MODE = _Mode()
-
-
-def is_grad_enabled() -> bool:
-    return MODE.record
-
-
-@contextlib.contextmanager
-def no_grad():
-    """Nothing computed inside records a graph (results are leaves). Thread-local."""
-    prev = MODE.record
-    MODE.set(False, MODE.anomaly)
-    try:
-        yield
-    finally:
-        MODE.set(prev, MODE.anomaly)
-
-
-@contextlib.contextmanager
-def enable_grad():
-    """Record graphs again inside a :func:`no_grad` block."""
-    prev = MODE.record
-    MODE.set(True, MODE.anomaly)
-    try:
-        yield
-    finally:
-        MODE.set(prev, MODE.anomaly)
-
-
-class AnomalyError(FloatingPointError):
-    """A nan or inf appeared under :func:`detect_anomaly`."""
-
-
-@contextlib.contextmanager
-def detect_anomaly():
-    """Raise :class:`AnomalyError` at the first nan/inf produced in a forward
-    or backward pass, naming the op and the file:line of the user code that
-    created the node. Slower: every node remembers where it was made."""
-    prev = MODE.anomaly
-    MODE.set(MODE.record, True)
-    try:
-        yield
-    finally:
-        MODE.set(MODE.record, prev)
-
-
-_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
-_ENGINE_DIRS = (_ROOT + "autograd" + os.sep, _ROOT + "nn" + os.sep)
-
-
-def creation_site() -> str:
-    """file:line of the innermost frame outside the engine packages."""
-    inner = _ENGINE_DIRS
-    f = sys._getframe(1)
-    while f is not None:
-        fn = os.path.abspath(f.f_code.co_filename)
-        if not fn.startswith(inner) and "contextlib" not in fn:
-            return f"{fn}:{f.f_lineno}"
-        f = f.f_back
-    return "<unknown>"
-
-
-def _nonfinite(x: Any) -> bool:
-    if isinstance(x, float):
-        return not math.isfinite(x)
-    try:
-        import numpy as np
-        arr = getattr(x, "data", x)
-        return not bool(np.isfinite(arr).all())
-    except TypeError:
-        return False
-
-
-def check_forward(node) -> None:
-    """Called for new nodes in anomaly mode."""
-    if node._parents and _nonfinite(node.data):
-        bad = [p for p in node._parents if _nonfinite(p.data)]
-        if not bad:  # the op itself produced it, not its inputs
-            raise AnomalyError(
-                f"{node._op.name!r} produced a non-finite value in the forward pass "
-                f"(node created at {getattr(node, '_site', '<unknown>')}); inputs: "
-                + ", ".join(_describe(p) for p in node._parents))
-
-
-def _describe(node) -> str:
-    d = node.data
-    s = f"{d:.6g}" if isinstance(d, float) else f"array{getattr(d, 'shape', '')}"
-    return f"{node.label or 'node'}={s}"
-
-
-# --------------------------------------------------------------------------
-# The node protocol
-# --------------------------------------------------------------------------
 @dataclass(frozen=True)
 class OpInfo:
     """What a diagram or a checker may know about a node's op (its table row,
@@ -242,26 +128,23 @@ class Node:
 
     def local_derivatives(self) -> "tuple | None":
         k = self._op
-        if k is None or k.op.deriv is None:
-            return None
-        return tuple(k.local_derivs(self))
+        return None if k is None else k.local_derivatives(self)
 
     def op_forward(self, *datas):
         k = self._op
         if k is None:
             raise ValueError("op_forward: a leaf has no op")
-        from .ops import AM, FM
-        op = k.op
-        if op.deriv is not None:
-            M = FM if isinstance(self.data, float) else AM
-            return op.forward(M, *datas, *k.params.values())
-        return op.forward(AM, *datas, **k.params)
+        return k.forward(*datas)
 
     def vjp(self, g) -> tuple:
         k = self._op
         if k is None:
             raise ValueError("vjp: a leaf has no op")
-        return tuple(k.backward(self, g))
+        return tuple(k.vjp(self, g))
+
+    def _repr_svg_(self):  # Jupyter: the node's diagram, when viz has registered one
+        render = DISPLAYS.get("svg")
+        return None if render is None else render(self)
 
     @property
     def creation_site(self) -> "str | None":
@@ -277,7 +160,7 @@ class Node:
 
 
 # --------------------------------------------------------------------------
-# The walk
+# Discovery
 # --------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Step:
@@ -285,10 +168,10 @@ class Step:
 
     ``contributions`` holds ``(parent, local_derivative, contribution)`` per
     parent, in operand order; ``contribution = grad * local_derivative``
-    (for tensor ops without an elementwise local derivative,
-    ``local_derivative`` is None). ``totals`` holds, per contribution, the
-    parent's running gradient in this pass right after that contribution was
-    added (a parent used twice, as in ``x * x``, shows both partial sums).
+    (for ops without an elementwise local derivative, ``local_derivative`` is
+    None). ``totals`` holds, per contribution, the parent's running gradient
+    in this pass right after that contribution was added (a parent used
+    twice, as in ``x * x``, shows both partial sums).
     """
 
     index: int
@@ -322,10 +205,12 @@ def topological_order(roots: Sequence[Any]) -> list:
 _KEEP = object()
 
 
-def count_uses(roots, reset: Any = _KEEP) -> dict:
+def count_uses(roots, reset: Any = _KEEP, leaves: bool = True) -> dict:
     """{node: number of uses inside the graph} for everything reachable from
     ``roots``. With ``reset``, every non-leaf node's ``grad`` is set to it on
-    discovery (the backward passes that sum into the ``grad`` slots)."""
+    discovery (the fast pass sums into the ``grad`` slots). Without
+    ``leaves``, leaves are not counted (a pass that adds into leaves in
+    place never waits for them)."""
     resetting = reset is not _KEEP
     uses: dict = {}
     stack = []
@@ -338,6 +223,8 @@ def count_uses(roots, reset: Any = _KEEP) -> dict:
     pop, push, get = stack.pop, stack.append, uses.get
     while stack:
         for p in pop()._parents:
+            if not leaves and not p._parents:
+                continue
             n = get(p)
             if n is None:
                 uses[p] = 1
@@ -349,6 +236,28 @@ def count_uses(roots, reset: Any = _KEEP) -> dict:
     return uses
 
 
+# --------------------------------------------------------------------------
+# Processing one node
+# --------------------------------------------------------------------------
+PLAIN, STEPS, GRAPH = "plain", "steps", "graph"
+
+
+def contributions(node, g, how: str = PLAIN) -> tuple[tuple, tuple | None]:
+    """``(contributions, local derivatives)`` of ``node`` for its upstream
+    gradient ``g``: plain numbers (local derivatives not asked for), with the
+    local derivatives (the step-through), or as nodes of a new graph
+    (``create_graph``)."""
+    k = node._op
+    if how is PLAIN:
+        return k.vjp(node, g), None
+    if how is STEPS:
+        return k.vjp_steps(node, g)
+    return k.vjp_graph(node, g)
+
+
+# --------------------------------------------------------------------------
+# The walk (a generator) and the fast pass (a procedure)
+# --------------------------------------------------------------------------
 def walk(roots: Sequence[Any], seeds: Sequence[Any], *, steps: bool = False,
          create_graph: bool = False, write_grads: bool = True,
          capture: dict | None = None) -> Iterator[Step]:
@@ -358,24 +267,17 @@ def walk(roots: Sequence[Any], seeds: Sequence[Any], *, steps: bool = False,
     gradient of this pass in ``.grad``. ``capture``: a dict whose keys are
     nodes; their complete gradients of this pass are stored in it.
     ``create_graph``: gradients are nodes (differentiable again).
-    ``steps``: yield a :class:`Step` per non-leaf node; otherwise the
-    generator finishes on its first ``next`` with nothing to yield.
+    ``steps``: yield a :class:`Step` per non-leaf node.
     """
-    anomaly = MODE.anomaly
-    if write_grads and not (steps or create_graph or anomaly or capture is not None):
-        _plain_pass(roots, seeds)
-        return
+    anomaly = _mode.current().anomaly
+    how = GRAPH if create_graph else (STEPS if steps else PLAIN)
     uses = count_uses(roots)
     acc: dict = {}
-    ready = []
     for r, s in zip(roots, seeds):
         acc[r] = acc[r] + s if r in acc else s
-    for r in roots:
-        if uses[r] == 0 and r not in ready:
-            ready.append(r)
+    ready = [r for r in dict.fromkeys(roots) if uses[r] == 0]
     index = 0
-    pop = ready.pop
-    push = ready.append
+    pop, push = ready.pop, ready.append
     while ready:
         node = pop()
         g = acc.pop(node)
@@ -388,25 +290,11 @@ def walk(roots: Sequence[Any], seeds: Sequence[Any], *, steps: bool = False,
             continue
         if write_grads:
             node._set_grad(g)
-        kernel = node._op
-        if create_graph:
-            contribs, locs = kernel.backward_nodes(node, g)
-        elif steps:
-            contribs, locs = kernel.backward_steps(node, g)
-        else:
-            contribs = kernel.backward(node, g)
+        contribs, locs = contributions(node, g, how)
         if anomaly:
-            for c in contribs:
-                if c is not None and _nonfinite(c):
-                    raise AnomalyError(
-                        f"{kernel.name!r} produced a non-finite gradient in the backward pass "
-                        f"(node created at {getattr(node, '_site', '<unknown>')}); "
-                        f"upstream gradient {g!r}")
+            _mode.check_backward(node, g, contribs)
         running = [] if steps else None
-        i = 0
-        for p in parents:
-            c = contribs[i]
-            i += 1
+        for p, c in zip(parents, contribs):
             if c is not None:
                 prev = acc.get(p)
                 acc[p] = c if prev is None else prev + c
@@ -422,45 +310,54 @@ def walk(roots: Sequence[Any], seeds: Sequence[Any], *, steps: bool = False,
                     continue
                 push(p)
         if steps:
-            yield Step(index, node, g, tuple(zip(parents, locs, contribs)), tuple(running))
+            yield Step(index, node, g, tuple(zip(parents, locs or (None,) * len(parents), contribs)),
+                       tuple(running))
             index += 1
 
 
-def _plain_pass(roots, seeds) -> None:
-    """The walk specialised for ``backward()`` (no steps, no capture, no
-    anomaly checks, plain numbers): the same algorithm (Kahn's, from the
-    output) with the per-node branches hoisted out, and the gradients of
-    intermediate nodes summed straight in their ``grad`` slot (reset to None
-    when the graph is discovered) instead of a dict. Leaves' totals are
-    handed to ``_accumulate_grad`` once complete. Tests check it against the
-    stepping loop and grad()."""
-    uses = count_uses(roots, reset=None)
+def backward(roots: Sequence[Any], seeds: Sequence[Any]) -> None:
+    """``backward()``: the walk as a procedure (no steps, no capture), the
+    one fast pass. The same algorithm with the per-node branches hoisted
+    out, and gradients summed straight in the nodes' ``grad`` slots
+    (intermediates reset when the graph is discovered) instead of a dict.
+
+    Node types say how their leaves take gradients: with
+    ``_leaf_grads_in_place`` (Value: plain floats) every contribution is
+    added in place, leaves included; otherwise (Tensor: arrays a leaf may
+    own) a leaf's total is handed to ``_accumulate_grad`` once complete.
+    """
+    if _mode.current().anomaly:
+        for _ in walk(roots, seeds):
+            pass  # pragma: no cover - nothing is yielded without steps
+        return
+    in_place = all(r._leaf_grads_in_place for r in roots)
+    uses = count_uses(roots, reset=0.0 if in_place else None, leaves=not in_place)
+    handed = {id(s) for s in seeds}  # arrays a leaf must not take as its own .grad
     leaf_acc: dict = {}
     for r, s in zip(roots, seeds):
         if r._parents:
             r.grad = s if r.grad is None else r.grad + s
+        elif in_place:
+            r.grad += s
         else:
             leaf_acc[r] = leaf_acc[r] + s if r in leaf_acc else s
-    ready = [r for r in dict.fromkeys(roots) if uses[r] == 0]
+    for r in dict.fromkeys(roots):  # a root that is a leaf and used by nobody else
+        if not r._parents and not uses[r] and r in leaf_acc:
+            r._accumulate_grad(leaf_acc.pop(r), handed)
+    ready = [r for r in dict.fromkeys(roots) if uses[r] == 0 and r._parents]
     pop, push = ready.pop, ready.append
+    if in_place:
+        _in_place_loop(ready, uses)
+        return
     leaf_pop, leaf_get = leaf_acc.pop, leaf_acc.get
     while ready:
         node = pop()
         parents = node._parents
-        if not parents:
-            g = leaf_pop(node, None)
-            if g is not None:
-                node._accumulate_grad(g)
-            continue
         g = node.grad
         if g is None:  # nothing flows here (e.g. only integer-index uses)
-            for p in parents:
-                n = uses[p] - 1
-                uses[p] = n
-                if n == 0:
-                    push(p)
-            continue
-        cs = node._op.backward(node, g)
+            cs = (None,) * len(parents)
+        else:
+            cs = node._op.vjp(node, g)
         i = 0
         for p in parents:
             c = cs[i]
@@ -474,14 +371,73 @@ def _plain_pass(roots, seeds) -> None:
                     leaf_acc[p] = c if prev is None else prev + c
             n = uses[p] - 1
             uses[p] = n
-            if n == 0:
-                push(p)
+            if not n:
+                if p._parents:
+                    push(p)
+                else:
+                    total = leaf_pop(p, None)
+                    if total is not None:
+                        p._accumulate_grad(total, handed)
+                    total = None
         c = cs = prev = g = None  # hold no gradient array: a leaf may take ownership of it
+
+
+def _in_place_loop(ready: list, uses: dict) -> None:
+    """The fast pass's loop for node types whose gradients are added in
+    place (floats): every contribution goes straight into ``.grad``, leaves
+    are not counted, and the one- and two-operand cases (almost every node)
+    skip the loop."""
+    pop, push = ready.pop, ready.append
+    while ready:
+        node = pop()
+        parents = node._parents
+        cs = node._op.vjp(node, node.grad)
+        if len(parents) == 2:
+            a, b = parents
+            ca, cb = cs
+            a.grad += ca
+            b.grad += cb
+            if a._parents:
+                n = uses[a] - 1
+                uses[a] = n
+                if not n:
+                    push(a)
+            if b._parents:
+                n = uses[b] - 1
+                uses[b] = n
+                if not n:
+                    push(b)
+        elif len(parents) == 1:
+            a = parents[0]
+            a.grad += cs[0]
+            if a._parents:
+                n = uses[a] - 1
+                uses[a] = n
+                if not n:
+                    push(a)
+        else:
+            for p, c in zip(parents, cs):
+                p.grad += c
+                if p._parents:
+                    n = uses[p] - 1
+                    uses[p] = n
+                    if not n:
+                        push(p)
 
 
 # --------------------------------------------------------------------------
 # autograd.grad
 # --------------------------------------------------------------------------
+def _nodes_arg(x, what: str) -> tuple[list, bool]:
+    one = not isinstance(x, (list, tuple))
+    xs = [x] if one else list(x)
+    for i, v in enumerate(xs):
+        if not isinstance(v, Node):
+            where = what if one else f"{what}[{i}]"
+            raise TypeError(f"grad: {where} must be a Value or a Tensor, got {type(v).__name__}")
+    return xs, one
+
+
 def grad(outputs, inputs, grad_outputs=None, create_graph: bool = False):
     """Gradients of ``outputs`` with respect to ``inputs``, without touching
     any ``.grad``.
@@ -493,9 +449,8 @@ def grad(outputs, inputs, grad_outputs=None, create_graph: bool = False):
     again (second derivatives, Hessian-vector products). An input the
     outputs do not depend on gets a zero gradient.
     """
-    one_in = not isinstance(inputs, (list, tuple))
-    outs = [outputs] if not isinstance(outputs, (list, tuple)) else list(outputs)
-    ins = [inputs] if one_in else list(inputs)
+    outs, _ = _nodes_arg(outputs, "outputs")
+    ins, one_in = _nodes_arg(inputs, "inputs")
     if not outs or not ins:
         raise ValueError("grad: outputs and inputs must not be empty")
     if grad_outputs is None:
@@ -506,13 +461,8 @@ def grad(outputs, inputs, grad_outputs=None, create_graph: bool = False):
             raise ValueError(f"grad: {len(outs)} outputs but {len(gos)} grad_outputs")
         seeds = [o._coerce_seed(g, "grad", create_graph) for o, g in zip(outs, gos)]
     capture = {x: None for x in ins}
-    if create_graph:
-        with enable_grad():
-            for _ in walk(outs, seeds, create_graph=True, write_grads=False, capture=capture):
-                pass  # pragma: no cover
-    else:
-        with no_grad():
-            for _ in walk(outs, seeds, write_grads=False, capture=capture):
-                pass  # pragma: no cover
+    with (enable_grad() if create_graph else no_grad()):
+        for _ in walk(outs, seeds, create_graph=create_graph, write_grads=False, capture=capture):
+            pass  # pragma: no cover - nothing is yielded without steps
     res = tuple(x._grad_node(capture[x], create_graph) for x in ins)
     return res[0] if one_in else res

@@ -1,29 +1,39 @@
-"""The op table: every differentiable op, defined once.
+"""The op table: every differentiable op, defined once, in one row.
 
-Each :class:`Op` holds
+A row (:class:`Op`) holds the whole story of an op:
 
-* ``forward(M, *xs, **params)`` -- the value, written against a math namespace
-  ``M`` so the same text runs on Python floats (:data:`FM`), numpy arrays
-  (:data:`AM`) and graph nodes (:data:`NM`, which records a graph);
-* ``deriv(M, out, *xs, **params)`` -- the local derivative of the output with
-  respect to each input, for elementwise ops (one entry per input). Written
-  with node arithmetic (``1 - out * out``, not ``1 - out.data ** 2``), so the
-  same rule gives plain gradients (``M=FM``/``AM``) and differentiable ones for
-  ``create_graph=True`` (``M=NM``);
-* ``rule`` -- the rule as text for diagrams, one string per input
-  (``"d/da = b"``);
-* ``domain`` -- per input, the intervals where the op is smooth (used by the
-  tests and by :mod:`autograd.testing`), ``kink`` -- a predicate telling
-  whether an input sits on a point where the op is not differentiable (used by
-  :func:`autograd.gradcheck` to explain a mismatch);
-* ``arity`` -- the number of inputs, or -1 for a variadic op (``wsum``),
-  which is tested with ``len(domain)`` inputs;
-* ``params`` -- names and sample values of constant parameters (the slope of
-  Leaky ReLU, a constant exponent).
+* ``forward(M, *xs, *params)`` -- the value, written against a math
+  namespace ``M`` so the same text runs on Python floats
+  (:class:`FloatMath`), numpy arrays (:class:`ArrayMath`) and graph nodes
+  (:class:`NodeMath`, which records a graph);
+* ``deriv(M, out, *xs, *params)`` -- for elementwise ops, the local
+  derivative of the output with respect to each input (one entry per input),
+  written with node-compatible arithmetic (``1 - out * out``, not
+  ``1 - out.data ** 2``) so that the same rule gives plain gradients and,
+  run on nodes, differentiable ones (``create_graph=True``); or
+  ``vjp(M, g, out, *xs, **params)`` -- for any other op (matmul, reductions,
+  reshapes, fused losses), the gradient per input from the upstream ``g``;
+* ``rule`` -- the rule as text for diagrams, one string per input;
+* ``domain`` -- per input, the intervals where the op is smooth (tests and
+  :mod:`autograd.testing` draw points there), ``kink(*xs, *params)`` -- per
+  input, whether it sits on a point where the op is not differentiable;
+* ``arity`` -- the number of inputs, or -1 for "any number" (``wsum``),
+  tested with ``len(domain)`` inputs;
+* ``params`` -- names and sample values of constant parameters (a slope, a
+  constant exponent), ``method`` and ``defaults`` -- the public spelling:
+  the Value/Tensor method name and its parameters' defaults;
+* ``fast`` -- optional hand-specialised rules for speed, per engine
+  (``{"float": rule, "array": rule}``, each ``rule(node, g) -> contributions``
+  computing exactly what the generic rule computes; tests compare them).
 
-Structural tensor ops (matmul, reductions, reshapes, indexing) are registered
-in the same table by :mod:`autograd.tensor` with a ``vjp`` rule instead of
-``deriv``.
+Everything else reads the table: the Value and Tensor methods, the
+expression language, :mod:`autograd.testing`, gradient checking, ``nn``'s
+activation names, ``viz``'s edge text and ``python -m gradviz.autograd`` (the op
+reference). Users' own ops (:func:`autograd.define_op`,
+:class:`autograd.Function`) are rows of the same table.
+
+Structural tensor ops are rows registered by :mod:`autograd.tensor_ops`,
+the fused losses by :mod:`autograd.functional` (each with its rule next to it).
 
 Math-error policy (the same for Value and Tensor): IEEE semantics, like numpy.
 Overflow gives ``inf`` (``exp(1000)``), ``log(0)`` is ``-inf``, ``log(-1)`` and
@@ -139,7 +149,7 @@ class FloatMath:
 
     @staticmethod
     def relu(x: float) -> float:
-        return x if x > 0.0 else 0.0
+        return 0.0 if x <= 0.0 else x  # nan stays nan, as np.maximum
 
     @staticmethod
     def step(x: float) -> float:
@@ -148,7 +158,7 @@ class FloatMath:
 
     @staticmethod
     def sign(x: float) -> float:
-        return 1.0 if x > 0.0 else (-1.0 if x < 0.0 else 0.0)
+        return 1.0 if x > 0.0 else (-1.0 if x < 0.0 else (x if x != x else 0.0))
 
     @staticmethod
     def where_pos(x: float, a: Any, b: Any) -> Any:
@@ -158,6 +168,14 @@ class FloatMath:
     @staticmethod
     def absolute(x: float) -> float:
         return abs(x)
+
+    @staticmethod
+    def nonzero(x: float) -> float:
+        return 0.0 if x == 0.0 else 1.0
+
+    @staticmethod
+    def select(mask: float, a: float, b: float) -> float:
+        return a if mask > 0.0 else b
 
 
 class ArrayMath:
@@ -216,6 +234,15 @@ class ArrayMath:
     @staticmethod
     def where_pos(x, a, b):
         return np.where(x > 0, a, b).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def nonzero(x):
+        return (x != 0).astype(x.dtype)
+
+    @staticmethod
+    def select(mask, a, b):
+        out = np.where(np.asarray(mask) > 0, a, b)
+        return out.astype(np.result_type(a, b), copy=False)
 
 
 _erf_ufunc = np.frompyfunc(math.erf, 1, 1)
@@ -279,7 +306,13 @@ class NodeMath:
     def pow(a, b): return a ** b
 
     @staticmethod
-    def xlogy(x, y): return x * NodeMath.log(y)
+    def xlogy(x, y):
+        """x·log(y), 0 where x == 0: the table's xlogy row, so the
+        create-graph path computes the same first-order numbers."""
+        return OPS["xlogy"](x, y)
+
+    @staticmethod
+    def nonzero(x): return x._constant(_math_of(x.data).nonzero(x.data))
 
     # Piecewise-constant pieces are constants: their derivative is zero.
     @staticmethod
@@ -290,8 +323,13 @@ class NodeMath:
 
     @staticmethod
     def where_pos(x, a, b):
-        m = NodeMath.step(x)
-        return m * a + (1.0 - m) * b
+        """``a`` where x > 0, else ``b``: the table's select row with the mask
+        as a constant (a blend m·a + (1-m)·b would give nan for an inf in
+        the branch not taken)."""
+        m = _math_of(x.data).step(x.data)
+        a = a if hasattr(a, "_parents") else x._constant(a)
+        b = b if hasattr(b, "_parents") else x._constant(b)
+        return OPS["select"](a, b, mask=m)
 
 
 FM = FloatMath
@@ -311,46 +349,190 @@ Interval = tuple[float, float]
 
 @dataclass(eq=False)
 class Op:
-    """One differentiable op. See the module docstring for the fields."""
+    """One op: a row of the table. See the module docstring for the fields."""
 
     key: str                       # table key, unique: "mul", "pow_const"
     name: str                      # public op name shown on nodes: "*", "**", "tanh"
-    arity: int
+    arity: int                     # number of inputs, -1 for any number
     forward: Callable[..., Any]
     deriv: Callable[..., tuple] | None = None
     vjp: Callable[..., tuple] | None = None
     rule: tuple[str, ...] = ()
     domain: tuple[tuple[Interval, ...], ...] = ()
-    kink: Callable[..., bool] | None = None
+    kink: Callable[..., tuple] | None = None
     params: dict[str, tuple] = field(default_factory=dict)
     symbol: str = ""               # short symbol for diagrams (defaults to name)
     doc: str = ""
-    elementwise: bool = True
-    smooth2: bool = True           # has a second derivative on its domain
+    method: str | None = None      # Value/Tensor method name ("exp", "leaky_relu")
+    defaults: dict[str, Any] = field(default_factory=dict)  # the method's parameter defaults
+    fast: dict[str, Callable] = field(default_factory=dict)  # engine name -> rule(node, g)
+    user: bool = False             # defined by define_op / Function
 
     def __post_init__(self) -> None:
         self.symbol = self.symbol or self.name
 
+    @property
+    def elementwise(self) -> bool:
+        """True for ops with a local derivative per input (``deriv``)."""
+        return self.deriv is not None
+
+    def __call__(self, *inputs: Any, **params: Any) -> Any:
+        """Run the op on nodes (Values, or Tensors that broadcast):
+        ``cube(x)``, ``OPS["leaky_relu"](t, alpha=0.2)``."""
+        if not APPLY:  # pragma: no cover - autograd.custom registers it on import
+            raise RuntimeError("import gradviz.autograd before calling an op")
+        return APPLY[-1](self, *inputs, **params)
+
     def __repr__(self) -> str:
         return f"Op({self.key!r})"
 
-    def local_derivs(self, M, out, xs, params):
-        """Local derivatives of an elementwise op as a tuple."""
-        return self.deriv(M, out, *xs, **params)
-
 
 OPS: dict[str, Op] = {}
+#: How a row is run on nodes: set by :mod:`autograd.custom` (which knows
+#: Value and Tensor; this module is below them).
+APPLY: list[Callable[..., Any]] = []
 
 
 def register(op: Op) -> Op:
+    """Add a row to the table (a duplicate key is an error)."""
     if op.key in OPS:
         raise ValueError(f"op {op.key!r} is registered twice")
     OPS[op.key] = op
     return op
 
 
-def _zero_kink(x, *_, **__):
-    return x == 0
+def _zero_kink(x, *_):
+    """The kink of relu, abs, leaky_relu and elu: the one input at 0."""
+    return (x == 0,)
+
+
+# --------------------------------------------------------------------------
+# Broadcasting, handled once: a contribution summed back to an operand's shape
+# --------------------------------------------------------------------------
+def sum_to_shape(c, shape):
+    """Sum ``c`` (array or Tensor) over the axes broadcasting added or
+    stretched, giving ``shape``."""
+    lead = c.ndim - len(shape)
+    if lead:  # a fresh array, not a view: a leaf may take it as its .grad
+        c = c.sum(axis=tuple(range(lead)))
+    if 1 in shape:
+        ones = tuple(i for i, s in enumerate(shape) if s == 1 and c.shape[i] != 1)
+        if ones:
+            c = c.sum(axis=ones, keepdims=True)
+    return c
+
+
+def unbroadcast(c, parent):
+    """The array contribution ``c`` reduced to ``parent``'s shape and dtype."""
+    d = parent.data
+    if c.shape != d.shape:
+        c = sum_to_shape(c, d.shape)
+    if c.dtype != d.dtype:
+        c = c.astype(d.dtype)
+    return c
+
+
+# --------------------------------------------------------------------------
+# Hand-specialised rules, named by op and engine and declared in their rows
+# below (``fast=``). Each computes exactly the generic rule's g * d, reduced
+# (tests compare them bit for bit). ``n._op.args`` holds the constants.
+# --------------------------------------------------------------------------
+def _add_float(n, g): return (g, g)
+def _sub_float(n, g): return (g, g * -1.0)
+def _neg_float(n, g): return (g * -1.0,)
+def _exp_float(n, g): return (g * n.data,)
+def _log_float(n, g): return (g * FloatMath.div(1.0, n._parents[0].data),)
+def _add_const_float(n, g): return (g,)
+def _mul_const_float(n, g): return (g * n._op.args[0],)
+
+
+def _mul_float(n, g):
+    a, b = n._parents
+    return (g * b.data, g * a.data)
+
+
+def _div_float(n, g):
+    bd = n._parents[1].data
+    return (g * FloatMath.div(1.0, bd), g * -FloatMath.div(n.data, bd))
+
+
+def _tanh_float(n, g):
+    o = n.data
+    return (g * (1.0 - o * o),)
+
+
+def _relu_float(n, g): return (g * (1.0 if n._parents[0].data > 0.0 else 0.0),)
+def _sigmoid_float(n, g): return (g * (n.data * FloatMath.sigmoid(-n._parents[0].data)),)
+
+
+def _wsum_float(n, g):
+    ps = n._parents
+    out = [g]
+    for i in range(1, len(ps), 2):
+        out.append(g * ps[i + 1].data)
+        out.append(g * ps[i].data)
+    return tuple(out)
+
+
+def _add_array(n, g):
+    a, b = n._parents
+    ad, bd = a.data, b.data
+    if ad.dtype is bd.dtype and ad.shape == bd.shape:  # no broadcasting, no promotion
+        return (g if a.requires_grad else None, g if b.requires_grad else None)
+    return (unbroadcast(g, a) if a.requires_grad else None,
+            unbroadcast(g, b) if b.requires_grad else None)
+
+
+def _sub_array(n, g):
+    a, b = n._parents
+    return (unbroadcast(g, a) if a.requires_grad else None,
+            unbroadcast(g * -1.0, b) if b.requires_grad else None)
+
+
+def _mul_array(n, g):
+    a, b = n._parents
+    ad, bd = a.data, b.data
+    if ad.dtype is bd.dtype and ad.shape == bd.shape:
+        return (g * bd if a.requires_grad else None, g * ad if b.requires_grad else None)
+    return (unbroadcast(g * bd, a) if a.requires_grad else None,
+            unbroadcast(g * ad, b) if b.requires_grad else None)
+
+
+def _div_array(n, g):
+    a, b = n._parents
+    bd = b.data
+    return (unbroadcast(g * np.divide(1.0, bd), a) if a.requires_grad else None,
+            unbroadcast(g * -np.divide(n.data, bd), b) if b.requires_grad else None)
+
+
+def _neg_array(n, g): return (g * -1.0,)
+def _exp_array(n, g): return (g * n.data,)
+def _log_array(n, g): return (g * np.divide(1.0, n._parents[0].data),)
+def _add_const_array(n, g): return (g,)
+def _mul_const_array(n, g): return (g * n._op.args[0],)
+
+
+def _tanh_array(n, g):
+    o = n.data
+    if not o.ndim:
+        return (g * (1.0 - o * o),)
+    d = o * o                   # g * (1 - o²) with one allocation
+    np.subtract(1.0, d, d)
+    np.multiply(g, d, d)
+    return (d,)
+
+
+def _relu_array(n, g):
+    x = n._parents[0].data
+    m = (x > 0).astype(x.dtype)  # a float mask multiplies faster than a bool one
+    if m.ndim:
+        np.multiply(m, g, m)     # g * mask, into the mask: one allocation
+        return (m,)
+    return (g * m,)
+
+
+def _sigmoid_array(n, g):
+    return (g * (n.data * ArrayMath.sigmoid(-n._parents[0].data)),)
 
 
 R: tuple[Interval, ...] = ((-3.0, 3.0),)
@@ -362,20 +544,35 @@ OFF_KINK: tuple[Interval, ...] = ((-3.0, -0.05), (0.05, 3.0))
 # --- binary arithmetic -----------------------------------------------------
 register(Op("add", "+", 2, lambda M, a, b: a + b,
             lambda M, o, a, b: (ONE, ONE),
-            rule=("d/da = 1", "d/db = 1"), domain=(R, R), doc="a + b"))
+            rule=("d/da = 1", "d/db = 1"), domain=(R, R), doc="a + b",
+            fast={"float": _add_float, "array": _add_array}))
 register(Op("sub", "-", 2, lambda M, a, b: a - b,
             lambda M, o, a, b: (ONE, -1.0),
-            rule=("d/da = 1", "d/db = -1"), domain=(R, R), doc="a - b"))
+            rule=("d/da = 1", "d/db = -1"), domain=(R, R), doc="a - b",
+            fast={"float": _sub_float, "array": _sub_array}))
 register(Op("mul", "*", 2, lambda M, a, b: a * b,
             lambda M, o, a, b: (b, a),
-            rule=("d/da = b", "d/db = a"), domain=(R, R), symbol="×", doc="a * b"))
+            rule=("d/da = b", "d/db = a"), domain=(R, R), symbol="×", doc="a * b",
+            fast={"float": _mul_float, "array": _mul_array}))
 register(Op("div", "/", 2, lambda M, a, b: M.div(a, b),
             lambda M, o, a, b: (M.div(1.0, b), -M.div(o, b)),
-            rule=("d/da = 1/b", "d/db = -a/b²"), domain=(R, NONZERO), symbol="÷", doc="a / b"))
+            rule=("d/da = 1/b", "d/db = -a/b²"), domain=(R, NONZERO), symbol="÷", doc="a / b",
+            fast={"float": _div_float, "array": _div_array}))
 register(Op("pow", "**", 2, lambda M, a, b: M.pow(a, b),
             lambda M, o, a, b: (b * M.pow(a, b - 1.0), M.xlogy(o, a)),
             rule=("d/da = b·a^(b-1)", "d/db = a^b·ln a"), domain=(POS, SMALL),
             doc="a ** b with a node exponent"))
+register(Op("select", "select", 2,
+            lambda M, a, b, mask: M.select(mask, a, b),
+            lambda M, o, a, b, mask: (mask, 1.0 - mask),
+            rule=("d/da = mask", "d/db = 1 - mask"), domain=(R, R), params={"mask": (1.0, 0.0)},
+            doc="a where mask else b (mask a constant 0/1: how piecewise rules select on nodes)"))
+register(Op("xlogy", "xlogy", 2, lambda M, a, b: M.xlogy(a, b),
+            # PyTorch's rule: d/da = log b where a != 0 (0 where a == 0), d/db = a / b
+            lambda M, o, a, b: (M.xlogy(M.nonzero(a), b), M.div(a, b)),
+            rule=("d/da = ln b (0 where a = 0)", "d/db = a/b"), domain=(OFF_KINK, POS),
+            kink=lambda a, b: (a == 0, b == 0),
+            doc="a·ln b, 0 where a = 0 (the exponent's derivative of a ** b)"))
 register(Op("swish", "swish", 2,
             lambda M, a, beta: a * M.sigmoid(beta * a),
             lambda M, o, a, beta: _swish_derivs(M, a, beta, True),
@@ -390,7 +587,7 @@ def _swish_derivs(M, a, beta, both):
     return (da, a * a * ssn) if both else (da,)
 
 
-# --- unary -----------------------------------------------------------------
+# --- a node and a constant (a Python number kept in the op, not a leaf) -----
 def _powc_deriv(M, o, a, c):
     if c == 0:
         return (0.0 * a,)
@@ -401,59 +598,100 @@ def _powc_deriv(M, o, a, c):
     return (c * M.pow(a, c - 1.0),)
 
 
+def _rpowc_deriv(M, o, a, c):
+    if c == 0:  # 0 ** a: PyTorch's gradient is 0
+        return (0.0 * o,)
+    return (o * FloatMath.log(c),)
+
+
+CONST = {"c": (2.0, -1.5, 0.5)}
+register(Op("add_const", "+", 1, lambda M, a, c: a + c, lambda M, o, a, c: (ONE,),
+            rule=("d/da = 1",), domain=(R,), params=CONST, doc="a + c (also c + a, a - c)",
+            fast={"float": _add_const_float, "array": _add_const_array}))
+register(Op("sub_const", "-", 1, lambda M, a, c: a - c, lambda M, o, a, c: (ONE,),
+            rule=("d/da = 1",), domain=(R,), params=CONST, doc="a - c",
+            fast={"float": _add_const_float, "array": _add_const_array}))
+register(Op("rsub_const", "-", 1, lambda M, a, c: c - a, lambda M, o, a, c: (-1.0,),
+            rule=("d/da = -1",), domain=(R,), params=CONST, doc="c - a"))
+register(Op("mul_const", "*", 1, lambda M, a, c: a * c, lambda M, o, a, c: (c,),
+            rule=("d/da = c",), domain=(R,), params=CONST, symbol="×", doc="a * c (also c * a)",
+            fast={"float": _mul_const_float, "array": _mul_const_array}))
+register(Op("div_const", "/", 1, lambda M, a, c: M.div(a, c), lambda M, o, a, c: (M.div(1.0, c),),
+            rule=("d/da = 1/c",), domain=(R,), params=CONST, symbol="÷", doc="a / c"))
+register(Op("rdiv_const", "/", 1, lambda M, a, c: M.div(c, a), lambda M, o, a, c: (-M.div(o, a),),
+            rule=("d/da = -c/a²",), domain=(NONZERO,), params=CONST, symbol="÷",
+            doc="c / a"))
 register(Op("pow_const", "**", 1, lambda M, a, c: M.pow(a, c), _powc_deriv,
             rule=("d/da = c·a^(c-1)",), domain=(POS,), params={"c": (2.0, 3.0, -1.0, 0.5, -0.5, 0.0)},
             doc="a ** c with a constant exponent c"))
+register(Op("rpow_const", "**", 1, lambda M, a, c: M.pow(c, a), _rpowc_deriv,
+            rule=("d/da = c^a·ln c",), domain=(SMALL,), params={"c": (2.0, 0.5, 3.0)},
+            doc="c ** a with a constant base c > 0"))
+
+# --- unary -----------------------------------------------------------------
 register(Op("neg", "neg", 1, lambda M, a: -a, lambda M, o, a: (-1.0,),
-            rule=("d/da = -1",), domain=(R,), symbol="-", doc="-a"))
+            rule=("d/da = -1",), domain=(R,), symbol="-", doc="-a", method="neg",
+            fast={"float": _neg_float, "array": _neg_array}))
 register(Op("abs", "abs", 1, lambda M, a: M.absolute(a), lambda M, o, a: (M.sign(a),),
             rule=("d/da = sign(a)",), domain=(OFF_KINK,), kink=_zero_kink, symbol="|a|",
-            doc="|a| (abs'(0) = 0)"))
+            doc="|a| (abs'(0) = 0)", method="abs"))
 register(Op("exp", "exp", 1, lambda M, a: M.exp(a), lambda M, o, a: (o,),
-            rule=("d/da = exp(a)",), domain=(R,), doc="e ** a"))
+            rule=("d/da = exp(a)",), domain=(R,), doc="e ** a", method="exp",
+            fast={"float": _exp_float, "array": _exp_array}))
 register(Op("log", "log", 1, lambda M, a: M.log(a), lambda M, o, a: (M.div(1.0, a),),
-            rule=("d/da = 1/a",), domain=(POS,), doc="natural logarithm"))
+            rule=("d/da = 1/a",), domain=(POS,), doc="natural logarithm", method="log",
+            fast={"float": _log_float, "array": _log_array}))
 register(Op("sqrt", "sqrt", 1, lambda M, a: M.sqrt(a), lambda M, o, a: (M.div(0.5, o),),
-            rule=("d/da = 1/(2·√a)",), domain=(POS,), symbol="√", doc="square root"))
+            rule=("d/da = 1/(2·√a)",), domain=(POS,), symbol="√", doc="square root",
+            method="sqrt"))
 register(Op("tanh", "tanh", 1, lambda M, a: M.tanh(a), lambda M, o, a: (1.0 - o * o,),
-            rule=("d/da = 1 - tanh²(a)",), domain=(R,), doc="hyperbolic tangent"))
+            rule=("d/da = 1 - tanh²(a)",), domain=(R,), doc="hyperbolic tangent", method="tanh",
+            fast={"float": _tanh_float, "array": _tanh_array}))
 register(Op("sigmoid", "sigmoid", 1, lambda M, a: M.sigmoid(a),
             lambda M, o, a: (o * M.sigmoid(-a),),
-            rule=("d/da = σ(a)·σ(-a)",), domain=(R,), symbol="σ", doc="1 / (1 + e^-a), stable"))
+            rule=("d/da = σ(a)·σ(-a)",), domain=(R,), symbol="σ", doc="1 / (1 + e^-a), stable",
+            method="sigmoid", fast={"float": _sigmoid_float, "array": _sigmoid_array}))
 register(Op("relu", "relu", 1, lambda M, a: M.relu(a), lambda M, o, a: (M.step(a),),
-            rule=("d/da = [a > 0]",), domain=(OFF_KINK,), kink=_zero_kink, smooth2=True,
-            doc="max(a, 0) (relu'(0) = 0)"))
+            rule=("d/da = [a > 0]",), domain=(OFF_KINK,), kink=_zero_kink,
+            doc="max(a, 0) (relu'(0) = 0)", method="relu",
+            fast={"float": _relu_float, "array": _relu_array}))
 register(Op("sin", "sin", 1, lambda M, a: M.sin(a), lambda M, o, a: (M.cos(a),),
-            rule=("d/da = cos(a)",), domain=(R,), doc="sine"))
+            rule=("d/da = cos(a)",), domain=(R,), doc="sine", method="sin"))
 register(Op("cos", "cos", 1, lambda M, a: M.cos(a), lambda M, o, a: (-M.sin(a),),
-            rule=("d/da = -sin(a)",), domain=(R,), doc="cosine"))
+            rule=("d/da = -sin(a)",), domain=(R,), doc="cosine", method="cos"))
 register(Op("erf", "erf", 1, lambda M, a: M.erf(a),
             lambda M, o, a: (TWO_OVER_SQRT_PI * M.exp(-(a * a)),),
-            rule=("d/da = 2/√π·e^(-a²)",), domain=(R,), doc="error function"))
+            rule=("d/da = 2/√π·e^(-a²)",), domain=(R,), doc="error function", method="erf"))
 register(Op("leaky_relu", "leaky_relu", 1,
             lambda M, a, alpha: M.where_pos(a, a, alpha * a),
             lambda M, o, a, alpha: (M.where_pos(a, 1.0, alpha),),
             rule=("d/da = 1 if a > 0 else α",), domain=(OFF_KINK,), kink=_zero_kink,
-            params={"alpha": (0.01, 0.2)}, doc="a if a > 0 else alpha * a"))
+            params={"alpha": (0.01, 0.2)}, doc="a if a > 0 else alpha * a",
+            method="leaky_relu", defaults={"alpha": 0.01}))
 register(Op("elu", "elu", 1,
             lambda M, a, alpha: M.where_pos(a, a, alpha * M.expm1(M.where_pos(a, 0.0 * a, a))),
-            lambda M, o, a, alpha: (M.where_pos(a, 1.0, o + alpha),),
-            rule=("d/da = 1 if a > 0 else elu(a) + α",), domain=(OFF_KINK,), kink=_zero_kink,
-            params={"alpha": (1.0, 0.5)}, doc="a if a > 0 else alpha * (e^a - 1)"))
+            # alpha·e^a for a <= 0 (not elu(a) + alpha, which cancels for large negative a)
+            lambda M, o, a, alpha: (M.where_pos(a, 1.0, alpha * M.exp(M.where_pos(a, 0.0 * a, a))),),
+            rule=("d/da = 1 if a > 0 else α·e^a",), domain=(OFF_KINK,), kink=_zero_kink,
+            params={"alpha": (1.0, 0.5)}, doc="a if a > 0 else alpha * (e^a - 1)",
+            method="elu", defaults={"alpha": 1.0}))
 register(Op("gelu", "gelu", 1,
             lambda M, a: 0.5 * a * (1.0 + M.erf(a * SQRT1_2)),
             lambda M, o, a: (0.5 * (1.0 + M.erf(a * SQRT1_2)) + a * M.exp(-0.5 * (a * a)) * INV_SQRT_2PI,),
-            rule=("d/da = Φ(a) + a·φ(a)",), domain=(R,), doc="exact GELU, a·Φ(a) with the normal CDF Φ"))
+            rule=("d/da = Φ(a) + a·φ(a)",), domain=(R,), doc="exact GELU, a·Φ(a) with the normal CDF Φ",
+            method="gelu"))
 register(Op("silu", "silu", 1, lambda M, a: a * M.sigmoid(a),
             lambda M, o, a: (M.sigmoid(a) * (1.0 + a * M.sigmoid(-a)),),
-            rule=("d/da = σ(a)·(1 + a·σ(-a))",), domain=(R,), doc="a * sigmoid(a) (swish with beta = 1)"))
+            rule=("d/da = σ(a)·(1 + a·σ(-a))",), domain=(R,), doc="a * sigmoid(a) (swish with beta = 1)",
+            method="silu"))
 register(Op("swish_const", "swish", 1,
             lambda M, a, beta: a * M.sigmoid(beta * a),
             lambda M, o, a, beta: _swish_derivs(M, a, beta, False),
             rule=("d/da = σ(βa) + βa·σ(βa)σ(-βa)",), domain=(R,), params={"beta": (1.0, 2.0, 0.5)},
-            doc="a * sigmoid(beta * a) with a constant beta"))
+            doc="a * sigmoid(beta * a) with a constant beta", method="swish",
+            defaults={"beta": 1.0}))
 register(Op("softplus", "softplus", 1, lambda M, a: M.softplus(a), lambda M, o, a: (M.sigmoid(a),),
-            rule=("d/da = σ(a)",), domain=(R,), doc="log(1 + e^a), stable"))
+            rule=("d/da = σ(a)",), domain=(R,), doc="log(1 + e^a), stable", method="softplus"))
 
 
 # --- n-ary ---------------------------------------------------------------------
@@ -475,7 +713,7 @@ def _wsum_deriv(M, o, b, *wx):
 register(Op("wsum", "wsum", -1, _wsum_forward, _wsum_deriv,
             rule=("d/db = 1", "d/dw_i = x_i", "d/dx_i = w_i"), domain=(R, R, R, R, R),
             symbol="Σ", doc="b + Σ w_i·x_i, a neuron's linear map as one node; operands "
-                            "(b, w_1, x_1, w_2, x_2, ...)"))
+                            "(b, w_1, x_1, w_2, x_2, ...)", fast={"float": _wsum_float}))
 
 
 def arity_of(op: Op) -> int:
@@ -483,22 +721,43 @@ def arity_of(op: Op) -> int:
     return op.arity if op.arity >= 0 else len(op.domain)
 
 
-def elementwise_ops() -> list[Op]:
-    """Ops with a local-derivative rule (those Value supports), in table order."""
-    return [op for op in OPS.values() if op.deriv is not None]
+def elementwise_ops(user: bool = False) -> list[Op]:
+    """Built-in ops with a local-derivative rule, in table order (with
+    ``user``, users' own rows too)."""
+    return [op for op in OPS.values() if op.deriv is not None and (user or not op.user)]
 
 
-def op_reference() -> str:
+def _md_cell(text: str) -> str:
+    """Text for one cell of a Markdown table (a ``|`` would end the cell)."""
+    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def op_reference(user: bool = True) -> str:
     """The op reference as Markdown, generated from the table
-    (``python -m gradviz.autograd > docs/ops.md``; a test keeps the file current)."""
+    (``python -m gradviz.autograd > docs/ops.md``; a test keeps the file
+    current). Users' own rows, when any are defined, follow under their own
+    heading (without ``user``, only the built-in rows)."""
+    head = ["| op | shown as | inputs | parameters | local derivative | smooth on | method |",
+            "|---|---|---|---|---|---|---|"]
     lines = ["# Op reference", "",
              "Generated from the op table (`autograd/ops.py`) by `python -m gradviz.autograd`; "
-             "do not edit by hand.", "","| op | shown as | arity | parameters | local derivative | tested on |",
-             "|---|---|---|---|---|---|"]
-    for op in OPS.values():
-        dom = "; ".join(" ∪ ".join(f"({lo:g}, {hi:g})" for lo, hi in d) for d in op.domain) or "all"
-        params = ", ".join(f"{k} (e.g. {v[0]:g})" for k, v in op.params.items()) or ""
-        lines.append(f"| `{op.key}` ({op.doc}) | `{op.symbol}` | {op.arity} | {params} | "
-                     f"{'; '.join(op.rule)} | {dom} |")
+             "do not edit by hand.", "", *head]
+    lines += [_reference_row(op) for op in OPS.values() if not op.user]
+    mine = [op for op in OPS.values() if op.user] if user else []
+    if mine:
+        lines += ["", "## Your own ops", "", *head, *[_reference_row(op) for op in mine]]
     return "\n".join(lines)
 
+
+def _reference_row(op: Op) -> str:
+    dom = "; ".join(" ∪ ".join(f"({lo:g}, {hi:g})" for lo, hi in d) for d in op.domain) or "all"
+    params = ", ".join(f"{k} (e.g. {v[0]:g})" if isinstance(v[0], (int, float)) else k
+                       for k, v in op.params.items())
+    arity = "any number" if op.arity == -1 else str(op.arity)
+    method = ""
+    if op.method:
+        args = ", ".join(f"{k}={v!r}" for k, v in op.defaults.items())
+        method = f"`.{op.method}({args})`"
+    cells = [f"`{op.key}` ({op.doc})", f"`{op.symbol}`", arity, params,
+             "; ".join(op.rule), dom, method]
+    return "| " + " | ".join(_md_cell(c) for c in cells) + " |"

@@ -1,52 +1,77 @@
 """Tensor: a numpy array that records the computation graph.
 
-The elementwise ops come from :mod:`autograd.ops` (the same table as Value);
-the structural ops (matmul, reductions, reshapes, indexing, joins) are
-registered in that table by :mod:`autograd.tensor_ops`, the fused losses by
-:mod:`autograd.functional`. The backward pass is :func:`autograd.graph.walk`.
+Every op comes from the table (:mod:`autograd.ops`) through a kernel bound to
+arrays (:data:`autograd.kernel.ARRAY`); the structural ops (matmul,
+reductions, reshapes, indexing, joins) are rows registered by
+:mod:`autograd.tensor_ops`, whose functions the methods below call; every
+result goes through one constructor, :func:`_record`, which alone reads the
+mode. The backward pass is :mod:`autograd.graph`'s.
 
 Semantics (PyTorch's): a result records a graph only when recording is on
 and one of its inputs ``requires_grad``; otherwise it is a plain leaf.
 Floating arrays keep their dtype (float32 stays float32 through every op,
-with Python and numpy scalars); other data becomes float32. Data is not
-copied: ``Tensor(arr)`` shares ``arr``.
+with Python and numpy scalars); other data becomes float32. Integer and bool
+tensors (``Tensor(..., dtype=np.int64)``) stay integer under ``+ - *``,
+``neg``, ``abs`` and ``relu``; real-valued ops (``/``, ``sigmoid``,
+``log``...) promote them to float32, as PyTorch does, never truncate. Data
+is not copied: ``Tensor(arr)`` shares ``arr``.
 
 Gradient buffers: a leaf owns its ``.grad``. On the first pass it takes the
-incoming array when nothing else refers to it (the common case: a fresh
-``x.T @ g``), else a copy; later passes add into it in place. Kernels may
-pass arrays through (``+`` hands ``g`` to both operands, ``reshape`` a view),
-so nothing else is ever written in place.
+incoming array when the walker says no other leaf or caller holds it (a
+fresh ``x.T @ g``), else a copy; later passes add into it in place. Kernels
+may pass arrays through (``+`` hands ``g`` to both operands, ``reshape`` a
+view), so nothing else is ever written in place.
 """
 from __future__ import annotations
 
+import inspect
 import numbers
-import sys
 from typing import Any, Callable
 
 import numpy as np
 
-from .graph import MODE, SPECIAL_THREADS, Node, check_forward, creation_site, walk
-from .ops import AM, OPS
-from .tensor_kernels import KERNELS, ArrayKernel, _reduce_shape, _unb, kernel  # noqa: F401
+from . import tensor_ops as _ops
+from .graph import Node, backward as _backward_pass, walk
+from .kernel import ARRAY, ConstKernels, kernel
+from .mode import ACTIVE, DEFAULT, current, finish_node
+from .ops import OPS, ArrayMath
 
-__all__ = ["Tensor", "ArrayKernel", "kernel"]
+__all__ = ["Tensor", "concatenate", "stack"]
 
 _alloc = object.__new__
 _ndarray = np.ndarray
-_getrefcount = sys.getrefcount
+DEFAULT_FLOAT = np.float32
 
 
 # --------------------------------------------------------------------------
-# Making nodes
+# The constructor
 # --------------------------------------------------------------------------
-def _node(data, kern, parents) -> "Tensor":
-    """A recorded result (the caller checked that recording is on, anomaly
-    mode off, and some parent requires grad). numpy gives scalars for 0-d
-    results: data is always an ndarray."""
+def _record(data, kern, parents: tuple) -> "Tensor":
+    """The one way a Tensor result is made: a recorded node when recording
+    is on and a parent requires grad, else a plain leaf. numpy gives scalars
+    for 0-d results: data is always an ndarray."""
+    for p in parents:
+        if p.requires_grad:
+            break
+    else:
+        return _plain(data)
     t = _alloc(Tensor)
     t.data = data if data.__class__ is _ndarray else np.asarray(data)
     t.grad = None
     t.label = ""
+    if ACTIVE:
+        m = current()
+        if not m.record:
+            t.requires_grad = False
+            t._op = None
+            t._parents = ()
+            return t
+        t.requires_grad = True
+        t._op = kern
+        t._parents = parents
+        if m is not DEFAULT:
+            finish_node(t, m)
+        return t
     t.requires_grad = True
     t._op = kern
     t._parents = parents
@@ -64,42 +89,11 @@ def _plain(data) -> "Tensor":
     return t
 
 
-def make(data, kern, parents, ctx=None) -> "Tensor":
-    """The result of an op: a recorded node if recording is on and a parent
-    requires grad, else a plain leaf. Anomaly mode checks the forward."""
-    for p in parents:
-        if p.requires_grad:
-            break
-    else:
-        return _plain(data)
-    if SPECIAL_THREADS and not MODE.record:
-        return _plain(data)
-    t = _node(data, kern, parents)
-    if ctx is not None:
-        t._ctx = ctx
-    if SPECIAL_THREADS and MODE.anomaly:
-        t._site = creation_site()
-        check_forward(t)
-    return t
-
-
-def _make2(data, kern, a, b) -> "Tensor":
-    if (a.requires_grad or b.requires_grad) and not SPECIAL_THREADS:
-        return _node(data, kern, (a, b))
-    return make(data, kern, (a, b))
-
-
-def _make1(data, kern, a) -> "Tensor":
-    if a.requires_grad and not SPECIAL_THREADS:
-        return _node(data, kern, (a,))
-    return make(data, kern, (a,))
-
-
 def _as_array(data, dtype=None, what: str = "Tensor") -> np.ndarray:
     """numpy array for Tensor data: floating numpy arrays keep their dtype,
     anything else (Python numbers, lists, integer arrays) becomes float32 (or
-    ``dtype``); strings, objects and ragged lists are a
-    TypeError naming Tensor."""
+    ``dtype``); strings, objects and ragged lists are a TypeError naming
+    Tensor."""
     if isinstance(data, Tensor):
         data = data.data
     keep = isinstance(data, (np.ndarray, np.floating))  # floating numpy data keeps its dtype
@@ -119,24 +113,39 @@ def _as_array(data, dtype=None, what: str = "Tensor") -> np.ndarray:
             raise TypeError(f"{what}: dtype must be a real numeric dtype, got {dt}")
         return arr.astype(dt, copy=False)
     if kind != "f" or not keep:
-        return arr.astype(np.float32)
+        return arr.astype(DEFAULT_FLOAT)
     return arr
 
 
+def _const(x: Any) -> float | None:
+    """A Python or numpy real scalar as a float (kept in the op), else None."""
+    cls = x.__class__
+    if cls is float or cls is int:
+        return float(x)
+    if isinstance(x, (numbers.Real, np.integer, np.floating)) and not isinstance(x, (bool, np.bool_)):
+        return float(x)
+    return None
+
+
 def _operand(x, like: "Tensor"):
-    """The other operand of a binary op as a Tensor; numbers (Python, numpy
-    scalars, 0-d arrays) take ``like``'s dtype, so float32 stays float32."""
+    """The other operand of a binary op as a Tensor (arrays, lists, 0-d
+    arrays in ``like``'s dtype), or NotImplemented."""
     if isinstance(x, Tensor):
         return x
-    if isinstance(x, (numbers.Real, np.generic)) and not isinstance(x, (bool, np.bool_)):
-        return _plain(np.asarray(x, dtype=like.data.dtype))
     if isinstance(x, np.ndarray):
         if x.ndim == 0 and x.dtype.kind in "fiu":
             return _plain(x.astype(like.data.dtype))
         return _plain(_as_array(x))
     if isinstance(x, (list, tuple)):
         return _plain(_as_array(x))
+    if _const(x) is not None:
+        return _plain(np.asarray(x, dtype=like.data.dtype))
     return NotImplemented
+
+
+def _floating(d: np.ndarray) -> np.ndarray:
+    """Integer and bool data promoted to the default float dtype."""
+    return d if d.dtype.kind == "f" else d.astype(DEFAULT_FLOAT)
 
 
 def _bcast_error(opname: str, a, b) -> ValueError:
@@ -144,17 +153,76 @@ def _bcast_error(opname: str, a, b) -> ValueError:
                       f"do not broadcast")
 
 
-_K = KERNELS
-_ADD, _SUB, _MUL, _DIV, _NEG, _POW = (_K[k] for k in ("add", "sub", "mul", "div", "neg", "pow"))
-_TANH, _RELU, _EXP = _K["tanh"], _K["relu"], _K["exp"]
+def _number(x, what: str) -> float:
+    c = _const(x)
+    if c is None:
+        raise TypeError(f"Tensor {what}: expected a real number, got {type(x).__name__}")
+    return c
 
 
-def _binary(kern, sym, a, b):
+_ADD, _SUB, _MUL, _DIV, _POW, _NEG, _SWISH = (
+    kernel(k, ARRAY) for k in ("add", "sub", "mul", "div", "pow", "neg", "swish"))
+_ADDC, _SUBC, _RSUBC, _MULC, _DIVC, _RDIVC, _POWC, _RPOWC = (
+    ConstKernels(k, ARRAY) for k in ("add_const", "sub_const", "rsub_const", "mul_const",
+                                     "div_const", "rdiv_const", "pow_const", "rpow_const"))
+#: Ops closed on integers (numpy and PyTorch keep an integer dtype); every
+#: other elementwise op promotes integer data to float32.
+_INTEGER_CLOSED = frozenset({"add", "sub", "mul", "neg", "abs", "relu", "add_const",
+                             "sub_const", "rsub_const", "mul_const"})
+
+
+def _binary(kern, sym: str, a: "Tensor", b: "Tensor") -> "Tensor":
+    ad, bd = a.data, b.data
+    if kern.op.key not in _INTEGER_CLOSED:
+        ad, bd = _floating(ad), _floating(bd)
     try:
-        d = kern.op.forward(AM, a.data, b.data, *kern._p)
+        d = kern.op.forward(ArrayMath, ad, bd)
     except ValueError:
         raise _bcast_error(sym, a, b) from None
-    return _make2(d, kern, a, b)
+    return _record(d, kern, (a, b))
+
+
+def _with_const(consts: ConstKernels, a: "Tensor", c: float) -> "Tensor":
+    k = consts.cache.get(c) or consts.make(c)
+    d = a.data
+    if consts.op.key not in _INTEGER_CLOSED or (consts.op.key == "mul_const" and not c.is_integer()):
+        d = _floating(d)
+    elif d.dtype.kind != "f" and c.is_integer():
+        c = int(c)  # 3 * int array stays an int array
+    return _record(np.asarray(consts.op.forward(ArrayMath, d, c)), k, (a,))
+
+
+def _method(key: str) -> Callable:
+    """The Tensor method of table row ``key``: its name, parameters with
+    their defaults, and doc come from the row."""
+    op = OPS[key]
+    f = op.forward
+    promote = key not in _INTEGER_CLOSED
+    if not op.defaults:
+        k = kernel(key, ARRAY)
+
+        def method(self):
+            d = _floating(self.data) if promote else self.data
+            return _record(np.asarray(f(ArrayMath, d)).astype(d.dtype, copy=False), k, (self,))
+    else:
+        names = tuple(op.defaults)
+
+        def method(self, *args, **kwargs):
+            bound = sig.bind(self, *args, **kwargs)
+            bound.apply_defaults()
+            params = {n: _number(bound.arguments[n], f"{key} {n}") for n in names}
+            kp = kernel(key, ARRAY, **params)
+            d = _floating(self.data)
+            return _record(np.asarray(f(ArrayMath, d, *kp.args)).astype(d.dtype, copy=False),
+                           kp, (self,))
+        sig = inspect.Signature(
+            [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+            + [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=d)
+               for n, d in op.defaults.items()])
+        method.__signature__ = sig  # type: ignore[attr-defined]
+    method.__name__ = method.__qualname__ = op.method or key
+    method.__doc__ = f"{op.doc}; local derivative {'; '.join(op.rule)}"
+    return method
 
 
 # --------------------------------------------------------------------------
@@ -169,18 +237,12 @@ class Tensor(Node):
     array([ 2., -4.,  6.])
     """
 
-    # _ctx (saved forward arrays, fused ops only) and _site (anomaly mode)
+    # _ctx (saved forward arrays, fused ops only) and _site (creation sites)
     # are set only on the nodes that need them.
     __slots__ = ("data", "grad", "label", "requires_grad", "_op", "_parents", "_ctx", "_site",
                  "_scope", "__weakref__")
     __array_priority__ = 1000.0  # ndarray + Tensor -> Tensor.__radd__
     __array_ufunc__ = None       # and numpy ufuncs do not swallow Tensors
-
-    def __array__(self, dtype=None, copy=None):
-        """``np.asarray(t)`` gives the data (no graph)."""
-        if copy:
-            return np.array(self.data, dtype=dtype, copy=True)
-        return self.data if dtype is None else self.data.astype(dtype, copy=False)
 
     def __init__(self, data: Any, requires_grad: bool = False, label: str = "",
                  dtype: Any = None) -> None:
@@ -196,7 +258,13 @@ class Tensor(Node):
         self._op = None
         self._parents = ()
 
-    # --- the node protocol -------------------------------------------------
+    # --- array facts -------------------------------------------------------------
+    def __array__(self, dtype=None, copy=None):
+        """``np.asarray(t)`` gives the data (no graph)."""
+        if copy:
+            return np.array(self.data, dtype=dtype, copy=True)
+        return self.data if dtype is None else self.data.astype(dtype, copy=False)
+
     @property
     def shape(self) -> tuple:
         return self.data.shape
@@ -218,34 +286,6 @@ class Tensor(Node):
             raise TypeError("len() of a 0-d Tensor")
         return len(self.data)
 
-    def _accumulate_grad(self, g) -> None:
-        """Leaves: add ``g`` into ``.grad`` (owned; see the module docstring)."""
-        if not self.requires_grad:
-            return
-        cur = self.grad
-        d = self.data
-        if cur is None:
-            if (g.__class__ is _ndarray and g.base is None and _getrefcount(g) <= _UNIQUE
-                    and g.flags.writeable and g.dtype == d.dtype and g.shape == d.shape):
-                self.grad = g  # nobody else holds it: take it
-            else:
-                if getattr(g, "shape", ()) != d.shape:
-                    g = np.broadcast_to(g, d.shape)
-                self.grad = np.array(g, dtype=d.dtype)  # a copy we own
-        elif isinstance(cur, np.ndarray) and cur.flags.writeable and cur.shape == d.shape:
-            cur += g
-        else:
-            self.grad = np.array(cur + g, dtype=d.dtype)
-
-    def _set_grad(self, g) -> None:
-        self.grad = g
-
-    def _constant(self, data) -> "Tensor":
-        arr = np.asarray(data)
-        if arr.dtype.kind == "f" or arr.dtype.kind in "iub":
-            arr = arr.astype(self.data.dtype, copy=False)
-        return _plain(arr)
-
     def __repr__(self) -> str:
         body = np.array2string(self.data, precision=4, threshold=20, separator=", ",
                                prefix="Tensor(")
@@ -257,10 +297,6 @@ class Tensor(Node):
         if self.label:
             extra += f", label={self.label!r}"
         return f"Tensor({body}{extra})"
-
-    def _repr_svg_(self) -> str:  # Jupyter shows the graph
-        from ..viz import draw
-        return draw(self).pipe(format="svg", encoding="utf-8")
 
     def item(self) -> float:
         if self.data.size != 1:
@@ -282,103 +318,106 @@ class Tensor(Node):
     def tolist(self):
         return self.data.tolist()
 
-    # --- arithmetic ----------------------------------------------------------
+    # --- arithmetic: a Tensor, an array or a number on either side -------------
     def __add__(self, other):
-        if other.__class__ is not Tensor:
-            other = _operand(other, self)
-            if other is NotImplemented:
-                return NotImplemented
-        try:
-            d = self.data + other.data
-        except ValueError:
-            raise _bcast_error("+", self, other) from None
-        if (self.requires_grad or other.requires_grad) and not SPECIAL_THREADS:
-            t = _alloc(Tensor)
-            t.data = d if d.__class__ is _ndarray else np.asarray(d)
-            t.grad = None
-            t.label = ""
-            t.requires_grad = True
-            t._op = _ADD
-            t._parents = (self, other)
-            return t
-        return make(d, _ADD, (self, other))
+        if other.__class__ is Tensor:
+            try:
+                d = self.data + other.data
+            except ValueError:
+                raise _bcast_error("+", self, other) from None
+            return _record(d, _ADD, (self, other))
+        c = _const(other)
+        if c is not None:
+            return _with_const(_ADDC, self, c)
+        other = _operand(other, self)
+        return NotImplemented if other is NotImplemented else self.__add__(other)
 
     def __radd__(self, other):
+        c = _const(other)
+        if c is not None:
+            return _with_const(_ADDC, self, c)
         other = _operand(other, self)
         return NotImplemented if other is NotImplemented else other.__add__(self)
 
     def __sub__(self, other):
-        if other.__class__ is not Tensor:
-            other = _operand(other, self)
-            if other is NotImplemented:
-                return NotImplemented
-        try:
-            d = self.data - other.data
-        except ValueError:
-            raise _bcast_error("-", self, other) from None
-        return _make2(d, _SUB, self, other)
+        if other.__class__ is Tensor:
+            return _binary(_SUB, "-", self, other)
+        c = _const(other)
+        if c is not None:
+            return _with_const(_SUBC, self, c)
+        other = _operand(other, self)
+        return NotImplemented if other is NotImplemented else _binary(_SUB, "-", self, other)
 
     def __rsub__(self, other):
+        c = _const(other)
+        if c is not None:
+            return _with_const(_RSUBC, self, c)
         other = _operand(other, self)
-        return NotImplemented if other is NotImplemented else other.__sub__(self)
+        return NotImplemented if other is NotImplemented else _binary(_SUB, "-", other, self)
 
     def __mul__(self, other):
-        if other.__class__ is not Tensor:
-            other = _operand(other, self)
-            if other is NotImplemented:
-                return NotImplemented
-        try:
-            d = self.data * other.data
-        except ValueError:
-            raise _bcast_error("*", self, other) from None
-        if (self.requires_grad or other.requires_grad) and not SPECIAL_THREADS:
-            t = _alloc(Tensor)
-            t.data = d if d.__class__ is _ndarray else np.asarray(d)
-            t.grad = None
-            t.label = ""
-            t.requires_grad = True
-            t._op = _MUL
-            t._parents = (self, other)
-            return t
-        return make(d, _MUL, (self, other))
+        if other.__class__ is Tensor:
+            try:
+                d = self.data * other.data
+            except ValueError:
+                raise _bcast_error("*", self, other) from None
+            return _record(d, _MUL, (self, other))
+        c = _const(other)
+        if c is not None:
+            return _with_const(_MULC, self, c)
+        other = _operand(other, self)
+        return NotImplemented if other is NotImplemented else self.__mul__(other)
 
     def __rmul__(self, other):
+        c = _const(other)
+        if c is not None:
+            return _with_const(_MULC, self, c)
         other = _operand(other, self)
         return NotImplemented if other is NotImplemented else other.__mul__(self)
 
     def __truediv__(self, other):
-        if other.__class__ is not Tensor:
-            other = _operand(other, self)
-            if other is NotImplemented:
-                return NotImplemented
-        return _binary(_DIV, "/", self, other)
+        c = _const(other)
+        if c is not None:
+            return _with_const(_DIVC, self, c)
+        other = _operand(other, self)
+        return NotImplemented if other is NotImplemented else _binary(_DIV, "/", self, other)
 
     def __rtruediv__(self, other):
+        c = _const(other)
+        if c is not None:
+            return _with_const(_RDIVC, self, c)
         other = _operand(other, self)
-        return NotImplemented if other is NotImplemented else other.__truediv__(self)
+        return NotImplemented if other is NotImplemented else _binary(_DIV, "/", other, self)
 
     def __pow__(self, other):
-        if isinstance(other, Tensor):
-            return _binary(_POW, "**", self, other)
-        if isinstance(other, (numbers.Real, np.generic)) and not isinstance(other, (bool, np.bool_)):
-            k = kernel("pow_const", c=float(other))
-            return _make1(k.op.forward(AM, self.data, *k._p).astype(self.data.dtype, copy=False),
-                          k, self)
+        c = _const(other)
+        if c is not None:
+            return _with_const(_POWC, self, c)
         other = _operand(other, self)
         return NotImplemented if other is NotImplemented else _binary(_POW, "**", self, other)
 
     def __rpow__(self, other):
+        c = _const(other)
+        if c is not None:
+            return _with_const(_RPOWC, self, c)
         other = _operand(other, self)
         return NotImplemented if other is NotImplemented else _binary(_POW, "**", other, self)
 
+    def __matmul__(self, other):
+        return _ops.matmul(self, _operand(other, self))
+
+    def __rmatmul__(self, other):
+        other = _operand(other, self)
+        return NotImplemented if other is NotImplemented else _ops.matmul(other, self)
+
     def __neg__(self):
-        return _make1(-self.data, _NEG, self)
+        return _record(-self.data, _NEG, (self,))
 
     def __pos__(self):
         return self
 
     def __abs__(self):
-        return _make1(np.abs(self.data), _K["abs"], self)
+        return self.abs()
 
     # Comparisons give boolean arrays (no graph); == stays identity (no
     # __eq__, and the inherited C-level __hash__), since nodes are dict keys
@@ -388,42 +427,70 @@ class Tensor(Node):
     def __gt__(self, other): return self.data > getattr(other, "data", other)
     def __ge__(self, other): return self.data >= getattr(other, "data", other)
 
-    # --- elementwise functions (bound from the table) ------------------------
-    def tanh(self) -> "Tensor":
-        """hyperbolic tangent; local derivative d/da = 1 - tanh²(a)"""
-        d = np.tanh(self.data)
-        if self.requires_grad and not SPECIAL_THREADS:
-            t = _alloc(Tensor)
-            t.data = d if d.__class__ is _ndarray else np.asarray(d)
-            t.grad = None
-            t.label = ""
-            t.requires_grad = True
-            t._op = _TANH
-            t._parents = (self,)
-            return t
-        return make(d, _TANH, (self,))
-
-    def relu(self) -> "Tensor":
-        """max(a, 0) (relu'(0) = 0); local derivative d/da = [a > 0]"""
-        return _make1(np.maximum(self.data, 0), _RELU, self)
-
-    def exp(self) -> "Tensor":
-        """e ** a; local derivative d/da = exp(a)"""
-        return _make1(np.exp(self.data), _EXP, self)
-
-    def leaky_relu(self, alpha: float = 0.01) -> "Tensor":
-        return _unary_param(self, "leaky_relu", alpha=_number(alpha, "leaky_relu alpha"))
-
-    def elu(self, alpha: float = 1.0) -> "Tensor":
-        return _unary_param(self, "elu", alpha=_number(alpha, "elu alpha"))
+    # --- elementwise functions: one line each, spelled by the table's rows -------
+    neg = _method("neg")
+    abs = _method("abs")
+    exp = _method("exp")
+    log = _method("log")
+    sqrt = _method("sqrt")
+    tanh = _method("tanh")
+    sigmoid = _method("sigmoid")
+    relu = _method("relu")
+    sin = _method("sin")
+    cos = _method("cos")
+    erf = _method("erf")
+    gelu = _method("gelu")
+    silu = _method("silu")
+    softplus = _method("softplus")
+    leaky_relu = _method("leaky_relu")
+    elu = _method("elu")
+    _swish_const = _method("swish_const")
 
     def swish(self, beta: "float | Tensor" = 1.0) -> "Tensor":
         """x * sigmoid(beta * x); beta a number or a (learnable) Tensor."""
         if isinstance(beta, Tensor):
-            return _binary(_K["swish"], "swish", self, beta)
-        return _unary_param(self, "swish_const", beta=_number(beta, "swish beta"))
+            return _binary(_SWISH, "swish", self, beta)
+        return self._swish_const(beta)
 
-    # --- backprop -------------------------------------------------------------
+    # --- structural ops (rows and rules in autograd.tensor_ops) ------------------
+    def sum(self, axis=None, keepdims=False) -> "Tensor":
+        """Sum over ``axis`` (None: all, an int, or a tuple), keeping reduced
+        axes as size 1 when ``keepdims``."""
+        return _ops.reduce(self, "sum", axis, keepdims)
+
+    def mean(self, axis=None, keepdims=False) -> "Tensor":
+        """Mean over ``axis`` (None, int or tuple)."""
+        return _ops.reduce(self, "mean", axis, keepdims)
+
+    def max(self, axis=None, keepdims=False) -> "Tensor":
+        """Maximum over ``axis`` (None, int or tuple); ties share the gradient."""
+        return _ops.reduce(self, "max", axis, keepdims)
+
+    def reshape(self, *shape) -> "Tensor":
+        """Same elements in a new shape: ``x.reshape(2, 3)`` or ``x.reshape((2, 3))``; one -1."""
+        return _ops.reshape(self, shape)
+
+    def transpose(self, *axes) -> "Tensor":
+        """Permute the axes (reversed when none are given), as numpy's transpose."""
+        return _ops.transpose(self, axes)
+
+    def swapaxes(self, axis1: int, axis2: int) -> "Tensor":
+        """Exchange two axes."""
+        return _ops.swapaxes(self, axis1, axis2)
+
+    def broadcast_to(self, shape) -> "Tensor":
+        """A read-only broadcast view of ``shape``; the gradient is summed back."""
+        return _ops.broadcast_to(self, shape)
+
+    @property
+    def T(self) -> "Tensor":
+        """The axes reversed (``transpose()``)."""
+        return _ops.transpose(self, ())
+
+    def __getitem__(self, idx) -> "Tensor":
+        return _ops.getitem(self, idx)
+
+    # --- backprop ---------------------------------------------------------------
     def _seed(self, grad, what: str):
         if grad is None:
             if self.data.size != 1:
@@ -450,8 +517,7 @@ class Tensor(Node):
         if not self.requires_grad:
             raise RuntimeError("Tensor.backward: this tensor does not require grad and has "
                                "no graph (create its inputs with requires_grad=True)")
-        for _ in walk((self,), (seed,)):
-            pass  # pragma: no cover - nothing is yielded without steps
+        _backward_pass((self,), (seed,))
 
     def backward_steps(self, grad: Any = None):
         """The same pass as :meth:`backward`, one :class:`~autograd.graph.Step`
@@ -468,7 +534,47 @@ class Tensor(Node):
     def zero_grad(self) -> None:
         self.grad = None
 
-    # --- hooks for autograd.grad and gradcheck --------------------------------
+    # --- what the walker, grad() and gradcheck ask of a node -----------------
+    #: The fast pass adds every contribution straight into ``.grad``
+    #: (see :func:`autograd.graph.backward`).
+    _leaf_grads_in_place = False
+
+    def _accumulate_grad(self, g, handed: set | None = None) -> None:
+        """Leaves: add ``g`` into ``.grad``. ``handed`` holds the ids of the
+        arrays the walker already gave out in this pass (and its seeds): an
+        array not among them and not a view is taken as it is, else copied."""
+        if not self.requires_grad:
+            return
+        cur = self.grad
+        d = self.data
+        if cur is None:
+            if (handed is not None and g.__class__ is _ndarray and g.base is None
+                    and id(g) not in handed and g.flags.writeable and g.dtype == d.dtype
+                    and g.shape == d.shape):
+                handed.add(id(g))
+                self.grad = g  # nobody else holds it: take it
+            else:
+                if getattr(g, "shape", ()) != d.shape:
+                    g = np.broadcast_to(g, d.shape)
+                self.grad = np.array(g, dtype=d.dtype)  # a copy we own
+        elif isinstance(cur, np.ndarray) and cur.flags.writeable and cur.shape == d.shape:
+            cur += g
+        else:
+            self.grad = np.array(cur + g, dtype=d.dtype)
+
+    def _set_grad(self, g) -> None:
+        self.grad = g
+
+    def _constant(self, data) -> "Tensor":
+        arr = np.asarray(data)
+        if arr.dtype.kind in "fiub":
+            arr = arr.astype(self.data.dtype, copy=False)
+        return _plain(arr)
+
+    def _record(self, data, kern, parents: tuple) -> "Tensor":
+        """The constructor, for the structural ops in :mod:`autograd.tensor_ops`."""
+        return _record(data, kern, parents)
+
     def _default_seed(self, what: str, create_graph: bool):
         s = self._seed(None, what)
         return _plain(s) if create_graph else s
@@ -496,53 +602,23 @@ class Tensor(Node):
         return Tensor(np.array(arr, dtype=np.float64), requires_grad=True, label=self.label)
 
 
-def _number(x, what: str) -> float:
-    if isinstance(x, (bool, np.bool_)) or not isinstance(x, (numbers.Real, np.generic)):
-        raise TypeError(f"Tensor {what}: expected a real number, got {type(x).__name__}")
-    return float(x)
+def _join_inputs(seq, opname: str) -> list:
+    if isinstance(seq, (Tensor, np.ndarray)) or not hasattr(seq, "__iter__"):
+        raise TypeError(f"{opname}: expected a sequence of Tensors, got {type(seq).__name__}")
+    ts = list(seq)
+    if not ts:
+        raise ValueError(f"{opname}: needs at least one tensor")
+    first = next((t for t in ts if isinstance(t, Tensor)), None)
+    return [t if isinstance(t, Tensor) else
+            (_plain(np.asarray(t, dtype=first.data.dtype)) if first is not None else Tensor(t))
+            for t in ts]
 
 
-def _unary_param(t: Tensor, key: str, **params) -> Tensor:
-    k = kernel(key, **params)
-    return _make1(np.asarray(k.op.forward(AM, t.data, *k._p)).astype(t.data.dtype, copy=False), k, t)
+def concatenate(seq, axis: int = 0) -> Tensor:
+    """Join tensors along an existing ``axis`` (gradients are split back)."""
+    return _ops.concatenate(_join_inputs(seq, "concatenate"), axis)
 
 
-def _bind_unary(key: str) -> Callable:
-    k = KERNELS[key]
-    f = k.op.forward
-
-    def method(self: Tensor) -> Tensor:
-        d = self.data
-        return _make1(np.asarray(f(AM, d)).astype(d.dtype, copy=False), k, self)
-
-    method.__name__ = key
-    method.__doc__ = f"{OPS[key].doc}; local derivative {OPS[key].rule[0]}"
-    return method
-
-
-for _key in ("log", "sqrt", "sigmoid", "sin", "cos", "erf", "gelu", "silu", "softplus"):
-    setattr(Tensor, _key, _bind_unary(_key))
-
-
-def _calibrate_unique() -> int:
-    """The reference count a gradient array has in ``_accumulate_grad`` when
-    only the walker's local variable holds it (the interpreter's own count)."""
-    seen = []
-
-    class _Probe:
-        def _accumulate_grad(self, g):
-            seen.append(_getrefcount(g))
-
-    def walker_like(node, acc):
-        g = acc.pop(node, None)
-        node._accumulate_grad(g)
-
-    p = _Probe()
-    walker_like(p, {p: np.ones(1)})
-    return seen[0]
-
-
-_UNIQUE = _calibrate_unique()
-
-from . import tensor_ops as _tensor_ops  # noqa: E402,F401  (structural ops and their methods)
-from . import functional as _functional  # noqa: E402,F401  (fused softmax / losses)
+def stack(seq, axis: int = 0) -> Tensor:
+    """Join same-shape tensors along a new ``axis``."""
+    return _ops.stack(_join_inputs(seq, "stack"), axis)

@@ -1,12 +1,17 @@
-"""Structural tensor ops, registered in the op table (:mod:`autograd.ops`).
+"""Structural tensor ops: rows of the op table (:mod:`autograd.ops`) with a
+vector-Jacobian rule, and the functions ``Tensor``'s methods call.
 
 Each op's ``vjp(M, g, out, *xs, **params)`` is written once with arithmetic
 that arrays and Tensors share (``g @ b.swapaxes(-1, -2)``, ``g.reshape``,
-``g[idx]``) plus the few helpers of the namespace ``M``: :data:`TA` for numpy
-arrays (plain gradients) and :data:`TN` for Tensors (``create_graph=True``:
-the gradient is a graph, differentiable again). Hot paths (2-D matmul, sum,
-mean, reshape) have a numpy backward of their own; tests compare them with
-the table's rule.
+``g[idx]``) plus the few helpers of the namespace ``M``: :class:`ArrayNS` for
+numpy arrays (plain gradients) and :class:`NodeNS` for Tensors
+(``create_graph=True``: the gradient is a graph, differentiable again). Hot
+paths (2-D matmul, sum, reshape) declare a numpy rule of their own in their
+row (``fast=``); tests compare them with the generic rule.
+
+This module does not import :mod:`autograd.tensor` (which imports it): the
+functions make their results with the operand's own constructor,
+``x._record(data, kernel, parents)``.
 """
 from __future__ import annotations
 
@@ -15,11 +20,12 @@ import operator
 
 import numpy as np
 
-from .ops import OPS, ArrayMath, NodeMath, Op, register
-from .tensor import (ArrayKernel, Tensor, _make1, _make2, _operand, _plain, make,
-                     _reduce_shape)
+from .graph import Node
+from .kernel import ARRAY, kernel
+from .ops import ArrayMath, NodeMath, Op, register, sum_to_shape
 
-__all__ = ["concatenate", "stack", "TA", "TN", "structural_kernel"]
+__all__ = ["ArrayNS", "NodeNS", "TA", "TN", "matmul", "reduce", "reshape", "transpose",
+           "swapaxes", "broadcast_to", "getitem", "concatenate", "stack"]
 
 
 # --------------------------------------------------------------------------
@@ -44,7 +50,7 @@ class ArrayNS(ArrayMath):
 
     broadcast_to = staticmethod(_expand)
 
-    sum_to = staticmethod(_reduce_shape)
+    sum_to = staticmethod(sum_to_shape)
 
     @staticmethod
     def scatter(g, shape, index):
@@ -71,12 +77,12 @@ class NodeNS(NodeMath):
     def broadcast_to(x, shape):
         return x if x.shape == tuple(shape) else x.broadcast_to(shape)
 
-    sum_to = staticmethod(_reduce_shape)
+    sum_to = staticmethod(sum_to_shape)
 
     @staticmethod
     def scatter(g, shape, index):
-        k = structural_kernel("index_add", shape=tuple(shape), index=index)
-        return _make1(_scatter(g.data, shape, index), k, g)
+        k = kernel("index_add", ARRAY, shape=tuple(shape), index=index)
+        return g._record(_scatter(g.data, shape, index), k, (g,))
 
     @staticmethod
     def const(like, arr):
@@ -88,12 +94,16 @@ class NodeNS(NodeMath):
 
     @staticmethod
     def softmax(x, axis):
-        from .functional import softmax
-        return softmax(x, axis)
+        """softmax as a composition of recorded ops (differentiable again)."""
+        m = x._constant(x.data.max(axis=axis, keepdims=True))
+        e = (x - m).exp()
+        return e / e.sum(axis=axis, keepdims=True)
 
 
 TA = ArrayNS
 TN = NodeNS
+ARRAY.struct_math = ArrayNS
+ARRAY.struct_graph_math = NodeNS
 
 
 def _softmax_array(x, axis):
@@ -117,24 +127,13 @@ def _scatter(g, shape, index):
     return z
 
 
-_kernels: dict[tuple, ArrayKernel] = {}
-
-
-def structural_kernel(key: str, fast=None, **params) -> ArrayKernel:
-    """The kernel of structural op ``key`` with ``params`` (cached when hashable)."""
-    try:
-        k = (key, *params.items())
-        kern = _kernels.get(k)
-    except TypeError:
-        return ArrayKernel(OPS[key], params, fast)
-    if kern is None:
-        kern = _kernels[k] = ArrayKernel(OPS[key], params, fast)
-    return kern
-
-
-def _struct(key, name, arity, forward, vjp, rule, doc, symbol=""):
+def _struct(key, name, arity, forward, vjp, rule, doc, symbol="", fast=None):
     return register(Op(key, name, arity, forward, vjp=vjp, rule=rule, doc=doc,
-                       elementwise=False, symbol=symbol))
+                       symbol=symbol, fast={"array": fast} if fast else {}))
+
+
+def _is_node(x) -> bool:
+    return isinstance(x, Node)
 
 
 # --------------------------------------------------------------------------
@@ -155,11 +154,6 @@ def _matmul_vjp(M, g, out, a, b):
     return da, db
 
 
-_MATMUL_OP = _struct("matmul", "@", 2, lambda M, a, b: a @ b, _matmul_vjp,
-                     ("d/dA = G·Bᵀ", "d/dB = Aᵀ·G"),
-                     "matrix product (1-D, 2-D and batched, numpy semantics)")
-
-
 def _b_matmul(n, g):
     a, b = n._parents
     ad, bd = a.data, b.data
@@ -170,35 +164,40 @@ def _b_matmul(n, g):
             db.astype(bd.dtype, copy=False) if b.requires_grad else None)
 
 
-_MATMUL = ArrayKernel(_MATMUL_OP, {}, _b_matmul)
+_struct("matmul", "@", 2, lambda M, a, b: a @ b, _matmul_vjp,
+        ("d/dA = G·Bᵀ", "d/dB = Aᵀ·G"),
+        "matrix product (1-D, 2-D and batched, numpy semantics)", fast=_b_matmul)
+_MATMUL = kernel("matmul", ARRAY)
 
 
-def matmul(a, b) -> Tensor:
-    if not isinstance(a, Tensor):
-        a = _operand(a, b)
-    if not isinstance(b, Tensor):
-        b = _operand(b, a)
-    if a is NotImplemented or b is NotImplemented:
+def matmul(a, b):
+    """``a @ b`` (numpy semantics); an operand that is not a Tensor is NotImplemented."""
+    if not (_is_node(a) and _is_node(b)):
         return NotImplemented
+    ad, bd = a.data, b.data
+    if ad.ndim == 0 or bd.ndim == 0:
+        raise ValueError(f"Tensor @ (matmul): 0-d operands are not allowed (shapes {ad.shape} "
+                         f"and {bd.shape}); use * to multiply by a scalar")
+    if ad.dtype.kind != "f" or bd.dtype.kind != "f":
+        ad = ad if ad.dtype.kind == "f" else ad.astype(np.float32)
+        bd = bd if bd.dtype.kind == "f" else bd.astype(np.float32)
     try:
-        d = a.data @ b.data
+        d = ad @ bd
     except ValueError:
-        raise ValueError(f"Tensor @ (matmul): shapes {a.data.shape} and {b.data.shape} are not "
+        raise ValueError(f"Tensor @ (matmul): shapes {ad.shape} and {bd.shape} are not "
                          f"aligned (last axis of the first must equal "
-                         f"{'the only' if b.data.ndim == 1 else 'the second-to-last'} axis of "
-                         f"the second; 0-d operands are not allowed)") from None
-    return _make2(d, _MATMUL, a, b)
-
-
-Tensor.__matmul__ = lambda self, other: matmul(self, other)
-Tensor.__rmatmul__ = lambda self, other: matmul(other, self)
+                         f"{'the only' if bd.ndim == 1 else 'the second-to-last'} axis of "
+                         f"the second)") from None
+    return a._record(d, _MATMUL, (a, b))
 
 
 # --------------------------------------------------------------------------
 # reductions
 # --------------------------------------------------------------------------
 def _axes(axis, ndim: int, opname: str):
-    """``axis`` (None, int or tuple) as a sorted tuple of non-negative ints."""
+    """``axis`` (None, int or tuple) as a sorted tuple of non-negative ints.
+    Out of range is numpy's AxisError (a ValueError and an IndexError). A
+    0-d tensor takes axis 0 or -1 (PyTorch's rule for scalars)."""
     if axis is None:
         return tuple(range(ndim))
     items = axis if isinstance(axis, (tuple, list)) else (axis,)
@@ -209,9 +208,12 @@ def _axes(axis, ndim: int, opname: str):
         except TypeError:
             raise TypeError(f"Tensor.{opname}: axis must be an int or a tuple of ints, "
                             f"got {axis!r}") from None
+        if ndim == 0 and a in (0, -1):
+            continue
         if not -ndim <= a < ndim:
-            raise ValueError(f"Tensor.{opname}: axis {a} is out of range for a tensor of "
-                             f"shape with {ndim} dimensions")
+            raise np.exceptions.AxisError(
+                f"Tensor.{opname}: axis {a} is out of range for a tensor with {ndim} "
+                f"dimension{'s' if ndim != 1 else ''}")
         out.append(a % ndim)
     if len(set(out)) != len(out):
         raise ValueError(f"Tensor.{opname}: repeated axis in {axis!r}")
@@ -244,8 +246,14 @@ def _max_vjp(M, g, out, x, axis, keepdims):
     return (M.broadcast_to(g.reshape(kshape), x.shape) * M.const(x, mask),)
 
 
+def _b_sum(n, g):
+    x = n._parents[0].data
+    return (_expand(g.reshape(_keep_shape(x.shape, n._op.params["axis"])), x.shape),)
+
+
 _struct("sum", "sum", 1, lambda M, x, axis, keepdims: x.sum(axis=axis, keepdims=keepdims),
-        _sum_vjp, ("d/dx = 1 (G broadcast back)",), "sum over axis (None, int or tuple)", "Σ")
+        _sum_vjp, ("d/dx = 1 (G broadcast back)",), "sum over axis (None, int or tuple)", "Σ",
+        fast=_b_sum)
 _struct("mean", "mean", 1, lambda M, x, axis, keepdims: x.mean(axis=axis, keepdims=keepdims),
         _mean_vjp, ("d/dx = 1/n (G broadcast back)",), "mean over axis (None, int or tuple)")
 _struct("max", "max", 1, lambda M, x, axis, keepdims: x.max(axis=axis, keepdims=keepdims),
@@ -253,48 +261,28 @@ _struct("max", "max", 1, lambda M, x, axis, keepdims: x.max(axis=axis, keepdims=
         "maximum over axis; tied maxima share the gradient equally")
 
 
-def _b_sum(n, g):
-    x = n._parents[0].data
-    return (_expand(g.reshape(_keep_shape(x.shape, n._op.params["axis"])), x.shape),)
-
-
-def _reduce(t: Tensor, key: str, axis, keepdims: bool, fast=None) -> Tensor:
-    axes = _axes(axis, t.data.ndim, key)
-    k = structural_kernel(key, fast, axis=axes, keepdims=bool(keepdims))
+def reduce(t, key: str, axis, keepdims: bool):
+    """``t.sum/mean/max(axis, keepdims)``."""
     d = t.data
+    axes = _axes(axis, d.ndim, key)
     if key == "max" and d.size == 0:
         raise ValueError(f"Tensor.max: cannot take the max of an empty tensor of shape {d.shape}")
-    out = k.op.forward(None, d, axes, bool(keepdims))
-    return _make1(np.asarray(out), k, t)
-
-
-def _sum(self, axis=None, keepdims=False):
-    """Sum over ``axis`` (None: all, an int, or a tuple), keeping reduced
-    axes as size 1 when ``keepdims``."""
-    return _reduce(self, "sum", axis, keepdims, _b_sum)
-
-
-def _mean(self, axis=None, keepdims=False):
-    """Mean over ``axis`` (None, int or tuple)."""
-    return _reduce(self, "mean", axis, keepdims)
-
-
-def _max(self, axis=None, keepdims=False):
-    """Maximum over ``axis`` (None, int or tuple); ties share the gradient."""
-    return _reduce(self, "max", axis, keepdims)
-
-
-Tensor.sum = _sum
-Tensor.mean = _mean
-Tensor.max = _max
+    if key == "mean" and d.dtype.kind != "f":
+        d = d.astype(np.float32)
+    k = kernel(key, ARRAY, axis=axes, keepdims=bool(keepdims))
+    return t._record(np.asarray(k.op.forward(ArrayNS, d, axes, bool(keepdims))), k, (t,))
 
 
 # --------------------------------------------------------------------------
 # shape ops
 # --------------------------------------------------------------------------
+def _b_reshape(n, g):
+    return (g.reshape(n._parents[0].data.shape),)
+
+
 _struct("reshape", "reshape", 1, lambda M, x, shape: x.reshape(shape),
         lambda M, g, out, x, shape: (g.reshape(x.shape),),
-        ("d/dx = G reshaped back",), "same elements, new shape")
+        ("d/dx = G reshaped back",), "same elements, new shape", fast=_b_reshape)
 _struct("transpose", "transpose", 1, lambda M, x, axes: x.transpose(axes),
         lambda M, g, out, x, axes: (g.transpose(tuple(np.argsort(axes))),),
         ("d/dx = G with the axes permuted back",), "permute axes", "ᵀ")
@@ -303,65 +291,67 @@ _struct("broadcast_to", "broadcast_to", 1, lambda M, x, shape: np.broadcast_to(x
         ("d/dx = G summed over the broadcast axes",), "broadcast to a shape (read-only view)")
 
 
-def _b_reshape(n, g):
-    return (g.reshape(n._parents[0].data.shape),)
-
-
-def _reshape(self, *shape):
-    """Same elements in a new shape: ``x.reshape(2, 3)`` or ``x.reshape((2, 3))``; one -1."""
+def reshape(t, shape: tuple):
+    """``t.reshape(2, 3)`` or ``t.reshape((2, 3))``; one -1."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
     try:
         shape = tuple(operator.index(s) for s in shape)
-        d = self.data.reshape(shape)
+        d = t.data.reshape(shape)
     except (ValueError, TypeError):
-        raise ValueError(f"Tensor.reshape: cannot reshape a tensor of shape {self.data.shape} "
-                         f"({self.data.size} elements) into shape {shape}") from None
-    k = structural_kernel("reshape", _b_reshape, shape=shape)
-    return _make1(d, k, self)
+        raise ValueError(f"Tensor.reshape: cannot reshape a tensor of shape {t.data.shape} "
+                         f"({t.data.size} elements) into shape {shape}") from None
+    return t._record(d, kernel("reshape", ARRAY, shape=shape), (t,))
 
 
-def _transpose(self, *axes):
+def transpose(t, axes: tuple):
     """Permute the axes (reversed when none are given), as numpy's transpose."""
-    nd = self.data.ndim
+    nd = t.data.ndim
     if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
         axes = tuple(axes[0])
     if not axes:
         axes = tuple(range(nd - 1, -1, -1))
     try:
-        axes = tuple(operator.index(a) % nd if nd else operator.index(a) for a in axes)
+        axes = tuple(operator.index(a) for a in axes)
     except TypeError:
         raise TypeError(f"Tensor.transpose: axes must be ints, got {axes!r}") from None
+    for a in axes:
+        if not -nd <= a < max(nd, 1) or (nd == 0 and a not in (0, -1)):
+            raise np.exceptions.AxisError(f"Tensor.transpose: axis {a} is out of range for "
+                                          f"shape {t.data.shape}")
+    axes = tuple(a % nd for a in axes) if nd else ()
     if sorted(axes) != list(range(nd)):
         raise ValueError(f"Tensor.transpose: axes {axes} are not a permutation of the "
-                         f"{nd} axes of shape {self.data.shape}")
-    k = structural_kernel("transpose", axes=axes)
-    return _make1(self.data.transpose(axes), k, self)
+                         f"{nd} axes of shape {t.data.shape}")
+    return t._record(t.data.transpose(axes), kernel("transpose", ARRAY, axes=axes), (t,))
 
 
-def _swapaxes(self, a1: int, a2: int):
-    nd = self.data.ndim
+def swapaxes(t, a1: int, a2: int):
+    """Exchange axes ``a1`` and ``a2``."""
+    nd = t.data.ndim
+    for a in (a1, a2):
+        if not isinstance(a, (int, np.integer)) or isinstance(a, bool):
+            raise TypeError(f"Tensor.swapaxes: axes must be ints, got {a!r}")
+        if not -max(nd, 1) <= a < max(nd, 1):
+            raise np.exceptions.AxisError(f"Tensor.swapaxes: axis {a} is out of range for "
+                                          f"shape {t.data.shape}")
+    if nd == 0:
+        return transpose(t, ())
     axes = list(range(nd))
     a1, a2 = a1 % nd, a2 % nd
     axes[a1], axes[a2] = axes[a2], axes[a1]
-    return _transpose(self, tuple(axes))
+    return transpose(t, (tuple(axes),))
 
 
-def _broadcast_to(self, shape):
+def broadcast_to(t, shape):
+    """A read-only broadcast of ``t`` to ``shape``."""
     shape = tuple(shape)
     try:
-        d = np.broadcast_to(self.data, shape)
+        d = np.broadcast_to(t.data, shape)
     except ValueError:
-        raise ValueError(f"Tensor.broadcast_to: shape {self.data.shape} cannot be broadcast "
+        raise ValueError(f"Tensor.broadcast_to: shape {t.data.shape} cannot be broadcast "
                          f"to {shape}") from None
-    return _make1(d, structural_kernel("broadcast_to", shape=shape), self)
-
-
-Tensor.reshape = _reshape
-Tensor.transpose = _transpose
-Tensor.swapaxes = _swapaxes
-Tensor.broadcast_to = _broadcast_to
-Tensor.T = property(lambda self: _transpose(self), doc="The axes reversed (transpose()).")
+    return t._record(d, kernel("broadcast_to", ARRAY, shape=shape), (t,))
 
 
 # --------------------------------------------------------------------------
@@ -381,7 +371,7 @@ def _norm_index(idx):
         idx = (idx,)
     out = []
     for i in idx:
-        if isinstance(i, Tensor):
+        if _is_node(i):
             i = i.data
         if isinstance(i, list):
             i = np.asarray(i)
@@ -392,19 +382,17 @@ def _norm_index(idx):
     return tuple(out)
 
 
-def _getitem(self, idx):
+def getitem(t, idx):
+    """``t[idx]``: basic and integer-array indexing, numpy's semantics."""
     index = _norm_index(idx)
-    d = self.data[index]
+    d = t.data[index]
     if not isinstance(d, np.ndarray):
         d = np.asarray(d)
-    return _make1(d, structural_kernel("getitem", index=index), self)
-
-
-Tensor.__getitem__ = _getitem
+    return t._record(d, kernel("getitem", ARRAY, index=index), (t,))
 
 
 # --------------------------------------------------------------------------
-# joining: concatenate and stack (variadic)
+# joining: concatenate and stack (any number of inputs)
 # --------------------------------------------------------------------------
 def _concat_vjp(M, g, out, *xs, axis):
     res, lo = [], 0
@@ -427,48 +415,31 @@ _struct("stack", "stack", -1, lambda M, *xs, axis: np.stack(xs, axis=axis),
         _stack_vjp, ("d/dx_i = G[..., i, ...] along axis",), "join tensors along a new axis")
 
 
-def _join_inputs(seq, opname):
-    if isinstance(seq, (Tensor, np.ndarray)) or not hasattr(seq, "__iter__"):
-        raise TypeError(f"{opname}: expected a sequence of Tensors, got {type(seq).__name__}")
-    ts = list(seq)
-    if not ts:
-        raise ValueError(f"{opname}: needs at least one tensor")
-    first = next((t for t in ts if isinstance(t, Tensor)), None)
-    out = []
-    for t in ts:
-        if not isinstance(t, Tensor):
-            t = _plain(np.asarray(t, dtype=first.data.dtype)) if first is not None else Tensor(t)
-        out.append(t)
-    return out
-
-
-def concatenate(seq, axis: int = 0) -> Tensor:
+def concatenate(ts: list, axis: int = 0):
     """Join tensors along an existing ``axis`` (gradients are split back)."""
-    ts = _join_inputs(seq, "concatenate")
     nd = ts[0].data.ndim
     shapes = [t.data.shape for t in ts]
     if nd == 0:
         raise ValueError("concatenate: zero-dimensional tensors cannot be concatenated")
     if not -nd <= axis < nd:
-        raise ValueError(f"concatenate: axis {axis} out of range for shapes {shapes}")
+        raise np.exceptions.AxisError(f"concatenate: axis {axis} out of range for shapes {shapes}")
     ax = axis % nd
     for s in shapes:
         if len(s) != nd or s[:ax] + s[ax + 1:] != shapes[0][:ax] + shapes[0][ax + 1:]:
             raise ValueError(f"concatenate: shapes {shapes[0]} and {s} differ outside axis "
                              f"{axis}")
     d = np.concatenate([t.data for t in ts], axis=ax)
-    return make(d, structural_kernel("concatenate", axis=ax), tuple(ts))
+    return ts[0]._record(d, kernel("concatenate", ARRAY, axis=ax), tuple(ts))
 
 
-def stack(seq, axis: int = 0) -> Tensor:
+def stack(ts: list, axis: int = 0):
     """Join same-shape tensors along a new ``axis``."""
-    ts = _join_inputs(seq, "stack")
     shapes = [t.data.shape for t in ts]
     nd = len(shapes[0]) + 1
     for s in shapes:
         if s != shapes[0]:
             raise ValueError(f"stack: all tensors need the same shape, got {shapes[0]} and {s}")
     if not -nd <= axis < nd:
-        raise ValueError(f"stack: axis {axis} out of range for shapes {shapes}")
+        raise np.exceptions.AxisError(f"stack: axis {axis} out of range for shapes {shapes}")
     d = np.stack([t.data for t in ts], axis=axis % nd)
-    return make(d, structural_kernel("stack", axis=axis % nd), tuple(ts))
+    return ts[0]._record(d, kernel("stack", ARRAY, axis=axis % nd), tuple(ts))

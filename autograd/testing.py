@@ -56,27 +56,8 @@ def op_params(op: Op) -> st.SearchStrategy[dict]:
 
 
 def apply_op(op: Op, args: Sequence[Any], params: dict | None = None):
-    """Apply table op ``op`` to nodes (Value or Tensor) through their public API."""
-    params = params or {}
-    a = args[0]
-    k = op.key
-    if k == "add": return a + args[1]
-    if k == "sub": return a - args[1]
-    if k == "mul": return a * args[1]
-    if k == "div": return a / args[1]
-    if k == "pow": return a ** args[1]
-    if k == "pow_const": return a ** params["c"]
-    if k == "neg": return -a
-    if k == "abs": return abs(a)
-    if k == "swish": return a.swish(args[1])
-    if k == "swish_const": return a.swish(params["beta"])
-    if k == "wsum":
-        if hasattr(a, "_gc_array") and not hasattr(a, "shape"):
-            from .value import wsum
-            return wsum(args[1::2], args[2::2], a)
-        return _tensor_wsum(args)
-    method = getattr(a, k)
-    return method(**params)
+    """Apply table op ``op`` to nodes (Value or Tensor): every row is callable."""
+    return op(*args, **(params or {}))
 
 
 def _tensor_wsum(args):

@@ -13,6 +13,11 @@ slow the other), pinned to one thread, best of several repeats. Tasks:
   Value), forward + backward, microseconds per op.
 * ``million``: build and backpropagate a 1,000,000-node chain: seconds and
   peak memory (micrograd's recursive topological sort cannot do this).
+* ``mixed``: code written the ordinary way -- a chain cycling ``y * w``,
+  ``y + b``, ``y.relu()`` with Values ``w``, ``b``: microseconds per op.
+* ``pyconst``: ``y = y * 1.0001 + 0.0001`` with Python-number constants,
+  N = 1,000,000 (seconds, peak memory) and N = 100,000 against micrograd
+  (its recursion limit raised, run in a thread with a large stack).
 
 Needs the bench extra: ``pip install -e .[bench]`` (micrograd, scikit-learn).
 """
@@ -104,6 +109,54 @@ def work_chain(engine: str, repeats: int, n: int = 400, chains: int = 50) -> dic
     return {"us_per_op": best / (n * chains) * 1e6}
 
 
+def work_mixed(engine: str, repeats: int, n: int = 399, chains: int = 50) -> dict:
+    """Chains cycling ``y * w``, ``y + b``, ``y.relu()`` (as users write code)."""
+    Value, _ = _engine(engine)
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        for _ in range(chains):
+            w, b = Value(1.0001), Value(0.0001)
+            y = Value(0.5)
+            for _ in range(n // 3):
+                y = y * w
+                y = y + b
+                y = y.relu()
+            y.backward()
+        best = min(best, time.perf_counter() - t0)
+        del y
+    return {"us_per_op": best / (n * chains) * 1e6}
+
+
+def work_pyconst(engine: str, n: int) -> dict:
+    """``y = y * 1.0001 + 0.0001`` n times, then backward: seconds, peak RSS."""
+    import resource
+    import threading
+    Value, _ = _engine(engine)
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 10 * n + 1000))
+    threading.stack_size(1 << 30)  # micrograd's recursive sort needs a deep C stack
+    res: dict = {}
+
+    def run():
+        base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        t0 = time.perf_counter()
+        x = Value(0.5)
+        y = x
+        for _ in range(n):
+            y = y * 1.0001 + 0.0001
+        t1 = time.perf_counter()
+        y.backward()
+        t2 = time.perf_counter()
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        res.update(seconds=t2 - t0, build=t1 - t0, backward=t2 - t1, peak_mb=peak / 1024,
+                   delta_mb=(peak - base) / 1024, grad=x.grad)
+
+    th = threading.Thread(target=run)
+    th.start()
+    th.join()
+    return res or {"error": "the worker thread failed"}
+
+
 def work_million(engine: str) -> dict:
     import resource
     Value, _ = _engine(engine)
@@ -143,6 +196,10 @@ def main(argv=None) -> None:
             res = work_demo(engine, int(rest[0]), rest[1] == "1")
         elif task == "chain":
             res = work_chain(engine, int(rest[0]))
+        elif task == "mixed":
+            res = work_mixed(engine, int(rest[0]))
+        elif task == "pyconst":
+            res = work_pyconst(engine, int(rest[0]))
         else:
             res = work_million(engine)
         print(json.dumps(res))
@@ -166,6 +223,25 @@ def main(argv=None) -> None:
     print(f"  gradviz                  {c_ours['us_per_op']:8.3f} us/op  (target <= 1.0)")
     print(f"  micrograd                {c_mg['us_per_op']:8.3f} us/op  ratio = "
           f"{c_ours['us_per_op'] / c_mg['us_per_op']:.3f}")
+    x_ours = _run_worker(["mixed", "gradviz", str(reps * 3)])
+    x_mg = _run_worker(["mixed", "micrograd", str(reps * 3)])
+    print("\nmixed chain y*w, y+b, y.relu() (forward + backward)")
+    print(f"  gradviz                  {x_ours['us_per_op']:8.3f} us/op  (target <= 1.0)")
+    print(f"  micrograd                {x_mg['us_per_op']:8.3f} us/op  ratio = "
+          f"{x_ours['us_per_op'] / x_mg['us_per_op']:.3f}  (target <= 0.25)")
+    p_ours = _run_worker(["pyconst", "gradviz", "100000"])
+    p_mg = _run_worker(["pyconst", "micrograd", "100000"])
+    print("\ny = y * 1.0001 + 0.0001 with Python constants, N = 100,000")
+    print(f"  gradviz                  {p_ours.get('seconds', float('nan')):8.3f} s")
+    if "error" in p_mg:
+        print(f"  micrograd                fails: {p_mg['error']}")
+    else:
+        print(f"  micrograd                {p_mg['seconds']:8.3f} s   ratio = "
+              f"{p_ours['seconds'] / p_mg['seconds']:.3f}  (target <= 0.15)")
+    p_big = _run_worker(["pyconst", "gradviz", "1000000"])
+    print("  N = 1,000,000: gradviz   "
+          f"{p_big.get('seconds', float('nan')):8.2f} s (build {p_big.get('build', float('nan')):.2f} s)"
+          f"   peak RSS {p_big.get('peak_mb', float('nan')):.0f} MB (targets: 5 s, 500 MB)")
     m_ours = _run_worker(["million", "gradviz"])
     m_mg = _run_worker(["million", "micrograd"])
     print("\n1,000,000-node chain: build + backward")

@@ -6,6 +6,10 @@ collapsed diagrams (:mod:`viz.scope`), and the ``gradviz`` command line
 from . import scope
 from .dot import GraphTooBigWarning, GraphvizNotFoundError, draw, render
 from .text import esc, fmt
+from ..autograd.graph import register_display as _register_display
+
+# Values and Tensors display as their diagram in Jupyter (the engine does not import viz).
+_register_display("svg", lambda node: draw(node).pipe(format="svg", encoding="utf-8"))
 
 __all__ = ["draw", "render", "draw_steps", "steps_html", "step_text", "fmt", "esc", "scope",
            "plot_activations", "GraphTooBigWarning", "GraphvizNotFoundError"]

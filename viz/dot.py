@@ -173,14 +173,12 @@ def _rule_for(node: Any, i: int) -> str:
 
 
 def _local_derivs(node: Any) -> tuple | None:
-    k = node._op
-    derivs = getattr(k, "derivs", None)
-    if derivs is not None and _is_scalar(node):
-        try:
-            return tuple(derivs(node))
-        except Exception:  # a rule that fails on these numbers: show the text only
-            return None
-    return None
+    if not _is_scalar(node):
+        return None
+    try:
+        return node.local_derivatives()
+    except Exception:  # a rule that fails on these numbers: show the text only
+        return None
 
 
 def _edge_tip(node: Any, i: int, locs: tuple | None) -> str:

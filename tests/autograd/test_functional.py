@@ -115,8 +115,18 @@ def test_bce_matches_the_formula_and_gradchecks(p, data):
     got = F.binary_cross_entropy(Tensor(p), Tensor(t)).data
     np.testing.assert_allclose(got, -(t * np.log(p) + (1 - t) * np.log(1 - p)).mean(),
                                rtol=1e-12)
-    assert gradcheck(F.binary_cross_entropy, Tensor(p, requires_grad=True),
-                     Tensor(t, requires_grad=True))
+    assert gradcheck(lambda pp: F.binary_cross_entropy(pp, Tensor(t)), Tensor(p, requires_grad=True))
+    # the gradient with respect to the target, away from the ends (a step
+    # outside [0, 1] is refused)
+    inner = np.clip(t, 0.01, 0.99)
+    assert gradcheck(lambda tt: F.binary_cross_entropy(Tensor(p), tt),
+                     Tensor(inner, requires_grad=True))
+
+
+@pytest.mark.parametrize("bad", [[-0.5, 0.5], [0.5, 1.5], [0.5, np.nan]])
+def test_bce_refuses_targets_outside_0_1(bad):
+    with pytest.raises(ValueError, match=r"binary_cross_entropy: target must hold values in \[0, 1\]"):
+        F.binary_cross_entropy(Tensor([0.3, 0.6]), Tensor(bad))
 
 
 @given(hnp.arrays(np.float64, hnp.array_shapes(max_dims=2, max_side=4),

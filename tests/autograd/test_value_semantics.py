@@ -10,7 +10,7 @@ import pytest
 
 from gradviz.autograd import (AnomalyError, GradcheckError, Value, detect_anomaly, grad, gradcheck,
                       no_grad)
-from gradviz.autograd.value import _new, ScalarKernel
+from gradviz.autograd import define_op
 from gradviz.autograd.ops import OPS
 
 
@@ -259,11 +259,11 @@ def test_detect_anomaly_in_backward():
 
 # --- gradcheck's own behaviour ------------------------------------------------
 def test_gradcheck_reports_a_wrong_gradient():
-    op = OPS["sin"]
-    broken = ScalarKernel(op, {}, lambda n, g: (g * 2.0,))  # wrong on purpose
+    broken = define_op("broken_sin", forward=lambda M, a: M.sin(a),
+                       deriv=lambda M, o, a: (2.0 + 0.0 * a,))  # wrong on purpose
 
     def f(x):
-        return _new(math.sin(x.data), broken, (x,))
+        return broken(x)
     with pytest.raises(GradcheckError) as err:
         gradcheck(f, Value(0.3, label="angle"))
     e = err.value

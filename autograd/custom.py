@@ -1,0 +1,334 @@
+"""Users' own ops, first class: :func:`define_op` (a row written like the
+built-in ones) and :class:`Function` (PyTorch's shape, a hand-written
+backward). Both become rows of the one table, so diagrams, the step-through,
+``gradcheck``, ``grad(create_graph=True)``, the strategies of
+:mod:`autograd.testing` and the op reference all know them.
+
+:func:`apply` runs any row on nodes; every row is callable through it
+(``OPS["tanh"](x)``, ``cube(x)``).
+"""
+from __future__ import annotations
+
+import inspect
+import numbers
+from typing import Any, Callable
+
+import numpy as np
+
+from . import ops as _ops
+from .graph import Node
+from .kernel import ARRAY, FLOAT, Kernel, forget, kernel
+from .ops import OPS, ArrayMath, FloatMath, Op, register
+from .tensor import Tensor, _floating, _plain
+from .value import Value, _leaf, _record as _record_value
+
+__all__ = ["define_op", "Function", "FunctionCtx", "apply"]
+
+
+# --------------------------------------------------------------------------
+# Running a row on nodes
+# --------------------------------------------------------------------------
+def _inputs(op: Op, xs: tuple) -> tuple[str, tuple]:
+    """("float" | "array", the inputs as nodes of one engine)."""
+    if op.arity >= 0 and len(xs) != op.arity:
+        raise TypeError(f"op {op.key!r} takes {op.arity} input{'s' if op.arity != 1 else ''}, "
+                        f"got {len(xs)}")
+    if not xs:
+        raise TypeError(f"op {op.key!r}: needs at least one input")
+    if any(isinstance(x, Tensor) or isinstance(x, np.ndarray) for x in xs):
+        like = next(x for x in xs if isinstance(x, Tensor)) if any(
+            isinstance(x, Tensor) for x in xs) else None
+        out = []
+        for i, x in enumerate(xs):
+            if isinstance(x, Tensor):
+                out.append(x)
+            elif isinstance(x, Value):
+                raise TypeError(f"op {op.key!r}: input {i} is a Value but another input is a "
+                                f"Tensor (use one kind of node)")
+            else:
+                arr = np.asarray(x, dtype=like.data.dtype if like is not None else None)
+                out.append(_plain(_floating(arr)))
+        return "array", tuple(out)
+    out = []
+    for i, x in enumerate(xs):
+        if isinstance(x, Value):
+            out.append(x)
+        elif isinstance(x, numbers.Real) and not isinstance(x, bool):
+            out.append(_leaf(float(x)))
+        else:
+            raise TypeError(f"op {op.key!r}: input {i} must be a Value, a Tensor or a number, "
+                            f"got {type(x).__name__}")
+    return "float", tuple(out)
+
+
+def apply(op: Op, *xs: Any, **params: Any):
+    """Run table row ``op`` on nodes (Values, or Tensors that broadcast) with
+    constant ``params``; the result is recorded like any built-in op's."""
+    unknown = set(params) - set(op.params) - set(op.defaults)
+    if unknown:
+        raise TypeError(f"op {op.key!r}: unknown parameter{'s' if len(unknown) > 1 else ''} "
+                        f"{', '.join(sorted(unknown))} (it takes: "
+                        f"{', '.join(op.params) or 'none'})")
+    values = {**op.defaults, **params}
+    missing = [k for k in op.params if k not in values]
+    if missing:
+        raise TypeError(f"op {op.key!r}: missing parameter{'s' if len(missing) > 1 else ''} "
+                        f"{', '.join(missing)}")
+    ordered = {k: values[k] for k in op.params}
+    engine_name, nodes = _inputs(op, xs)
+    engine = FLOAT if engine_name == "float" else ARRAY
+    k = kernel(op.key, engine, **ordered)
+    datas = [n.data for n in nodes]
+    if engine is ARRAY and op.deriv is not None:
+        datas = [_floating(d) for d in datas]
+        try:
+            np.broadcast_shapes(*[d.shape for d in datas])
+        except ValueError:
+            raise ValueError(f"op {op.key!r}: input shapes "
+                             f"{', '.join(str(d.shape) for d in datas)} do not broadcast") from None
+    out = k.forward(*datas)
+    if engine is FLOAT:
+        try:
+            out = float(out)
+        except (TypeError, ValueError):
+            raise TypeError(f"op {op.key!r}: forward on floats returned "
+                            f"{type(out).__name__}, not a number") from None
+        return _record_value(out, k, nodes)
+    out = np.asarray(out)
+    if op.deriv is not None:
+        out = out.astype(np.result_type(*datas), copy=False)
+    return nodes[0]._record(out, k, nodes)
+
+
+_ops.APPLY.append(apply)
+
+
+# --------------------------------------------------------------------------
+# define_op
+# --------------------------------------------------------------------------
+def _arity_of(forward: Callable, n_params: int, name: str) -> int:
+    try:
+        sig = inspect.signature(forward)
+    except (TypeError, ValueError):
+        raise TypeError(f"define_op({name!r}): forward must be a Python function "
+                        f"forward(M, *inputs)") from None
+    ps = list(sig.parameters.values())
+    if any(p.kind is p.VAR_POSITIONAL for p in ps):
+        return -1
+    positional = [p for p in ps if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    n = len(positional) - 1 - n_params
+    if n < 1:
+        raise TypeError(f"define_op({name!r}): forward must take the math namespace M and at "
+                        f"least one input: forward(M, a, ...)")
+    return n
+
+
+def _norm_domain(domain, name: str) -> tuple:
+    """Per input, a tuple of (lo, hi) intervals; an input may be given as one
+    interval ``(lo, hi)`` or as several ``((lo, hi), (lo2, hi2))``."""
+    out = []
+    for i, d in enumerate(domain):
+        try:
+            if len(d) == 2 and all(isinstance(v, numbers.Real) for v in d):
+                d = (d,)
+            ivs = tuple((float(lo), float(hi)) for lo, hi in d)
+        except (TypeError, ValueError):
+            raise ValueError(f"define_op({name!r}): domain[{i}] must be an interval (lo, hi) or "
+                             f"a tuple of intervals, got {d!r}") from None
+        for lo, hi in ivs:
+            if not lo < hi:
+                raise ValueError(f"define_op({name!r}): domain[{i}] has an empty interval "
+                                 f"({lo:g}, {hi:g})")
+        out.append(ivs)
+    return tuple(out)
+
+
+def _sample_point(domain: tuple, arity: int) -> list[float]:
+    pts = []
+    for i in range(arity):
+        ivs = domain[i] if i < len(domain) else ((-1.0, 1.0),)
+        lo, hi = ivs[0]
+        pts.append(lo + (hi - lo) * 0.37)
+    return pts
+
+
+def define_op(name: str, *, forward: Callable, deriv: Callable | None = None,
+              vjp: Callable | None = None, rule: tuple | list | str = (), domain: tuple = (),
+              kink: Callable | None = None, params: dict | None = None,
+              symbol: str | None = None, doc: str = "") -> Op:
+    """Add an op of your own to the table and return it (callable on Values
+    and Tensors).
+
+    ``forward(M, *inputs, *params)`` computes the value with the math
+    namespace ``M`` (``M.exp``, ``M.log``, ``M.tanh``... and ``+ - * / **``),
+    so the same text runs on floats, arrays and nodes. Give exactly one of
+    ``deriv(M, out, *inputs, *params)`` -- elementwise ops: the local
+    derivative per input -- or ``vjp(M, g, out, *inputs, **params)`` -- any
+    op: the gradient per input from the upstream ``g``. ``rule``: text per
+    input for diagrams (``"d/da = 3a²"``); ``domain``: per input, the
+    intervals where the op is smooth (tests draw points there); ``kink``:
+    per input, whether it sits on a non-differentiable point; ``params``:
+    constant parameters, name -> default value.
+    """
+    if not isinstance(name, str) or not name.isidentifier():
+        raise ValueError(f"define_op: name must be an identifier, got {name!r}")
+    existing = OPS.get(name)
+    if existing is not None and not existing.user:
+        raise ValueError(f"define_op({name!r}): the name clashes with a built-in op; "
+                         f"choose another")
+    if (deriv is None) == (vjp is None):
+        raise ValueError(f"define_op({name!r}): give exactly one of deriv= (elementwise: the "
+                         f"local derivative per input) or vjp= (the gradient per input)")
+    if not callable(forward) or not callable(deriv or vjp):
+        raise TypeError(f"define_op({name!r}): forward and {'deriv' if deriv else 'vjp'} "
+                        f"must be functions")
+    params = dict(params or {})
+    arity = _arity_of(forward, len(params), name)
+    rule = (rule,) if isinstance(rule, str) else tuple(rule)
+    domain = _norm_domain(domain, name)
+    if domain and arity >= 0 and len(domain) != arity:
+        raise ValueError(f"define_op({name!r}): domain has {len(domain)} entries for "
+                         f"{arity} input{'s' if arity != 1 else ''} (one list of intervals "
+                         f"per input)")
+    if rule and arity >= 0 and len(rule) != arity:
+        raise ValueError(f"define_op({name!r}): rule has {len(rule)} texts for {arity} "
+                         f"input{'s' if arity != 1 else ''}")
+    if kink is not None and not callable(kink):
+        raise TypeError(f"define_op({name!r}): kink must be a function of the inputs")
+    op = Op(name, name, arity, forward, deriv=deriv, vjp=vjp,
+            rule=rule or tuple(f"d/dx{i + 1}" for i in range(max(arity, 1))),
+            domain=domain or tuple(((-2.0, 2.0),) for _ in range(max(arity, 1))),
+            kink=kink, params={k: (v,) for k, v in params.items()}, symbol=symbol or "",
+            doc=doc or f"user op {name}", defaults=dict(params), user=True)
+    if deriv is not None and arity >= 0:
+        x = _sample_point(op.domain, arity)
+        try:
+            out = forward(FloatMath, *x, *params.values())
+            ds = deriv(FloatMath, out, *x, *params.values())
+        except Exception as e:  # noqa: BLE001 - reported with the op's name
+            raise ValueError(f"define_op({name!r}): forward/deriv failed at the sample point "
+                             f"{x}: {type(e).__name__}: {e}") from e
+        if not isinstance(ds, (tuple, list)) or len(ds) != arity:
+            got = len(ds) if isinstance(ds, (tuple, list)) else f"a {type(ds).__name__}"
+            raise ValueError(f"define_op({name!r}): deriv returned {got} derivative"
+                             f"{'s' if got != 1 else ''} for {arity} input"
+                             f"{'s' if arity != 1 else ''} (return a tuple, one per input)")
+    if existing is not None:
+        del OPS[name]
+        forget(name)
+    return register(op)
+
+
+# --------------------------------------------------------------------------
+# Function: PyTorch's shape
+# --------------------------------------------------------------------------
+class FunctionCtx:
+    """What ``forward`` saves for ``backward``: ``save_for_backward(*arrays)``
+    then ``saved_tensors``; any other attribute may be set too."""
+
+    def save_for_backward(self, *arrays: Any) -> None:
+        self.saved_tensors = tuple(arrays)
+
+
+def _function_rule(cls) -> Callable:
+    name = cls.__name__
+
+    def rule(node, g):
+        ps = node._parents
+        grads = cls.backward(node._ctx, g)
+        if not isinstance(grads, tuple):
+            grads = (grads,)
+        if len(grads) != len(ps):
+            raise ValueError(f"{name}.backward returned {len(grads)} gradient"
+                             f"{'s' if len(grads) != 1 else ''} for {len(ps)} input"
+                             f"{'s' if len(ps) != 1 else ''} (one per input, None for an input "
+                             f"without a gradient)")
+        out = []
+        for i, (p, c) in enumerate(zip(ps, grads)):
+            if c is None or (isinstance(p, Tensor) and not p.requires_grad):
+                out.append(None if isinstance(p, Tensor) else 0.0)
+                continue
+            if isinstance(p, Tensor):
+                c = np.asarray(c)
+                if c.shape != p.data.shape:
+                    raise ValueError(f"{name}.backward: the gradient for input {i} has shape "
+                                     f"{c.shape}, but the input has shape {p.data.shape}")
+                c = c.astype(p.data.dtype, copy=False)
+            else:
+                try:
+                    c = float(c)
+                except (TypeError, ValueError):
+                    raise ValueError(f"{name}.backward: the gradient for input {i} must be a "
+                                     f"number, got {type(c).__name__}") from None
+            out.append(c)
+        return tuple(out)
+    return rule
+
+
+def _no_second_order(M, g, out, *xs):
+    raise NotImplementedError(
+        "this op's backward is a hand-written autograd.Function: it gives first derivatives "
+        "only (write it with define_op for second derivatives)")
+
+
+class Function:
+    """A custom op with a hand-written backward, as in PyTorch::
+
+        class Clamp01(autograd.Function):
+            @staticmethod
+            def forward(ctx, x):                  # plain floats / numpy arrays
+                ctx.save_for_backward(x)
+                return np.clip(x, 0.0, 1.0)
+            @staticmethod
+            def backward(ctx, g):                 # upstream gradient -> one per input
+                (x,) = ctx.saved_tensors
+                return g * ((x > 0) & (x < 1))
+
+        y = Clamp01.apply(t)                      # a node with op "Clamp01"
+
+    The class becomes a table row named after it, with the rule text
+    "custom backward".
+    """
+
+    @staticmethod
+    def forward(ctx: FunctionCtx, *inputs: Any) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx: FunctionCtx, *grads: Any) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @classmethod
+    def _row(cls) -> Op:
+        row = cls.__dict__.get("_gradviz_row")
+        if row is None:
+            key = f"{cls.__name__}@{cls.__module__}.{cls.__qualname__}"
+            if key in OPS:
+                del OPS[key]
+                forget(key)
+            rule = _function_rule(cls)
+            row = register(Op(key, cls.__name__, -1,
+                              lambda M, *xs: cls.forward(FunctionCtx(), *xs),
+                              vjp=_no_second_order, rule=("custom backward",),
+                              doc=(cls.__doc__ or "").strip().split("\n")[0]
+                              or f"custom Function {cls.__name__}",
+                              fast={"float": rule, "array": rule}, user=True))
+            cls._gradviz_row = row
+        return row
+
+    @classmethod
+    def apply(cls, *inputs: Any):
+        if cls.forward is Function.forward or cls.backward is Function.backward:
+            raise TypeError(f"{cls.__name__}: define both forward(ctx, ...) and "
+                            f"backward(ctx, ...) as static methods")
+        row = cls._row()
+        engine_name, nodes = _inputs(row, inputs)
+        ctx = FunctionCtx()
+        out = cls.forward(ctx, *[n.data for n in nodes])
+        if engine_name == "float":
+            out = _record_value(float(out), Kernel(row, FLOAT), nodes)
+        else:
+            out = nodes[0]._record(np.asarray(out), Kernel(row, ARRAY), nodes)
+        if out._parents:
+            out._ctx = ctx
+        return out

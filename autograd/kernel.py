@@ -1,0 +1,227 @@
+"""Kernels: a row of the op table bound to an engine and to constant
+parameters. A node holds its kernel; the walker, ``grad(create_graph=True)``,
+the step-through, gradient checking and (through the node protocol) ``viz``
+all use this one interface:
+
+* ``forward(*datas)`` -- the op's value on plain data;
+* ``local_derivatives(node)`` -- d(node)/d(parent) per parent (elementwise
+  ops), else None;
+* ``vjp(node, g)`` -- the contribution ``g · d(node)/d(parent)`` per parent,
+  reduced to the parent's shape (None for a parent that needs no gradient):
+  the row's hand-specialised rule for this engine when it declares one,
+  else the generic rule;
+* ``vjp_steps(node, g)`` -- ``(contributions, local derivatives)``, for the
+  step-through;
+* ``vjp_graph(node, g)`` -- the contributions as nodes of a new graph
+  (``create_graph=True``), computed by the same row run on :class:`NodeMath`.
+
+An :class:`Engine` says how an engine's data behaves: its math namespace,
+how a contribution is reduced to a parent (arrays: broadcasting and dtype;
+floats: nothing) and which parents want a gradient.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from .ops import ONE, OPS, ArrayMath, FloatMath, NodeMath, Op, unbroadcast
+
+__all__ = ["Engine", "FLOAT", "ARRAY", "Kernel", "kernel", "ConstKernels"]
+
+
+class Engine:
+    """How one kind of node data behaves (``FLOAT`` for Value, ``ARRAY`` for Tensor)."""
+
+    def __init__(self, name: str, math: Any, graph_math: Any,
+                 reduce: Callable[[Any, Any], Any], reduce_node: Callable[[Any, Any], Any],
+                 wants: Callable[[Any], bool]):
+        self.name = name
+        self.math = math                # elementwise rules on plain data
+        self.graph_math = graph_math    # the same rules on nodes (create_graph)
+        self.struct_math = math         # vjp rules on plain data (arrays: set by tensor_ops)
+        self.struct_graph_math = graph_math
+        self.reduce = reduce            # contribution -> parent's shape and dtype
+        self.reduce_node = reduce_node  # the same for node contributions
+        self.wants = wants              # does this parent want a gradient?
+
+    def __repr__(self) -> str:
+        return f"Engine({self.name!r})"
+
+
+def _same(c, parent):
+    return c
+
+
+def _always(parent) -> bool:
+    return True
+
+
+def _requires_grad(parent) -> bool:
+    return parent.requires_grad
+
+
+def _float_node(c, parent):
+    return c if hasattr(c, "_parents") else parent._constant(float(c))
+
+
+def _array_node(c, parent):
+    """A create-graph contribution (a Tensor or a number) as a Tensor of the
+    parent's shape."""
+    import numpy as np
+    shape = parent.data.shape
+    if not hasattr(c, "_parents"):
+        return parent._constant(np.broadcast_to(np.asarray(c, parent.data.dtype), shape))
+    if c.shape != shape:
+        from .ops import sum_to_shape
+        c = sum_to_shape(c, shape)
+    return c
+
+
+FLOAT = Engine("float", FloatMath, NodeMath, _same, _float_node, _always)
+ARRAY = Engine("array", ArrayMath, NodeMath, unbroadcast, _array_node, _requires_grad)
+
+
+class Kernel:
+    """A row of the table bound to an engine and constant parameters."""
+
+    __slots__ = ("op", "name", "params", "args", "engine", "vjp")
+
+    def __init__(self, op: Op, engine: Engine, params: dict | None = None):
+        self.op = op
+        self.name = op.name
+        self.engine = engine
+        self.params = dict(params) if params else {}
+        self.args = tuple(self.params.values())
+        fast = op.fast.get(engine.name) if op.fast else None
+        if fast is not None:
+            self.vjp = fast
+        elif op.deriv is not None:
+            self.vjp = self._float_vjp if engine is FLOAT else self._elementwise_vjp
+        else:
+            self.vjp = self._structural_vjp
+
+    # --- values ---------------------------------------------------------------
+    def forward(self, *datas):
+        """The op on plain data (floats or arrays), with this kernel's constants."""
+        if self.op.deriv is not None:
+            return self.op.forward(self.engine.math, *datas, *self.args)
+        return self.op.forward(self.engine.struct_math, *datas, **self.params)
+
+    def local_derivatives(self, node) -> tuple | None:
+        op = self.op
+        if op.deriv is None:
+            return None
+        return tuple(op.deriv(self.engine.math, node.data, *[p.data for p in node._parents],
+                              *self.args))
+
+    # --- the generic rules ----------------------------------------------------
+    def _elementwise_vjp(self, node, g) -> tuple:
+        eng = self.engine
+        locs = self.op.deriv(eng.math, node.data, *[p.data for p in node._parents], *self.args)
+        reduce, wants = eng.reduce, eng.wants
+        return tuple([(reduce(g if d is ONE else g * d, p) if wants(p) else None)
+                      for p, d in zip(node._parents, locs)])
+
+    def _float_vjp(self, node, g) -> tuple:
+        """The elementwise rule on floats (nothing to reduce, every parent wants it)."""
+        return tuple([g if d is ONE else g * d
+                      for d in self.op.deriv(FloatMath, node.data,
+                                             *[p.data for p in node._parents], *self.args)])
+
+    def _structural_vjp(self, node, g) -> tuple:
+        eng = self.engine
+        ps = node._parents
+        cs = self.op.vjp(eng.struct_math, g, node.data, *[p.data for p in ps], **self.params)
+        _check_count(self.op, cs, len(ps))
+        reduce, wants = eng.reduce, eng.wants
+        return tuple([(reduce(c, p) if wants(p) and c is not None else None)
+                      for p, c in zip(ps, cs)])
+
+    def vjp_steps(self, node, g) -> tuple[tuple, tuple]:
+        """(contributions, local derivatives or Nones), for the step-through."""
+        locs = self.local_derivatives(node)
+        if locs is None:
+            return self.vjp(node, g), (None,) * len(node._parents)
+        eng = self.engine
+        reduce, wants = eng.reduce, eng.wants
+        cs = tuple([(reduce(g if d is ONE else g * d, p) if wants(p) else None)
+                    for p, d in zip(node._parents, locs)])
+        return cs, locs
+
+    def vjp_graph(self, node, g) -> tuple[tuple, tuple]:
+        """The contributions as nodes (differentiable again) and the local
+        derivatives as nodes (elementwise ops) or Nones."""
+        op, eng = self.op, self.engine
+        ps = node._parents
+        if op.deriv is not None:
+            locs = op.deriv(eng.graph_math, node, *ps, *self.args)
+            cs = tuple([(eng.reduce_node(g if d is ONE else g * d, p) if eng.wants(p) else None)
+                        for p, d in zip(ps, locs)])
+            return cs, tuple(locs)
+        cs = op.vjp(eng.struct_graph_math, g, node, *ps, **self.params)
+        _check_count(op, cs, len(ps))
+        return (tuple([(eng.reduce_node(c, p) if eng.wants(p) and c is not None else None)
+                       for p, c in zip(ps, cs)]), (None,) * len(ps))
+
+    def __repr__(self) -> str:
+        return f"Kernel({self.op.key}, {self.engine.name}, {self.params})"
+
+
+def _check_count(op: Op, cs, n: int) -> None:
+    if not isinstance(cs, (tuple, list)) or len(cs) != n:
+        got = len(cs) if isinstance(cs, (tuple, list)) else type(cs).__name__
+        raise ValueError(f"op {op.key!r}: its vjp rule returned {got} gradients for "
+                         f"{n} inputs (one per input expected)")
+
+
+#: Kernels of rows without constants, per engine: built once.
+_PLAIN: dict[tuple[str, str], Kernel] = {}
+#: Kernels with constants: bounded (cleared when full), so a stream of
+#: distinct constants (or nan, which never compares equal) cannot grow it.
+_WITH_PARAMS: dict[tuple, Kernel] = {}
+CACHE_LIMIT = 4096
+
+
+def kernel(key: str, engine: Engine, **params) -> Kernel:
+    """The kernel of table row ``key`` on ``engine`` with constant ``params``."""
+    if not params:
+        k = _PLAIN.get((key, engine.name))
+        if k is None:
+            k = _PLAIN[(key, engine.name)] = Kernel(OPS[key], engine)
+        return k
+    try:
+        ck = (key, engine.name, *params.items())
+        k = _WITH_PARAMS.get(ck)
+    except TypeError:  # unhashable constants (an index array): not cached
+        return Kernel(OPS[key], engine, params)
+    if k is None:
+        if len(_WITH_PARAMS) >= CACHE_LIMIT:
+            _WITH_PARAMS.clear()
+        k = _WITH_PARAMS[ck] = Kernel(OPS[key], engine, params)
+    return k
+
+
+class ConstKernels:
+    """Kernels of one row with one constant ``c`` (``x * 3``, ``x ** 2``),
+    per engine: ``cache.get(c) or make(c)`` on the hot path. Bounded like
+    every kernel cache (cleared when full); a zero constant is not cached,
+    so 0.0 and -0.0 keep their own kernels."""
+
+    def __init__(self, key: str, engine: Engine):
+        self.op = OPS[key]
+        self.engine = engine
+        self.cache: dict[float, Kernel] = {}
+
+    def make(self, c: float) -> Kernel:
+        k = Kernel(self.op, self.engine, {"c": c})
+        if c:
+            if len(self.cache) >= CACHE_LIMIT:
+                self.cache.clear()
+            self.cache[c] = k
+        return k
+
+
+def forget(key: str) -> None:
+    """Drop cached kernels of row ``key`` (when a user op is redefined)."""
+    for cache in (_PLAIN, _WITH_PARAMS):
+        for k in [k for k in cache if k[0] == key]:
+            del cache[k]

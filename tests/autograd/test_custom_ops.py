@@ -1,0 +1,179 @@
+"""Users' own ops: define_op rows and autograd.Function, first class."""
+import math
+import pathlib
+
+import numpy as np
+import pytest
+
+from gradviz import Tensor, Value, autograd, viz
+from gradviz.autograd import Function, define_op, gradcheck, grad
+from gradviz.autograd.ops import OPS, op_reference
+from gradviz.autograd.testing import expressions
+
+HERE = pathlib.Path(__file__).resolve()
+
+
+@pytest.fixture(scope="module")
+def cube():
+    return define_op(
+        "cube_t", forward=lambda M, a: a * a * a, deriv=lambda M, out, a: (3.0 * a * a,),
+        rule=("d/da = 3a²",), domain=((-3.0, 3.0),), symbol="³")
+
+
+def test_define_op_on_values(cube):
+    x = Value(2.0, label="x")
+    y = cube(x)
+    y.backward()
+    assert (y.data, x.grad, y.op) == (8.0, 12.0, "cube_t")
+    assert y.parents == (x,) and y.op_info.rule == ("d/da = 3a²",)
+
+
+def test_define_op_on_tensors_broadcasts(cube):
+    t = Tensor(np.array([1.0, -2.0, 0.5]), requires_grad=True)
+    cube(t).sum().backward()
+    np.testing.assert_allclose(t.grad, 3 * t.data ** 2)
+    a = Tensor(np.ones((2, 1)), requires_grad=True)
+    assert cube(a).shape == (2, 1)
+
+
+def test_define_op_second_order_for_free(cube):
+    x = Value(0.7)
+    (g,) = grad([cube(x)], [x], create_graph=True)
+    (h,) = grad([g], [x])
+    assert g.data == pytest.approx(3 * 0.49) and h.data == pytest.approx(6 * 0.7)
+    assert gradcheck(cube, Value(0.5))
+    assert autograd.gradcheck(lambda v: grad(cube(v), v, create_graph=True), Value(0.5))
+
+
+def test_define_op_is_a_table_row_everyone_knows(cube):
+    assert OPS["cube_t"] is cube
+    assert "cube_t" in op_reference()
+    x = Value(1.5, label="x")
+    y = cube(x)
+    y.backward()
+    src = viz.draw(y).source
+    assert "³" in src and "3a²" in src and "6.75" in src  # symbol, rule text, number on the edge
+    step = next(y.backward_steps())
+    assert step.node is y and step.contributions[0][1] == pytest.approx(6.75)
+
+
+def test_expressions_strategy_draws_graphs_containing_the_op(cube):
+    from hypothesis import given, settings
+
+    seen = []
+
+    @settings(max_examples=30, database=None)
+    @given(expressions(ops=[cube]))
+    def check(expr):
+        seen.append(expr)
+        assert gradcheck(expr.fn, *expr.leaves, atol=1e-4, rtol=2e-3)
+
+    check()
+    assert seen
+
+
+def test_vjp_op_gets_the_upstream_gradient():
+    sumsq = define_op("sumsq_t", forward=lambda M, a: (a * a).sum(),
+                      vjp=lambda M, g, out, a: (2.0 * a * g,), rule=("d/da = 2a",))
+    t = Tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
+    y = sumsq(t)
+    y.backward()
+    assert y.data == 14.0
+    np.testing.assert_allclose(t.grad, [2.0, 4.0, 6.0])
+    assert gradcheck(sumsq, Tensor(np.array([0.3, -0.2]), requires_grad=True))
+
+
+@pytest.mark.parametrize("kwargs, pattern", [
+    (dict(name="tanh", forward=lambda M, a: a, deriv=lambda M, o, a: (1.0,)), "clashes with a built-in"),
+    (dict(name="two_d", forward=lambda M, a: a, deriv=lambda M, o, a: (1.0, 2.0)), "returned 2 derivatives for 1 input"),
+    (dict(name="dom_t", forward=lambda M, a, b: a * b, deriv=lambda M, o, a, b: (b, a),
+          domain=((0.0, 1.0),)), "domain has 1 entries for 2 inputs"),
+    (dict(name="both_t", forward=lambda M, a: a, deriv=lambda M, o, a: (1.0,),
+          vjp=lambda M, g, o, a: (g,)), "exactly one of deriv"),
+    (dict(name="none_t", forward=lambda M, a: a), "exactly one of deriv"),
+    (dict(name="bad name", forward=lambda M, a: a, deriv=lambda M, o, a: (1.0,)), "identifier"),
+])
+def test_define_op_errors_at_definition_time(kwargs, pattern):
+    name = kwargs.pop("name")
+    with pytest.raises(ValueError, match=pattern):
+        define_op(name, **kwargs)
+    assert name not in OPS or not OPS[name].user
+
+
+def test_redefining_a_user_op_replaces_it():
+    a = define_op("redef_t", forward=lambda M, x: 2.0 * x, deriv=lambda M, o, x: (2.0,))
+    b = define_op("redef_t", forward=lambda M, x: 3.0 * x, deriv=lambda M, o, x: (3.0,))
+    x = Value(1.0)
+    y = b(x)
+    y.backward()
+    assert OPS["redef_t"] is b and a is not b and (y.data, x.grad) == (3.0, 3.0)
+
+
+def test_user_op_nan_points_at_the_users_line_under_detect_anomaly():
+    bad = define_op("nanderiv_t", forward=lambda M, a: a * a, deriv=lambda M, o, a: (a * math.nan,))
+    with autograd.detect_anomaly():
+        x = Value(0.5)
+        y = bad(x)  # the creation site is this line
+        with pytest.raises(autograd.AnomalyError) as err:
+            y.backward()
+    assert "nanderiv_t" in str(err.value) and f"{HERE}:" in str(err.value)
+
+
+class Clamp01(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.clip(x, 0.0, 1.0)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * ((x > 0) & (x < 1))
+
+
+def test_function_pytorch_shape():
+    t = Tensor(np.array([-0.5, 0.25, 0.5, 1.5]), requires_grad=True)
+    y = Clamp01.apply(t)
+    assert y.op == "Clamp01" and y.op_info.rule == ("custom backward",)
+    y.sum().backward()
+    np.testing.assert_array_equal(t.grad, [0.0, 1.0, 1.0, 0.0])
+    assert gradcheck(Clamp01.apply, Tensor(np.array([0.2, 0.7]), requires_grad=True))
+    v = Value(0.3)
+    out = Clamp01.apply(v)
+    out.backward()
+    assert (out.data, v.grad) == (0.3, 1.0)
+
+
+def test_function_wrong_count_and_shape_name_the_function_and_input():
+    class TwoGrads(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g, g
+
+    class BadShape(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return np.ones(5)
+
+    t = Tensor(np.ones(3), requires_grad=True)
+    with pytest.raises(ValueError, match=r"TwoGrads.backward returned 2 gradients for 1 input"):
+        TwoGrads.apply(t).sum().backward()
+    with pytest.raises(ValueError, match=r"BadShape.backward: the gradient for input 0 has shape \(5,\)"):
+        BadShape.apply(t).sum().backward()
+
+
+def test_user_op_is_callable_like_a_row_and_rejects_bad_calls(cube):
+    with pytest.raises(TypeError, match="takes 1 input, got 2"):
+        cube(Value(1.0), Value(2.0))
+    with pytest.raises(TypeError, match="input 0 must be a Value, a Tensor or a number"):
+        cube("x")
+    with pytest.raises(ValueError, match=r"input shapes \(2,\), \(3,\) do not broadcast"):
+        OPS["mul"](Tensor(np.ones(2)), Tensor(np.ones(3)))

@@ -1,0 +1,230 @@
+"""Engine core v2: modes on contextvars, the table as the one source, edge
+semantics that both engines and both gradient paths share."""
+import asyncio
+import math
+import threading
+
+import numpy as np
+import pytest
+
+from gradviz import Tensor, Value
+from gradviz.autograd import detect_anomaly, enable_grad, grad, is_grad_enabled, no_grad
+from gradviz.autograd import functional as F
+from gradviz.autograd.kernel import CACHE_LIMIT, _WITH_PARAMS
+from gradviz.autograd.ops import OPS, arity_of, elementwise_ops
+
+
+# --- modes --------------------------------------------------------------------
+def test_a_paused_generator_in_no_grad_does_not_leak_into_a_new_thread():
+    def gen():
+        with no_grad():
+            yield
+
+    g = gen()
+    next(g)  # paused inside no_grad, never finished
+    seen = []
+    th = threading.Thread(target=lambda: seen.append((is_grad_enabled(),
+                                                      bool((Value(1.0) * 2).parents))))
+    th.start()
+    th.join()
+    assert seen == [(True, True)]
+    g.close()
+    assert is_grad_enabled()
+
+
+def test_no_grad_is_per_asyncio_task():
+    async def inside():
+        with no_grad():
+            await asyncio.sleep(0)
+            await asyncio.sleep(0)
+            return is_grad_enabled()
+
+    async def outside():
+        await asyncio.sleep(0)
+        return is_grad_enabled()
+
+    async def main():
+        return await asyncio.gather(inside(), outside())
+
+    assert asyncio.run(main()) == [False, True]
+
+
+def test_no_grad_and_enable_grad_nest_and_decorate():
+    @no_grad()
+    def f(x):
+        return x * 2
+
+    x = Value(1.0)
+    assert f(x).parents == ()
+    with no_grad():
+        with enable_grad():
+            assert (x * 2).parents == (x,)
+        assert (x * 2).parents == ()
+    assert (x * 2).parents == (x,)
+
+
+# --- the table is the one source -------------------------------------------
+@pytest.mark.parametrize("cls", [Value, Tensor])
+def test_every_spelled_row_is_a_method_and_every_method_a_row(cls):
+    spelled = {op.method for op in OPS.values() if op.method and not op.user}
+    for name in spelled:
+        assert callable(getattr(cls, name)), f"{cls.__name__}.{name} missing"
+        doc = getattr(cls, name).__doc__ or ""
+        assert "local derivative" in doc or name == "swish"
+    elementwise_methods = {n for n in ("exp", "log", "sqrt", "tanh", "sigmoid", "relu", "sin",
+                                       "cos", "erf", "gelu", "silu", "softplus", "leaky_relu",
+                                       "elu", "swish", "neg", "abs")}
+    assert elementwise_methods <= spelled
+
+
+def test_method_defaults_come_from_the_row():
+    import inspect
+    for cls in (Value, Tensor):
+        sig = inspect.signature(cls.leaky_relu)
+        assert sig.parameters["alpha"].default == OPS["leaky_relu"].defaults["alpha"]
+        assert inspect.signature(cls.elu).parameters["alpha"].default == 1.0
+
+
+def test_python_constants_live_inside_the_op():
+    x = Value(2.0)
+    y = x * 3 + 1
+    assert y.parents[0].parents == (x,) and y.op == "+" and y.parents[0].op == "*"
+    assert y.parents[0].op_info.params == {"c": 3.0}
+    y.backward()
+    assert x.grad == 3.0
+
+
+def test_kernel_caches_are_bounded():
+    x = Tensor(np.ones(2), requires_grad=True)
+    for i in range(CACHE_LIMIT + 500):
+        x.leaky_relu(0.001 + i * 1e-6)
+    assert len(_WITH_PARAMS) <= CACHE_LIMIT
+    v = Value(1.0)
+    from gradviz.autograd.value import _MULC
+    for i in range(CACHE_LIMIT + 500):
+        v * (1.0 + i * 1e-9)
+        v * math.nan
+    assert len(_MULC.cache) <= CACHE_LIMIT
+
+
+# --- nan, edge points, both engines and both gradient paths -----------------
+def _args(op, x):
+    return [x] * arity_of(op)
+
+
+def _params(op):
+    return {k: v[0] for k, v in op.params.items()}
+
+
+BUILTIN_EW = [op for op in elementwise_ops() if not op.user]
+
+
+@pytest.mark.parametrize("op", BUILTIN_EW, ids=[o.key for o in BUILTIN_EW])
+def test_value_and_tensor_agree_on_nan(op):
+    v = op(*[Value(math.nan) for _ in range(arity_of(op))], **_params(op))
+    t = op(*[Tensor(np.array([math.nan]), requires_grad=True) for _ in range(arity_of(op))],
+           **_params(op))
+    assert math.isnan(v.data) == bool(np.isnan(t.data[0])), op.key
+    gv = grad(v, list(v.parents)) if v.parents else ()
+    gt = grad(t.sum(), list(t.parents)) if t.parents else ()
+    for a, b in zip(gv, gt):
+        assert math.isnan(a.data) == bool(np.isnan(b.data[0])), op.key
+
+
+EDGE = [0.0, -0.0, 1.0, -1.0, math.inf, -math.inf]
+
+
+@pytest.mark.parametrize("op", BUILTIN_EW, ids=[o.key for o in BUILTIN_EW])
+@pytest.mark.parametrize("engine", ["value", "tensor"])
+def test_create_graph_gives_the_same_first_order_gradient(op, engine):
+    """At 0, ±1, ±inf (kinks included): d/dx with create_graph=True equals d/dx without."""
+    import itertools
+    n = arity_of(op)
+    for pt in itertools.product(EDGE, repeat=min(n, 2)):
+        pt = list(pt) + [1.0] * (n - len(pt))
+        if engine == "value":
+            xs = [Value(p) for p in pt]
+        else:
+            xs = [Tensor(np.array([p]), requires_grad=True) for p in pt]
+        with np.errstate(all="ignore"):
+            out = op(*xs, **_params(op))
+            if engine == "tensor":
+                out = out.sum()
+            plain = grad(out, xs)
+            graph = grad(out, xs, create_graph=True)
+        for i, (a, b) in enumerate(zip(plain, graph)):
+            a, b = float(np.asarray(a.data).ravel()[0]), float(np.asarray(b.data).ravel()[0])
+            assert (math.isnan(a) and math.isnan(b)) or a == b, (op.key, pt, i, a, b)
+
+
+def test_elu_gradient_keeps_precision_for_large_negative_inputs():
+    for x in (-30.0, -40.0, -700.0):
+        v = Value(x)
+        v.elu().backward()
+        assert v.grad == pytest.approx(math.exp(x), rel=1e-12, abs=0.0)
+        t = Tensor(np.array([x]), requires_grad=True)
+        t.elu().sum().backward()
+        assert t.grad[0] == pytest.approx(math.exp(x), rel=1e-12, abs=0.0)
+
+
+# --- integer tensors promote, never truncate ----------------------------------
+def test_integer_tensors_promote_for_real_valued_ops():
+    i = Tensor(np.array([0, 1, 2, 3]), dtype=np.int64)
+    assert i.dtype == np.int64
+    s = i.sigmoid()
+    assert s.dtype == np.float32 and s.data[1] == pytest.approx(1 / (1 + math.exp(-1)))
+    assert (i / 2).dtype == np.float32 and (i / 2).data[3] == 1.5
+    assert i.log().data[0] == -np.inf and i.sqrt().data[2] == pytest.approx(math.sqrt(2))
+    assert (i + 1).dtype == np.int64 and (i * 2).dtype == np.int64 and i.relu().dtype == np.int64
+    ce = F.cross_entropy(Tensor(np.array([[1, 2, 3]]), dtype=np.int64), [2])
+    assert ce.data == pytest.approx(0.40760596, rel=1e-6)
+
+
+# --- PyTorch's 0-d semantics and numpy's error classes --------------------------
+def test_zero_d_tensors_reduce_and_softmax_like_pytorch():
+    s = Tensor(np.array(1.5), requires_grad=True)
+    assert F.softmax(s).data == 1.0 and F.log_softmax(s).data == 0.0
+    assert s.sum(axis=0).data == 1.5 and s.mean(axis=-1).data == 1.5 and s.max(axis=0).data == 1.5
+    s.sum(axis=0).backward()
+    assert s.grad == 1.0
+    with pytest.raises(np.exceptions.AxisError):
+        s.sum(axis=1)
+
+
+@pytest.mark.parametrize("call", [
+    lambda t: t.sum(axis=3), lambda t: t.mean(axis=-4), lambda t: t.transpose(0, 5, 1),
+    lambda t: t.swapaxes(0, 7), lambda t: F.softmax(t, axis=2)])
+def test_axis_out_of_range_is_numpys_axis_error(call):
+    t = Tensor(np.ones((2, 3)))
+    with pytest.raises(np.exceptions.AxisError) as err:
+        call(t)
+    assert isinstance(err.value, ValueError) and isinstance(err.value, IndexError)
+
+
+def test_small_bad_inputs_get_clear_errors():
+    Value(2.0).backward(grad=Value(3.0))  # a Value seed is accepted
+    with pytest.raises(TypeError, match=r"grad: outputs must be a Value or a Tensor, got float"):
+        grad(1.0, Value(1.0))
+    with pytest.raises(TypeError, match=r"grad: inputs must be a Value or a Tensor, got int"):
+        grad(Value(1.0) * 2, 3)
+    with pytest.raises(TypeError):
+        Value(1.0) < "x"
+    assert Tensor(np.array(1.0)).swapaxes(0, 0).data == 1.0
+    with pytest.raises(ValueError, match=r"cross_entropy: logits of shape \(3,\) \(one sample\) take one target"):
+        F.cross_entropy(Tensor(np.ones(3)), [0, 1])
+    with pytest.raises(ValueError, match=r"matmul.*0-d operands"):
+        Tensor(np.array(2.0)) @ Tensor(np.ones(2))
+
+
+def test_abs_and_neg_methods():
+    t = Tensor(np.array([-2.0, 3.0]), requires_grad=True)
+    np.testing.assert_array_equal(t.abs().data, [2.0, 3.0])
+    np.testing.assert_array_equal(t.neg().data, [2.0, -3.0])
+    assert Value(-2.0).abs().data == 2.0 and Value(2.0).neg().data == -2.0
+
+
+def test_anomaly_mode_still_names_the_op_and_line():
+    with detect_anomaly():
+        x = Value(0.0)
+        with pytest.raises(Exception, match="log"):
+            x.log() * 0  # -inf from log(0): caught in the forward pass
