@@ -26,3 +26,13 @@ def test_wx_plus_b_partials(capsys):
     res = load("wx_plus_b.py")["main"](["2", "-3", "0.25"])
     assert res == {"z": -5.75, "dz/db": 1.0, "dz/dw": -3.0, "dz/dx": 2.0}
     assert "dz/dw = -3" in capsys.readouterr().out
+
+
+def test_custom_op_example_defines_draws_checks_and_differentiates_twice(tmp_path, capsys):
+    svg = tmp_path / "softsign.svg"
+    assert load("custom_op.py")["main"](["--svg", str(svg)]) == 0
+    out = capsys.readouterr().out
+    assert "gradcheck against central differences: ok" in out
+    assert "second derivative at 0.5: -0.592593 (exact -0.592593)" in out
+    text = svg.read_text(encoding="utf-8")
+    assert "softsign" in text and "1/(1+|a|)²" in text  # the op and its rule on the edge
