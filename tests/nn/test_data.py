@@ -145,7 +145,7 @@ def test_load_digits_split_dtypes_and_range():
 def test_load_digits_without_sklearn_says_what_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "sklearn", None)
     monkeypatch.setitem(sys.modules, "sklearn.datasets", None)
-    with pytest.raises(ImportError, match=r"gradviz\[examples\].*scikit-learn"):
+    with pytest.raises(ImportError, match=r"gradviz-engine\[examples\].*scikit-learn"):
         load_digits()
 
 
