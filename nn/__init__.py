@@ -1,6 +1,6 @@
 """gradviz's neural-network layer: modules, scalar (Value) networks, tensor
 layers, losses, optimizers (``nn.optim``) and data helpers (``nn.data``)."""
-from . import data, init, optim, plot
+from . import data, init, optim, plot, torch_compat
 from .layers import (ELU, GELU, Identity, LeakyReLU, Linear, PReLU, ReLU, Sequential, Sigmoid,
                      SiLU, Softmax, Softplus, Swish, Tanh, WidthError)
 from .losses import BCELoss, CrossEntropyLoss, MSELoss
@@ -11,4 +11,5 @@ __all__ = ["Module", "CheckpointError", "load_state", "save_state", "LOAD_MIN_BY
            "LOAD_MAX_RATIO", "Neuron", "Layer", "MLP",
            "ACTIVATIONS", "Linear", "Sequential", "WidthError", "Identity", "ReLU", "Tanh",
            "Sigmoid", "LeakyReLU", "PReLU", "ELU", "SiLU", "Swish", "GELU", "Softmax", "Softplus",
-           "MSELoss", "CrossEntropyLoss", "BCELoss", "optim", "init", "plot", "data"]
+           "MSELoss", "CrossEntropyLoss", "BCELoss", "optim", "init", "plot", "data",
+           "torch_compat"]
