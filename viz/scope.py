@@ -161,7 +161,8 @@ def module_call(module: Any, args: tuple, kwargs: dict) -> Any:
         st.pop()
     rec.seq = next(_seq)  # after the inner calls: innermost calls are assigned first
     if getattr(out, "parents", None) is not None:  # one node: the common case
-        _attach(out, rec, args, kwargs)
+        if not _is_argument(out, args, kwargs):
+            _attach(out, rec, (), None)
     else:
         outs = _nodes(out)
         if outs:
@@ -215,8 +216,42 @@ def _remember(out, path, module, args, kwargs) -> None:
             _attach(o, rec, (), None)
 
 
+def _is_argument(o: Any, args: tuple, kwargs: dict) -> bool:
+    """:func:`_passed_through` for one output, cheap for a fresh one: the
+    arguments themselves are compared, and the items inside list, tuple or
+    dict arguments (a neuron's 784 inputs) only when ``o`` could be one of
+    them -- a leaf, or a node some call has already returned. A node the call
+    just computed is neither, so calls pay O(1), not O(inputs)."""
+    for a in args:
+        if a is o:
+            return True
+    if kwargs:
+        for a in kwargs.values():
+            if a is o:
+                return True
+    if getattr(o, "scope", None) or getattr(o, "is_leaf", True):
+        return _passed_through(o, args, kwargs)
+    return False
+
+
 def _input_ids(args: Any, kwargs: Any) -> set:
-    return {id(n) for n in _nodes(args)} | ({id(n) for n in _nodes(kwargs)} if kwargs else set())
+    ids = set()
+    for a in args:
+        t = type(a)
+        if t is list or t is tuple:
+            for b in a:
+                tb = type(b)
+                if tb is list or tb is tuple or tb is dict:
+                    ids.update(map(id, _nodes(b)))
+                else:
+                    ids.add(id(b))
+        elif t is dict:
+            ids.update(map(id, _nodes(a)))
+        else:
+            ids.add(id(a))
+    if kwargs:
+        ids.update(map(id, _nodes(kwargs)))
+    return ids
 
 
 def _passed_through(o: Any, args: tuple, kwargs: dict) -> bool:
@@ -224,8 +259,15 @@ def _passed_through(o: Any, args: tuple, kwargs: dict) -> bool:
     for a in args:
         if a is o:
             return True
-    for a in args:
-        if not _is_node(a) and type(a) in (list, tuple, dict) and any(n is o for n in _nodes(a)):
+        t = type(a)
+        if t is list or t is tuple:
+            for b in a:
+                if b is o:
+                    return True
+                tb = type(b)
+                if (tb is list or tb is tuple or tb is dict) and any(n is o for n in _nodes(b)):
+                    return True
+        elif t is dict and any(n is o for n in _nodes(a)):
             return True
     return bool(kwargs) and any(n is o for n in _nodes(kwargs))
 
