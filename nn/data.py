@@ -9,7 +9,9 @@ engine, so batches are plain arrays you wrap in a ``Tensor`` yourself.
   ``scikit-learn``: ``pip install gradviz-engine[examples]``), split train/test.
 * :func:`load_mnist` -- the real MNIST, read from the four standard IDX files,
   downloaded once (mirrors tried in order, SHA-256 verified, written
-  atomically) into ``~/.cache/gradviz/mnist``.
+  atomically) into ``~/.cache/gradviz/mnist``; bounded by an overall
+  ``deadline`` (:data:`MNIST_DEADLINE`) and a cap per file
+  (:data:`MNIST_MAX_FILE_BYTES`).
 * :func:`read_idx` / :func:`write_idx` -- the IDX file format, gzipped or not.
 """
 from __future__ import annotations
