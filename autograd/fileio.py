@@ -80,7 +80,12 @@ def resolve_target(path: str | os.PathLike) -> tuple[str, os.stat_result | None]
                           path) from None
         raise
     via = f" (the symlink {path!r} leads to {target!r})" if target != path else ""
-    if st is not None:
+    if st is None:
+        folder = os.path.dirname(os.path.abspath(target))
+        if not os.path.isdir(folder):
+            raise FileNotFoundError(errno.ENOENT, f"cannot write {path!r}: no directory "
+                                    f"{folder!r}{via}", path)
+    else:
         if stat.S_ISDIR(st.st_mode):
             raise IsADirectoryError(errno.EISDIR, f"cannot write {path!r}: it is a directory{via}",
                                     path)

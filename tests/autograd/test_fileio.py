@@ -226,3 +226,12 @@ def test_a_symlink_loop_and_a_directory_are_clear_errors(tmp_path):
     with pytest.raises(IsADirectoryError, match="directory"):
         write_atomic(tmp_path / "d", b"x")
     assert sorted(os.listdir(tmp_path)) == ["a", "b", "d"] and os.listdir(tmp_path / "d") == []
+
+
+def test_a_missing_directory_is_named(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no directory .*nowhere"):
+        write_atomic(tmp_path / "nowhere" / "x.bin", b"x")
+    os.symlink(tmp_path / "gone" / "x.bin", tmp_path / "link")
+    with pytest.raises(FileNotFoundError, match="no directory .*gone.*symlink"):
+        write_atomic(tmp_path / "link", b"x")
+    assert os.listdir(tmp_path) == ["link"]
