@@ -1,13 +1,15 @@
 """gradviz's neural-network layer: modules, scalar (Value) networks, tensor
 layers, losses, optimizers (``nn.optim``) and data helpers (``nn.data``)."""
-from . import data, init, optim, plot
+from . import data, init, optim, plot, torch_compat
 from .layers import (ELU, GELU, Identity, LeakyReLU, Linear, PReLU, ReLU, Sequential, Sigmoid,
                      SiLU, Softmax, Softplus, Swish, Tanh, WidthError)
 from .losses import BCELoss, CrossEntropyLoss, MSELoss
-from .module import CheckpointError, Module, load_state, save_state
+from .module import LOAD_MAX_RATIO, LOAD_MIN_BYTES, CheckpointError, Module, load_state, save_state
 from .scalar import ACTIVATIONS, MLP, Layer, Neuron
 
-__all__ = ["Module", "CheckpointError", "load_state", "save_state", "Neuron", "Layer", "MLP",
+__all__ = ["Module", "CheckpointError", "load_state", "save_state", "LOAD_MIN_BYTES",
+           "LOAD_MAX_RATIO", "Neuron", "Layer", "MLP",
            "ACTIVATIONS", "Linear", "Sequential", "WidthError", "Identity", "ReLU", "Tanh",
            "Sigmoid", "LeakyReLU", "PReLU", "ELU", "SiLU", "Swish", "GELU", "Softmax", "Softplus",
-           "MSELoss", "CrossEntropyLoss", "BCELoss", "optim", "init", "plot", "data"]
+           "MSELoss", "CrossEntropyLoss", "BCELoss", "optim", "init", "plot", "data",
+           "torch_compat"]

@@ -9,7 +9,9 @@ engine, so batches are plain arrays you wrap in a ``Tensor`` yourself.
   ``scikit-learn``: ``pip install gradviz-engine[examples]``), split train/test.
 * :func:`load_mnist` -- the real MNIST, read from the four standard IDX files,
   downloaded once (mirrors tried in order, SHA-256 verified, written
-  atomically) into ``~/.cache/gradviz/mnist``.
+  atomically) into ``~/.cache/gradviz/mnist``; bounded by an overall
+  ``deadline`` (:data:`MNIST_DEADLINE`) and a cap per file
+  (:data:`MNIST_MAX_FILE_BYTES`).
 * :func:`read_idx` / :func:`write_idx` -- the IDX file format, gzipped or not.
 """
 from __future__ import annotations
@@ -20,9 +22,13 @@ import http.client
 import io
 import math
 import os
+import socket
 import struct
 import sys
+import time
+import urllib.error
 import urllib.request
+import zlib
 from typing import Iterator, Mapping, Sequence
 
 import numpy as np
@@ -31,7 +37,7 @@ from ..autograd.fileio import write_atomic
 
 __all__ = ["batches", "DataLoader", "make_moons", "make_xor", "load_digits", "load_mnist",
            "read_idx", "write_idx", "MNIST_FILES", "MNIST_MIRRORS", "MNIST_SHA256",
-           "ChecksumError", "DatasetUnavailableError"]
+           "ChecksumError", "DatasetUnavailableError", "MNIST_DEADLINE", "MNIST_MAX_FILE_BYTES"]
 
 # --------------------------------------------------------------------------- minibatches
 
@@ -190,39 +196,65 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     int16, 0x0C int32, 0x0D float32, 0x0E float64), the number of dimensions,
     then each dimension as a big-endian uint32; the big-endian data follows.
     Returns a native-byte-order array of that shape. A bad header, unknown
-    type code, or missing or extra data is a ValueError naming the file.
+    type code, missing or extra data, or a corrupt or truncated gzip stream is
+    a ValueError naming the file. A gzipped file is decompressed only as far
+    as its header says (plus one byte, to notice extra data), so a small file
+    cannot expand without limit.
     """
     path = os.fspath(path)
     with open(path, "rb") as f:
-        raw = f.read()
-    if raw[:2] == b"\x1f\x8b":
+        gz = f.read(2) == b"\x1f\x8b"
+        f.seek(0)
+        if not gz:
+            return _parse_idx(path, f)
         try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError, gzip.BadGzipFile) as exc:
-            raise ValueError(f"read_idx: {path!r} is a corrupt or truncated gzip file: {exc}"
-                             ) from exc
-    if len(raw) < 4 or raw[:2] != b"\x00\x00":
+            with gzip.GzipFile(fileobj=f, mode="rb") as g:
+                return _parse_idx(path, g)
+        except (OSError, EOFError, zlib.error) as exc:     # BadGzipFile is an OSError
+            raise ValueError(f"read_idx: {path!r} is a corrupt or truncated gzip file: "
+                             f"{type(exc).__name__}: {exc}") from exc
+
+
+def _read_upto(f, n: int) -> bytes:
+    """At most ``n`` bytes from ``f``, in chunks (no n-byte buffer up front)."""
+    parts, left = [], n
+    while left > 0:
+        chunk = f.read(min(left, 1 << 20))
+        if not chunk:
+            break
+        parts.append(chunk)
+        left -= len(chunk)
+    return b"".join(parts)
+
+
+def _parse_idx(path: str, f) -> np.ndarray:
+    head = _read_upto(f, 4)
+    if len(head) < 4 or head[:2] != b"\x00\x00":
         raise ValueError(f"read_idx: {path!r} is not an IDX file (bad magic: first bytes "
-                         f"{raw[:4].hex() or 'missing'}, expected 0000 then type and ndim)")
-    code, ndim = raw[2], raw[3]
+                         f"{head.hex() or 'missing'}, expected 0000 then type and ndim)")
+    code, ndim = head[2], head[3]
     if code not in _IDX_DTYPES:
         known = ", ".join(f"0x{c:02X}" for c in _IDX_DTYPES)
         raise ValueError(f"read_idx: {path!r} has unknown IDX type code 0x{code:02X} "
                          f"(known: {known})")
-    header = 4 + 4 * ndim
-    if len(raw) < header:
+    dims = _read_upto(f, 4 * ndim)
+    if len(dims) < 4 * ndim:
         raise ValueError(f"read_idx: {path!r} is truncated: its header declares {ndim} "
-                         f"dimensions but the file has only {len(raw)} bytes")
-    shape = struct.unpack(f">{ndim}I", raw[4:header])
+                         f"dimensions but the file has only {4 + len(dims)} bytes")
+    shape = struct.unpack(f">{ndim}I", dims)
     dtype = _IDX_DTYPES[code]
     expected = math.prod(shape) * dtype.itemsize
-    got = len(raw) - header
+    body = _read_upto(f, expected + 1)
+    got = len(body)
     if got != expected:
         what = "truncated" if got < expected else "longer than its header says"
+        found = f"{got}"
+        if got > expected:          # count the extra bytes, up to 1 MiB of them
+            extra = len(_read_upto(f, 1 << 20))
+            found = f"{got + extra}" if extra < 1 << 20 else f"more than {got + extra}"
         raise ValueError(f"read_idx: {path!r} is {what}: shape {shape} of {dtype.name} "
-                         f"needs {expected} data bytes, found {got}")
-    return np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape).astype(
-        dtype.newbyteorder("="))
+                         f"needs {expected} data bytes, found {found}")
+    return np.frombuffer(body, dtype=dtype).reshape(shape).astype(dtype.newbyteorder("="))
 
 
 def write_idx(path: str | os.PathLike, array) -> str:
@@ -279,6 +311,11 @@ MNIST_SHA256: dict[str, str | None] = {
 }
 
 
+#: load_mnist's defaults: the overall download deadline (seconds) and the cap per file.
+MNIST_DEADLINE = 600.0
+MNIST_MAX_FILE_BYTES = 64 * 2 ** 20
+
+
 class ChecksumError(ValueError):
     """A data file whose SHA-256 is not the expected one."""
 
@@ -306,17 +343,67 @@ def _progress(total: int | None, name: str):
     return tqdm(total=total, unit="B", unit_scale=True, desc=name, leave=False)
 
 
-def _download(url: str, dest: str, expected: str | None, timeout: float) -> None:
-    """Fetch ``url`` into ``dest`` atomically; refuse (and discard) a wrong hash."""
+class _Budget:
+    """The overall download deadline (None: none)."""
+
+    def __init__(self, seconds: float | None):
+        self.seconds = seconds
+        self.end = None if seconds is None else time.monotonic() + seconds
+
+    def left(self) -> float | None:
+        return None if self.end is None else self.end - time.monotonic()
+
+    def check(self, url: str) -> None:
+        left = self.left()
+        if left is not None and left <= 0:
+            raise _DeadlineExceeded(f"gave up on {url}: the overall download deadline of "
+                                    f"{self.seconds:g} s (deadline=) has passed")
+
+
+class _DeadlineExceeded(Exception):
+    pass
+
+
+class _TooLarge(ValueError):
+    pass
+
+
+def _is_timeout(exc: BaseException) -> bool:
+    if isinstance(exc, urllib.error.URLError) and not isinstance(exc, urllib.error.HTTPError):
+        exc = exc.reason if isinstance(exc.reason, BaseException) else exc
+    return isinstance(exc, (TimeoutError, socket.timeout))
+
+
+def _download(url: str, dest: str, expected: str | None, timeout: float,
+              budget: _Budget | None = None, max_bytes: int | None = None) -> None:
+    """Fetch ``url`` into ``dest`` atomically; refuse (and discard) a wrong hash,
+    a body over ``max_bytes``, and stop when ``budget`` runs out (checked
+    before each read; one read waits at most ``timeout``)."""
     h = hashlib.sha256()
+    budget = budget or _Budget(None)
 
     def chunks():
-        with urllib.request.urlopen(url, timeout=timeout) as resp:
+        budget.check(url)
+        left = budget.left()
+        wait = timeout if left is None else max(min(timeout, left), 0.001)
+        with urllib.request.urlopen(url, timeout=wait) as resp:
             length = resp.headers.get("Content-Length")
-            bar = _progress(int(length) if length and length.isdigit() else None,
-                            os.path.basename(dest))
+            size = int(length) if length and length.isdigit() else None
+            if max_bytes is not None and size is not None and size > max_bytes:
+                raise _TooLarge(f"{url} is {size:,} bytes (Content-Length), over the "
+                                f"{max_bytes:,}-byte cap per file (max_file_bytes=)")
+            bar = _progress(size, os.path.basename(dest))
+            got = 0
             try:
-                for block in iter(lambda: resp.read(1 << 16), b""):
+                while True:
+                    budget.check(url)
+                    block = resp.read1(1 << 16)      # returns what has arrived: a trickle
+                    if not block:                    # cannot hold us past the deadline
+                        break
+                    got += len(block)
+                    if max_bytes is not None and got > max_bytes:
+                        raise _TooLarge(f"{url} sent more than the {max_bytes:,}-byte cap "
+                                        "per file (max_file_bytes=)")
                     h.update(block)
                     if bar is not None:
                         bar.update(len(block))
@@ -332,7 +419,9 @@ def _download(url: str, dest: str, expected: str | None, timeout: float) -> None
 
 def load_mnist(root: str | os.PathLike = "~/.cache/gradviz/mnist", download: bool = True,
                normalize: bool = True, *, mirrors: Sequence[str] | None = None,
-               sha256: Mapping[str, str | None] | None = None, timeout: float = 30.0
+               sha256: Mapping[str, str | None] | None = None, timeout: float = 30.0,
+               deadline: float | None = MNIST_DEADLINE,
+               max_file_bytes: int | None = MNIST_MAX_FILE_BYTES
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """MNIST as ``(X_train, y_train, X_test, y_test)``.
 
@@ -342,11 +431,24 @@ def load_mnist(root: str | os.PathLike = "~/.cache/gradviz/mnist", download: boo
     from ``mirrors`` (default :data:`MNIST_MIRRORS`, tried in order) into
     ``root`` atomically. ``download=False`` never touches the network.
 
+    Limits on the network: ``timeout`` (seconds) bounds each connection
+    attempt and each read; a mirror that times out once is not asked again
+    (for any file) in this call. ``deadline`` (seconds, default
+    :data:`MNIST_DEADLINE` = 600; None for none) bounds all the downloads
+    together: it is checked before every read, so a server that trickles one
+    byte at a time is abandoned at the deadline (at most one ``timeout``
+    later). ``max_file_bytes`` (default :data:`MNIST_MAX_FILE_BYTES` = 64 MiB,
+    the largest official file is 9.9 MB; None for no cap) caps each file: a
+    larger Content-Length is refused before the body is read, and a body that
+    grows past it is cut off.
+
     Every file, cached or fresh, is checked against ``sha256`` (default
     :data:`MNIST_SHA256`; a given mapping replaces the table, and a file
     mapped to None or left out is not checked). A cached file that fails the
-    check is left alone and refused with :class:`ChecksumError`; nothing could
-    be found or fetched is a :class:`DatasetUnavailableError` (an OSError).
+    check is left alone and refused with :class:`ChecksumError`; a corrupt
+    file (not IDX, bad gzip) is a ValueError; nothing could be found or
+    fetched (the deadline included) is a :class:`DatasetUnavailableError` (an
+    OSError).
     """
     root = os.path.abspath(os.path.expanduser(os.fspath(root)))
     mirrors = MNIST_MIRRORS if mirrors is None else tuple(mirrors)
@@ -356,24 +458,50 @@ def load_mnist(root: str | os.PathLike = "~/.cache/gradviz/mnist", download: boo
     if unknown:
         raise ValueError(f"load_mnist: sha256 has unknown file names {sorted(unknown)}; "
                          f"expected some of {list(MNIST_FILES)}")
+    for what, v in (("timeout", timeout), ("deadline", deadline)):
+        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))
+                              or not v > 0):
+            raise ValueError(f"load_mnist: {what} must be a number of seconds > 0"
+                             f"{'' if what == 'timeout' else ' or None'}, got {v!r}")
+    if max_file_bytes is not None and (isinstance(max_file_bytes, bool) or not isinstance(
+            max_file_bytes, int) or max_file_bytes < 1):
+        raise ValueError(f"load_mnist: max_file_bytes must be an int >= 1 or None, "
+                         f"got {max_file_bytes!r}")
     paths = {name: os.path.join(root, name) for name in MNIST_FILES}
     missing = [n for n in MNIST_FILES if not os.path.isfile(paths[n])]
     last_error: BaseException | None = None
+    gave_up = ""
     if missing and download:
         os.makedirs(root, exist_ok=True)
+        budget = _Budget(deadline)
+        dead: dict[str, str] = {}                  # mirror -> why it is not asked again
         for name in list(missing):
             for mirror in mirrors:
+                if mirror in dead:
+                    continue
                 url = mirror.rstrip("/") + "/" + name
                 try:
-                    _download(url, paths[name], sha256.get(name), timeout)
+                    _download(url, paths[name], sha256.get(name), timeout, budget,
+                              max_file_bytes)
+                except _DeadlineExceeded as exc:
+                    gave_up = str(exc)
+                    break
                 except (OSError, ValueError, http.client.HTTPException) as exc:
                     last_error = exc
+                    if _is_timeout(exc):
+                        dead[mirror] = "timed out"
                     continue
                 missing.remove(name)
                 break
+            if gave_up:
+                break
     if missing:
-        why = ("download=False, so nothing was fetched" if not download else
-               f"downloading from {list(mirrors)} failed (last error: {last_error!r})")
+        if not download:
+            why = "download=False, so nothing was fetched"
+        elif gave_up:
+            why = f"{gave_up} (last error: {last_error!r})"
+        else:
+            why = f"downloading from {list(mirrors)} failed (last error: {last_error!r})"
         raise DatasetUnavailableError(
             f"load_mnist: missing {missing} in {root}; {why}. To install them by hand, "
             f"download the files from one of {list(MNIST_MIRRORS)} and put them, still "

@@ -103,6 +103,11 @@ class BCELoss(_Loss):
 
     def forward(self, pred, target):
         if _is_tensor(pred):
+            t = target.data if _is_tensor(target) else np.asarray(target, dtype=float)
+            bad = ~((t >= 0.0) & (t <= 1.0))             # NaN is out too
+            if np.any(bad):
+                raise ValueError(f"BCELoss: targets must lie in [0, 1], got "
+                                 f"{np.asarray(t)[bad].reshape(-1)[0]!r} (of shape {np.shape(t)})")
             loss = _functional().binary_cross_entropy(pred, target)
             return self._tensor_sum(loss, pred.data.size)
         ps, ts = self._pairs(pred, target)
@@ -150,6 +155,10 @@ class CrossEntropyLoss(_Loss):
 
     def forward(self, logits, target):
         if _is_tensor(logits):
+            if logits.ndim == 1 and np.size(target.data if _is_tensor(target) else target) != 1:
+                raise ValueError(f"CrossEntropyLoss: logits of shape {logits.shape} are one "
+                                 f"sample, so one target is expected; got targets of shape "
+                                 f"{np.shape(target.data if _is_tensor(target) else target)}")
             loss = _functional().cross_entropy(logits, target)
             n = logits.shape[0] if logits.ndim > 1 else 1
             return self._tensor_sum(loss, n)

@@ -18,11 +18,13 @@ list of Values gives a 1-d float64 array (one entry per Value), so a scalar
 neuron's state is ``{"w": array([...]), "b": array(0.5)}``. ``save(path)``
 writes an ``.npz`` file atomically (a temp file in the same directory, then
 ``os.replace``: a crash mid-save leaves the old file intact);
-``nn.load_state(path)`` reads one without ever unpickling.
+``nn.load_state(path)`` reads one without ever unpickling, and bounds the
+memory a load may take (``LOAD_MIN_BYTES``, ``LOAD_MAX_RATIO``). Keys that
+would not come back unchanged (a NUL, a lone surrogate, over 65,531 bytes)
+are refused at save time.
 """
 from __future__ import annotations
 
-import io
 import os
 import zipfile
 from collections import OrderedDict
@@ -34,7 +36,8 @@ from ..autograd import Tensor, Value
 from ..autograd.fileio import atomic_open
 from .hooks import current_module_call_hook
 
-__all__ = ["Module", "CheckpointError", "load_state", "save_state"]
+__all__ = ["Module", "CheckpointError", "load_state", "save_state", "LOAD_MIN_BYTES",
+           "LOAD_MAX_RATIO"]
 
 
 class CheckpointError(ValueError):
@@ -243,9 +246,10 @@ class Module:
         """Write ``state_dict()`` to ``path`` as ``.npz``, atomically."""
         return save_state(self.state_dict(), path)
 
-    def load(self, path: str | os.PathLike, strict: bool = True):
-        """``load_state_dict(nn.load_state(path))``."""
-        return self.load_state_dict(load_state(path), strict=strict)
+    def load(self, path: str | os.PathLike, strict: bool = True, *,
+             max_bytes: int | None = None):
+        """``load_state_dict(nn.load_state(path, max_bytes=max_bytes))``."""
+        return self.load_state_dict(load_state(path, max_bytes=max_bytes), strict=strict)
 
     # --- printing ----------------------------------------------------------------
     def extra_repr(self) -> str:
@@ -281,17 +285,47 @@ class Module:
 # --------------------------------------------------------------------------
 # Checkpoint files
 # --------------------------------------------------------------------------
+#: What a load may allocate by default: the larger of this many bytes and
+#: ``LOAD_MAX_RATIO`` times the file's size (see :func:`load_state`).
+LOAD_MIN_BYTES = 64 * 2 ** 20
+LOAD_MAX_RATIO = 32
+_ZIP_NAME_MAX = 65535          # the zip format's 16-bit file name length
+
+
+def _check_key(key: Any) -> str:
+    """Refuse a state key that would not come back unchanged from the file."""
+    if not isinstance(key, str) or not key:
+        raise CheckpointError(f"save: state keys must be non-empty str, got {key!r}")
+    if "\0" in key:
+        raise CheckpointError(f"save: key {key[:80]!r} contains a NUL character, which a zip "
+                              "member name cannot hold (it would be cut off there on load)")
+    try:
+        encoded = (key + ".npy").encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise CheckpointError(f"save: key {key[:80]!r} is not valid Unicode text ({e.reason} "
+                              f"at position {e.start}); it cannot be stored as a file name") from None
+    if len(encoded) > _ZIP_NAME_MAX:
+        raise CheckpointError(f"save: key {key[:40]!r}... is {len(encoded) - 4} bytes long in "
+                              f"UTF-8; a checkpoint key may be at most {_ZIP_NAME_MAX - 4} bytes")
+    return key
+
+
 def save_state(state: Mapping[str, Any], path: str | os.PathLike) -> str:
     """Write a mapping name -> array to ``path`` as an uncompressed ``.npz``
-    (readable by ``np.load``), atomically: the data goes to a temp file in the
-    same directory, which then replaces ``path``. On any error the temp file
-    is removed and an existing ``path`` is left as it was. Object arrays are
-    refused (nothing is pickled). Returns ``path`` as a str."""
+    (readable by ``np.load``), atomically: the data goes to a temp file beside
+    the target, which then replaces it (a symlink is written through to its
+    target; a FIFO or device is refused, see :mod:`autograd.fileio`). On any
+    error the temp file is removed and an existing ``path`` is left as it was.
+    Keys must be non-empty text that a zip file name holds unchanged: no NUL,
+    valid Unicode (no lone surrogates), at most 65,531 bytes in UTF-8; anything
+    else is a :class:`CheckpointError` before anything is written. Object
+    arrays are refused (nothing is pickled). Returns ``path`` as a str."""
     path = os.fspath(path)
+    if not isinstance(state, Mapping):
+        raise TypeError(f"save: expected a mapping of name -> array, got {type(state).__name__}")
     arrays = []
     for key, value in state.items():
-        if not isinstance(key, str) or not key:
-            raise CheckpointError(f"save: state keys must be non-empty str, got {key!r}")
+        _check_key(key)
         arr = np.asanyarray(value)
         if arr.dtype.hasobject:
             raise CheckpointError(f"save: {key!r} is an object array; only numeric arrays "
@@ -305,24 +339,99 @@ def save_state(state: Mapping[str, Any], path: str | os.PathLike) -> str:
     return path
 
 
-def load_state(path: str | os.PathLike) -> "OrderedDict[str, np.ndarray]":
-    """Read a checkpoint written by ``Module.save`` (any ``.npz`` of numeric
-    arrays): name -> array. Never unpickles. A file that is not a valid
-    ``.npz`` (truncated, corrupt, a pickle, an ``.npy``) is a
-    :class:`CheckpointError` naming it; a missing file a FileNotFoundError."""
+def _load_limit(path: str, max_bytes: int | None) -> int:
+    if max_bytes is None:
+        return max(LOAD_MIN_BYTES, LOAD_MAX_RATIO * os.path.getsize(path))
+    if isinstance(max_bytes, bool) or not isinstance(max_bytes, (int, np.integer)) \
+            or max_bytes < 0:
+        raise ValueError(f"load_state: max_bytes must be an int >= 0 or None, got {max_bytes!r}")
+    return int(max_bytes)
+
+
+def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> np.ndarray:
+    """One ``.npy`` member, its header checked against its size before any
+    array memory is allocated."""
+    with zf.open(info) as f:
+        version = np.lib.format.read_magic(f)
+        if version == (1, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
+        elif version in ((2, 0), (3, 0)):
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
+        else:
+            raise CheckpointError(f"unsupported .npy format version {version}")
+        if dtype.hasobject:
+            raise CheckpointError(f"{info.filename!r} holds Python objects (dtype {dtype}); "
+                                  "checkpoints are never unpickled")
+        count = 1
+        for d in shape:
+            count *= int(d)
+        nbytes = count * dtype.itemsize
+        header = f.tell()
+        if header + nbytes != info.file_size:
+            raise CheckpointError(
+                f"{info.filename!r} declares shape {tuple(shape)} of {dtype} ({nbytes} bytes) "
+                f"but holds {info.file_size - header} bytes of data")
+        buf = bytearray(nbytes)
+        view = memoryview(buf)
+        got = 0
+        while got < nbytes:          # in chunks: zipfile's read(n) would hold two more copies
+            chunk = f.read(min(nbytes - got, 1 << 20))
+            if not chunk:
+                break
+            view[got:got + len(chunk)] = chunk
+            got += len(chunk)
+        view.release()
+        if got != nbytes:
+            raise CheckpointError(f"{info.filename!r} is truncated: {got} of {nbytes} bytes")
+    return np.frombuffer(buf, dtype=dtype).reshape(shape, order="F" if fortran else "C")
+
+
+def load_state(path: str | os.PathLike, *, max_bytes: int | None = None
+               ) -> "OrderedDict[str, np.ndarray]":
+    """Read a checkpoint written by ``Module.save`` (any ``.npz`` of arrays,
+    stored or compressed): name -> array. Never unpickles.
+
+    Bounded: the arrays' total size (as the archive's directory declares it,
+    and each array's header, checked before its memory is allocated) may be
+    at most ``max_bytes``; by default the larger of :data:`LOAD_MIN_BYTES`
+    (64 MiB) and :data:`LOAD_MAX_RATIO` (32) times the file's size, so a small
+    compressed file cannot expand into gigabytes (a zip bomb). Pass a larger
+    ``max_bytes`` for a legitimately highly compressed checkpoint.
+
+    A file that is not a valid ``.npz`` of arrays (truncated, corrupt, a
+    pickle, an ``.npy``, a member that is not an ``.npy`` array, a duplicate
+    member, over the limit) is a :class:`CheckpointError` naming it, raised
+    before anything is returned; a missing file a FileNotFoundError."""
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"load_state: no checkpoint file {path!r}")
+    limit = _load_limit(path, max_bytes)
     try:
         with open(path, "rb") as f:
-            raw = f.read()
-        npz = np.load(io.BytesIO(raw), allow_pickle=False)
-        if not isinstance(npz, np.lib.npyio.NpzFile):
-            raise CheckpointError("it holds a single array, not an .npz archive")
-        with npz:
-            state = OrderedDict((name, np.asarray(npz[name])) for name in npz.files)
+            if f.read(6) == b"\x93NUMPY":
+                raise CheckpointError("it holds a single array (an .npy file), not an .npz "
+                                      "archive")
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+            seen: set[str] = set()
+            for info in infos:
+                name = info.filename
+                if not name.endswith(".npy") or len(name) == 4:
+                    raise CheckpointError(f"member {name!r} is not a named .npy array")
+                if name in seen:
+                    raise CheckpointError(f"member {name!r} appears twice")
+                seen.add(name)
+            total = sum(info.file_size for info in infos)
+            if total > limit:
+                raise CheckpointError(
+                    f"its arrays would take {total:,} bytes, over the limit of {limit:,} bytes "
+                    f"for a {os.path.getsize(path):,}-byte file (pass max_bytes= to load_state "
+                    "to allow more)")
+            state = OrderedDict((info.filename[:-4], _read_member(zf, info)) for info in infos)
     except (IsADirectoryError, PermissionError):
         raise
+    except CheckpointError as e:
+        raise CheckpointError(f"load_state: cannot read checkpoint {path!r}: {e}") from None
     except Exception as e:
         raise CheckpointError(f"load_state: cannot read checkpoint {path!r}: "
                               f"not a valid .npz file ({type(e).__name__}: {e})") from e

@@ -14,7 +14,11 @@ creates that the block's outputs depend on are grouped only if it calls
 :func:`mark` on its outputs).
 
 The cost per module call is a thread-local push/pop and one list entry per
-output; set ``viz.scope.ENABLED = False`` to skip even that.
+output; set ``viz.scope.ENABLED = False`` to skip even that. An output that is
+one of the call's inputs (``nn.Identity``, any pass-through) gets no record,
+so records never form a reference cycle with their nodes (graphs are freed by
+reference counting alone); a node keeps at most
+:data:`MAX_RECORDS_PER_NODE` records, one per module that returned it.
 """
 from __future__ import annotations
 
@@ -24,7 +28,7 @@ import threading
 import weakref
 from typing import Any, Iterable
 
-__all__ = ["module_call", "scope", "mark", "assign", "ENABLED", "Record"]
+__all__ = ["module_call", "scope", "mark", "assign", "ENABLED", "Record", "MAX_RECORDS_PER_NODE"]
 
 ENABLED = True
 _local = threading.local()
@@ -37,19 +41,34 @@ class Record:
     """One module call (or named scope): the enclosing call's record, the
     module, and its arguments. The scope path and the nodes among the
     arguments are worked out when a diagram is drawn, not at call time, so a
-    call costs a few attribute stores."""
+    call costs a few attribute stores. The module is held weakly (a module
+    that keeps its own output, or returns its parameter, would otherwise make
+    a cycle: node -> record -> module -> node); once it is gone, its class
+    name stands in for its name."""
 
-    __slots__ = ("seq", "parent", "module", "args", "kwargs", "name", "_path")
+    __slots__ = ("seq", "parent", "_module", "cls", "args", "kwargs", "name", "_path")
 
     def __init__(self, seq: int, parent: "Record | None", module: Any, args: tuple,
                  kwargs: dict, name: str | None = None, path: tuple | None = None):
         self.seq = seq
         self.parent = parent
-        self.module = module
+        self.cls = type(module)
+        if module is not None:
+            try:
+                module = weakref.ref(module)
+            except TypeError:  # not weak-referenceable: held as it is
+                pass
+        self._module = module
         self.args = args
         self.kwargs = kwargs
         self.name = name
         self._path = path
+
+    @property
+    def module(self) -> Any:
+        """The module (None for a named scope, or once the module is gone)."""
+        m = self._module
+        return m() if type(m) is weakref.ref else m
 
     @property
     def path(self) -> tuple:
@@ -62,8 +81,16 @@ class Record:
                 r = r.parent
             path = r._path if r is not None else ()
             for r in reversed(chain):
-                parent_module = r.parent.module if r.parent is not None else None
-                path = path + (r.name if r.name is not None else _name_of(r.module, parent_module),)
+                if r.name is not None:
+                    name = r.name
+                else:
+                    m = r.module
+                    if m is None:  # gone: its class
+                        name = r.cls.__name__
+                    else:
+                        parent_module = r.parent.module if r.parent is not None else None
+                        name = _name_of(m, parent_module)
+                path = path + (name,)
                 r._path = path
         return self._path
 
@@ -134,58 +161,115 @@ def module_call(module: Any, args: tuple, kwargs: dict) -> Any:
         st.pop()
     rec.seq = next(_seq)  # after the inner calls: innermost calls are assigned first
     if getattr(out, "parents", None) is not None:  # one node: the common case
-        recs = getattr(out, "scope", None)
-        if recs is not None:
-            recs.append(rec)
-        else:
-            _attach(out, rec, args, kwargs)
+        if not _is_argument(out, args, kwargs):
+            _attach(out, rec, (), None)
     else:
-        for o in _nodes(out):
-            _attach(o, rec, args, kwargs)
+        outs = _nodes(out)
+        if outs:
+            given = _input_ids(args, kwargs)
+            for o in outs:
+                if id(o) not in given:
+                    _attach(o, rec, (), None)
     return out
 
 
-def _attach(o: Any, rec: "Record", args: tuple, kwargs: dict) -> None:
+#: At most this many records are kept on one node (the newest): a node returned by
+#: many calls (a parameter a module hands out every step) does not grow without limit.
+MAX_RECORDS_PER_NODE = 16
+
+
+def _attach(o: Any, rec: "Record", args: tuple, kwargs: "dict | None") -> None:
+    # An output passed straight through (an input returned as it came, as nn.Identity
+    # does) is not recorded: the call made nothing of it, and the record would hold the
+    # node that holds it (a reference cycle), one more per call. (kwargs None: the
+    # caller has checked.)
+    if kwargs is not None and _passed_through(o, args, kwargs):
+        return
     recs = getattr(o, "scope", None)  # Value and Tensor keep them in a `scope` attribute
-    if recs is not None:
-        recs.append(rec)
-        return
-    try:
-        o.scope = [rec]
-        return
-    except AttributeError:
-        pass
-    # another node type: a weak side table. A record must not hold its own
-    # key (it would never be freed), so outputs passed straight through are
-    # not recorded.
-    if _passed_through(o, args, kwargs):
-        return
-    try:
-        _RECORDS.setdefault(o, []).append(rec)
-    except TypeError:  # not weak-referenceable
-        pass
+    if recs is None:
+        try:
+            o.scope = [rec]
+            return
+        except AttributeError:
+            pass
+        # another node type: a weak side table
+        try:
+            recs = _RECORDS.setdefault(o, [])
+        except TypeError:  # not weak-referenceable
+            return
+    module = rec.module
+    if module is not None:  # the same module returning the same node again: the newer call
+        for i, r in enumerate(recs):
+            if r.module is module:
+                del recs[i]
+                break
+    recs.append(rec)
+    if len(recs) > MAX_RECORDS_PER_NODE:
+        del recs[0]
 
 
 def _remember(out, path, module, args, kwargs) -> None:
     rec = Record(next(_seq), None, module, args, kwargs, path=path)
+    given = _input_ids(args, kwargs)
     for o in ((out,) if getattr(out, "parents", None) is not None else _nodes(out)):
-        _attach(o, rec, args, kwargs)
+        if id(o) not in given:
+            _attach(o, rec, (), None)
 
 
-def _passed_through(o: Any, args: tuple, kwargs: dict) -> bool:
-    """Is ``o`` one of the arguments (or an item of a list/tuple argument)?"""
+def _is_argument(o: Any, args: tuple, kwargs: dict) -> bool:
+    """:func:`_passed_through` for one output, cheap for a fresh one: the
+    arguments themselves are compared, and the items inside list, tuple or
+    dict arguments (a neuron's 784 inputs) only when ``o`` could be one of
+    them -- a leaf, or a node some call has already returned. A node the call
+    just computed is neither, so calls pay O(1), not O(inputs)."""
     for a in args:
         if a is o:
             return True
-        if type(a) is list or type(a) is tuple:
+    if kwargs:
+        for a in kwargs.values():
+            if a is o:
+                return True
+    if getattr(o, "scope", None) or getattr(o, "is_leaf", True):
+        return _passed_through(o, args, kwargs)
+    return False
+
+
+def _input_ids(args: Any, kwargs: Any) -> set:
+    ids = set()
+    for a in args:
+        t = type(a)
+        if t is list or t is tuple:
+            for b in a:
+                tb = type(b)
+                if tb is list or tb is tuple or tb is dict:
+                    ids.update(map(id, _nodes(b)))
+                else:
+                    ids.add(id(b))
+        elif t is dict:
+            ids.update(map(id, _nodes(a)))
+        else:
+            ids.add(id(a))
+    if kwargs:
+        ids.update(map(id, _nodes(kwargs)))
+    return ids
+
+
+def _passed_through(o: Any, args: tuple, kwargs: dict) -> bool:
+    """Is ``o`` one of the arguments (or inside a list/tuple/dict argument)?"""
+    for a in args:
+        if a is o:
+            return True
+        t = type(a)
+        if t is list or t is tuple:
             for b in a:
                 if b is o:
                     return True
-    if kwargs:
-        for a in kwargs.values():
-            if a is o or (type(a) in (list, tuple) and any(b is o for b in a)):
-                return True
-    return False
+                tb = type(b)
+                if (tb is list or tb is tuple or tb is dict) and any(n is o for n in _nodes(b)):
+                    return True
+        elif t is dict and any(n is o for n in _nodes(a)):
+            return True
+    return bool(kwargs) and any(n is o for n in _nodes(kwargs))
 
 
 @contextlib.contextmanager

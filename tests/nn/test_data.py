@@ -388,3 +388,215 @@ def test_download_shows_progress_on_a_terminal(tmp_path, monkeypatch):
     with _Server(tmp_path / "served") as srv:
         _check_loaded(load_mnist(tmp_path / "cache", mirrors=[srv.url], sha256=sums), arrays)
     assert "train-images-idx3-ubyte.gz" in err.getvalue()           # tqdm's bar was drawn
+
+
+# --------------------------------------------------------------------------- corrupt gzip (issue 13 item 14)
+import tracemalloc  # noqa: E402
+import zlib  # noqa: E402
+
+from hypothesis import example, given, strategies as st  # noqa: E402
+
+_ARRAY = np.arange(300, dtype=np.int32).reshape(30, 10)
+_GZ = gzip.compress(b"\x00\x00\x0c\x02" + np.array([30, 10], ">u4").tobytes()
+                    + _ARRAY.astype(">i4").tobytes(), mtime=0)
+
+
+def _damaged(edits, cut):
+    raw = bytearray(_GZ)
+    for pos, val in edits:
+        raw[pos % len(raw)] = val
+    return bytes(raw[:len(raw) - cut])
+
+
+@given(st.lists(st.tuples(st.integers(0, len(_GZ) - 1), st.integers(0, 255)), max_size=4),
+       st.integers(0, 8))
+@example([(40, 0xFF), (41, 0xFF)], 0)          # inside the deflate body: zlib.error today
+@example([(len(_GZ) - 6, 0x00)], 0)            # the CRC trailer
+@example([(3, 0xFF)], 0)                       # gzip flags: reserved bits set
+def test_read_idx_on_any_damaged_gzip_returns_the_data_or_a_value_error(tmp_path_factory,
+                                                                        edits, cut):
+    path = tmp_path_factory.mktemp("gz") / "x.idx.gz"
+    path.write_bytes(_damaged(edits, cut))
+    try:
+        out = read_idx(path)
+    except ValueError as e:
+        assert "read_idx" in str(e) and str(path) in str(e)
+        assert not isinstance(e, zlib.error)
+        return
+    np.testing.assert_array_equal(out, _ARRAY)   # only harmless bytes changed (mtime, OS)
+
+
+def test_load_mnist_with_a_corrupt_gzip_body_is_the_documented_value_error(tmp_path):
+    _fake_mnist(tmp_path)
+    p = tmp_path / "train-labels-idx1-ubyte.gz"
+    raw = bytearray(p.read_bytes())
+    raw[12:20] = b"\xff" * 8                     # the deflate stream, after the 10-byte header
+    p.write_bytes(bytes(raw))
+    with pytest.raises(ValueError, match="corrupt or truncated gzip") as info:
+        load_mnist(tmp_path, download=False, sha256=dict.fromkeys(data.MNIST_FILES))
+    assert "train-labels-idx1-ubyte.gz" in str(info.value)
+
+
+def test_read_idx_never_inflates_past_what_the_header_declares(tmp_path):
+    path = tmp_path / "bomb.idx.gz"
+    with gzip.open(path, "wb") as g:             # 10 declared bytes, then 64 MiB of zeros
+        g.write(b"\x00\x00\x08\x01" + (10).to_bytes(4, "big") + bytes(10))
+        zeros = bytes(1 << 20)
+        for _ in range(64):
+            g.write(zeros)
+    assert path.stat().st_size < 2 ** 20
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match="longer than its header says.*more than"):
+            read_idx(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * 2 ** 20
+
+
+# --------------------------------------------------------------------------- slow and hostile mirrors (issue 13 item 13)
+
+class _Mirror:
+    """A local HTTP/1.0 server whose every GET runs `body(handler, stop)`; counts requests.
+    Handlers wait on `stop` (set on exit), so nothing outlives the test."""
+
+    def __init__(self, body):
+        hits = self.hits = []
+        sent = self.sent = [0]
+        stop = self.stop = threading.Event()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                hits.append(self.path)
+                try:
+                    body(self, stop, sent)
+                except OSError:                    # the client hung up: fine
+                    pass
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(timeout=5)
+
+
+def _trickle(h, stop, sent, limit=500):
+    """Promise a megabyte, then send one byte per 20 ms (500 bytes at most)."""
+    h.send_response(200)
+    h.send_header("Content-Length", "1000000")
+    h.end_headers()
+    for _ in range(limit):
+        if stop.wait(0.02):
+            return
+        h.wfile.write(b"x")
+        h.wfile.flush()
+        sent[0] += 1
+
+
+def _stall(h, stop, sent):
+    """Send the headers and one byte, then nothing until the test ends."""
+    h.send_response(200)
+    h.send_header("Content-Length", "1000")
+    h.end_headers()
+    h.wfile.write(b"x")
+    h.wfile.flush()
+    stop.wait(30)
+
+
+def _endless(h, stop, sent):
+    """No Content-Length: bytes until the client stops reading (or 32 MiB); the most
+    one response managed to send goes in sent[0]."""
+    h.send_response(200)
+    h.end_headers()
+    n = 0
+    try:
+        for _ in range(512):
+            if stop.is_set():
+                return
+            h.wfile.write(bytes(1 << 16))
+            n += 1 << 16
+    finally:
+        sent[0] = max(sent[0], n)
+
+
+def _serve_files(folder):
+    def body(h, stop, sent):
+        p = os.path.join(folder, h.path.lstrip("/"))
+        if not os.path.isfile(p):
+            h.send_error(404)
+            return
+        raw = open(p, "rb").read()
+        h.send_response(200)
+        h.send_header("Content-Length", str(len(raw)))
+        h.end_headers()
+        h.wfile.write(raw)
+    return body
+
+
+def test_a_mirror_trickling_one_byte_at_a_time_is_abandoned_at_the_deadline(tmp_path):
+    root = tmp_path / "cache"
+    with _Mirror(_trickle) as srv:
+        with pytest.raises(DatasetUnavailableError) as info:
+            load_mnist(root, mirrors=[srv.url], sha256=None, timeout=5, deadline=0.5)
+        assert srv.sent[0] < 500                  # it stopped reading long before the end
+        assert len(srv.hits) == 1                 # and asked for nothing after the deadline
+    msg = str(info.value)
+    assert "deadline of 0.5 s" in msg and "deadline=" in msg
+    assert os.listdir(root) == []                 # no partial file
+
+
+def test_a_mirror_that_times_out_once_is_not_asked_again(tmp_path):
+    served = tmp_path / "served"
+    _, sums = _fake_mnist(served)
+    with _Mirror(_stall) as stalled:
+        with pytest.raises(DatasetUnavailableError, match="timed out"):
+            load_mnist(tmp_path / "a", mirrors=[stalled.url], sha256=sums, timeout=0.3)
+        assert len(stalled.hits) == 1             # not once per file
+    with _Mirror(_stall) as stalled, _Mirror(_serve_files(served)) as good:
+        out = load_mnist(tmp_path / "b", mirrors=[stalled.url, good.url], sha256=sums,
+                         timeout=0.3)
+        assert len(stalled.hits) == 1 and sorted(good.hits) == sorted(
+            "/" + n for n in data.MNIST_FILES)
+    assert out[0].shape == (20, 784)
+
+
+@pytest.mark.parametrize("body", ["content-length", "no length"])
+def test_each_download_is_capped(tmp_path, body):
+    served = tmp_path / "served"
+    _, sums = _fake_mnist(served)
+    root = tmp_path / "cache"
+    handler = _serve_files(served) if body == "content-length" else _endless
+    with _Mirror(handler) as srv:
+        with pytest.raises(DatasetUnavailableError) as info:
+            load_mnist(root, mirrors=[srv.url], sha256=sums, timeout=5, max_file_bytes=4000)
+        if body == "no length":
+            assert srv.sent[0] < 512 * 2 ** 16    # cut off, not read to the end
+    msg = str(info.value)
+    assert "4,000-byte cap per file" in msg and "max_file_bytes=" in msg
+    cached = set(os.listdir(root))                # the small label files came; no image file
+    assert not any("images" in n for n in cached)
+    if body == "content-length":
+        assert cached == {"train-labels-idx1-ubyte.gz", "t10k-labels-idx1-ubyte.gz"}
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    ({"deadline": 0}, "deadline must be"), ({"timeout": -1}, "timeout must be"),
+    ({"deadline": float("nan")}, "deadline must be"), ({"max_file_bytes": 0}, "max_file_bytes"),
+])
+def test_load_mnist_network_limits_are_checked(tmp_path, kwargs, words):
+    with pytest.raises(ValueError, match=words):
+        load_mnist(tmp_path, mirrors=[UNREACHABLE], **kwargs)
+    assert os.listdir(tmp_path) == []

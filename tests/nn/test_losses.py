@@ -62,3 +62,27 @@ def test_loss_shape_mismatch_and_bad_reduction():
         nn.MSELoss(reduction="avg")
     assert repr(nn.MSELoss(reduction="sum")) == "MSELoss(reduction='sum')"
     assert repr(nn.CrossEntropyLoss()) == "CrossEntropyLoss()"
+
+
+import numpy as np  # noqa: E402
+
+from gradviz import Tensor  # noqa: E402
+
+
+# issue 13 (smaller ones, item 5 at the module level): Tensor losses check what the scalar
+# ones check, before any arithmetic
+@pytest.mark.parametrize("target", [[0.0, 1.0, 2.0], [-0.5, 0.5, 0.5], [0.0, float("nan"), 1.0]])
+def test_tensor_bce_loss_refuses_targets_outside_0_1_like_the_scalar_one(target):
+    p = Tensor(np.full(3, 0.5), requires_grad=True)
+    for t in (np.array(target), Tensor(np.array(target))):
+        with pytest.raises(ValueError, match=r"BCELoss: targets must lie in \[0, 1\]"):
+            nn.BCELoss()(p, t)
+    with pytest.raises(ValueError, match=r"BCELoss: targets must lie in \[0, 1\]"):
+        nn.BCELoss()([Value(0.5)] * 3, target)
+
+
+@pytest.mark.parametrize("target", [[0, 1], np.array([0, 1, 2]), []])
+def test_tensor_cross_entropy_on_one_sample_names_the_shapes(target):
+    with pytest.raises(ValueError, match=r"CrossEntropyLoss: logits of shape \(3,\).*one target"):
+        nn.CrossEntropyLoss()(Tensor(np.ones(3)), target)
+    assert np.isclose(nn.CrossEntropyLoss()(Tensor(np.ones(3)), [2]).data, np.log(3))
