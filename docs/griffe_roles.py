@@ -7,7 +7,8 @@ from typing import Any
 
 import griffe
 
-_ROLE = re.compile(r":(?:py:)?(?:func|class|mod|meth|data|attr|exc|obj|const):`~?([^`<]+?)(?:\s*<[^`>]+>)?`")
+_ROLE = re.compile(r":(?:py:)?(?:func|class|mod|meth|data|attr|exc|obj|const):"
+                   r"`~?([^`<]+?)(?:\s*<[^`>]+>)?`")
 
 
 def plain_roles(text: str) -> str:

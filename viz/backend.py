@@ -172,7 +172,7 @@ class Digraph(graphviz.Digraph):
     graphviz-pure. Other layout engines and renderer options go to Graphviz
     as usual."""
 
-    def pipe(self, format: str | None = None, renderer: str | None = None,  # noqa: A002
+    def pipe(self, format: str | None = None, renderer: str | None = None,
              formatter: str | None = None, neato_no_op: Any = None, quiet: bool = False, *,
              engine: str | None = None, encoding: str | None = None) -> Any:
         if renderer or formatter or neato_no_op or (engine or self.engine) != "dot":

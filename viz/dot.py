@@ -411,7 +411,7 @@ def _check_dir(path: str, who: str) -> None:
 
 
 def dot_program(fmt_: str = "svg") -> str:
-    """Path of the renderer for ``fmt_`` (see :mod:`viz.backend`), or a :class:`GraphvizNotFoundError`."""
+    """Path of the renderer for ``fmt_`` (:mod:`viz.backend`); else GraphvizNotFoundError."""
     return backend.find_renderer(fmt_).path
 
 

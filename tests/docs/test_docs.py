@@ -43,7 +43,7 @@ class Block:
     code: str
     requires: tuple[str, ...] = ()
     output: str | None = None
-    before: list["Block"] = field(default_factory=list)
+    before: list[Block] = field(default_factory=list)
 
     @property
     def missing(self) -> list[str]:

@@ -103,7 +103,7 @@ def test_pdf_with_only_graphviz_pure_says_to_install_graphviz(no_system_dot, tmp
 
 def test_neither_renderer_is_a_clear_error_naming_both_ways(no_system_dot, tmp_path,
                                                             monkeypatch):
-    monkeypatch.setattr(backend, "_fallback_dirs", lambda: [])  # graphviz-pure not found either
+    monkeypatch.setattr(backend, "_fallback_dirs", list)  # graphviz-pure not found either
     with pytest.raises(GraphvizNotFoundError) as e:
         viz.render(_total(), tmp_path / "car.svg")
     msg = str(e.value)
@@ -122,7 +122,7 @@ def test_unknown_renderer_is_a_value_error(monkeypatch):
     with pytest.raises(ValueError, match="unknown renderer renderer='cairo'"):
         backend.render_source("digraph { a }", "svg", renderer="cairo")
     monkeypatch.setenv(backend.RENDERER_ENV, "neato")
-    with pytest.raises(ValueError, match="GRADVIZ_RENDERER='neato'.*auto, dot, graphviz-pure"):
+    with pytest.raises(ValueError, match=r"GRADVIZ_RENDERER='neato'.*auto, dot, graphviz-pure"):
         backend.find_renderer()
 
 
