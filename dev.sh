@@ -2,9 +2,9 @@
 # The project's two commands (see README):
 #   ./dev.sh demo        set up, then write the car-tax diagram, its step-through page and a small training run into ./out
 #   ./dev.sh test [ARGS] set up, then run the whole test suite (ARGS go to pytest)
-# Set-up is idempotent: a virtual environment in .venv, the package installed editable with its
-# test extras, the Graphviz `dot` program (and, for the tests, Chromium) from the system package
-# manager when missing.
+# Set-up is idempotent: a virtual environment in .venv, the package installed editable (demo: with
+# its runtime dependencies only, graphviz-pure drawing when there is no system Graphviz, so no root;
+# test: with its test extras, plus Graphviz `dot` and Chromium from the system package manager).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
@@ -43,7 +43,8 @@ ensure_chromium() {
   apt_install chromium fonts-dejavu-core || { say "Chromium is required for the browser tests: install the 'chromium' package"; exit 1; }
 }
 
-ensure_venv() {
+ensure_venv() {  # ensure_venv EXTRAS: "" (the demo: runtime dependencies only) or "test"
+  local extras="${1:-}"
   if [ ! -x "$VENV/bin/python" ]; then
     say "creating virtual environment $VENV with $PY"
     "$PY" -m venv "$VENV"
@@ -51,15 +52,18 @@ ensure_venv() {
   # Strict editable mode: a link tree that mypy, pyright and IDEs resolve (the default
   # mode's import hook is invisible to them). It lists the package's files, so reinstall
   # when the metadata or the set of files changes.
-  local stamp="$VENV/.stamp-$( { cat setup.cfg pyproject.toml;
+  local key; key="$( { cat setup.cfg pyproject.toml;
       find src autograd nn viz -type f ! -name '*.pyc' | LC_ALL=C sort; } | sha256sum | cut -c1-16)"
+  local stamp="$VENV/.stamp-$key${extras:+-$extras}"
+  # the test set-up has everything the demo needs
+  [ -z "$extras" ] && [ -f "$VENV/.stamp-$key-test" ] && return 0
   if [ ! -f "$stamp" ]; then
-    say "installing gradviz (editable) with test extras (log: $VENV/pip.log)"
+    say "installing gradviz (editable)${extras:+ with $extras extras} (log: $VENV/pip.log)"
     # The distribution was called gradviz before the namespace move; its editable finder
     # would keep the old top-level names importable.
     "$VENV/bin/python" -m pip uninstall -y -q gradviz >/dev/null 2>&1 || true
-    { "$VENV/bin/python" -m pip install --upgrade pip &&
-      "$VENV/bin/python" -m pip install --config-settings editable_mode=strict -e ".[test]"; } \
+    { "$VENV/bin/python" -m pip install -q --upgrade pip &&
+      "$VENV/bin/python" -m pip install --config-settings editable_mode=strict -e ".${extras:+[$extras]}"; } \
       >"$VENV/pip.log" 2>&1 || {
       tail -n 30 "$VENV/pip.log" >&2; say "pip install failed (full log: $VENV/pip.log)"; exit 1; }
     rm -f "$VENV"/.stamp-* && touch "$stamp"
@@ -69,11 +73,11 @@ ensure_venv() {
 cmd="${1:-}"; shift || true
 case "$cmd" in
   demo)
-    ensure_dot; ensure_venv
+    ensure_venv ""   # draws with the system dot when there is one, else graphviz-pure
     exec "$VENV/bin/gradviz" demo "$@"
     ;;
   test)
-    ensure_dot; ensure_chromium; ensure_venv
+    ensure_dot; ensure_chromium; ensure_venv test
     export HYPOTHESIS_PROFILE="${HYPOTHESIS_PROFILE:-ci}"
     export GRADVIZ_NO_SKIPS="${GRADVIZ_NO_SKIPS:-1}"   # everything is installed: a skip is a set-up bug
     exec "$VENV/bin/python" -m pytest "$@"

@@ -35,8 +35,6 @@ never interpreted.
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 import warnings
 from typing import Any, Iterable
 
@@ -46,6 +44,7 @@ import numpy as np
 from ..autograd.fileio import write_atomic
 from ..autograd.graph import topological_order
 
+from . import backend
 from . import collapse as _collapse
 from . import scope as _scope
 from .text import esc, fmt, grad_norm, summary
@@ -79,8 +78,7 @@ class GraphTooBigWarning(UserWarning):
     """A graph so big that ``dot`` would take very long; collapse it."""
 
 
-class GraphvizNotFoundError(RuntimeError):
-    """The Graphviz ``dot`` program is needed but not on PATH."""
+GraphvizNotFoundError = backend.GraphvizNotFoundError
 
 
 # --------------------------------------------------------------------------
@@ -241,7 +239,7 @@ class _Frame:
 def _new_digraph(rankdir: str) -> graphviz.Digraph:
     if rankdir not in ("LR", "TB", "RL", "BT"):
         raise ValueError(f"draw: rankdir must be 'LR' or 'TB' (or 'RL', 'BT'), got {rankdir!r}")
-    return graphviz.Digraph(
+    return backend.Digraph(
         "gradviz",
         graph_attr={"rankdir": rankdir, "bgcolor": "white", "nodesep": "0.25", "ranksep": "0.45",
                     "fontname": FONT, "pad": "0.2"},
@@ -410,33 +408,14 @@ def _check_dir(path: str, who: str) -> None:
 
 
 
-def dot_program() -> str:
-    """Path of Graphviz ``dot``, or a :class:`GraphvizNotFoundError` saying how to install it."""
-    exe = shutil.which("dot")
-    if exe is None:
-        raise GraphvizNotFoundError(
-            "viz: rendering images needs the Graphviz `dot` program, which is not on PATH. "
-            "Install Graphviz (Debian/Ubuntu: sudo apt-get install graphviz; macOS: brew install "
-            "graphviz; conda: conda install -c conda-forge graphviz; Windows: "
-            "https://graphviz.org/download/), or write a .dot file instead, which needs nothing.")
-    return exe
+def dot_program(fmt_: str = "svg") -> str:
+    """Path of the renderer for ``fmt_`` (:mod:`viz.backend`); else GraphvizNotFoundError."""
+    return backend.find_renderer(fmt_).path
 
 
 def run_dot(source: str, fmt_: str, timeout: float | None = 120.0) -> bytes:
-    """``source`` laid out by ``dot`` as ``fmt_`` (svg, png, pdf) bytes."""
-    exe = dot_program()
-    try:
-        res = subprocess.run([exe, f"-T{fmt_}"], input=source.encode("utf-8"),
-                             capture_output=True, timeout=timeout, check=False)
-    except subprocess.TimeoutExpired:
-        raise TimeoutError(f"viz: `dot` did not finish within {timeout:g} s; draw the graph with "
-                           "collapse='module' or collapse='repeat'") from None
-    if res.returncode != 0 and "concentrate=true" in source:  # dot's edge bundling
-        return run_dot(source.replace("concentrate=true", "concentrate=false"), fmt_, timeout)
-    if res.returncode != 0:
-        raise RuntimeError(f"viz: `dot -T{fmt_}` failed (exit {res.returncode}): "
-                           f"{res.stderr.decode('utf-8', 'replace').strip()[:500]}")
-    return res.stdout
+    """``source`` laid out as ``fmt_`` (svg, png, pdf) bytes: :func:`viz.backend.render_source`."""
+    return backend.render_source(source, fmt_, timeout=timeout)
 
 
 def render(root: Any, path: str | os.PathLike, *, timeout: float | None = 120.0,
@@ -456,7 +435,7 @@ def render(root: Any, path: str | os.PathLike, *, timeout: float | None = 120.0,
                          f"{', '.join(list(_IMAGE) + list(_TEXT))}")
     _check_dir(path, "render")
     if ext in _IMAGE:
-        dot_program()  # fail before drawing
+        dot_program(_IMAGE[ext])  # fail before drawing
     dg = root if isinstance(root, graphviz.Digraph) else draw(root, **draw_options)
     if ext in _TEXT:
         write_atomic(path, dg.source)

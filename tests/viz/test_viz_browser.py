@@ -5,18 +5,17 @@ Set-up (./dev.sh test does it): ``apt-get install chromium`` and the test
 extras (``pip install -e .[test]``, which brings ``playwright``).
 """
 import os
-import shutil
 
 import pytest
 
 from gradviz import viz
+from gradviz.viz import backend
 from gradviz.viz.demo import car_tax
 
 CHROMIUM = os.environ.get("GRADVIZ_CHROMIUM", "/usr/bin/chromium")
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"no Chromium at {CHROMIUM}"),
-    pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot not installed"),
 ]
 sync_api = pytest.importorskip("playwright.sync_api")
 
@@ -30,6 +29,13 @@ def browser():
                   "--disable-component-update", "--no-first-run"])
         yield b
         b.close()
+
+
+@pytest.fixture(autouse=True, params=["dot", "graphviz-pure"])
+def renderer(request, monkeypatch):
+    """Every page is made once by the system Graphviz and once by graphviz-pure."""
+    monkeypatch.setenv(backend.RENDERER_ENV, request.param)
+    return request.param
 
 
 def _active(page):

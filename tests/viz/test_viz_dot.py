@@ -146,7 +146,10 @@ def test_dot_output_needs_no_dot_program(tmp_path, monkeypatch):
 
 
 def test_svg_without_dot_is_a_clear_error(tmp_path, monkeypatch):
+    from gradviz.viz import backend
     monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr(backend, "_fallback_dirs", lambda: [])  # and no graphviz-pure
+    monkeypatch.delenv(backend.RENDERER_ENV, raising=False)
     with pytest.raises(GraphvizNotFoundError, match="Graphviz.*apt-get install graphviz"):
         viz.render(_car_tax_total(), tmp_path / "car.svg")
     assert not os.listdir(tmp_path)  # nothing half-written
