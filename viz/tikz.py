@@ -267,13 +267,11 @@ class _Emitter:
             elif k in "EePpLBb" and id(op) not in skip:
                 filled = self.is_filled(op) and fill is not None
                 stroke = pen
-                if filled and stroke is None:  # a fill followed by its own outline: one path
-                    nxt = _next_shape(ops, i)
-                    if nxt is not None and not self.is_filled(nxt[1]) and \
-                            nxt[1].get("points", nxt[1].get("rect")) == \
-                            op.get("points", op.get("rect")):
-                        stroke = nxt[2]
-                        skip.add(id(nxt[1]))
+                if filled and stroke is None:  # a fill and its outline drawn later: one path
+                    later = _outline_of(ops, i, self.is_filled)
+                    if later is not None and later[1] is not None:
+                        stroke = later[1]
+                        skip.add(id(later[0]))
                 self.shape(op, fill if filled else None, stroke, kind, width)
 
     def shape(self, op: dict, fill: str | None, pen: str | None, kind: str,
@@ -330,20 +328,18 @@ class _Emitter:
                         f"{{\\gradvizsize{{{_n(size)}}}{tex_escape(text)}}};")
 
 
-def _next_shape(ops: list, i: int) -> tuple[int, dict, str | None] | None:
-    """The next shape op after ``i`` and the pen colour it is drawn with (only
-    style and colour ops in between)."""
+def _outline_of(ops: list, i: int, is_filled) -> tuple[dict, str | None] | None:
+    """The unfilled shape with the same points as the filled ``ops[i]`` drawn
+    later in the same list (Graphviz fills a table, draws its cells, then
+    its border), and the pen colour it is drawn with."""
     pen = None
-    for j in range(i + 1, len(ops)):
-        k = ops[j]["op"]
-        if k == "c":
-            pen = _colour(ops[j].get("color"))
-        elif k in ("C", "S"):
-            continue
-        elif k in "EePpLBb":
-            return j, ops[j], pen
-        else:
-            return None
+    shape = ops[i].get("points", ops[i].get("rect"))
+    for op in ops[i + 1:]:
+        if op["op"] == "c":
+            pen = _colour(op.get("color"))
+        elif op["op"] in "EePpLBb" and not is_filled(op) and \
+                op.get("points", op.get("rect")) == shape:
+            return op, pen
     return None
 
 
