@@ -83,6 +83,16 @@ def _emit(text: str, stream: Any = None, errors: str = "gradviz-fallback") -> No
     stream.write(text)
 
 
+def _emit_dot(text: str) -> None:
+    """DOT text on stdout: UTF-8 as Graphviz expects, or, on a console that is
+    not UTF-8, ASCII with character references (``&#963;``), which Graphviz
+    reads back as the characters."""
+    enc = (getattr(sys.stdout, "encoding", None) or "utf-8").lower().replace("_", "-")
+    if enc not in ("utf-8", "utf8", "utf-8-sig"):
+        text = text.encode("ascii", "xmlcharrefreplace").decode("ascii")
+    _emit(text)
+
+
 def _say(text: str) -> None:
     _emit(text + "\n")
 
@@ -192,7 +202,7 @@ def _parser() -> argparse.ArgumentParser:
     res = e.add_mutually_exclusive_group()
     res.add_argument("--dpi", type=_positive(float, "a positive number of dots per inch"),
                      help=f"PNG resolution in dots per inch (default {DEFAULT_DPI}, sharp on a "
-                          "projector; Graphviz's own is 72)")
+                          "projector; Graphviz's own is 96)")
     res.add_argument("--scale", type=_positive(float, "a positive scale factor"),
                      help=f"PNG size as a multiple of {SCALE_DPI} dpi (--scale 2 is "
                           f"--dpi {2 * SCALE_DPI})")
@@ -356,7 +366,7 @@ def _cmd_expr(a: argparse.Namespace) -> int:
     opts = _draw_options(a)
     if ext is None:
         from .dot import draw
-        _emit(draw(root, **opts).source, errors="xmlcharrefreplace")
+        _emit_dot(draw(root, **opts).source)
         return 0
     if ext == ".tex":
         from .tikz import render_tikz
