@@ -124,6 +124,7 @@ def _cli_words(msg: str) -> str:
     msg = _PREFIX.sub("", msg.strip())
     msg = _OPTION.sub(lambda m: f"--{m.group(1)} {m.group(3)}", msg)
     msg = _PYONLY.sub("", msg)
+    msg = re.sub(r"\bleave collapse unset\b", "leave out --collapse", msg)
     msg = re.sub(r"\b[Pp]ass --", lambda m: ("Add" if m.group(0)[0] == "P" else "add") + " --",
                  msg)
     return msg

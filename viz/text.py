@@ -16,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["fmt", "esc", "esc_html", "clean", "shorten", "summary", "grad_norm", "DISPLAY_MAX"]
+__all__ = ["fmt", "esc", "esc_html", "clean", "shorten", "summary", "grad_norm", "DISPLAY_MAX",
+           "TOOLTIP_MAX"]
 
 _ESC = {ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;", ord('"'): "&quot;",
         ord("'"): "&#39;", ord("\n"): " ", ord("\r"): " ", ord("\t"): " ", ord("\v"): " ",
@@ -25,6 +26,9 @@ _ESC = {ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;", ord('"'): "&quot;
 #: Text longer than this many characters is shortened for display by :func:`esc`
 #: (Graphviz refuses an HTML label over 16,384 bytes; a diagram cannot show more anyway).
 DISPLAY_MAX = 1000
+#: A tooltip (a quoted DOT string, also limited to 16,384 bytes) holds the text up to
+#: this many characters: ``_q(esc_html(label, TOOLTIP_MAX))``; the page's data has it all.
+TOOLTIP_MAX = 2500
 
 _UNSHOWABLE = re.compile("[\ud800-\udfff\ufffe\uffff]")  # lone surrogates, noncharacters
 _CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f]")

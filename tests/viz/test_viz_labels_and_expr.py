@@ -107,3 +107,15 @@ def test_carets_under_non_ascii_text():
         build("π = 2; y = π.real")
     lines = str(e.value).splitlines()
     assert lines[2].index("^") == lines[1].index("π.real")
+
+
+@needs_dot
+@pytest.mark.parametrize("text", ['"' * 20_000, "&" * 20_000, "日" * 20_000, "\\" * 20_000])
+def test_a_tooltip_of_any_label_fits_dot(text):
+    import subprocess
+    from gradviz.viz.text import TOOLTIP_MAX
+    tip = esc_html(text, TOOLTIP_MAX)
+    quoted = '"' + tip.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    res = subprocess.run(["dot", "-Tsvg"], input=f"digraph G {{ a [tooltip={quoted}] }}".encode(),
+                         capture_output=True)
+    assert res.returncode == 0, res.stderr[:200]
