@@ -505,8 +505,9 @@ def _run(a: argparse.Namespace) -> int:
             code = _fail(a.command, f"cannot write the output{where}: {e.strerror or e}", 2)
         except (ValueError, RuntimeError) as e:  # the library refused the graph or dot failed
             code = _fail(a.command, str(e), 2)
-    for w in caught:
-        _warn(a.command, str(w.message))
+    for w in caught:  # the library's warnings (a graph too big...), not Python's own
+        if issubclass(w.category, UserWarning):
+            _warn(a.command, str(w.message))
     return code
 
 
