@@ -55,7 +55,8 @@ class _Usage(Exception):
 # --------------------------------------------------------------------------
 _ASCII = {"×": "x", "·": "*", "→": "->", "←": "<-", "÷": "/", "‖": "||", "√": "sqrt",
           "σ": "sigma", "α": "alpha", "β": "beta", "Σ": "sum", "²": "^2", "−": "-",
-          "…": "...", "≤": "<=", "≥": ">=", "∞": "inf", "Φ": "Phi", "φ": "phi", "π": "pi",
+          "…": "...", "≤": "<=", "≥": ">=", "∞": "inf", "Φ": "Phi", "φ": "phi",
+          "π": "pi",
           "∪": "u", "’": "'", "“": '"', "”": '"', "–": "-", "—": "--", "\u00a0": " "}
 
 
@@ -401,7 +402,8 @@ def _cmd_steps(a: argparse.Namespace) -> int:
         if not a.output:
             return 0
         root, _ = _build(text, origin)
-    from . import steps as _steps
+    import importlib
+    _steps = importlib.import_module(__package__ + ".steps")  # the module, not viz.steps()
     wanted = {"title": a.title, "collapse": a.collapse, "rankdir": a.rankdir,
               "forward": a.forward}
     kwargs, dropped = _accepted(_steps.steps_html, {k: v for k, v in wanted.items()
