@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import codecs
+import contextlib
 import inspect
 import math
 import os
@@ -135,15 +136,16 @@ def _cli_words(msg: str) -> str:
 # Arguments
 # --------------------------------------------------------------------------
 def _collapse_arg(text: str) -> Any:
-    """--collapse: 'module', 'module:N', 'repeat' or a module depth N."""
+    """--collapse: 'module', 'module:N', 'repeat', 'none' (never, where the
+    library collapses big graphs by itself) or a module depth N."""
     t = text.strip()
-    if t in ("module", "repeat"):
+    if t in ("module", "repeat", "none"):
         return t
     m = re.fullmatch(r"(module:)?(\d+)", t)
     if m and int(m.group(2)) >= 1:
         return t if m.group(1) else int(m.group(2))
     raise argparse.ArgumentTypeError(
-        f"expected module, module:N, repeat or a module depth N >= 1, got {text!r}")
+        f"expected module, module:N, repeat, none or a module depth N >= 1, got {text!r}")
 
 
 def _positive(kind: Callable[[str], Any], what: str) -> Callable[[str], Any]:
@@ -200,7 +202,8 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--collapse", metavar="HOW", type=_collapse_arg,
                    help="group nodes into boxes: 'repeat' (repeated structure), 'module' (one "
                         "box per nn module), 'module:N' or N (the first N levels of the "
-                        "module path); default: no grouping")
+                        "module path), 'none' (never); default: only graphs too big to lay "
+                        "out are grouped, where this version does so")
     res = e.add_mutually_exclusive_group()
     res.add_argument("--dpi", type=_positive(float, "a positive number of dots per inch"),
                      help=f"PNG resolution in dots per inch (default {DEFAULT_DPI}, sharp on a "
@@ -490,7 +493,7 @@ def _run(a: argparse.Namespace) -> int:
     from .dot import GraphvizNotFoundError
     from .expr import ExprError
     run = {"expr": _cmd_expr, "steps": _cmd_steps, "demo": _cmd_demo}[a.command]
-    with warnings.catch_warnings(record=True) as caught:
+    with warnings.catch_warnings(record=True) as caught, _library_news(a.command):
         warnings.simplefilter("always")
         try:
             code = run(a)
@@ -511,6 +514,23 @@ def _run(a: argparse.Namespace) -> int:
         if issubclass(w.category, UserWarning):
             _warn(a.command, str(w.message))
     return code
+
+
+@contextlib.contextmanager
+def _library_news(command: str):
+    """Lines the library prints for the user (``viz.dot.say``, e.g. "drawn with
+    collapse='repeat'") said in the command line's words while a command runs."""
+    import importlib
+    dot = importlib.import_module(__package__ + ".dot")
+    say = getattr(dot, "say", None)
+    if not callable(say):
+        yield
+        return
+    dot.say = lambda line: _emit(f"gradviz {command}: {_cli_words(line)}\n", sys.stderr)
+    try:
+        yield
+    finally:
+        dot.say = say
 
 
 def _fail(command: str, message: str, code: int) -> int:
