@@ -4,7 +4,8 @@
 #   ./dev.sh test [ARGS] set up, then run the whole test suite (ARGS go to pytest)
 # Set-up is idempotent: a virtual environment in .venv, the package installed editable (demo: with
 # its runtime dependencies only, graphviz-pure drawing when there is no system Graphviz, so no root;
-# test: with its test extras, plus Graphviz `dot` and Chromium from the system package manager).
+# test: with its test extras, plus Graphviz `dot`, Chromium, TeX with TikZ and poppler-utils from
+# the system package manager).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
@@ -43,6 +44,13 @@ ensure_chromium() {
   apt_install chromium fonts-dejavu-core || { say "Chromium is required for the browser tests: install the 'chromium' package"; exit 1; }
 }
 
+ensure_tex() {  # the TikZ (.tex) output is tested by compiling it; pdftotext/pdftoppm read the PDF
+  command -v pdflatex >/dev/null 2>&1 && kpsewhich tikz.sty >/dev/null 2>&1 &&
+    command -v pdftotext >/dev/null 2>&1 && return 0
+  apt_install texlive-latex-base texlive-pictures poppler-utils ||
+    { say "TeX is required for the TikZ tests: install texlive-latex-base, texlive-pictures and poppler-utils"; exit 1; }
+}
+
 ensure_venv() {  # ensure_venv EXTRAS: "" (the demo: runtime dependencies only) or "test"
   local extras="${1:-}"
   if [ ! -x "$VENV/bin/python" ]; then
@@ -77,7 +85,7 @@ case "$cmd" in
     exec "$VENV/bin/gradviz" demo "$@"
     ;;
   test)
-    ensure_dot; ensure_chromium; ensure_venv test
+    ensure_dot; ensure_chromium; ensure_tex; ensure_venv test
     export HYPOTHESIS_PROFILE="${HYPOTHESIS_PROFILE:-ci}"
     export GRADVIZ_NO_SKIPS="${GRADVIZ_NO_SKIPS:-1}"   # everything is installed: a skip is a set-up bug
     exec "$VENV/bin/python" -m pytest "$@"

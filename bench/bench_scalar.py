@@ -19,7 +19,8 @@ slow the other), pinned to one thread, best of several repeats. Tasks:
   N = 1,000,000 (seconds, peak memory) and N = 100,000 against micrograd
   (its recursion limit raised, run in a thread with a large stack).
 
-Needs the bench extra: ``pip install -e .[bench]`` (micrograd, scikit-learn).
+Needs the bench extra of the gradviz-engine distribution: ``pip install -e
+'.[bench]'`` (micrograd, scikit-learn); without it the script says so.
 """
 from __future__ import annotations
 
@@ -177,12 +178,36 @@ def work_million(engine: str) -> dict:
             "ok": x.grad == 1.0}
 
 
+#: module -> what it is, for the message when a peer is missing
+PEERS = {"micrograd": "micrograd (the peer engine)", "sklearn": "scikit-learn (the moons data)"}
+INSTALL = "pip install -e '.[bench]'   (the bench extra of the gradviz-engine distribution)"
+
+
+def missing_peers() -> list[str]:
+    import importlib
+    missing = []
+    for mod, what in PEERS.items():
+        try:
+            importlib.import_module(mod)
+        except ImportError:
+            missing.append(what)
+    return missing
+
+
 def _run_worker(args: list[str]) -> dict:
     out = subprocess.run([sys.executable, __file__, "--worker", *args], capture_output=True,
                          text=True, check=False, cwd=ROOT)
     if out.returncode != 0:
         return {"error": out.stderr.strip().splitlines()[-1] if out.stderr else "failed"}
     return json.loads(out.stdout)
+
+
+def _need(res: dict, what: str) -> dict:
+    """A worker's result, or a clear stop when it failed."""
+    if "error" in res:
+        print(f"bench_scalar: the {what} run failed: {res['error']}", file=sys.stderr)
+        raise SystemExit(1)
+    return res
 
 
 def main(argv=None) -> None:
@@ -204,11 +229,16 @@ def main(argv=None) -> None:
             res = work_million(engine)
         print(json.dumps(res))
         return
+    missing = missing_peers()
+    if missing:
+        print(f"bench_scalar: not installed: {', '.join(missing)}. Install the bench extra:\n"
+              f"    {INSTALL}", file=sys.stderr)
+        raise SystemExit(2)
     reps = 3 if a.quick else 7
     print(f"python {sys.version.split()[0]}, one thread, best of {reps}\n")
-    ours = _run_worker(["demo", "gradviz", str(reps), "0"])
-    mg = _run_worker(["demo", "micrograd", str(reps), "0"])
-    mg_off = _run_worker(["demo", "micrograd", str(reps), "1"])
+    ours = _need(_run_worker(["demo", "gradviz", str(reps), "0"]), "gradviz demo")
+    mg = _need(_run_worker(["demo", "micrograd", str(reps), "0"]), "micrograd demo")
+    mg_off = _need(_run_worker(["demo", "micrograd", str(reps), "1"]), "micrograd demo")
     print("micrograd demo step (MLP(2,[16,16,1]), 100 moons, SVM loss + L2, fwd+bwd+SGD)")
     print(f"  gradviz                  {ours['seconds'] * 1e3:8.1f} ms")
     print(f"  micrograd (gc on)        {mg['seconds'] * 1e3:8.1f} ms   ratio gradviz/micrograd = "
@@ -217,8 +247,8 @@ def main(argv=None) -> None:
           f"{ours['seconds'] / mg_off['seconds']:.3f}")
     # each repeat is ~20 ms, so short bursts of other work on the machine
     # matter: take the best of more repeats (as timeit does)
-    c_ours = _run_worker(["chain", "gradviz", str(reps * 3)])
-    c_mg = _run_worker(["chain", "micrograd", str(reps * 3)])
+    c_ours = _need(_run_worker(["chain", "gradviz", str(reps * 3)]), "gradviz chain")
+    c_mg = _need(_run_worker(["chain", "micrograd", str(reps * 3)]), "micrograd chain")
     print("\nscalar op chain (forward + backward)")
     print(f"  gradviz                  {c_ours['us_per_op']:8.3f} us/op  (target <= 1.0)")
     print(f"  micrograd                {c_mg['us_per_op']:8.3f} us/op  ratio = "

@@ -21,8 +21,9 @@ rounds of the ratio within a round. Tasks:
   per op; the same chain written by hand in numpy shows what the numpy calls
   alone cost.
 
-Needs torch for the comparison (``pip install -e .[bench]``); without it the
-torch columns are left out.
+Needs torch for the comparison (the bench extra of the gradviz-engine
+distribution: ``pip install -e '.[bench]'``); without it the torch columns
+are left out and the script says how to get them.
 """
 from __future__ import annotations
 
@@ -269,6 +270,9 @@ def main(argv=None) -> int:
     rounds = 5 if args.quick else 15
     print(f"numpy {np.__version__}" + (f", torch {torch.__version__}" if torch else ", no torch")
           + f", python {sys.version.split()[0]}, threads pinned to 1")
+    if torch is None:
+        print("torch is not installed, so its columns are left out; for them install the bench "
+              "extra: pip install -e '.[bench]'")
 
     if args.task in ("all", "mlp"):
         print("\nMLP 784-512-256-10 train step (float32, forward + backward + SGD), ms per step")

@@ -5,6 +5,9 @@ total change per unit of price? d(total)/d(price) = 1 x 1.1 x 2 = 2.2.
 
     python examples/car_tax.py
 """
+import argparse
+import sys
+
 from gradviz.autograd import Value
 from gradviz.autograd.graph import Step
 
@@ -25,14 +28,18 @@ def fmt(x: float) -> str:
 
 
 def describe(step: Step) -> list[str]:
-    lines = [f"step {step.index + 1}: {step.node.label} (op {step.node.op}) has grad {fmt(step.grad)}"]
+    lines = [f"step {step.index + 1}: {step.node.label} (op {step.node.op}) "
+             f"has grad {fmt(step.grad)}"]
     for parent, local, contribution in step.contributions:
         lines.append(f"    d{step.node.label}/d{parent.label} = {fmt(local)};  "
                      f"{fmt(step.grad)} x {fmt(local)} = {fmt(contribution)} -> {parent.label}")
     return lines
 
 
-def main() -> dict:
+def main(argv=()) -> dict:
+    argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()) +
+                            " Prints the forward pass, each backward step and the gradients; "
+                            "takes no options.").parse_args(list(argv))
     price, count, tax, subtotal, total = build()
     print(f"total = price x count x tax = 15 x 2 x 1.1 = {fmt(total.data)}")
     print("backward, one node at a time (gradient x local derivative = contribution):")
@@ -45,4 +52,4 @@ def main() -> dict:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

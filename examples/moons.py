@@ -17,6 +17,15 @@ from gradviz.autograd import wsum
 from gradviz.nn.data import make_moons
 
 
+class Help(argparse.ArgumentDefaultsHelpFormatter):
+    """--help with each option's default (none shown for options off unless given)."""
+
+    def _get_help_string(self, action):
+        if action.default is None or action.default is False:
+            return action.help
+        return super()._get_help_string(action)
+
+
 def svm_loss(model, X, y, alpha: float):
     """(total loss, accuracy): mean hinge loss + alpha * L2 of the parameters."""
     scores = [model(x) for x in X]
@@ -45,14 +54,18 @@ def save_boundary(path: str, model, X, y) -> str:
 
 
 def main(argv=None) -> dict:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--steps", type=int, default=100)
-    ap.add_argument("--samples", type=int, default=100)
-    ap.add_argument("--noise", type=float, default=0.1)
+    ap = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()),
+                                 formatter_class=Help)
+    ap.add_argument("--steps", type=int, default=100, help="full-batch SGD steps")
+    ap.add_argument("--samples", type=int, default=100, help="points in the data set")
+    ap.add_argument("--noise", type=float, default=0.1,
+                    help="standard deviation of the noise added to the points")
     ap.add_argument("--seed", type=int, default=0, help="seeds the data and the weights")
     ap.add_argument("--alpha", type=float, default=1e-4, help="L2 regularisation strength")
-    ap.add_argument("--plot", metavar="PATH", help="save the loss curve as a PNG")
-    ap.add_argument("--boundary", metavar="PATH", help="save the decision boundary as a PNG")
+    ap.add_argument("--plot", metavar="PATH",
+                    help="save the loss curve as a PNG at PATH (default: no picture)")
+    ap.add_argument("--boundary", metavar="PATH",
+                    help="save the decision boundary as a PNG at PATH (default: no picture)")
     args = ap.parse_args(argv)
 
     X, labels = make_moons(args.samples, noise=args.noise, seed=args.seed)

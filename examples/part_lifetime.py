@@ -16,17 +16,30 @@ from gradviz import nn
 from gradviz.autograd import Value
 
 
+class Help(argparse.ArgumentDefaultsHelpFormatter):
+    """--help with each option's default (none shown for options off unless given)."""
+
+    def _get_help_string(self, action):
+        if action.default is None or action.default is False:
+            return action.help
+        return super()._get_help_string(action)
+
+
 def build() -> nn.MLP:
     model = nn.MLP(2, [2, 1], activation="sigmoid", out_activation="sigmoid")
     return model.set_weights(1.0, 0.5)
 
 
 def main(argv=None) -> dict:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--lr", type=float, default=0.5, help="SGD learning rate (0.5)")
-    ap.add_argument("--x", type=float, nargs=2, default=[0.1, 0.2], metavar=("LENGTH", "WIDTH"))
-    ap.add_argument("--target", type=float, default=1.0)
-    ap.add_argument("--plot", metavar="PATH", help="also render the graph of the loss (viz)")
+    ap = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()),
+                                 formatter_class=Help)
+    ap.add_argument("--lr", type=float, default=0.5, help="SGD learning rate")
+    ap.add_argument("--x", type=float, nargs=2, default=[0.1, 0.2], metavar=("LENGTH", "WIDTH"),
+                    help="the part's length and width (the two inputs)")
+    ap.add_argument("--target", type=float, default=1.0, help="the lifetime to predict")
+    ap.add_argument("--plot", metavar="PATH",
+                    help="also draw the graph of the loss into PATH (.svg .png .pdf .tex .dot; "
+                         "default: no picture)")
     args = ap.parse_args(argv)
 
     model = build()

@@ -12,17 +12,29 @@ import argparse
 from gradviz import nn
 
 
+class Help(argparse.ArgumentDefaultsHelpFormatter):
+    """--help with each option's default (none shown for options off unless given)."""
+
+    def _get_help_string(self, action):
+        if action.default is None or action.default is False:
+            return action.help
+        return super()._get_help_string(action)
+
+
 def main(argv=None) -> dict:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--a", type=float, default=2.0)
-    ap.add_argument("--b", type=float, default=-1.0)
-    ap.add_argument("--c", type=float, default=0.5)
+    ap = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()),
+                                 formatter_class=Help)
+    ap.add_argument("--a", type=float, default=2.0, help="coefficient of x^2")
+    ap.add_argument("--b", type=float, default=-1.0, help="coefficient of x")
+    ap.add_argument("--c", type=float, default=0.5, help="constant term")
     ap.add_argument("--points", type=int, default=21, help="training points on [-1, 1]")
-    ap.add_argument("--hidden", type=int, nargs="+", default=[8, 8], help="hidden widths")
-    ap.add_argument("--steps", type=int, default=800)
-    ap.add_argument("--lr", type=float, default=0.03)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--plot", metavar="PATH", help="save the loss curve as a PNG")
+    ap.add_argument("--hidden", type=int, nargs="+", default=[8, 8],
+                    help="widths of the hidden tanh layers")
+    ap.add_argument("--steps", type=int, default=800, help="Adam steps")
+    ap.add_argument("--lr", type=float, default=0.03, help="Adam learning rate")
+    ap.add_argument("--seed", type=int, default=0, help="seeds the initial weights")
+    ap.add_argument("--plot", metavar="PATH",
+                    help="save the loss curve and the fit as a PNG at PATH (default: no picture)")
     args = ap.parse_args(argv)
     if args.points < 2:
         ap.error("--points must be at least 2")

@@ -20,6 +20,15 @@ from gradviz import nn
 BARS = " ▁▂▃▄▅▆▇█"
 
 
+class Help(argparse.ArgumentDefaultsHelpFormatter):
+    """--help with each option's default (none shown for options off unless given)."""
+
+    def _get_help_string(self, action):
+        if action.default is None or action.default is False:
+            return action.help
+        return super()._get_help_string(action)
+
+
 def spark(ys: list[float], lo: float, hi: float) -> str:
     """A one-line sketch of ys: one block character per point."""
     span = (hi - lo) or 1.0
@@ -40,11 +49,14 @@ def bumps(edges: list[float], heights: list[float], k: float) -> nn.MLP:
 
 
 def main(argv=None) -> dict:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()),
+                                 formatter_class=Help)
     ap.add_argument("--k", type=float, default=200.0, help="steepness of the sigmoid steps")
     ap.add_argument("--points", type=int, default=60, help="points drawn on [0, 1]")
-    ap.add_argument("--max-bumps", type=int, default=32)
-    ap.add_argument("--plot", metavar="PATH", help="save the curves as a PNG")
+    ap.add_argument("--max-bumps", type=int, default=32,
+                    help="the largest number of bumps N tried for sin(2 pi x)")
+    ap.add_argument("--plot", metavar="PATH",
+                    help="save the curves as a PNG at PATH (default: no picture)")
     args = ap.parse_args(argv)
     k = args.k
     xs = [(i + 0.5) / args.points for i in range(args.points)]

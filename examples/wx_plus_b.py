@@ -3,16 +3,20 @@ dz/db = 1, dz/dw = x, dz/dx = w.
 
     python examples/wx_plus_b.py [w x b]
 """
-import sys
+import argparse
 
 from gradviz.autograd import Value
 
 
 def main(argv=None) -> dict:
-    args = [float(a) for a in (argv if argv is not None else sys.argv[1:])] or [0.5, 3.0, -1.0]
-    if len(args) != 3:
-        raise SystemExit("usage: wx_plus_b.py [w x b]")
-    w, x, b = (Value(v, label=n) for v, n in zip(args, "wxb"))
+    ap = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()),
+                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    ap.add_argument("numbers", nargs="*", type=float, metavar="w x b", default=[0.5, 3.0, -1.0],
+                    help="the weight, the input and the bias (three numbers)")
+    args = ap.parse_args(argv)
+    if len(args.numbers) != 3:
+        ap.error(f"give three numbers (w x b) or none, got {len(args.numbers)}")
+    w, x, b = (Value(v, label=n) for v, n in zip(args.numbers, "wxb"))
     wx = w * x
     wx.label = "w*x"
     z = wx + b

@@ -16,6 +16,15 @@ _X, _Y = make_xor()
 X, Y = _X.tolist(), _Y.astype(float).tolist()
 
 
+class Help(argparse.ArgumentDefaultsHelpFormatter):
+    """--help with each option's default (none shown for options off unless given)."""
+
+    def _get_help_string(self, action):
+        if action.default is None or action.default is False:
+            return action.help
+        return super()._get_help_string(action)
+
+
 def train(model, steps: int, lr: float) -> list[float]:
     """Full-batch Adam on binary cross-entropy; returns the loss per step."""
     opt = nn.optim.Adam(model.parameters(), lr=lr)
@@ -42,12 +51,14 @@ def report(name: str, model, losses: list[float]) -> float:
 
 
 def main(argv=None) -> dict:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()),
+                                 formatter_class=Help)
     ap.add_argument("--steps", type=int, default=300, help="training steps for each model")
     ap.add_argument("--hidden", type=int, default=4, help="hidden tanh neurons in the MLP")
-    ap.add_argument("--lr", type=float, default=0.1)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--plot", metavar="PATH", help="save the two loss curves as a PNG")
+    ap.add_argument("--lr", type=float, default=0.1, help="Adam learning rate")
+    ap.add_argument("--seed", type=int, default=0, help="seeds the initial weights")
+    ap.add_argument("--plot", metavar="PATH",
+                    help="save the two loss curves as a PNG at PATH (default: no picture)")
     args = ap.parse_args(argv)
 
     perceptron = nn.Neuron(2, "sigmoid", seed=args.seed)

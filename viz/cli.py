@@ -1,31 +1,178 @@
 """The ``gradviz`` command line.
 
     gradviz expr "price=15; count=2; tax=1.1; total=price*count*tax" -o car_tax.svg
+    gradviz expr -f model.txt -o model.tex          # the expression from a file
+    echo "x=2; y=x*x" | gradviz expr - -o y.png      # ... or from stdin
     gradviz steps "price=15; count=2; tax=1.1; total=price*count*tax" -o car_tax.html
     gradviz steps "x=2; y=tanh(x*x)" --text
     gradviz demo [-o out]
 
-Exit codes: 0 done, 1 the environment is missing something (Graphviz ``dot``),
-2 a usage error (bad arguments, an expression the language does not allow, an
-output path in a missing directory, an unknown file type).
+Exit codes: 0 done, 1 the environment is missing something (Graphviz ``dot``,
+TeX's absence does not matter: ``.tex`` needs only ``dot``) or the reader of
+the output went away (``gradviz ... | head``: quietly), 2 a usage error (bad
+arguments, an expression the language does not allow, a file that cannot be
+read, an output path that cannot be written, a graph Graphviz cannot lay
+out). No Python traceback for any of these; messages use the command line's
+words (``--collapse repeat``), never a Python keyword.
+
+Output that the console cannot encode (a latin-1 or cp1252 terminal)
+degrades: DOT text uses character references (``&#215;``, which Graphviz
+reads back as ``×``), other text close ASCII spellings (``x``, ``->``) or ``?``.
 """
 from __future__ import annotations
 
 import argparse
+import codecs
+import contextlib
+import inspect
+import math
 import os
+import re
 import sys
-from typing import Sequence
+import warnings
+from typing import Any, Callable, Sequence
 
 __all__ = ["main"]
 
-_EXPR_HELP = ("statements separated by ';', e.g. \"price=15; count=2; tax=1.1; "
+_EXPR_HELP = ("statements separated by ';' or new lines, e.g. \"price=15; count=2; tax=1.1; "
               "total=price*count*tax\": numbers, names, + - * / **, unary minus and the op "
               "table's functions (tanh(x), sigmoid(x), leaky_relu(x, 0.2), ...); the last "
-              "statement is the output")
+              "statement is the output. '-' reads it from stdin; or use -f FILE")
+
+#: Output formats of ``gradviz expr -o``.
+FORMATS = (".svg", ".png", ".pdf", ".tex", ".dot", ".gv")
+#: PNG resolution when neither --dpi nor --scale is given: sharp on a projector.
+DEFAULT_DPI = 192
+#: One unit of --scale: CSS pixels (96 per inch).
+SCALE_DPI = 96
 
 
 class _Usage(Exception):
     """A usage error: message, exit code 2."""
+
+
+# --------------------------------------------------------------------------
+# Consoles that are not UTF-8
+# --------------------------------------------------------------------------
+_ASCII = {"×": "x", "·": "*", "→": "->", "←": "<-", "÷": "/", "‖": "||", "√": "sqrt",
+          "σ": "sigma", "α": "alpha", "β": "beta", "Σ": "sum", "²": "^2", "−": "-",
+          "…": "...", "≤": "<=", "≥": ">=", "∞": "inf", "Φ": "Phi", "φ": "phi",
+          "π": "pi",
+          "∪": "u", "’": "'", "“": '"', "”": '"', "–": "-", "—": "--", "\u00a0": " "}
+
+
+def _fallback(err: UnicodeError) -> tuple[str, int]:
+    """Codec error handler: a close ASCII spelling, else ``?``."""
+    if not isinstance(err, UnicodeEncodeError):
+        raise err
+    bad = err.object[err.start:err.end]
+    return "".join(_ASCII.get(ch, "?") for ch in bad), err.end
+
+
+codecs.register_error("gradviz-fallback", _fallback)
+
+
+def _emit(text: str, stream: Any = None, errors: str = "gradviz-fallback") -> None:
+    """Write ``text`` to ``stream`` (stdout) in what its encoding can show."""
+    stream = sys.stdout if stream is None else stream
+    enc = getattr(stream, "encoding", None) or "utf-8"
+    try:
+        text.encode(enc)
+    except UnicodeEncodeError:
+        text = text.encode(enc, errors).decode(enc)
+    except LookupError:  # pragma: no cover - a stream with a made-up encoding
+        pass
+    stream.write(text)
+
+
+def _emit_dot(text: str) -> None:
+    """DOT text on stdout: UTF-8 as Graphviz expects, or, on a console that is
+    not UTF-8, ASCII with character references (``&#963;``), which Graphviz
+    reads back as the characters."""
+    enc = (getattr(sys.stdout, "encoding", None) or "utf-8").lower().replace("_", "-")
+    if enc not in ("utf-8", "utf8", "utf-8-sig"):
+        text = text.encode("ascii", "xmlcharrefreplace").decode("ascii")
+    _emit(text)
+
+
+def _say(text: str) -> None:
+    _emit(text + "\n")
+
+
+def _tell(command: str, text: str) -> None:
+    """A message on stderr, prefixed once with the command."""
+    _emit(f"gradviz {command}: {_cli_words(text)}\n", sys.stderr)
+
+
+def _warn(command: str, text: str) -> None:
+    """A warning line (not an error: the command goes on)."""
+    _emit(f"gradviz {command}: warning: {_cli_words(text)}\n", sys.stderr)
+
+
+# --------------------------------------------------------------------------
+# Library messages in the command line's words
+# --------------------------------------------------------------------------
+_PREFIX = re.compile(r"^(?:(?:viz|draw|render|steps_html|steps|draw_steps|collapse|"
+                     r"render_tikz|tikz|expr|demo):\s+)+")
+_OPTION = re.compile(r"\b(collapse|rankdir)=(['\"]?)([\w:]+)\2")
+_PYONLY = re.compile(r",?\s*(?:or\s+)?(?:pass\s+)?\b(?:max_frames|max_nodes)=None"
+                     r"(?:\s+to silence this)?", re.I)
+
+
+def _cli_words(msg: str) -> str:
+    """A library message as the command line says it: no function-name
+    prefix (the command's own is added once), ``--collapse repeat`` instead
+    of ``collapse='repeat'``, no advice only Python code can follow."""
+    msg = _PREFIX.sub("", msg.strip())
+    msg = _OPTION.sub(lambda m: f"--{m.group(1)} {m.group(3)}", msg)
+    msg = _PYONLY.sub("", msg)
+    msg = re.sub(r"\bleave collapse unset\b", "leave out --collapse", msg)
+    msg = re.sub(r"\b[Pp]ass --", lambda m: ("Add" if m.group(0)[0] == "P" else "add") + " --",
+                 msg)
+    return msg
+
+
+# --------------------------------------------------------------------------
+# Arguments
+# --------------------------------------------------------------------------
+def _collapse_arg(text: str) -> Any:
+    """--collapse: 'module', 'module:N', 'repeat', 'none' (never, where the
+    library collapses big graphs by itself) or a module depth N."""
+    t = text.strip()
+    if t in ("module", "repeat", "none"):
+        return t
+    m = re.fullmatch(r"(module:)?(\d+)", t)
+    if m and int(m.group(2)) >= 1:
+        return t if m.group(1) else int(m.group(2))
+    raise argparse.ArgumentTypeError(
+        f"expected module, module:N, repeat, none or a module depth N >= 1, got {text!r}")
+
+
+def _positive(kind: Callable[[str], Any], what: str) -> Callable[[str], Any]:
+    def parse(text: str) -> Any:
+        try:
+            v = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if not (v > 0 and math.isfinite(v)):
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
+        return v
+    parse.__name__ = what
+    return parse
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+        return version("gradviz-engine")
+    except Exception:  # running from a source tree that is not installed
+        return "unknown (not installed)"
+
+
+def _add_source(p: argparse.ArgumentParser) -> None:
+    p.add_argument("expression", nargs="?", help=_EXPR_HELP)
+    p.add_argument("-f", "--file", metavar="FILE",
+                   help="read the expression from FILE ('-': stdin) instead of the command line")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -34,35 +181,54 @@ def _parser() -> argparse.ArgumentParser:
         description="Draw computation graphs and step through backprop "
                     "(gradviz's autograd engine + Graphviz).",
         epilog="Run 'gradviz COMMAND --help' for a command's options.")
+    ap.add_argument("--version", action="version", version=f"gradviz {_version()}")
     sub = ap.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
     e = sub.add_parser("expr", help="draw the graph of an expression, gradients included",
                        description="Parse an expression (no Python eval), backpropagate from "
                                    "its last statement and draw the graph.")
-    e.add_argument("expression", help=_EXPR_HELP)
+    _add_source(e)
     e.add_argument("-o", "--output", metavar="PATH",
-                   help="output file: .svg .png .pdf (need Graphviz dot) or .dot .gv; "
-                        "default: DOT text on stdout")
-    e.add_argument("--rankdir", choices=("LR", "TB"), default="LR",
-                   help="layout direction (default LR: left to right)")
+                   help="output file: .svg .png .pdf (need Graphviz dot), .tex (a TikZ picture "
+                        "for LaTeX, laid out by dot) or .dot .gv; default: DOT text on stdout")
+    e.add_argument("--rankdir", choices=("LR", "TB", "RL", "BT"),
+                   help="layout direction: LR left to right, TB top to bottom "
+                        "(default: chosen from the graph's shape)")
     e.add_argument("--no-grad", action="store_true", help="do not show gradients")
     e.add_argument("--no-edge-grads", action="store_true",
                    help="do not label edges with local derivatives")
     e.add_argument("--legend", action="store_true", help="draw the colour legend")
-    e.add_argument("--collapse", metavar="HOW",
-                   help="group nodes: 'repeat' (repeated structure); see viz.collapse")
+    e.add_argument("--collapse", metavar="HOW", type=_collapse_arg,
+                   help="group nodes into boxes: 'repeat' (repeated structure), 'module' (one "
+                        "box per nn module), 'module:N' or N (the first N levels of the "
+                        "module path), 'none' (never); default: only graphs too big to lay "
+                        "out are grouped, where this version does so")
+    res = e.add_mutually_exclusive_group()
+    res.add_argument("--dpi", type=_positive(float, "a positive number of dots per inch"),
+                     help=f"PNG resolution in dots per inch (default {DEFAULT_DPI}, sharp on a "
+                          "projector; Graphviz's own is 96)")
+    res.add_argument("--scale", type=_positive(float, "a positive scale factor"),
+                     help=f"PNG size as a multiple of {SCALE_DPI} dpi (--scale 2 is "
+                          f"--dpi {2 * SCALE_DPI})")
 
     s = sub.add_parser("steps", help="step through backprop of an expression",
                        description="Parse an expression and write a self-contained HTML page "
                                    "that steps through its backward pass (or print the steps).")
-    s.add_argument("expression", help=_EXPR_HELP)
+    _add_source(s)
     s.add_argument("-o", "--output", metavar="PATH.html", help="the HTML page to write")
     s.add_argument("--text", action="store_true",
                    help="print the steps in the terminal instead (no browser needed)")
-    s.add_argument("--rankdir", choices=("LR", "TB"), default="LR",
-                   help="layout direction (default LR)")
-    s.add_argument("--title", help="page title")
+    s.add_argument("--rankdir", choices=("LR", "TB", "RL", "BT"),
+                   help="layout direction: LR left to right, TB top to bottom "
+                        "(default: chosen from the graph's shape)")
+    s.add_argument("--collapse", metavar="HOW", type=_collapse_arg,
+                   help="step from box to box: 'repeat', 'module', 'module:N' or N "
+                        "(see gradviz expr --help); default: every node")
+    s.add_argument("--forward", action=argparse.BooleanOptionalAction, default=None,
+                   help="the page first fills in values in the forward pass, then steps "
+                        "backward (default: on)")
+    s.add_argument("--title", help="page title (default: 'Backprop step by step: OUTPUT')")
 
     d = sub.add_parser("demo", help="write the car-tax diagram, its step page and the "
                                     "part-lifetime network into a directory",
@@ -74,109 +240,302 @@ def _parser() -> argparse.ArgumentParser:
     return ap
 
 
-def _output_dir_ok(path: str) -> None:
+# --------------------------------------------------------------------------
+# Input and output paths
+# --------------------------------------------------------------------------
+def _source(a: argparse.Namespace) -> tuple[str, str]:
+    """(expression text, where it came from: '' for the command line)."""
+    given = [x for x in (a.expression, a.file) if x is not None]
+    if len(given) != 1:
+        raise _Usage("give the expression as an argument, '-' to read it from stdin, or "
+                     "-f FILE" if not given else
+                     "give the expression either as an argument or with -f FILE, not both")
+    if a.file is None and a.expression != "-":
+        return a.expression, ""
+    path = a.file if a.file is not None else "-"
+    if path == "-":
+        try:
+            return sys.stdin.read(), "stdin"
+        except UnicodeDecodeError as e:
+            raise _Usage(f"stdin is not text in {sys.stdin.encoding}: {e.reason}") from None
+    if os.path.isdir(path):
+        raise _Usage(f"-f {path}: is a directory, not a file")
+    try:
+        with open(path, "rb") as f:
+            raw = f.read(1 << 22)
+    except FileNotFoundError:
+        raise _Usage(f"-f {path}: no such file") from None
+    except OSError as e:
+        raise _Usage(f"-f {path}: cannot read it ({e.strerror or e})") from None
+    try:
+        return raw.decode("utf-8-sig"), path
+    except UnicodeDecodeError as e:
+        raise _Usage(f"-f {path}: not UTF-8 text (byte {e.start})") from None
+
+
+def _output_ok(path: str, exts: Sequence[str], what: str) -> str:
+    if os.path.isdir(path):
+        raise _Usage(f"{path!r} is a directory; -o needs a file name such as "
+                     f"{os.path.join(path, 'graph' + exts[0])!r}")
+    ext = os.path.splitext(path)[1].lower()
+    if ext not in exts:
+        raise _Usage(f"cannot tell the format of {path!r}: {what}")
     d = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(d):
         raise _Usage(f"the output directory {d!r} does not exist (for {path!r}); create it first")
+    return ext
 
 
-def _build(text: str):
-    from .expr import build
-    root, names = build(text)
-    return root, names
+def _build(text: str, origin: str):
+    from .expr import ExprError, build
+    try:
+        return build(text)
+    except ExprError as e:
+        raise ExprError(f"{origin}: {e}" if origin else str(e)) from None
+
+
+# --------------------------------------------------------------------------
+# inf and nan
+# --------------------------------------------------------------------------
+def _topological(root: Any) -> list:
+    """Nodes reachable from ``root``, parents first (public ``parents`` only)."""
+    seen: set = set()
+    order: list = []
+    stack: list = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            order.append(node)
+        elif id(node) not in seen:
+            seen.add(id(node))
+            stack.append((node, True))
+            stack.extend((p, False) for p in reversed(node.parents) if id(p) not in seen)
+    return order
+
+
+def _finite(x: Any) -> bool:
+    if x is None:
+        return True
+    try:
+        return math.isfinite(x)
+    except TypeError:
+        import numpy as np
+        return bool(np.all(np.isfinite(x)))
+
+
+def _nonfinite_note(root: Any, with_grads: bool) -> str | None:
+    """One line naming the first node whose value (forward order), else whose
+    gradient (backward order), is inf or nan; None when all are finite."""
+    from .text import fmt
+    order = _topological(root)
+    names = {id(n): n.label or f"v{i}" for i, n in enumerate(order)}
+
+    def name(n: Any) -> str:
+        return f"{names[id(n)]!r}" + (f" (op {n.op})" if n.op else "")
+    for n in order:
+        if not _finite(n.data):
+            return (f"the value of {name(n)} is {fmt(n.data)}: the first inf or nan in the "
+                    "forward pass; everything computed from it is suspect")
+    if with_grads:
+        for n in reversed(order):
+            if not _finite(n.grad):
+                return (f"the gradient of {name(n)} is {fmt(n.grad)}: the first inf or nan in "
+                        "the backward pass")
+    return None
+
+
+# --------------------------------------------------------------------------
+# Commands
+# --------------------------------------------------------------------------
+def _draw_options(a: argparse.Namespace) -> dict:
+    opts: dict = dict(show_grad=not a.no_grad, show_edge_grads=not a.no_edge_grads,
+                      legend=a.legend, collapse=a.collapse)
+    if a.rankdir is not None:
+        opts["rankdir"] = a.rankdir
+    return opts
 
 
 def _cmd_expr(a: argparse.Namespace) -> int:
-    from .dot import draw, render
+    ext = None
     if a.output:
-        ext = os.path.splitext(a.output)[1].lower()
-        if ext not in (".svg", ".png", ".pdf", ".dot", ".gv"):
-            raise _Usage(f"cannot tell the format of {a.output!r}: use .svg .png .pdf .dot or .gv")
-        _output_dir_ok(a.output)
-    root, _ = _build(a.expression)
+        ext = _output_ok(a.output, FORMATS, "use " + " ".join(FORMATS))
+    if (a.dpi or a.scale) and ext != ".png":
+        raise _Usage(f"--{'dpi' if a.dpi else 'scale'} applies to .png output only"
+                     + (f", not {ext}" if ext else ""))
+    text, origin = _source(a)
+    root, _ = _build(text, origin)
     root.backward()
-    opts = dict(rankdir=a.rankdir, show_grad=not a.no_grad, show_edge_grads=not a.no_edge_grads,
-                legend=a.legend, collapse=a.collapse)
-    if a.collapse is not None:
-        from .collapse import _parse
-        try:
-            _parse(a.collapse)
-        except ValueError as e:
-            raise _Usage(str(e)) from None
-    if not a.output:
-        sys.stdout.write(draw(root, **opts).source)
+    note = _nonfinite_note(root, with_grads=True)
+    if note:
+        _warn("expr", note)
+    opts = _draw_options(a)
+    if ext is None:
+        from .dot import draw
+        _emit_dot(draw(root, **opts).source)
         return 0
-    print(render(root, a.output, **opts))
+    if ext == ".tex":
+        from .tikz import render_tikz
+        _say(render_tikz(root, a.output, **opts))
+        return 0
+    from .dot import draw, render
+    if ext == ".png":
+        dg = draw(root, **opts)
+        dpi = a.dpi or (a.scale * SCALE_DPI if a.scale else DEFAULT_DPI)
+        dg.graph_attr["dpi"] = f"{dpi:g}"
+        _say(render(dg, a.output))
+        return 0
+    _say(render(root, a.output, **opts))
     return 0
 
 
 def _cmd_steps(a: argparse.Namespace) -> int:
     if not a.text and not a.output:
-        raise _Usage("steps: give -o PAGE.html, or --text to print the steps")
+        raise _Usage("give -o PAGE.html, or --text to print the steps")
     if a.output:
-        if os.path.splitext(a.output)[1].lower() not in (".html", ".htm"):
-            raise _Usage(f"steps: the page must be an .html file, got {a.output!r}")
-        _output_dir_ok(a.output)
-    root, _ = _build(a.expression)
+        _output_ok(a.output, (".html", ".htm"), "the page must be an .html file")
+    text, origin = _source(a)
+    root, _ = _build(text, origin)
+    check, _ = _build(text, origin)  # a copy to look for inf/nan; the page runs its own pass
+    check.backward()
+    note = _nonfinite_note(check, with_grads=True)
+    if note:
+        _warn("steps", note)
     if a.text:
-        from .steps import record_steps
-        order, steps = record_steps(root)
-        name = (lambda n: n.label or "node")
-        print(f"forward: {name(root)} = {_num(root.data)}; backward seeds "
-              f"d{name(root)}/d{name(root)} = 1")
-        for s in steps:
-            print(s.lines[0])
-            for line in s.lines[1:]:
-                print("    " + line)
-        leaves = [n for n in order if not n._parents and n.label]
-        if leaves:
-            print("gradients: " + ", ".join(f"d{name(root)}/d{n.label} = {_num(n.grad)}"
-                                            for n in leaves))
+        _print_steps(root)
         if not a.output:
             return 0
-        root, _ = _build(a.expression)
-    from .steps import steps_html
-    try:
-        print(steps_html(root, a.output, title=a.title, rankdir=a.rankdir))
-    except ValueError as e:  # too many steps for one page
-        raise _Usage(str(e)) from None
+        root, _ = _build(text, origin)
+    import importlib
+    _steps = importlib.import_module(__package__ + ".steps")  # the module, not viz.steps()
+    wanted = {"title": a.title, "collapse": a.collapse, "rankdir": a.rankdir,
+              "forward": a.forward}
+    kwargs, dropped = _accepted(_steps.steps_html, {k: v for k, v in wanted.items()
+                                                    if v is not None})
+    for k in dropped:
+        flag = f"--{k}" if k != "forward" else ("--forward" if a.forward else "--no-forward")
+        _warn("steps", f"{flag} is not supported by this version's step page; ignored")
+    _say(_steps.steps_html(root, a.output, **kwargs))
     return 0
 
 
-def _num(x) -> str:
+def _accepted(fn: Callable, kwargs: dict) -> tuple[dict, list]:
+    """The keyword arguments ``fn`` takes, and the names it does not."""
+    params = inspect.signature(fn).parameters
+    if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        return kwargs, []
+    return ({k: v for k, v in kwargs.items() if k in params},
+            [k for k in kwargs if k not in params])
+
+
+def _print_steps(root: Any) -> None:
+    """The backward pass in the terminal, printed as it runs (memory stays
+    flat however long the pass is); grads shown are this pass's own."""
+    from .steps import step_text
     from .text import fmt
-    return fmt(x)
+    order = _topological(root)
+    names = {id(n): n.label or f"v{i}" for i, n in enumerate(order)}
+
+    def name(n: Any) -> str:
+        return names[id(n)]
+    r = name(root)
+    _say(f"forward: {r} = {fmt(root.data)}; backward seeds d{r}/d{r} = 1")
+    for step in root.backward_steps():
+        lines = step_text(step, name)
+        _say("\n".join([lines[0]] + ["    " + ln for ln in lines[1:]]))
+    leaves = [n for n in order if not n.parents and n.label]
+    if leaves:
+        _say("gradients: " + ", ".join(f"d{r}/d{name(n)} = {fmt(n.grad)}" for n in leaves))
 
 
 def _cmd_demo(a: argparse.Namespace) -> int:
     from .demo import run_demo
+    if os.path.exists(a.outdir) and not os.path.isdir(a.outdir):
+        raise _Usage(f"{a.outdir!r} is a file; -o needs a directory (created if missing)")
     try:
-        paths = run_demo(a.outdir)
+        paths = run_demo(a.outdir, say=_say)
     except FileNotFoundError as e:
         raise _Usage(str(e)) from None
-    print("wrote:")
+    _say("wrote:")
     for p in paths:
-        print(f"  {os.path.abspath(p)}")
+        _say(f"  {os.path.abspath(p)}")
     return 0
 
 
+def _quiet_stdout() -> None:
+    """After a broken pipe: point stdout at /dev/null so the interpreter's
+    final flush does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # pragma: no cover - no real stdout
+        pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    ap = _parser()
-    a = ap.parse_args(argv)  # exits with 2 on bad arguments
+    if getattr(sys.stdout, "errors", None) == "strict" and hasattr(sys.stdout, "reconfigure"):
+        try:  # argparse's own help and errors on a console that is not UTF-8
+            sys.stdout.reconfigure(errors="gradviz-fallback")
+        except (ValueError, OSError):  # pragma: no cover
+            pass
+    try:
+        ap = _parser()
+        a = ap.parse_args(argv)  # exits with 2 on bad arguments
+        return _run(a)
+    except BrokenPipeError:
+        _quiet_stdout()
+        return 1
+    except KeyboardInterrupt:
+        _emit("\ngradviz: interrupted\n", sys.stderr)
+        return 130
+
+
+def _run(a: argparse.Namespace) -> int:
     from .dot import GraphvizNotFoundError
     from .expr import ExprError
     run = {"expr": _cmd_expr, "steps": _cmd_steps, "demo": _cmd_demo}[a.command]
+    with warnings.catch_warnings(record=True) as caught, _library_news(a.command):
+        warnings.simplefilter("always")
+        try:
+            code = run(a)
+        except (ExprError, _Usage) as e:
+            code = _fail(a.command, str(e), 2)
+        except GraphvizNotFoundError as e:
+            code = _fail(a.command, str(e), 1)
+        except BrokenPipeError:
+            raise
+        except (TimeoutError, MemoryError) as e:
+            code = _fail(a.command, str(e) or type(e).__name__, 2)
+        except OSError as e:  # writing the output: permissions, a full disk, ...
+            where = f" ({e.filename})" if getattr(e, "filename", None) else ""
+            code = _fail(a.command, f"cannot write the output{where}: {e.strerror or e}", 2)
+        except (ValueError, RuntimeError) as e:  # the library refused the graph or dot failed
+            code = _fail(a.command, str(e), 2)
+    for w in caught:  # the library's warnings (a graph too big...), not Python's own
+        if issubclass(w.category, UserWarning):
+            _warn(a.command, str(w.message))
+    return code
+
+
+@contextlib.contextmanager
+def _library_news(command: str):
+    """Lines the library prints for the user (``viz.dot.say``, e.g. "drawn with
+    collapse='repeat'") said in the command line's words while a command runs."""
+    import importlib
+    dot = importlib.import_module(__package__ + ".dot")
+    say = getattr(dot, "say", None)
+    if not callable(say):
+        yield
+        return
+    dot.say = lambda line: _emit(f"gradviz {command}: {_cli_words(line)}\n", sys.stderr)
     try:
-        return run(a)
-    except ExprError as e:
-        print(f"gradviz {a.command}: {e}", file=sys.stderr)
-        return 2
-    except _Usage as e:
-        print(f"gradviz {a.command}: {e}", file=sys.stderr)
-        return 2
-    except GraphvizNotFoundError as e:
-        print(f"gradviz {a.command}: {e}", file=sys.stderr)
-        return 1
+        yield
+    finally:
+        dot.say = say
+
+
+def _fail(command: str, message: str, code: int) -> int:
+    _tell(command, message)
+    return code
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -2,8 +2,8 @@
 
     price = 15; count = 2; tax = 1.1; total = price * count * tax
 
-Statements are separated by ``;`` or new lines. Each is ``name = expression``
-(a final bare expression is allowed too). Expressions may use numbers, names
+Statements are separated by ``;`` or new lines (``#`` starts a comment). Each
+is ``name = expression`` (a final bare expression is allowed too). Expressions may use numbers, names
 assigned earlier, ``+ - * / **``, unary minus/plus, parentheses, and calls of
 the op table's functions (``tanh(x)``, ``sigmoid(x)``, ``leaky_relu(x, 0.2)``
 ...: see :data:`FUNCTIONS`). Every number becomes a :class:`autograd.Value`;
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ast
 import numbers
+import re
 from typing import Any, Callable
 
 from ..autograd import Value
@@ -66,16 +67,9 @@ _BINOPS: dict[type, Callable[[Any, Any], Any]] = {
 }
 
 
-def _where(src: str, node: ast.AST) -> str:
-    """The source line of ``node`` with a caret run under it."""
-    lines = src.splitlines() or [""]
-    ln = getattr(node, "lineno", 1)
-    line = lines[ln - 1] if 0 < ln <= len(lines) else ""
-    c0 = getattr(node, "col_offset", 0)
-    c1 = getattr(node, "end_col_offset", None)
-    if getattr(node, "end_lineno", ln) != ln or c1 is None or c1 <= c0:
-        c1 = len(line)
-    return _caret(line, c0, c1)
+def _chars(text: str, byte_col: int) -> int:
+    """``ast`` column offsets count UTF-8 bytes; this is the character column."""
+    return len(text.encode("utf-8")[:byte_col].decode("utf-8", "ignore"))
 
 
 def _caret(line: str, c0: int, c1: int, width: int = 100) -> str:
@@ -106,11 +100,33 @@ def _describe(node: ast.AST) -> str:
 
 
 class _Checker:
-    def __init__(self, src: str):
+    """Checks one statement. ``src`` is the statement's text; it starts at
+    character ``col`` of line ``lineno`` (1-based) of the program, whose text
+    is ``line``: messages put their caret under the program's own line."""
+
+    def __init__(self, src: str, line: str | None = None, lineno: int = 1, col: int = 0,
+                 multiline: bool = False):
         self.src = src
+        self.line = src if line is None else line
+        self.lineno, self.col, self.multiline = lineno, col, multiline
+
+    def span(self, node: ast.AST) -> tuple[int, int]:
+        """Character columns of ``node`` in the statement's text."""
+        c0 = _chars(self.src, getattr(node, "col_offset", 0))
+        end = getattr(node, "end_col_offset", None)
+        if getattr(node, "end_lineno", 1) != getattr(node, "lineno", 1) or end is None:
+            return c0, len(self.src)
+        return c0, max(c0 + 1, _chars(self.src, end))
+
+    def point(self, c0: int, c1: int) -> str:
+        """Where columns c0..c1 of the statement are: the program's line with
+        a caret under them (and the line and column when the program has
+        several lines)."""
+        at = (f" (line {self.lineno}, column {self.col + c0 + 1})" if self.multiline else "")
+        return at + _caret(self.line, self.col + c0, self.col + c1)
 
     def fail(self, node: ast.AST, why: str) -> ExprError:
-        return ExprError(f"not allowed: {why}{_where(self.src, node)}")
+        return ExprError(f"not allowed: {why}{self.point(*self.span(node))}")
 
     def expr(self, root: ast.AST, names: set) -> None:
         """Check an expression tree (iteratively: deep trees are fine)."""
@@ -158,7 +174,13 @@ class _Checker:
         for a in n.args[1:]:
             _number(a, self)
         allowed = {p for p, _ in params}
+        positional = {p for p, _ in params[:len(n.args) - 1]}
+        seen: set = set()
         for kw in n.keywords:
+            if kw.arg in positional or kw.arg in seen:
+                raise self.fail(kw, f"{name} got its parameter {kw.arg!r} twice"
+                                + (" (by position and by name)" if kw.arg in positional else ""))
+            seen.add(kw.arg)
             if kw.arg not in allowed:
                 raise self.fail(kw.value if kw.arg is None else kw,
                                 f"the keyword {kw.arg!r} for {name}" +
@@ -178,29 +200,41 @@ def _number(n: ast.AST, chk: _Checker) -> float:
     raise chk.fail(n, "a function parameter must be a number")
 
 
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")  # what Python's parser counts as a line break
+
+
 def _statements(src: str) -> list[tuple[ast.stmt, _Checker]]:
-    """Each ``;``- or newline-separated statement parsed on its own (so
-    ``a=1; b=2`` needs no care about indentation)."""
+    """Each ``;``- or line-separated statement parsed on its own (so ``a=1;
+    b=2`` needs no care about indentation), with its place in the program
+    for messages. ``#`` starts a comment (the language has no strings)."""
     if not isinstance(src, str):
         raise TypeError(f"expression must be a str, got {type(src).__name__}")
     if len(src) > MAX_LENGTH:
         raise ExprError(f"the expression is {len(src)} characters long; the limit is {MAX_LENGTH}")
+    lines = _LINE_BREAK.split(src)
+    multiline = len([ln for ln in lines if ln.strip()]) > 1
     out = []
-    for raw in src.replace(";", "\n").split("\n"):
-        text = raw.strip()
-        if not text:
-            continue
-        try:
-            tree = ast.parse(text, mode="exec")
-        except SyntaxError as e:
-            col = max(0, (e.offset or 1) - 1)
-            raise ExprError(f"syntax error: {e.msg}{_caret(text, col, col + 1)}") from None
-        except (RecursionError, MemoryError, ValueError):
-            raise ExprError(f"cannot parse {text[:60]!r}: nested too deeply or invalid") from None
-        chk = _Checker(text)
-        if len(tree.body) != 1:  # pragma: no cover - a line without ; or newline
-            raise chk.fail(tree.body[1], "one statement per ';'")
-        out.append((tree.body[0], chk))
+    for lineno, line in enumerate(lines, 1):
+        code = line.split("#", 1)[0]
+        start = 0
+        for piece in code.split(";"):
+            col = start + len(piece) - len(piece.lstrip())
+            start += len(piece) + 1
+            text = piece.strip()
+            if not text:
+                continue
+            chk = _Checker(text, line, lineno, col, multiline)
+            try:
+                tree = ast.parse(text, mode="exec")
+            except SyntaxError as e:
+                c0 = max(0, (e.offset or 1) - 1) if (e.lineno or 1) == 1 else len(text)
+                raise ExprError(f"syntax error: {e.msg}{chk.point(c0, c0 + 1)}") from None
+            except (RecursionError, MemoryError, ValueError):
+                raise ExprError(f"cannot parse {text[:60]!r}: nested too deeply or invalid"
+                                + chk.point(0, min(len(text), 60))) from None
+            if len(tree.body) != 1:  # pragma: no cover - a line without ; or newline
+                raise chk.fail(tree.body[1], "one statement per ';'")
+            out.append((tree.body[0], chk))
     return out
 
 
@@ -276,18 +310,19 @@ def _evaluate(root: ast.AST, env: dict, chk: _Checker) -> Value:
             args = given + [kws.get(p, d) for p, d in params[len(given):]]
             v = fn(vals[0], *args)
         if n is not root and not v.label:  # intermediates are named by their text
-            text = _text_of(chk.src, n)
+            text = _text_of(chk, n)
             if text and len(text) <= LABEL_MAX:
                 v.label = " ".join(text.split())
         results[id(n)] = v
     return results[id(root)]
 
 
-def _text_of(src: str, n: ast.AST) -> str:
+def _text_of(chk: _Checker, n: ast.AST) -> str:
     """The source text of ``n`` (from its position: no recursion, unlike unparse)."""
     if getattr(n, "end_col_offset", None) is None or n.lineno != n.end_lineno:
         return ""
-    return src.splitlines()[n.lineno - 1][n.col_offset:n.end_col_offset]
+    c0, c1 = chk.span(n)
+    return chk.src[c0:c1]
 
 
 def _children(n: ast.AST) -> list:
