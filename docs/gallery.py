@@ -30,6 +30,7 @@ GALLERY: dict[str, tuple[list[str], list[str]]] = {
     "digits_mlp": (["--epochs", "5", "--no-progress", "--plot", "{out}/digits_loss.png"],
                    ["digits_loss.png"]),
     "activations": (["-o", "{out}/activations.png"], ["activations.png"]),
+    "custom_op": (["--svg", "{out}/custom_op.svg"], ["custom_op.svg"]),
 }
 
 # car_tax.py and wx_plus_b.py print their steps and draw nothing: their diagrams are the

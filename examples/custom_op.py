@@ -28,12 +28,22 @@ softsign = autograd.define_op(
 )
 
 
+class Help(argparse.ArgumentDefaultsHelpFormatter):
+    """--help with each option's default (none shown for options off unless given)."""
+
+    def _get_help_string(self, action):
+        if action.default is None or action.default is False:
+            return action.help
+        return super()._get_help_string(action)
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description="Define softsign once with define_op, draw it, "
                                 "gradient-check it and take its second derivative.",
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                                formatter_class=Help)
     p.add_argument("--svg", metavar="PATH", default=None,
-                   help="also write the diagram of y = softsign(w*x) to PATH (.svg/.png/.dot)")
+                   help="also write the diagram of y = softsign(w*x) to PATH, .svg/.png/.dot "
+                        "(default: draw nothing)")
     p.add_argument("--x", type=float, default=1.5, help="the input value x")
     a = p.parse_args(argv)
 

@@ -377,12 +377,10 @@ def _cmd_expr(a: argparse.Namespace) -> int:
         from .tikz import render_tikz
         _say(render_tikz(root, a.output, **opts))
         return 0
-    from .dot import draw, render
+    from .dot import render
     if ext == ".png":
-        dg = draw(root, **opts)
         dpi = a.dpi or (a.scale * SCALE_DPI if a.scale else DEFAULT_DPI)
-        dg.graph_attr["dpi"] = f"{dpi:g}"
-        _say(render(dg, a.output))
+        _say(render(root, a.output, dpi=dpi, **opts))
         return 0
     _say(render(root, a.output, **opts))
     return 0

@@ -419,26 +419,39 @@ def run_dot(source: str, fmt_: str, timeout: float | None = 120.0) -> bytes:
 
 
 def render(root: Any, path: str | os.PathLike, *, timeout: float | None = 120.0,
-           **draw_options: Any) -> str:
+           dpi: float | None = None, scale: float | None = None, **draw_options: Any) -> str:
     """Draw ``root``'s graph into ``path`` and return the path.
 
-    ``.svg .png .pdf`` are laid out by Graphviz ``dot`` (a missing ``dot`` is
-    a :class:`GraphvizNotFoundError` saying how to install it); ``.dot`` /
-    ``.gv`` write the DOT text and need nothing. The file is written
+    ``.svg .png .pdf`` are laid out by Graphviz ``dot`` (or, without it, by
+    the pip-installed graphviz-pure for SVG and PNG; with neither, a
+    :class:`GraphvizNotFoundError` says how to get one); ``.tex`` is a TikZ
+    picture for LaTeX (:func:`viz.tikz.render_tikz`); ``.dot`` / ``.gv``
+    write the DOT text and need nothing. PNGs are 192 dpi unless ``dpi`` (or
+    ``scale``: ``scale`` × 96 dpi) says otherwise. The file is written
     atomically. ``draw_options`` go to :func:`draw`. ``root`` may also be a
     :class:`graphviz.Digraph` from :func:`draw`.
     """
     path = os.fspath(path)
     ext = os.path.splitext(path)[1].lower()
+    if (dpi is not None or scale is not None) and ext != ".png":
+        raise ValueError(f"render: dpi and scale apply to .png output, not {ext or path!r}")
+    if dpi is not None and scale is not None:
+        raise ValueError("render: give dpi or scale, not both")
+    if ext == ".tex":
+        from .tikz import render_tikz
+        return render_tikz(root, path, timeout=timeout, **draw_options)
     if ext not in _IMAGE and ext not in _TEXT:
         raise ValueError(f"render: cannot tell the format of {path!r}; use one of "
-                         f"{', '.join(list(_IMAGE) + list(_TEXT))}")
+                         f"{', '.join(list(_IMAGE) + list(_TEXT) + ['.tex'])}")
     _check_dir(path, "render")
     if ext in _IMAGE:
         dot_program(_IMAGE[ext])  # fail before drawing
     dg = root if isinstance(root, graphviz.Digraph) else draw(root, **draw_options)
     if ext in _TEXT:
         write_atomic(path, dg.source)
-    else:
-        write_atomic(path, run_dot(dg.source, _IMAGE[ext], timeout))
+        return path
+    if ext == ".png" and (dpi is not None or scale is not None or "dpi" not in dg.graph_attr):
+        dg = dg.copy()
+        dg.graph_attr["dpi"] = f"{dpi if dpi is not None else 96 * (scale if scale is not None else 2):g}"
+    write_atomic(path, run_dot(dg.source, _IMAGE[ext], timeout))
     return path

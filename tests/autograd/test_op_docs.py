@@ -27,14 +27,13 @@ def _cells(row: str) -> list[str]:
     return [c.strip() for c in re.split(r"(?<!\\)\|", inner[1:-1])]
 
 
-@pytest.mark.xfail(strict=True, reason="generator fix pending in engine redesign")
 def test_docs_ops_md_is_a_valid_markdown_table():
     lines = DOC.read_text(encoding="utf-8").splitlines()
     table = [ln for ln in lines if ln.lstrip().startswith("|")]
     assert len(table) >= 3, "docs/ops.md has no table"
     header, rule, rows = _cells(table[0]), _cells(table[1]), table[2:]
     assert all(re.fullmatch(r":?-{3,}:?", c) for c in rule) and len(rule) == len(header)
-    arity = header.index("arity")
+    arity = header.index("inputs")
     bad = [(row, len(_cells(row))) for row in rows if len(_cells(row)) != len(header)]
     assert not bad, f"rows whose cell count is not the header's {len(header)} " \
                     f"(an unescaped '|'?): {bad}"

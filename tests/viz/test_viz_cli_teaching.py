@@ -220,7 +220,7 @@ def test_png_resolution(tmp_path, capsys):
     from gradviz.viz.expr import build
     root, _ = build("x=2; y=x*x")
     root.backward()
-    plain = render(root, tmp_path / "plain.png")  # Graphviz's own 96 dpi
+    plain = render(root, tmp_path / "plain.png", dpi=96)  # Graphviz's own 96 dpi
     assert main(["expr", "x=2; y=x*x", "-o", str(tmp_path / "default.png")]) == 0
     assert main(["expr", "x=2; y=x*x", "-o", str(tmp_path / "96.png"), "--dpi", "96"]) == 0
     assert main(["expr", "x=2; y=x*x", "-o", str(tmp_path / "s1.png"), "--scale", "1"]) == 0
