@@ -175,6 +175,11 @@ def conv2d_forward(x, w, b=None, stride=(1, 1), padding=(0, 0, 0, 0), dilation=(
     """Cross-correlation of ``x`` (N, C, H, W) with ``w`` (O, C/groups, kh,
     kw), plus ``b`` (O,) if given: (N, O, Ho, Wo). The result is a strided
     view of a channel-major buffer (numpy reads it like any array)."""
+    return _conv_forward(x, w, b, stride, padding, dilation, groups)[0]
+
+
+def _conv_forward(x, w, b, stride, padding, dilation, groups):
+    """conv2d_forward, and the im2col matrix (kept for the weight gradient)."""
     dt = np.result_type(x, w) if b is None else np.result_type(x, w, b)
     N, C, H, W = x.shape
     O, _, kh, kw = w.shape
@@ -187,7 +192,7 @@ def conv2d_forward(x, w, b=None, stride=(1, 1), padding=(0, 0, 0, 0), dilation=(
         out = np.matmul(_by_group(wm, groups), _by_group(cols, groups)).reshape(O, -1)
     if b is not None:
         out += b.astype(dt, copy=False)[:, None]
-    return _grid_view(out, geo, N)
+    return _grid_view(out, geo, N), cols
 
 
 def conv2d_input_grad(g, w, x_shape, stride=(1, 1), padding=(0, 0, 0, 0), dilation=(1, 1),
@@ -195,10 +200,48 @@ def conv2d_input_grad(g, w, x_shape, stride=(1, 1), padding=(0, 0, 0, 0), dilati
     """d(conv2d)/dx applied to the output gradient ``g`` (N, O, Ho, Wo): an
     array of ``x_shape`` (the transposed convolution of ``g`` with ``w``)."""
     dt = np.result_type(g, w)
-    N, C, H, W = x_shape
-    O, _, kh, kw = w.shape
-    geo = geometry(N, C, H, W, kh, kw, stride, padding, dilation)
+    geo = geometry(*x_shape, *w.shape[2:], stride, padding, dilation)
+    return _input_grad(_to_grid(g, geo, dt), w, geo, groups, dt)
+
+
+def conv2d_weight_grad(x, g, w_shape, stride=(1, 1), padding=(0, 0, 0, 0), dilation=(1, 1),
+                       groups=1) -> np.ndarray:
+    """d(conv2d)/dw applied to the output gradient ``g``: an array of ``w_shape``."""
+    dt = np.result_type(x, g)
+    geo = geometry(*x.shape, *w_shape[2:], stride, padding, dilation)
+    cols = _im2col(_padded_cn(x, geo, dt), geo)
+    return _weight_grad(cols, _to_grid(g, geo, dt), w_shape, groups)
+
+
+def conv2d_backward(g, x, w, cols=None, need=(True, True, True), stride=(1, 1),
+                    padding=(0, 0, 0, 0), dilation=(1, 1), groups=1) -> tuple:
+    """(dx, dw, db) of conv2d at once (None where ``need`` says no): the
+    gradient is laid out once; ``cols``, the forward's im2col matrix, saves
+    redoing it."""
+    dt = np.result_type(g, x, w)
+    geo = geometry(*x.shape, *w.shape[2:], stride, padding, dilation)
     gg = _to_grid(g, geo, dt)
+    dx = _input_grad(gg, w, geo, groups, dt) if need[0] else None
+    dw = None
+    if need[1]:
+        if cols is None:
+            cols = _im2col(_padded_cn(x, geo, dt), geo)
+        dw = _weight_grad(cols, gg, w.shape, groups)
+    db = g.sum(axis=(0, 2, 3)) if need[2] else None
+    return dx, dw, db
+
+
+def _weight_grad(cols, gg, w_shape, groups):
+    if groups == 1:
+        dw = (cols @ gg.T).T          # this orientation is the faster product here
+    else:
+        dw = np.matmul(_by_group(gg, groups), _by_group(cols, groups).transpose(0, 2, 1))
+    return dw.reshape(w_shape)
+
+
+def _input_grad(gg, w, geo, groups, dt):
+    N, C, H, W = geo.N, geo.C, geo.H, geo.W
+    O, _, kh, kw = w.shape
     wm = w.reshape(O, -1).astype(dt, copy=False)
     if groups == 1:
         dcols = wm.T @ gg
@@ -220,22 +263,6 @@ def conv2d_input_grad(g, w, x_shape, stride=(1, 1), padding=(0, 0, 0, 0), dilati
                 view += dcols[:, i, j]
     dx = dxp.reshape(C, N, geo.Hp, geo.Wp)[:, :, geo.pt:geo.pt + H, geo.pl:geo.pl + W]
     return dx.transpose(1, 0, 2, 3)
-
-
-def conv2d_weight_grad(x, g, w_shape, stride=(1, 1), padding=(0, 0, 0, 0), dilation=(1, 1),
-                       groups=1) -> np.ndarray:
-    """d(conv2d)/dw applied to the output gradient ``g``: an array of ``w_shape``."""
-    dt = np.result_type(x, g)
-    N, C, H, W = x.shape
-    O, _, kh, kw = w_shape
-    geo = geometry(N, C, H, W, kh, kw, stride, padding, dilation)
-    cols = _im2col(_padded_cn(x, geo, dt), geo)
-    gg = _to_grid(g, geo, dt)
-    if groups == 1:
-        dw = gg @ cols.T
-    else:
-        dw = np.matmul(_by_group(gg, groups), _by_group(cols, groups).transpose(0, 2, 1))
-    return dw.reshape(w_shape)
 
 
 # --- pooling ---------------------------------------------------------------
@@ -482,8 +509,11 @@ def _t(x, like=None):
 
 
 def _tensor_conv(x, w, b, p):
-    return make(conv2d_forward(x.data, w.data, None if b is None else b.data, **p),
-                structural_kernel("conv2d", _b_conv2d, **p), (x, w) if b is None else (x, w, b))
+    d, cols = _conv_forward(x.data, w.data, None if b is None else b.data, **p)
+    out = make(d, structural_kernel("conv2d", _b_conv2d, **p), (x, w) if b is None else (x, w, b))
+    if out.requires_grad and w.requires_grad:
+        out._ctx = cols       # the fast backward's weight gradient reuses it
+    return out
 
 
 def _tensor_input_grad(g, w, x_shape, p):
@@ -509,12 +539,13 @@ def _conv_vjp(M, g, out, x, w, *b, **p):
 
 
 def _b_conv2d(n, g):
-    """The same rule, computing only the gradients a parent needs."""
-    x, w, *b = n.parents
-    p = n._op.params
-    return (conv2d_input_grad(g, w.data, x.data.shape, **p) if x.requires_grad else None,
-            conv2d_weight_grad(x.data, g, w.data.shape, **p) if w.requires_grad else None,
-            *((g.sum(axis=(0, 2, 3)),) if b and b[0].requires_grad else (None,) * len(b)))
+    """The same rule on arrays, computing only the gradients a parent needs
+    and reusing the forward's im2col matrix."""
+    ps = n.parents
+    need = tuple(p.requires_grad for p in ps) + (False,)
+    grads = conv2d_backward(g, ps[0].data, ps[1].data, getattr(n, "_ctx", None), need[:3],
+                            **n._op.params)
+    return grads[:len(ps)]
 
 
 def _input_grad_vjp(M, h, out, g, w, x_shape, **p):
