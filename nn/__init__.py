@@ -3,6 +3,7 @@ layers, losses, optimizers (``nn.optim``) and data helpers (``nn.data``)."""
 from . import data, init, optim, plot
 from .layers import (ELU, GELU, Identity, LeakyReLU, Linear, PReLU, ReLU, Sequential, Sigmoid,
                      SiLU, Softmax, Softplus, Swish, Tanh, WidthError)
+from .conv import AvgPool2d, Conv2d, Flatten, MaxPool2d
 from .losses import BCELoss, CrossEntropyLoss, MSELoss
 from .module import CheckpointError, Module, load_state, save_state
 from .scalar import ACTIVATIONS, MLP, Layer, Neuron
@@ -10,4 +11,5 @@ from .scalar import ACTIVATIONS, MLP, Layer, Neuron
 __all__ = ["Module", "CheckpointError", "load_state", "save_state", "Neuron", "Layer", "MLP",
            "ACTIVATIONS", "Linear", "Sequential", "WidthError", "Identity", "ReLU", "Tanh",
            "Sigmoid", "LeakyReLU", "PReLU", "ELU", "SiLU", "Swish", "GELU", "Softmax", "Softplus",
-           "MSELoss", "CrossEntropyLoss", "BCELoss", "optim", "init", "plot", "data"]
+           "MSELoss", "CrossEntropyLoss", "BCELoss", "optim", "init", "plot", "data",
+           "Conv2d", "MaxPool2d", "AvgPool2d", "Flatten"]
