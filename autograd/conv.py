@@ -303,20 +303,38 @@ def max_pool2d_forward(x, kernel_size, stride, padding=(0, 0, 0, 0), dilation=(1
     return out
 
 
-def _max_masks(x, out, geo):
-    """(tap slice of the padded buffer, mask of the windows whose maximum
-    that tap holds); each window's first maximum in scan order wins."""
-    xp = _padded(x, geo, -np.inf)
+def _max_tap(x, out, geo) -> np.ndarray:
+    """For each window, the tap (0 .. kh*kw-1, scan order) holding its
+    maximum; the first one on ties (PyTorch's choice), a NaN if any.
+    (uint8 arithmetic on the masks: much faster than np.where/putmask.)"""
+    taps = list(_taps(_padded(x, geo, -np.inf), geo))
+    it = np.uint8 if len(taps) < 256 else np.int32
+    k = np.zeros(out.shape, it)
+    free = np.ones(out.shape, it)            # 1 while the window has no tap yet
     nan = np.isnan(out)
-    check_nan = bool(nan.any())
-    free = np.ones(out.shape, bool)
-    for t in _taps(xp, geo):
+    has_nan = bool(nan.any())
+    for i, t in enumerate(taps):
         m = t == out
-        if check_nan:
+        if has_nan:
             m |= np.isnan(t) & nan
+        m = m.astype(it) if it is not np.uint8 else m.view(np.uint8)
         m &= free
-        free &= ~m
-        yield m
+        free -= m
+        if i:
+            m *= it(i)
+            k += m
+    return k
+
+
+def _window_index(k, geo, rows: int, cols: int, row0: int, col0: int) -> np.ndarray:
+    """Flat index, in an image of ``rows`` x ``cols`` whose (0, 0) is the
+    padded buffer's (row0, col0), of tap ``k`` of each window."""
+    off = (np.arange(geo.kh)[:, None] * geo.dh - row0) * cols + \
+        np.arange(geo.kw)[None, :] * geo.dw - col0
+    it = np.int32 if k.shape[0] * k.shape[1] * rows * cols < 2 ** 31 else np.int64
+    pos = (np.arange(geo.Ho, dtype=it)[:, None] * (geo.sh * cols) +
+           np.arange(geo.Wo, dtype=it) * geo.sw)
+    return off.ravel().astype(it)[k] + pos
 
 
 def max_pool2d_backward(g, x, out, kernel_size, stride, padding=(0, 0, 0, 0),
@@ -324,10 +342,18 @@ def max_pool2d_backward(g, x, out, kernel_size, stride, padding=(0, 0, 0, 0),
     """The output gradient ``g`` routed to each window's maximum (x.shape)."""
     geo = _pool_geometry(x.shape, kernel_size, stride, padding, dilation, ceil_mode)
     dt = np.result_type(g, x)
-    dxp = np.zeros(x.shape[:2] + (geo.Hp, geo.Wp), dt)
-    for t, m in zip(_taps(dxp, geo), _max_masks(x, out, geo)):
-        t += np.where(m, g, 0)       # a plain add: overlapping windows share elements
-    return _crop(dxp, geo)
+    N, C = x.shape[:2]
+    k = _max_tap(x, out, geo)
+    if geo.sh >= geo.dh * (geo.kh - 1) + 1 and geo.sw >= geo.dw * (geo.kw - 1) + 1:
+        dxp = np.zeros((N, C, geo.Hp, geo.Wp), dt)   # windows do not overlap: each tap
+        for i, t in enumerate(_taps(dxp, geo)):        # slice is written once
+            np.multiply(g, k == i, out=t)
+        return _crop(dxp, geo)
+    plane = geo.Hp * geo.Wp                            # overlapping windows: accumulate
+    flat = _window_index(k, geo, geo.Hp, geo.Wp, 0, 0)
+    flat += (np.arange(N * C, dtype=flat.dtype) * plane).reshape(N, C, 1, 1)
+    dxp = np.bincount(flat.ravel(), weights=g.ravel(), minlength=N * C * plane).astype(dt)
+    return _crop(dxp.reshape(N, C, geo.Hp, geo.Wp), geo)
 
 
 def max_pool2d_indices(x, out, kernel_size, stride, padding=(0, 0, 0, 0), dilation=(1, 1),
@@ -335,14 +361,8 @@ def max_pool2d_indices(x, out, kernel_size, stride, padding=(0, 0, 0, 0), dilati
     """For each output element, the flat index (into H*W of its image) of
     the input element holding the window's maximum (PyTorch's indices)."""
     geo = _pool_geometry(x.shape, kernel_size, stride, padding, dilation, ceil_mode)
-    rows = np.arange(geo.Ho)[:, None] * geo.sh - geo.pt
-    cols = np.arange(geo.Wo)[None, :] * geo.sw - geo.pl
-    idx = np.zeros(out.shape, np.int64)
-    taps = [(i, j) for i in range(geo.kh) for j in range(geo.kw)]
-    for (i, j), m in zip(taps, _max_masks(x, out, geo)):
-        flat = (rows + i * geo.dh) * geo.W + (cols + j * geo.dw)
-        idx[m] = np.broadcast_to(flat, out.shape)[m]
-    return idx
+    return _window_index(_max_tap(x, out, geo), geo, geo.H, geo.W, geo.pt,
+                         geo.pl).astype(np.int64)
 
 
 def _avg_scale(geo: Geometry, count_include_pad: bool, divisor_override, dtype):
