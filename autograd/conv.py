@@ -503,8 +503,8 @@ def pool_params(op: str, x_shape, kernel_size, stride, padding, dilation, ceil_m
         else _pair(stride, "stride", op, 1)
     dilation = _pair(dilation, "dilation", op, 1)
     ph, pw = _pair(padding, "padding", op, 0)
-    for p, k, d in ((ph, kernel[0], dilation[0]), (pw, kernel[1], dilation[1])):
-        if 2 * p > d * (k - 1) + 1:
+    for p, k in ((ph, kernel[0]), (pw, kernel[1])):
+        if 2 * p > k:
             raise ValueError(f"{op}: padding {(ph, pw)} must be at most half the kernel size "
                              f"{kernel} (PyTorch's rule: padding <= kernel // 2)")
     pad = (ph, ph, pw, pw)
