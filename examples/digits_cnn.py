@@ -6,13 +6,14 @@ Without ``--data`` it trains on scikit-learn's 8x8 digits (shipped with
 scikit-learn, no download): 8x8 -> 4x4 -> 2x2 feature maps, about 98-99%
 test accuracy in well under a minute. With ``--data DIR`` (the four MNIST
 IDX .gz files; ``--download`` fetches them) the same network reads 28x28
-images (28 -> 14 -> 7). Adam, minibatches of 64.
+images (28 -> 14 -> 7). Adam, minibatches of 64, the learning rate decayed
+to zero along a cosine over the run (steadier final accuracy).
 
 ``--graph PATH`` writes the diagram of one training loss with the graph
 collapsed by module (one box per Conv2d / ReLU / MaxPool2d / Linear),
 ``viz.render(loss, PATH, collapse="module")``.
 
-    python examples/digits_cnn.py [--epochs 15] [--data DIR [--download]] [--graph cnn.svg]
+    python examples/digits_cnn.py [--epochs 10] [--data DIR [--download]] [--graph cnn.svg]
 """
 import argparse
 import math
@@ -73,9 +74,9 @@ def main(argv=None) -> dict:
     ap.add_argument("--download", action="store_true", help="download MNIST if missing")
     ap.add_argument("--no-checksum", action="store_true",
                     help="skip the SHA-256 check of the MNIST files (for IDX files of your own)")
-    ap.add_argument("--epochs", type=int, default=15)
+    ap.add_argument("--epochs", type=int, default=10)
     ap.add_argument("--batch-size", type=int, default=64)
-    ap.add_argument("--lr", type=float, default=3e-3)
+    ap.add_argument("--lr", type=float, default=1e-2)
     ap.add_argument("--channels", type=int, nargs=2, default=[16, 32])
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--limit", type=int, default=0, help="use only this many samples (tests)")
@@ -105,6 +106,7 @@ def main(argv=None) -> dict:
         def tqdm(it, **kw):
             return it
     losses, epoch_losses, test_accs = [], [], []
+    total_steps, done = max(args.epochs * len(loader), 1), 0
     start = time.perf_counter()
     for epoch in range(1, args.epochs + 1):
         model.train()
@@ -112,6 +114,8 @@ def main(argv=None) -> dict:
         bar = tqdm(loader, desc=f"epoch {epoch}/{args.epochs}", unit="batch", leave=False,
                    disable=args.no_progress, file=sys.stderr)
         for xb, yb in bar:
+            opt.lr = args.lr * 0.5 * (1.0 + math.cos(math.pi * done / total_steps))
+            done += 1
             loss = loss_fn(model(Tensor(xb)), yb)
             opt.zero_grad()
             loss.backward()
