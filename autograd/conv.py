@@ -25,8 +25,9 @@ With a larger stride (or a wide grid that would waste too much) the
 positions form an ``(Ho, Wo)`` grid with strides ``(sh*Wp, sw)``.
 
 Backward: the weight gradient is ``g (O, N*pos) @ colsᵀ``; the input
-gradient is ``weightᵀ @ g`` (one column per tap and position) added back
-into the padded buffer tap by tap (``kh*kw`` strided adds), then cropped.
+gradient is, tap by tap, ``weight[:, :, i, j]ᵀ @ g`` added back into the
+padded buffer at the tap's offset (``kh*kw`` products and strided adds),
+then cropped.
 
 The three pieces -- ``conv2d``, its input gradient and its weight gradient --
 are each bilinear in their two array inputs, and the vector-Jacobian
@@ -240,27 +241,29 @@ def _weight_grad(cols, gg, w_shape, groups):
 
 
 def _input_grad(gg, w, geo, groups, dt):
+    """Tap by tap: ``w[:, :, i, j]ᵀ @ g`` (one product per tap, into one reused
+    buffer) added into the padded buffer at the tap's offset, then cropped.
+    (One big ``wᵀ @ g`` is no faster and allocates kh*kw times more.)"""
     N, C, H, W = geo.N, geo.C, geo.H, geo.W
-    O, _, kh, kw = w.shape
-    wm = w.reshape(O, -1).astype(dt, copy=False)
-    if groups == 1:
-        dcols = wm.T @ gg
-    else:
-        dcols = np.matmul(_by_group(wm, groups).transpose(0, 2, 1),
-                          _by_group(gg, groups)).reshape(-1, gg.shape[1])
-    dcols = dcols.reshape((C, kh, kw, N) + _grid_shape(geo))
+    O, Cg, kh, kw = w.shape
+    G = groups
+    taps = w.astype(dt, copy=False).reshape(G, O // G, Cg, kh, kw).transpose(3, 4, 0, 2, 1)
+    taps = np.ascontiguousarray(taps)                 # (kh, kw, G, Cg, O/G)
+    gg = gg.reshape(G, O // G, gg.shape[1])
+    buf = np.empty((G, Cg, gg.shape[2]), dt)
+    src = buf.reshape((C, N) + _grid_shape(geo))
     dxp = np.zeros((C, N, geo.Hp * geo.Wp), dt)
-    e = dxp.itemsize
     flat = dxp.reshape(-1)
-    for i in range(kh):          # kh*kw strided adds (taps), never a loop over pixels
+    view_strides = dxp.strides[:2] + _grid_strides(geo, dxp.itemsize)
+    for i in range(kh):          # kh*kw products and strided adds, never a loop over pixels
         for j in range(kw):
+            np.matmul(taps[i, j], gg, out=buf)
             shift = i * geo.dh * geo.Wp + j * geo.dw
             if geo.wide:
-                dxp[:, :, shift:shift + geo.P] += dcols[:, i, j]
+                dxp[:, :, shift:shift + geo.P] += src
             else:
-                view = as_strided(flat[shift:], (C, N, geo.Ho, geo.Wo),
-                                  (dxp.strides[0], dxp.strides[1]) + _grid_strides(geo, e))
-                view += dcols[:, i, j]
+                view = as_strided(flat[shift:], (C, N, geo.Ho, geo.Wo), view_strides)
+                view += src
     dx = dxp.reshape(C, N, geo.Hp, geo.Wp)[:, :, geo.pt:geo.pt + H, geo.pl:geo.pl + W]
     return dx.transpose(1, 0, 2, 3)
 
