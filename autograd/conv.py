@@ -14,7 +14,8 @@ then reads the buffer at a constant offset ``i*dh*Wp + j*dw`` from every
 output position, so numpy's ``as_strided`` gives the im2col matrix
 ``cols[(c, i, j), (n, position)]`` as a view, and one copy makes it
 contiguous. The convolution is one matrix product per group,
-``weight (O, C*kh*kw) @ cols (C*kh*kw, N*positions)``.
+``weight (O, C*kh*kw) @ cols (C*kh*kw, N*positions)``, done for a chunk of
+images at a time (:data:`CHUNK_BYTES` of ``cols``, one reused buffer).
 
 With stride 1 the output positions are taken on the *wide* grid: row ``h``
 of the output starts at ``h*Wp`` in the flattened image, so a whole image's
@@ -24,7 +25,8 @@ Contiguous runs make the im2col copy and the backward's scatter-add fast.
 With a larger stride (or a wide grid that would waste too much) the
 positions form an ``(Ho, Wo)`` grid with strides ``(sh*Wp, sw)``.
 
-Backward: the weight gradient is ``g (O, N*pos) @ colsᵀ``; the input
+Backward: the weight gradient is ``g (O, N*pos) @ colsᵀ`` (``cols``
+rebuilt chunk by chunk: cheaper than keeping it from the forward); the input
 gradient is, tap by tap, ``weight[:, :, i, j]ᵀ @ g`` added back into the
 padded buffer at the tap's offset (``kh*kw`` products and strided adds),
 then cropped.
@@ -139,15 +141,35 @@ def _padded_cn(x: np.ndarray, geo: Geometry, dtype) -> np.ndarray:
     return buf
 
 
-def _im2col(xp: np.ndarray, geo: Geometry) -> np.ndarray:
-    """The (C*kh*kw, N*P) matrix of every window, copied contiguous."""
+#: Bytes of im2col matrix built at a time: the batch is processed in chunks
+#: of images so the matrix stays in cache and one buffer is reused (fresh
+#: memory costs a page fault per 4 KiB, very slow under some VMs).
+CHUNK_BYTES = 1 << 21
+
+
+def _chunks(geo: Geometry, itemsize: int):
+    """(first image, last image + 1) of each batch chunk."""
+    per = geo.C * geo.kh * geo.kw * geo.P * itemsize
+    n = max(1, min(geo.N, CHUNK_BYTES // max(per, 1)))
+    return [(a, min(a + n, geo.N)) for a in range(0, geo.N, n)]
+
+
+def _im2col_chunks(xp: np.ndarray, geo: Geometry):
+    """For each batch chunk: its (first, last) image and its im2col matrix
+    (C*kh*kw, images*P), written into one reused buffer."""
     e = xp.itemsize
-    C, N = xp.shape[:2]
-    shape = (C, geo.kh, geo.kw, N) + _grid_shape(geo)
-    strides = (xp.strides[0], geo.dh * geo.Wp * e, geo.dw * e, xp.strides[1]) + \
-        _grid_strides(geo, e)
-    return as_strided(xp, shape, strides, writeable=False).reshape(C * geo.kh * geo.kw,
-                                                                   N * geo.P)
+    C = xp.shape[0]
+    K = C * geo.kh * geo.kw
+    parts = _chunks(geo, e)
+    buf = np.empty(K * (parts[0][1] - parts[0][0]) * geo.P, xp.dtype)
+    for a, b in parts:
+        n = b - a
+        cols = buf[:K * n * geo.P].reshape(K, n * geo.P)
+        src = as_strided(xp[:, a:b], (C, geo.kh, geo.kw, n) + _grid_shape(geo),
+                         (xp.strides[0], geo.dh * geo.Wp * e, geo.dw * e, xp.strides[1]) +
+                         _grid_strides(geo, e), writeable=False)
+        np.copyto(cols.reshape((C, geo.kh, geo.kw, n) + _grid_shape(geo)), src)
+        yield a, b, cols
 
 
 def _grid_view(buf: np.ndarray, geo: Geometry, N: int) -> np.ndarray:
@@ -176,24 +198,22 @@ def conv2d_forward(x, w, b=None, stride=(1, 1), padding=(0, 0, 0, 0), dilation=(
     """Cross-correlation of ``x`` (N, C, H, W) with ``w`` (O, C/groups, kh,
     kw), plus ``b`` (O,) if given: (N, O, Ho, Wo). The result is a strided
     view of a channel-major buffer (numpy reads it like any array)."""
-    return _conv_forward(x, w, b, stride, padding, dilation, groups)[0]
-
-
-def _conv_forward(x, w, b, stride, padding, dilation, groups):
-    """conv2d_forward, and the im2col matrix (kept for the weight gradient)."""
     dt = np.result_type(x, w) if b is None else np.result_type(x, w, b)
     N, C, H, W = x.shape
     O, _, kh, kw = w.shape
     geo = geometry(N, C, H, W, kh, kw, stride, padding, dilation)
-    cols = _im2col(_padded_cn(x, geo, dt), geo)
     wm = w.reshape(O, -1).astype(dt, copy=False)
-    if groups == 1:
-        out = wm @ cols
-    else:
-        out = np.matmul(_by_group(wm, groups), _by_group(cols, groups)).reshape(O, -1)
+    out = np.empty((O, N * geo.P), dt)
+    for a, z, cols in _im2col_chunks(_padded_cn(x, geo, dt), geo):
+        part = out[:, a * geo.P:z * geo.P]
+        if groups == 1:
+            np.matmul(wm, cols, out=part)
+        else:
+            np.matmul(_by_group(wm, groups), _by_group(cols, groups),
+                      out=part.reshape(groups, O // groups, -1))
     if b is not None:
         out += b.astype(dt, copy=False)[:, None]
-    return _grid_view(out, geo, N), cols
+    return _grid_view(out, geo, N)
 
 
 def conv2d_input_grad(g, w, x_shape, stride=(1, 1), padding=(0, 0, 0, 0), dilation=(1, 1),
@@ -210,60 +230,66 @@ def conv2d_weight_grad(x, g, w_shape, stride=(1, 1), padding=(0, 0, 0, 0), dilat
     """d(conv2d)/dw applied to the output gradient ``g``: an array of ``w_shape``."""
     dt = np.result_type(x, g)
     geo = geometry(*x.shape, *w_shape[2:], stride, padding, dilation)
-    cols = _im2col(_padded_cn(x, geo, dt), geo)
-    return _weight_grad(cols, _to_grid(g, geo, dt), w_shape, groups)
+    return _weight_grad(_padded_cn(x, geo, dt), _to_grid(g, geo, dt), geo, w_shape, groups)
 
 
-def conv2d_backward(g, x, w, cols=None, need=(True, True, True), stride=(1, 1),
-                    padding=(0, 0, 0, 0), dilation=(1, 1), groups=1) -> tuple:
-    """(dx, dw, db) of conv2d at once (None where ``need`` says no): the
-    gradient is laid out once; ``cols``, the forward's im2col matrix, saves
-    redoing it."""
+def conv2d_backward(g, x, w, need=(True, True, True), stride=(1, 1), padding=(0, 0, 0, 0),
+                    dilation=(1, 1), groups=1) -> tuple:
+    """(dx, dw, db) of conv2d at once (None where ``need`` says no), the
+    gradient laid out once for both products."""
     dt = np.result_type(g, x, w)
     geo = geometry(*x.shape, *w.shape[2:], stride, padding, dilation)
     gg = _to_grid(g, geo, dt)
     dx = _input_grad(gg, w, geo, groups, dt) if need[0] else None
-    dw = None
-    if need[1]:
-        if cols is None:
-            cols = _im2col(_padded_cn(x, geo, dt), geo)
-        dw = _weight_grad(cols, gg, w.shape, groups)
+    dw = _weight_grad(_padded_cn(x, geo, dt), gg, geo, w.shape, groups) if need[1] else None
     db = g.sum(axis=(0, 2, 3)) if need[2] else None
     return dx, dw, db
 
 
-def _weight_grad(cols, gg, w_shape, groups):
-    if groups == 1:
-        dw = (cols @ gg.T).T          # this orientation is the faster product here
-    else:
-        dw = np.matmul(_by_group(gg, groups), _by_group(cols, groups).transpose(0, 2, 1))
-    return dw.reshape(w_shape)
+def _weight_grad(xp, gg, geo, w_shape, groups):
+    """Σ over batch chunks of g · colsᵀ (the im2col matrix rebuilt chunk by
+    chunk: cheaper than keeping it from the forward pass)."""
+    O, K = w_shape[0], xp.shape[0] * geo.kh * geo.kw
+    dw = np.zeros((K, O) if groups == 1 else (groups, O // groups, K // groups), gg.dtype)
+    for a, z, cols in _im2col_chunks(xp, geo):
+        part = gg[:, a * geo.P:z * geo.P]
+        if groups == 1:
+            dw += cols @ part.T           # (K, O): the faster orientation here
+        else:
+            dw += np.matmul(_by_group(part, groups), _by_group(cols, groups).transpose(0, 2, 1))
+    return (dw.T if groups == 1 else dw).reshape(w_shape)
 
 
 def _input_grad(gg, w, geo, groups, dt):
-    """Tap by tap: ``w[:, :, i, j]ᵀ @ g`` (one product per tap, into one reused
-    buffer) added into the padded buffer at the tap's offset, then cropped.
-    (One big ``wᵀ @ g`` is no faster and allocates kh*kw times more.)"""
+    """Chunk by chunk of images, tap by tap: ``w[:, :, i, j]ᵀ @ g`` (into one
+    reused buffer) added into the padded buffer at the tap's offset; then
+    cropped. (One big ``wᵀ @ g`` is no faster and allocates kh*kw times
+    more; chunks keep the operands in cache.)"""
     N, C, H, W = geo.N, geo.C, geo.H, geo.W
     O, Cg, kh, kw = w.shape
-    G = groups
+    G, P = groups, geo.P
     taps = w.astype(dt, copy=False).reshape(G, O // G, Cg, kh, kw).transpose(3, 4, 0, 2, 1)
     taps = np.ascontiguousarray(taps)                 # (kh, kw, G, Cg, O/G)
-    gg = gg.reshape(G, O // G, gg.shape[1])
-    buf = np.empty((G, Cg, gg.shape[2]), dt)
-    src = buf.reshape((C, N) + _grid_shape(geo))
     dxp = np.zeros((C, N, geo.Hp * geo.Wp), dt)
-    flat = dxp.reshape(-1)
-    view_strides = dxp.strides[:2] + _grid_strides(geo, dxp.itemsize)
-    for i in range(kh):          # kh*kw products and strided adds, never a loop over pixels
-        for j in range(kw):
-            np.matmul(taps[i, j], gg, out=buf)
-            shift = i * geo.dh * geo.Wp + j * geo.dw
-            if geo.wide:
-                dxp[:, :, shift:shift + geo.P] += src
-            else:
-                view = as_strided(flat[shift:], (C, N, geo.Ho, geo.Wo), view_strides)
-                view += src
+    parts = _chunks(geo, dxp.itemsize)
+    buf = np.empty(C * (parts[0][1] - parts[0][0]) * P, dt)
+    for a, z in parts:
+        n = z - a
+        ggc = gg[:, a * P:z * P].reshape(G, O // G, n * P)
+        out = buf[:C * n * P].reshape(G, Cg, n * P)
+        src = out.reshape((C, n) + _grid_shape(geo))
+        part = dxp[:, a:z]
+        for i in range(kh):      # kh*kw products and strided adds, never a loop over pixels
+            for j in range(kw):
+                np.matmul(taps[i, j], ggc, out=out)
+                shift = i * geo.dh * geo.Wp + j * geo.dw
+                if geo.wide:
+                    part[:, :, shift:shift + P] += src
+                else:
+                    start = a * geo.Hp * geo.Wp + shift
+                    view = as_strided(dxp.reshape(-1)[start:], (C, n, geo.Ho, geo.Wo),
+                                      dxp.strides[:2] + _grid_strides(geo, dxp.itemsize))
+                    view += src
     dx = dxp.reshape(C, N, geo.Hp, geo.Wp)[:, :, geo.pt:geo.pt + H, geo.pl:geo.pl + W]
     return dx.transpose(1, 0, 2, 3)
 
@@ -532,11 +558,8 @@ def _t(x, like=None):
 
 
 def _tensor_conv(x, w, b, p):
-    d, cols = _conv_forward(x.data, w.data, None if b is None else b.data, **p)
-    out = make(d, structural_kernel("conv2d", _b_conv2d, **p), (x, w) if b is None else (x, w, b))
-    if out.requires_grad and w.requires_grad:
-        out._ctx = cols       # the fast backward's weight gradient reuses it
-    return out
+    return make(conv2d_forward(x.data, w.data, None if b is None else b.data, **p),
+                structural_kernel("conv2d", _b_conv2d, **p), (x, w) if b is None else (x, w, b))
 
 
 def _tensor_input_grad(g, w, x_shape, p):
@@ -562,12 +585,10 @@ def _conv_vjp(M, g, out, x, w, *b, **p):
 
 
 def _b_conv2d(n, g):
-    """The same rule on arrays, computing only the gradients a parent needs
-    and reusing the forward's im2col matrix."""
+    """The same rule on arrays, computing only the gradients a parent needs."""
     ps = n.parents
     need = tuple(p.requires_grad for p in ps) + (False,)
-    grads = conv2d_backward(g, ps[0].data, ps[1].data, getattr(n, "_ctx", None), need[:3],
-                            **n._op.params)
+    grads = conv2d_backward(g, ps[0].data, ps[1].data, need[:3], **n._op.params)
     return grads[:len(ps)]
 
 

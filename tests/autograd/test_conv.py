@@ -246,8 +246,8 @@ def test_numpy_backward_skips_what_is_not_needed_and_agrees_with_the_full_one():
     p = dict(stride=(1, 2), padding=(1, 0, 1, 1), dilation=(1, 1), groups=1)
     y = conv2d_forward(x, w, None, **p)
     g = rand(rng, y.shape, np.float64)
-    dx, dw, db = conv2d_backward(g, x, w, None, (True, True, True), **p)
-    only = conv2d_backward(g, x, w, None, (False, True, False), **p)
+    dx, dw, db = conv2d_backward(g, x, w, (True, True, True), **p)
+    only = conv2d_backward(g, x, w, (False, True, False), **p)
     assert only[0] is None and only[2] is None
     np.testing.assert_array_equal(only[1], dw)
     np.testing.assert_allclose(db, g.sum(axis=(0, 2, 3)))
@@ -329,3 +329,25 @@ def test_backward_steps_and_local_protocol_work_on_conv_nodes():
     info = conv.op_info
     assert info.params["padding"] == (1, 1, 1, 1) and not info.elementwise
     np.testing.assert_allclose(conv.op_forward(x.data, w.data), conv.data)
+
+
+@pytest.mark.parametrize("chunk", [1, 3000])
+@pytest.mark.parametrize("kw", [dict(padding=1), dict(stride=2, padding=(0, 1), groups=2),
+                                dict(dilation=2, padding="same", groups=2)])
+def test_batch_chunks_give_the_same_result(monkeypatch, chunk, kw):
+    # tiny chunks: one image (or a few) per im2col buffer, the rest of the batch reuses it
+    import gradviz.autograd.conv as conv
+    monkeypatch.setattr(conv, "CHUNK_BYTES", chunk)
+    rng = np.random.default_rng(7)
+    x, w = rand(rng, (5, 4, 7, 6), np.float64), rand(rng, (6, 2, 3, 3), np.float64)
+    if kw.get("groups", 1) == 1:
+        w = rand(rng, (6, 4, 3, 3), np.float64)
+    X, W = Tensor(x, requires_grad=True), Tensor(w, requires_grad=True)
+    xt, wt = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
+    y, yt = F.conv2d(X, W, **kw), TF.conv2d(xt, wt, **kw)
+    close(y.data, yt, np.float64, "forward")
+    g = rand(rng, y.shape, np.float64)
+    y.backward(g)
+    yt.backward(torch.tensor(g))
+    close(X.grad, xt.grad, np.float64, "d/dinput")
+    close(W.grad, wt.grad, np.float64, "d/dweight")
