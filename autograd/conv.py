@@ -26,10 +26,12 @@ With a larger stride (or a wide grid that would waste too much) the
 positions form an ``(Ho, Wo)`` grid with strides ``(sh*Wp, sw)``.
 
 Backward: the weight gradient is ``g (O, N*pos) @ colsᵀ`` (``cols``
-rebuilt chunk by chunk: cheaper than keeping it from the forward); the input
-gradient is, tap by tap, ``weight[:, :, i, j]ᵀ @ g`` added back into the
-padded buffer at the tap's offset (``kh*kw`` products and strided adds),
-then cropped.
+rebuilt chunk by chunk: cheaper than keeping it from the forward). The input
+gradient of a stride-1 convolution is the convolution of ``g`` with the
+weights flipped in space and transposed in channels (the classic identity);
+otherwise it is built tap by tap, ``weight[:, :, i, j]ᵀ @ g`` added back
+into the padded buffer at the tap's offset (``kh*kw`` products and strided
+adds), then cropped.
 
 The three pieces -- ``conv2d``, its input gradient and its weight gradient --
 are each bilinear in their two array inputs, and the vector-Jacobian
@@ -43,7 +45,6 @@ the window's maximum, the first one in scan order on ties, as PyTorch).
 """
 from __future__ import annotations
 
-import math
 import numbers
 from functools import lru_cache
 from typing import NamedTuple
@@ -151,7 +152,7 @@ def _chunks(geo: Geometry, itemsize: int):
     """(first image, last image + 1) of each batch chunk."""
     per = geo.C * geo.kh * geo.kw * geo.P * itemsize
     n = max(1, min(geo.N, CHUNK_BYTES // max(per, 1)))
-    return [(a, min(a + n, geo.N)) for a in range(0, geo.N, n)]
+    return [(a, min(a + n, geo.N)) for a in range(0, geo.N, n)] or [(0, 0)]  # empty batch
 
 
 def _im2col_chunks(xp: np.ndarray, geo: Geometry):
@@ -222,7 +223,31 @@ def conv2d_input_grad(g, w, x_shape, stride=(1, 1), padding=(0, 0, 0, 0), dilati
     array of ``x_shape`` (the transposed convolution of ``g`` with ``w``)."""
     dt = np.result_type(g, w)
     geo = geometry(*x_shape, *w.shape[2:], stride, padding, dilation)
+    if _flip_applies(geo, w.shape[1]):
+        return _flipped_correlation(g, w, geo, groups, dt)
     return _input_grad(_to_grid(g, geo, dt), w, geo, groups, dt)
+
+
+def _flip_applies(geo: Geometry, cg: int) -> bool:
+    """Stride 1, padding at most the kernel's reach, and more than one input
+    channel per group (with one, the tap-by-tap products are faster)."""
+    return geo.sh == geo.sw == 1 and cg > 1 and \
+        max(geo.pt, geo.pb) <= geo.dh * (geo.kh - 1) and \
+        max(geo.pl, geo.pr) <= geo.dw * (geo.kw - 1)
+
+
+def _flipped_correlation(g, w, geo, groups, dt):
+    """The input gradient of a stride-1 convolution is itself a convolution:
+    of ``g``, padded by the kernel's reach minus the padding, with the
+    weights flipped in space and with input and output channels swapped."""
+    O, Cg, kh, kw = w.shape
+    G = groups
+    wt = w.astype(dt, copy=False).reshape(G, O // G, Cg, kh, kw).transpose(0, 2, 1, 3, 4)
+    wt = wt[..., ::-1, ::-1].reshape(G * Cg, O // G, kh, kw)
+    rh, rw = geo.dh * (kh - 1), geo.dw * (kw - 1)
+    return conv2d_forward(g.astype(dt, copy=False), wt, None, (1, 1),
+                          (rh - geo.pt, rh - geo.pb, rw - geo.pl, rw - geo.pr),
+                          (geo.dh, geo.dw), groups)
 
 
 def conv2d_weight_grad(x, g, w_shape, stride=(1, 1), padding=(0, 0, 0, 0), dilation=(1, 1),
@@ -239,8 +264,12 @@ def conv2d_backward(g, x, w, need=(True, True, True), stride=(1, 1), padding=(0,
     gradient laid out once for both products."""
     dt = np.result_type(g, x, w)
     geo = geometry(*x.shape, *w.shape[2:], stride, padding, dilation)
-    gg = _to_grid(g, geo, dt)
-    dx = _input_grad(gg, w, geo, groups, dt) if need[0] else None
+    flip = _flip_applies(geo, w.shape[1])
+    gg = _to_grid(g, geo, dt) if need[1] or (need[0] and not flip) else None
+    dx = None
+    if need[0]:
+        dx = _flipped_correlation(g, w, geo, groups, dt) if flip else \
+            _input_grad(gg, w, geo, groups, dt)
     dw = _weight_grad(_padded_cn(x, geo, dt), gg, geo, w.shape, groups) if need[1] else None
     db = g.sum(axis=(0, 2, 3)) if need[2] else None
     return dx, dw, db
@@ -492,8 +521,8 @@ def _check_window(op: str, shape, kernel, dilation, padding):
     ph, pw = H + padding[0] + padding[1], W + padding[2] + padding[3]
     eh, ew = dilation[0] * (kernel[0] - 1) + 1, dilation[1] * (kernel[1] - 1) + 1
     if eh > ph or ew > pw:
-        dil = f" with dilation {dilation} spans {eh}x{ew}" if dilation != (1, 1) else ""
-        raise ValueError(f"{op}: kernel {kernel[0]}x{kernel[1]}{dil}, larger than the padded "
+        dil = f" (with dilation {dilation}: {eh}x{ew})" if dilation != (1, 1) else ""
+        raise ValueError(f"{op}: kernel {kernel[0]}x{kernel[1]}{dil} is larger than the padded "
                          f"input {ph}x{pw} (input shape {tuple(shape)}, padding "
                          f"{padding})")
 

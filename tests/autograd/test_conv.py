@@ -351,3 +351,13 @@ def test_batch_chunks_give_the_same_result(monkeypatch, chunk, kw):
     yt.backward(torch.tensor(g))
     close(X.grad, xt.grad, np.float64, "d/dinput")
     close(W.grad, wt.grad, np.float64, "d/dweight")
+
+
+def test_an_empty_batch_works_as_in_pytorch():
+    x = Tensor(np.zeros((0, 3, 5, 5)), requires_grad=True)
+    w = Tensor(np.ones((4, 3, 3, 3)), requires_grad=True)
+    y = F.conv2d(x, w, padding=1)
+    assert y.shape == (0, 4, 5, 5)
+    y.sum().backward()
+    assert x.grad.shape == x.shape and not w.grad.any()
+    assert F.max_pool2d(x, 2).shape == F.avg_pool2d(x, 2).shape == (0, 3, 2, 2)
