@@ -137,3 +137,27 @@ def test_digits_cnn_example_reaches_98_percent_and_draws_its_modules(capsys, tmp
     text = svg.read_text(encoding="utf-8")
     assert text.count("Conv2d") == 2 and text.count("MaxPool2d") == 2
     assert "Linear" in text and "160 params" in text      # 16*1*3*3 + 16
+
+
+def test_digits_cnn_reads_mnist_idx_files_with_data_dir(capsys, tmp_path):
+    # Small MNIST-format files (28x28 uint8 images, gzipped IDX) of two easy
+    # classes: a bright left half or a bright right half.
+    from gradviz.nn.data import MNIST_FILES, write_idx
+    rng = np.random.default_rng(0)
+
+    def split(n):
+        y = rng.integers(0, 2, n).astype(np.uint8)
+        x = rng.integers(0, 60, (n, 28, 28)).astype(np.uint8)
+        for i, label in enumerate(y):
+            x[i, :, 14 * label:14 * label + 14] += 150
+        return x, y
+
+    (xtr, ytr), (xte, yte) = split(96), split(32)
+    for name, arr in zip(MNIST_FILES, (xtr, ytr, xte, yte)):
+        write_idx(tmp_path / name, arr)
+    main = runpy.run_path(str(EXAMPLES / "digits_cnn.py"), run_name="example")["main"]
+    res = main(["--data", str(tmp_path), "--no-checksum", "--epochs", "5", "--no-progress",
+                "--channels", "4", "8"])
+    assert res["dataset"] == "MNIST" and res["test_accuracy"] >= 0.95
+    assert res["model"][-1].weight.shape == (8 * 7 * 7, 10)     # 28 -> 14 -> 7
+    assert "of 28x28" in capsys.readouterr().out
