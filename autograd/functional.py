@@ -16,7 +16,8 @@ from .ops import Op, register
 from .tensor import Tensor, _operand
 from .tensor_ops import TA
 
-__all__ = ["softmax", "log_softmax", "cross_entropy", "mse_loss", "binary_cross_entropy"]
+__all__ = ["softmax", "log_softmax", "cross_entropy", "mse_loss", "binary_cross_entropy", "conv2d",
+           "max_pool2d", "avg_pool2d"]
 
 LOG_CLAMP = -100.0   # binary_cross_entropy: logs are clamped here (PyTorch's choice)
 BCE_EPS = 1e-12      # and p(1 - p) is kept above this in its gradient
@@ -245,3 +246,4 @@ def mse_loss(pred: Tensor, target) -> Tensor:
                          f"{t.data.shape}")
     diff = pred - t
     return (diff * diff).mean()
+from .conv import conv2d, max_pool2d, avg_pool2d  # noqa: E402

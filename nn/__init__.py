@@ -3,6 +3,7 @@ layers, losses, optimizers (``nn.optim``) and data helpers (``nn.data``)."""
 from . import data, init, optim, plot, torch_compat
 from .layers import (ELU, GELU, Identity, LeakyReLU, Linear, PReLU, ReLU, Sequential, Sigmoid,
                      SiLU, Softmax, Softplus, Swish, Tanh, WidthError)
+from .conv import AvgPool2d, Conv2d, Flatten, MaxPool2d
 from .losses import BCELoss, CrossEntropyLoss, MSELoss
 from .module import LOAD_MAX_RATIO, LOAD_MIN_BYTES, CheckpointError, Module, load_state, save_state
 from .scalar import ACTIVATIONS, MLP, Layer, Neuron
@@ -12,4 +13,4 @@ __all__ = ["Module", "CheckpointError", "load_state", "save_state", "LOAD_MIN_BY
            "ACTIVATIONS", "Linear", "Sequential", "WidthError", "Identity", "ReLU", "Tanh",
            "Sigmoid", "LeakyReLU", "PReLU", "ELU", "SiLU", "Swish", "GELU", "Softmax", "Softplus",
            "MSELoss", "CrossEntropyLoss", "BCELoss", "optim", "init", "plot", "data",
-           "torch_compat"]
+           "torch_compat", "Conv2d", "MaxPool2d", "AvgPool2d", "Flatten"]

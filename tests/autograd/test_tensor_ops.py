@@ -273,6 +273,66 @@ def case_bce(draw):
     return (lambda x, y: F.binary_cross_entropy(x, y)), [leaf(p, "p"), leaf(t, "t")]
 
 
+@st.composite
+def _conv_setup(draw):
+    """Small conv2d shapes and validated parameters (autograd.conv)."""
+    from gradviz.autograd.conv import conv2d_params
+    g = draw(st.integers(1, 2))
+    x_shape = (draw(st.integers(1, 2)), g * draw(st.integers(1, 2)),
+               draw(st.integers(3, 4)), draw(st.integers(3, 4)))
+    w_shape = (g * draw(st.integers(1, 2)), x_shape[1] // g, draw(st.integers(1, 2)),
+               draw(st.integers(1, 3)))
+    try:
+        p = conv2d_params(x_shape, w_shape, None, draw(st.integers(1, 2)),
+                          draw(st.integers(0, 1)), draw(st.integers(1, 2)), g)
+    except ValueError:   # the kernel does not fit
+        assume(False)
+    return x_shape, w_shape, p
+
+
+@st.composite
+def case_conv(draw, name):
+    from gradviz.autograd import conv as C
+    x_shape, w_shape, p = draw(_conv_setup())
+    x = draw(hnp.arrays(np.float64, x_shape, **ARR))
+    w = draw(hnp.arrays(np.float64, w_shape, **ARR))
+    g_shape = C.conv2d_forward(x, w, None, **p).shape
+    g = draw(hnp.arrays(np.float64, g_shape, **ARR))
+    if name == "conv2d":
+        if draw(st.booleans()):
+            b = draw(hnp.arrays(np.float64, w_shape[:1], **ARR))
+            return (lambda x, w, b: F.conv2d(x, w, b, p["stride"], (p["padding"][0],
+                    p["padding"][2]), p["dilation"], p["groups"])), \
+                [leaf(x, "x"), leaf(w, "w"), leaf(b, "b")]
+        return (lambda x, w: C._tensor_conv(x, w, None, p)), [leaf(x, "x"), leaf(w, "w")]
+    if name == "conv2d_input_grad":
+        return (lambda g, w: C._tensor_input_grad(g, w, x_shape, p)), [leaf(g, "g"), leaf(w, "w")]
+    return (lambda x, g: C._tensor_weight_grad(x, g, w_shape, p)), [leaf(x, "x"), leaf(g, "g")]
+
+
+@st.composite
+def case_pool(draw, name):
+    from gradviz.autograd import conv as C
+    shape = (draw(st.integers(1, 2)), draw(st.integers(1, 2)), draw(st.integers(2, 4)),
+             draw(st.integers(2, 4)))
+    k = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    kw = dict(kernel_size=k, stride=(draw(st.integers(1, 2)), draw(st.integers(1, 2))),
+              padding=(draw(st.integers(0, k[0] // 2)), draw(st.integers(0, k[1] // 2))),
+              ceil_mode=draw(st.booleans()))
+    if name == "max_pool2d":
+        return (lambda x: F.max_pool2d(x, **kw)), [leaf(draw(distinct(shape)))]
+    x = draw(hnp.arrays(np.float64, shape, **ARR))
+    kw["count_include_pad"] = draw(st.booleans())
+    if name == "avg_pool2d":
+        return (lambda x: F.avg_pool2d(x, **kw)), [leaf(x)]
+    p = C.pool_params("avg_pool2d", shape, kw["kernel_size"], kw["stride"], kw["padding"], 1,
+                      kw["ceil_mode"])
+    del p["dilation"]
+    p.update(count_include_pad=kw["count_include_pad"], divisor_override=None)
+    g = draw(hnp.arrays(np.float64, C.avg_pool2d_forward(x, **p).shape, **ARR))
+    return (lambda g: C._tensor_avg_grad(g, shape, p)), [leaf(g, "g")]
+
+
 STRUCTURAL_CASES = {
     "matmul": case_matmul(),
     "sum": case_reduce("sum"), "mean": case_reduce("mean"), "max": case_reduce("max"),
@@ -282,6 +342,10 @@ STRUCTURAL_CASES = {
     "concatenate": case_join("concatenate"), "stack": case_join("stack"),
     "softmax": case_softmax("softmax"), "log_softmax": case_softmax("log_softmax"),
     "cross_entropy": case_cross_entropy(), "binary_cross_entropy": case_bce(),
+    "conv2d": case_conv("conv2d"), "conv2d_input_grad": case_conv("conv2d_input_grad"),
+    "conv2d_weight_grad": case_conv("conv2d_weight_grad"),
+    "max_pool2d": case_pool("max_pool2d"), "avg_pool2d": case_pool("avg_pool2d"),
+    "avg_pool2d_grad": case_pool("avg_pool2d_grad"),
 }
 STRUCTURAL = [op for op in OPS.values() if op.deriv is None]
 ST_IDS = [op.key for op in STRUCTURAL]
