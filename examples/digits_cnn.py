@@ -68,23 +68,39 @@ def load(args):
     return name, images(X_train), y_train, images(X_test), y_test
 
 
+class Help(argparse.ArgumentDefaultsHelpFormatter):
+    """--help with each option's default (none shown for options off unless given)."""
+
+    def _get_help_string(self, action):
+        if action.default is None or action.default is False:
+            return action.help
+        return super()._get_help_string(action)
+
+
 def main(argv=None) -> dict:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--data", metavar="DIR", help="directory with the MNIST IDX .gz files")
-    ap.add_argument("--download", action="store_true", help="download MNIST if missing")
+    ap = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()),
+                                 formatter_class=Help)
+    ap.add_argument("--data", metavar="DIR",
+                    help="train on MNIST: the directory with its four IDX .gz files "
+                         "(default: scikit-learn's 8x8 digits, no download)")
+    ap.add_argument("--download", action="store_true",
+                    help="download MNIST into --data if missing")
     ap.add_argument("--no-checksum", action="store_true",
                     help="skip the SHA-256 check of the MNIST files (for IDX files of your own)")
-    ap.add_argument("--epochs", type=int, default=10)
-    ap.add_argument("--batch-size", type=int, default=64)
-    ap.add_argument("--lr", type=float, default=1e-2)
-    ap.add_argument("--channels", type=int, nargs=2, default=[16, 32])
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--limit", type=int, default=0, help="use only this many samples (tests)")
+    ap.add_argument("--epochs", type=int, default=10, help="passes over the training set")
+    ap.add_argument("--batch-size", type=int, default=64, help="samples per Adam step")
+    ap.add_argument("--lr", type=float, default=1e-2, help="Adam's peak learning rate")
+    ap.add_argument("--channels", type=int, nargs=2, default=[16, 32],
+                    help="filters of the two 3x3 convolutions")
+    ap.add_argument("--seed", type=int, default=0,
+                    help="seeds the weights, the split and the batches")
+    ap.add_argument("--limit", type=int, default=0, help="use only this many samples (0: all)")
     ap.add_argument("--no-progress", action="store_true", help="no progress bars")
-    ap.add_argument("--plot", metavar="PATH", help="save the loss curve as a PNG")
+    ap.add_argument("--plot", metavar="PATH",
+                    help="save the loss curve as a PNG at PATH (default: no picture)")
     ap.add_argument("--graph", metavar="PATH",
-                    help="write the module-collapsed diagram of a training loss (.svg .png .pdf "
-                         ".dot)")
+                    help="write the module-collapsed diagram of a training loss to PATH, "
+                         ".svg .png .pdf .dot (default: no diagram)")
     args = ap.parse_args(argv)
 
     try:
