@@ -38,7 +38,7 @@ def _inputs(op: Op, xs: tuple) -> tuple[str, tuple]:
     if any(isinstance(x, Tensor) or isinstance(x, np.ndarray) for x in xs):
         like = next(x for x in xs if isinstance(x, Tensor)) if any(
             isinstance(x, Tensor) for x in xs) else None
-        out = []
+        out: list[Any] = []
         for i, x in enumerate(xs):
             if isinstance(x, Tensor):
                 out.append(x)
@@ -313,7 +313,7 @@ class Function:
                               doc=(cls.__doc__ or "").strip().split("\n")[0]
                               or f"custom Function {cls.__name__}",
                               fast={"float": rule, "array": rule}, user=True))
-            cls._gradviz_row = row
+            setattr(cls, "_gradviz_row", row)
         return row
 
     @classmethod

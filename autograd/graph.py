@@ -102,6 +102,11 @@ class Node:
     ``_parents`` (a tuple)."""
 
     __slots__ = ()
+    data: Any
+    grad: Any
+    label: str
+    _op: Any           # the node's Kernel, None for a leaf
+    _parents: tuple
 
     @property
     def op(self) -> str:
@@ -156,7 +161,7 @@ class Node:
 
     @scope.setter
     def scope(self, records: "list | None") -> None:
-        self._scope = records
+        setattr(self, "_scope", records)  # a slot of the subclasses
 
 
 # --------------------------------------------------------------------------
@@ -293,7 +298,7 @@ def walk(roots: Sequence[Any], seeds: Sequence[Any], *, steps: bool = False,
         contribs, locs = contributions(node, g, how)
         if anomaly:
             _mode.check_backward(node, g, contribs)
-        running = [] if steps else None
+        running: list = []
         for p, c in zip(parents, contribs):
             if c is not None:
                 prev = acc.get(p)
@@ -379,7 +384,9 @@ def backward(roots: Sequence[Any], seeds: Sequence[Any]) -> None:
                     if total is not None:
                         p._accumulate_grad(total, handed)
                     total = None
-        c = cs = prev = g = None  # hold no gradient array: a leaf may take ownership of it
+        # hold no gradient array: a leaf may take ownership of it
+        c = prev = g = None
+        cs = ()
 
 
 def _in_place_loop(ready: list, uses: dict) -> None:

@@ -15,6 +15,7 @@ import math
 import os
 import sys
 from contextvars import ContextVar
+from types import FrameType
 from typing import Any, Iterator, NamedTuple
 
 __all__ = ["Mode", "current", "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly",
@@ -93,7 +94,7 @@ _ENGINE_DIRS = (_PKG + "autograd" + os.sep, _PKG + "nn" + os.sep)
 
 def creation_site() -> str:
     """file:line of the innermost frame outside the engine packages."""
-    f = sys._getframe(1)
+    f: FrameType | None = sys._getframe(1)
     while f is not None:
         fn = os.path.abspath(f.f_code.co_filename)
         if not fn.startswith(_ENGINE_DIRS) and "contextlib" not in fn:

@@ -32,7 +32,7 @@ import numpy as np
 
 from . import tensor_ops as _ops
 from .graph import Node, backward as _backward_pass, walk
-from .kernel import ARRAY, ConstKernels, kernel
+from .kernel import ARRAY, ConstKernels, Kernel, kernel
 from .mode import ACTIVE, DEFAULT, current, finish_node
 from .ops import OPS, ArrayMath
 
@@ -201,13 +201,18 @@ def _method(key: str) -> Callable:
     if not op.defaults:
         k = kernel(key, ARRAY)
 
-        def method(self):
-            d = _floating(self.data) if promote else self.data
-            return _record(np.asarray(f(ArrayMath, d)).astype(d.dtype, copy=False), k, (self,))
+        def plain(self):
+            d = self.data
+            if promote and d.dtype.kind != "f":
+                d = d.astype(DEFAULT_FLOAT)
+            r = f(ArrayMath, d)
+            if r.__class__ is not _ndarray or r.dtype is not d.dtype:  # 0-d scalars, promotion
+                r = np.asarray(r).astype(d.dtype, copy=False)
+            return _record(r, k, (self,))
     else:
         names = tuple(op.defaults)
 
-        def method(self, *args, **kwargs):
+        def with_params(self, *args, **kwargs):
             bound = sig.bind(self, *args, **kwargs)
             bound.apply_defaults()
             params = {n: _number(bound.arguments[n], f"{key} {n}") for n in names}
@@ -219,7 +224,8 @@ def _method(key: str) -> Callable:
             [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
             + [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=d)
                for n, d in op.defaults.items()])
-        method.__signature__ = sig  # type: ignore[attr-defined]
+        with_params.__signature__ = sig  # type: ignore[attr-defined]
+    method: Callable[..., Any] = plain if not op.defaults else with_params
     method.__name__ = method.__qualname__ = op.method or key
     method.__doc__ = f"{op.doc}; local derivative {'; '.join(op.rule)}"
     return method
@@ -241,6 +247,14 @@ class Tensor(Node):
     # are set only on the nodes that need them.
     __slots__ = ("data", "grad", "label", "requires_grad", "_op", "_parents", "_ctx", "_site",
                  "_scope", "__weakref__")
+    data: np.ndarray
+    grad: Any
+    label: str
+    requires_grad: bool
+    _op: "Kernel | None"
+    _parents: "tuple[Tensor, ...]"
+    _ctx: Any
+    _site: str
     __array_priority__ = 1000.0  # ndarray + Tensor -> Tensor.__radd__
     __array_ufunc__ = None       # and numpy ufuncs do not swallow Tensors
 

@@ -15,7 +15,7 @@ import numbers
 from typing import Any, Callable
 
 from .graph import Node, backward as _backward_pass, walk
-from .kernel import FLOAT, ConstKernels, kernel
+from .kernel import FLOAT, ConstKernels, Kernel, kernel
 from .mode import ACTIVE, DEFAULT, current, finish_node
 from .ops import OPS, FloatMath
 
@@ -97,12 +97,12 @@ def _method(key: str) -> Callable:
     if not op.defaults:
         k = kernel(key, FLOAT)
 
-        def method(self):
+        def plain(self):
             return _record(f(FloatMath, self.data), k, (self,))
     else:
         names = tuple(op.defaults)
 
-        def method(self, *args, **kwargs):
+        def with_params(self, *args, **kwargs):
             bound = sig.bind(self, *args, **kwargs)
             bound.apply_defaults()
             params = {n: _number(bound.arguments[n], f"{key} {n}") for n in names}
@@ -112,7 +112,8 @@ def _method(key: str) -> Callable:
             [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
             + [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=d)
                for n, d in op.defaults.items()])
-        method.__signature__ = sig  # type: ignore[attr-defined]
+        with_params.__signature__ = sig  # type: ignore[attr-defined]
+    method: Callable[..., Any] = plain if not op.defaults else with_params
     method.__name__ = method.__qualname__ = op.method or key
     method.__doc__ = f"{op.doc}; local derivative {'; '.join(op.rule)}"
     return method
@@ -134,6 +135,13 @@ class Value(Node):
     # _scope (module calls) are set only on the nodes that need them.
     __slots__ = ("data", "grad", "label", "_op", "_parents", "_ctx", "_site", "_scope",
                  "__weakref__")
+    data: float
+    grad: float
+    label: str
+    _op: "Kernel | None"
+    _parents: "tuple[Value, ...]"
+    _ctx: Any
+    _site: str
 
     def __init__(self, data: float, label: str = "") -> None:
         if isinstance(data, Value):
