@@ -640,8 +640,9 @@ def _message(report: CheckReport) -> str:
         c = report.failing
         p = c.parent
         pname = p.label or ("a leaf" if p.is_leaf else f"the output of {p.op!r}")
-        text = (f"gradcheck: wrong local derivative in op {c.op!r} at node "
-                f"{c.label or '(unlabelled)'!r}, created at {c.site or '<site not recorded>'}: "
+        where = f"node {c.label!r}" if c.label else "an unlabelled node"
+        text = (f"gradcheck: wrong local derivative in op {c.op!r} at {where}, "
+                f"created at {c.site or '<site not recorded>'}: "
                 f"input {c.input_index} ({pname}), relative error {c.rel_error:.3g}\n"
                 f"  d {c.op}/d input {c.input_index}, analytic vs numeric (that op alone):\n"
                 + _rows_text(c.rows))

@@ -175,8 +175,8 @@ def run_mutants(max_examples: int, torch_points: int, seed: int = 0) -> dict:
                 check_op(op, max_examples=max_examples)
             except OpCheckError as e:
                 rec.update(caught=True, named=e.named, size=e.size, prop=e.prop)
-            except Exception as e:  # noqa: BLE001 - any other error counts as caught, unnamed
-                rec.update(caught=True, prop=f"{type(e).__name__}: {str(e)[:80]}")
+            except Exception as e:  # noqa: BLE001 - a crash is not a catch: counted as missed
+                rec.update(prop=f"{type(e).__name__}: {str(e)[:80]}")
             finally:
                 unregister_op(op)
             rec["seconds"] = time.perf_counter() - t0
@@ -196,11 +196,6 @@ def run_mutants(max_examples: int, torch_points: int, seed: int = 0) -> dict:
 STRUCTURAL = ("sum", "mean", "max", "matmul", "softmax", "log_softmax")
 
 
-STRUCT_PARAMS = {"sum": ("axis", "keepdims"), "mean": ("axis", "keepdims"),
-                 "max": ("axis", "keepdims"), "softmax": ("axis",), "log_softmax": ("axis",),
-                 "matmul": ()}
-
-
 class StructuralOp:
     """A structural row with a wrong vjp, registered as a user's op, called on
     Tensors with the constant parameters the built-in spelling would use
@@ -214,14 +209,20 @@ class StructuralOp:
 
     def __call__(self, *xs, **_):
         from gradviz.autograd.testing import apply_op
-        params = apply_op(self.original, list(xs), {}).op_info.params
-        return self.row(*xs, **params)
+        info = apply_op(self.original, list(xs), {}).op_info
+        if info.key != self.original.key:  # e.g. softmax of a 0-d tensor is another op
+            raise ValueError(f"{self.row.key}: the built-in spelling is not {self.original.key} "
+                             "for these shapes")
+        return self.row(*xs, **info.params)
 
 
 def struct_user_op(row: Op, name: str, vjp) -> StructuralOp:
     """(See :func:`user_op`.) The row copy declares the parameters the kernel
     takes, so the user-op call path passes them through."""
-    keys = STRUCT_PARAMS[row.key]
+    from gradviz.autograd.testing import apply_op
+    sample = [Tensor(np.ones(shape), requires_grad=True)
+              for shape in STRUCT_SHAPES.get(row.key, ((2, 3),))]
+    keys = tuple(apply_op(row, sample, {}).op_info.params)
     return StructuralOp(register(dataclasses.replace(
         row, key=name, name=name, symbol=name, vjp=vjp, fast={}, user=True,
         params={k: (None,) for k in keys}, defaults={})), row)
@@ -300,8 +301,8 @@ def run_struct_mutants(max_examples: int, torch_points: int, seed: int = 0) -> l
                 check_op(op, max_examples=max_examples)
             except OpCheckError as e:
                 rec.update(caught=True, named=e.named, size=e.size, prop=e.prop)
-            except Exception as e:  # noqa: BLE001
-                rec.update(caught=True, prop=f"{type(e).__name__}: {str(e)[:80]}")
+            except Exception as e:  # noqa: BLE001 - a crash is not a catch: counted as missed
+                rec.update(prop=f"{type(e).__name__}: {str(e)[:80]}")
             finally:
                 unregister_op(op.row)
             rec["seconds"] = time.perf_counter() - t0
@@ -578,7 +579,8 @@ def main(argv=None) -> int:
     print(f"| time for all mutants | {sum(r['seconds'] for r in res):.1f} s | "
           + (f"{sum(r['torch_seconds'] for r in res):.1f} s" if torch_avail else "") + " |")
     print()
-    missed = [f"{r['op']}:{r['kind']}" for r in res if not r["caught"]]
+    missed = [f"{r['op']}:{r['kind']}" + (f" ({r['prop']})" if r["prop"] else "")
+              for r in res if not r["caught"]]
     unnamed = [f"{r['op']}:{r['kind']} ({r['prop']})" for r in res if r["caught"] and not r["named"]]
     torch_missed = [f"{r['op']}:{r['kind']}" for r in res if r["torch_caught"] is False]
     print(f"missed: {missed or 'none'}")
