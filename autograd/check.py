@@ -650,8 +650,11 @@ def _message(report: CheckReport) -> str:
             text += f"\n  ({c.note})"
         return text + (f"\n  {whole}" if whole else "")
     if report.kind == "not differentiable":
-        kinks = "; ".join(_kink_text(c) for c in report.kinks[:3]) or report.note
+        ks = report.kinks
+        kinks = "; ".join(_kink_text(c) for c in ks[:3]) or report.note
+        site = next((c.site for c in ks if c.site), None)
         return (f"gradcheck: not differentiable at this point ({kinks})"
+                + (f"\n  created at {site}" if site else "")
                 + (f"\n  {whole}" if whole else ""))
     if report.kind == "combination":
         return ("gradcheck: gradient mismatch, yet every op agrees with central differences "
@@ -663,11 +666,12 @@ def _message(report: CheckReport) -> str:
 
 
 def _kink_text(c: EdgeCheck) -> str:
-    x = c.parent.data
+    """``relu at 0 (input 0, 'z')``: the op, its input's value, which input."""
+    p = c.parent
+    x = p.data
     val = f"{x:g}" if isinstance(x, float) else f"array{np.shape(x)}"
-    return (f"{c.op} at input {c.input_index} = {val}" +
-            (f" of node {c.label!r}" if c.label else "") +
-            (f", created at {c.site}" if c.site else ""))
+    return (f"{c.op} at {val} (input {c.input_index}" + (f", {p.label!r}" if p.label else "")
+            + ")" + (f" in node {c.label!r}" if c.label else ""))
 
 
 # --------------------------------------------------------------------------

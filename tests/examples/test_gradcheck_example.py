@@ -9,7 +9,7 @@ EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"
 
 def test_gradcheck_custom_op_names_draws_and_shrinks_the_bug(tmp_path, capsys):
     res = runpy.run_path(str(EXAMPLES / "gradcheck_custom_op.py"), run_name="example")["main"](
-        ["-o", str(tmp_path)])
+        ["--svg", str(tmp_path / "gradcheck_softsign.svg")])
     out = capsys.readouterr().out
     assert res["op"] == "my_softsign" and res["node"] == "h"
     (_, analytic, numeric, rel), = res["rows"]
