@@ -29,7 +29,11 @@ from hypothesis import strategies as st
 from .ops import OPS, FloatMath, Op, arity_of, elementwise_ops
 from .value import Value
 
+#: The table's own rows (users' ops are registered after this module loads).
+_BUILTIN = frozenset(OPS)
+
 __all__ = ["values", "expressions", "Expression", "op_inputs", "apply_op", "tensors",
+           "check_op", "OpCheckError", "graph_text", "graph_size",
            "tensor_expressions"]
 
 
@@ -39,10 +43,22 @@ def values(min_value: float = -3.0, max_value: float = 3.0, label: str = "") -> 
         lambda x: Value(x, label=label))
 
 
+def domain_of(op: Any) -> tuple:
+    """``op.domain`` with every input's entry as a tuple of intervals (an
+    entry may be one interval ``(lo, hi)``, as ``define_op`` allows)."""
+    out = []
+    for entry in op.domain:
+        if len(entry) == 2 and all(isinstance(v, (int, float)) for v in entry):
+            out.append((tuple(entry),))
+        else:
+            out.append(tuple(tuple(iv) for iv in entry))
+    return tuple(out)
+
+
 def op_inputs(op: Op, margin: float = 0.0) -> st.SearchStrategy[tuple[float, ...]]:
     """Floats for each input of ``op``, drawn from its smooth domain."""
     per_input = []
-    for intervals in op.domain:
+    for intervals in domain_of(op):
         per_input.append(st.one_of(*[st.floats(lo + margin, hi - margin, allow_nan=False)
                                      for lo, hi in intervals]))
     return st.tuples(*per_input)
@@ -56,8 +72,26 @@ def op_params(op: Op) -> st.SearchStrategy[dict]:
 
 
 def apply_op(op: Op, args: Sequence[Any], params: dict | None = None):
-    """Apply table op ``op`` to nodes (Value or Tensor): every row is callable."""
-    return op(*args, **(params or {}))
+    """Apply table op ``op`` to nodes (Value or Tensor): every row is callable
+    (and so is a user's op from ``define_op``); the built-in structural ops
+    whose rows need normalised parameters go through their public spelling."""
+    params = params or {}
+    spelled = _SPELLED.get(getattr(op, "key", None))
+    if spelled is not None and OPS.get(op.key) is op:
+        return spelled(*args, **params)
+    return op(*args, **params)
+
+
+def _softmax(kind):
+    def run(x, **params):
+        from . import functional
+        return getattr(functional, kind)(x, **params)
+    return run
+
+
+_SPELLED = {"sum": lambda x, **p: x.sum(**p), "mean": lambda x, **p: x.mean(**p),
+            "max": lambda x, **p: x.max(**p), "matmul": lambda a, b: a @ b,
+            "softmax": _softmax("softmax"), "log_softmax": _softmax("log_softmax")}
 
 
 def _tensor_wsum(args):
@@ -68,7 +102,7 @@ def _tensor_wsum(args):
 
 
 def _inside(op: Op, xs: Sequence[float], margin: float) -> bool:
-    for x, intervals in zip(xs, op.domain):
+    for x, intervals in zip(xs, domain_of(op)):
         if not any(lo + margin <= x <= hi - margin for lo, hi in intervals):
             return False
     return True
@@ -77,12 +111,22 @@ def _inside(op: Op, xs: Sequence[float], margin: float) -> bool:
 @dataclass
 class Expression:
     """A random graph: ``fn(*leaves)`` rebuilds it; ``output`` is the graph
-    built on ``leaves``; ``program`` lists the steps for readable failures."""
+    built on ``leaves``; ``program`` lists the steps for readable failures;
+    ``text`` is the graph in the ``gradviz expr`` language."""
 
     leaves: list
     program: list = field(default_factory=list)
     fn: Callable[..., Any] = None  # type: ignore[assignment]
     output: Any = None
+
+    @property
+    def text(self) -> str:
+        return graph_text(self.output)
+
+    @property
+    def size(self) -> int:
+        """Number of op nodes in the graph."""
+        return graph_size(self.output)
 
     def __repr__(self) -> str:
         lv = ", ".join(f"x{i}={leaf.data!r}" for i, leaf in enumerate(self.leaves))
@@ -95,7 +139,7 @@ def _make_fn(steps: list[tuple], n_leaves: int) -> Callable[..., Any]:
         for kind, *rest in steps:
             if kind == "op":
                 op, idx, params = rest
-                pool.append(apply_op(op, [pool[i] for i in idx], params))
+                pool.append(_apply_any(op, [pool[i] for i in idx], params))
             else:  # "shift": bring a value into a domain with a constant
                 i, offset = rest
                 pool.append(pool[i] + offset)
@@ -104,47 +148,81 @@ def _make_fn(steps: list[tuple], n_leaves: int) -> Callable[..., Any]:
 
 
 @st.composite
-def expressions(draw, ops: Sequence[Op] | None = None, max_leaves: int = 3, max_ops: int = 6,
+def _raw_step(draw, ops: Sequence[Any], max_back: int = 7):
+    """One step of a random graph, before it is placed: (op, params, picks).
+    Operand ``k`` of the op is the value ``picks[k]`` places back from the
+    newest one (modulo the pool), so 0 chains the ops and deleting a step
+    still leaves a well-formed graph: hypothesis shrinks graphs by deleting
+    steps and lowering picks."""
+    op = draw(st.sampled_from(list(ops)))
+    params = draw(op_params(op))
+    picks = tuple(draw(st.integers(0, max_back)) for _ in range(arity_of(op)))
+    return op, params, picks
+
+
+def _into(x: float, intervals, margin: float) -> float:
+    """The point of ``intervals`` (shrunk by 2·margin) nearest to ``x``."""
+    best = None
+    for lo, hi in intervals:
+        lo2, hi2 = lo + 2 * margin, hi - 2 * margin
+        if lo2 > hi2:
+            lo2 = hi2 = (lo + hi) / 2
+        y = min(max(x, lo2), hi2)
+        if best is None or abs(y - x) < abs(best - x):
+            best = y
+    return best
+
+
+def _leaf_floats(intervals, lo_default=-2.0, hi_default=2.0):
+    if not intervals:
+        return st.floats(lo_default, hi_default, allow_nan=False)
+    return st.one_of(*[st.floats(lo, hi, allow_nan=False) for lo, hi in intervals])
+
+
+@st.composite
+def expressions(draw, ops: Sequence[Any] | None = None, max_leaves: int = 3, max_ops: int = 6,
                 leaves: st.SearchStrategy | None = None, margin: float = 0.05,
                 bound: float = 8.0, tensors: bool = False) -> Expression:
     """Random computation graphs over 1..``max_leaves`` Value leaves.
 
-    Each step picks an op from ``ops`` (default: every elementwise op in the
-    table) and operands from the leaves and earlier results. An operand
+    The graph is a list of steps (hypothesis shrinks it by deleting steps,
+    lowering operand picks and simplifying leaves), each an op from ``ops``
+    (default: every elementwise op in the table; a user's op from
+    ``define_op`` works too) applied to earlier results or leaves. An operand
     outside the op's domain is first moved inside by adding a constant (a
-    recorded step, so ``fn`` rebuilds the same graph); results larger than
-    ``bound`` are squashed with tanh to keep later ops finite. The last
-    result is the output; leaves used twice make shared subgraphs.
-    ``tensors=True``: Tensor graphs instead (:func:`tensor_expressions`).
+    recorded ``+`` step, so ``fn`` rebuilds the same graph); results larger
+    than ``bound`` are squashed with tanh to keep later ops finite. The last
+    result is the output; values used twice make shared subgraphs.
+    ``leaves``: a strategy of floats for the leaves (default: the first op's
+    domain, else [-2, 2]). ``tensors=True``: Tensor graphs instead
+    (:func:`tensor_expressions`).
     """
     if tensors:  # Tensor graphs: see tensor_expressions
         return draw(tensor_expressions(ops=ops, max_leaves=max_leaves, max_ops=max_ops,
                                        margin=margin, bound=bound))
     ops = list(ops) if ops is not None else elementwise_ops()
-    leaf_strategy = leaves if leaves is not None else st.floats(-2.0, 2.0, allow_nan=False)
+    if not ops:
+        raise ValueError("expressions: ops is empty; give at least one op")
+    for op in ops:
+        _require_op("expressions", op)
+    if leaves is None:
+        leaves = st.floats(-2.0, 2.0, allow_nan=False)
     n = draw(st.integers(1, max_leaves))
-    leaf_vals = [draw(leaf_strategy) for _ in range(n)]
+    leaf_vals = [draw(leaves) for _ in range(n)]
+    raw = draw(st.lists(_raw_step(ops), min_size=1, max_size=max_ops))
     steps: list[tuple] = []
     program: list[str] = []
     pool_vals: list[float] = list(leaf_vals)
     tanh = OPS["tanh"]
     fm = FloatMath
 
-    def run(op: Op, idx: list[int], params: dict) -> float:
-        xs = [pool_vals[i] for i in idx]
-        return op.forward(fm, *xs, *params.values())
-
-    for _ in range(draw(st.integers(1, max_ops))):
-        op = draw(st.sampled_from(ops))
-        params = draw(op_params(op))
-        idx = [draw(st.integers(0, len(pool_vals) - 1)) for _ in range(arity_of(op))]
-        for j, (i, intervals) in enumerate(zip(idx, op.domain)):
+    for op, params, picks in raw:
+        idx = [len(pool_vals) - 1 - (p % len(pool_vals)) for p in picks]
+        for j, (i, intervals) in enumerate(zip(idx, domain_of(op))):
             x = pool_vals[i]
             if any(lo + margin <= x <= hi - margin for lo, hi in intervals):
                 continue
-            lo, hi = draw(st.sampled_from(intervals))
-            target = draw(st.floats(lo + 2 * margin, hi - 2 * margin, allow_nan=False))
-            offset = target - x
+            offset = _into(x, intervals, margin) - x
             steps.append(("shift", i, offset))
             program.append(f"v{len(pool_vals)} = v{i} + {offset!r}")
             pool_vals.append(x + offset)
@@ -152,19 +230,21 @@ def expressions(draw, ops: Sequence[Op] | None = None, max_leaves: int = 3, max_
         xs = [pool_vals[i] for i in idx]
         if not _inside(op, xs, margin):  # float rounding put it on the edge
             continue
-        y = run(op, idx, params)
+        y = op.forward(fm, *xs, *params.values())
+        if not isinstance(y, float) or y != y:
+            continue
         steps.append(("op", op, tuple(idx), params))
         args = ", ".join(f"v{i}" for i in idx) + "".join(f", {k}={v!r}" for k, v in params.items())
-        program.append(f"v{len(pool_vals)} = {op.key}({args})")
+        program.append(f"v{len(pool_vals)} = {getattr(op, 'key', op.name)}({args})")
         pool_vals.append(y)
         if abs(y) > bound:
             steps.append(("op", tanh, (len(pool_vals) - 1,), {}))
             program.append(f"v{len(pool_vals)} = tanh(v{len(pool_vals) - 1})")
             pool_vals.append(fm.tanh(y / 1.0))
     if len(pool_vals) == n:  # nothing applied: at least one op
-        steps.append(("op", tanh, (0,), {}))
-        program.append(f"v{n} = tanh(v0)")
-        pool_vals.append(fm.tanh(pool_vals[0]))
+        steps.append(("op", tanh, (n - 1,), {}))
+        program.append(f"v{n} = tanh(v{n - 1})")
+        pool_vals.append(fm.tanh(pool_vals[n - 1]))
     fn = _make_fn(steps, n)
     leaves_v = [Value(x, label=f"x{i}") for i, x in enumerate(leaf_vals)]
     expr = Expression(leaves=leaves_v, program=program, fn=fn)
@@ -203,7 +283,7 @@ def _in_intervals(x, intervals, margin: float) -> bool:
 
 
 def _inside_arr(op: Op, xs, margin: float) -> bool:
-    return all(_in_intervals(x, iv, margin) for x, iv in zip(xs, op.domain))
+    return all(_in_intervals(x, iv, margin) for x, iv in zip(xs, domain_of(op)))
 
 
 def _bshape(*shapes):
@@ -303,7 +383,7 @@ def tensor_expressions(draw, ops: Sequence[Op] | None = None, max_leaves: int = 
             idx = [i] + [draw(st.integers(0, len(pool) - 1)) for _ in range(k - 1)]
             if _bshape(*[pool[j].data.shape for j in idx]) is None:
                 idx = [i] * k
-            for j, (pi, intervals) in enumerate(zip(idx, op.domain)):
+            for j, (pi, intervals) in enumerate(zip(idx, domain_of(op))):
                 if _in_intervals(pool[pi].data, intervals, margin):
                     continue
                 lo, hi = draw(st.sampled_from(intervals))
@@ -383,3 +463,373 @@ def tensor_expressions(draw, ops: Sequence[Op] | None = None, max_leaves: int = 
     expr = Expression(leaves=leaves_t, program=program, fn=fn)
     expr.output = fn(*leaves_t)
     return expr
+
+
+# ==========================================================================
+# Users' ops, the expression language, check_op
+# ==========================================================================
+_OP_FIELDS = ("forward", "domain", "kink", "params", "arity", "name")
+
+
+def _is_op(op: Any) -> bool:
+    return all(hasattr(op, f) for f in _OP_FIELDS) and (
+        getattr(op, "deriv", None) is not None or getattr(op, "vjp", None) is not None)
+
+
+def _require_op(who: str, op: Any) -> None:
+    if not _is_op(op):
+        raise TypeError(
+            f"{who}: expected an op -- a row of autograd.ops.OPS (e.g. OPS['tanh']) or what "
+            f"autograd.define_op(...) returns (fields {', '.join(_OP_FIELDS)} and deriv or vjp); "
+            f"got {type(op).__name__} {op!r:.60}")
+
+
+def _apply_any(op: Any, args: Sequence[Any], params: dict):
+    """Apply any op (a row of the table, built-in or the user's) to nodes."""
+    return apply_op(op, args, params)
+
+
+def unregister_op(op: Any) -> None:
+    """Remove a user's op from the table (tests and benchmarks that define
+    many throwaway ops); built-in ops cannot be removed."""
+    from .kernel import forget
+    key = getattr(op, "key", None)
+    if key in _BUILTIN:
+        raise ValueError(f"unregister_op: {key!r} is a built-in op")
+    if key is not None and OPS.get(key) is op:
+        del OPS[key]
+        forget(key)
+
+
+# --- the gradviz expr language, written from a graph -------------------------
+_INFIX = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**"}
+_CONST_INFIX = {"add_const": "{a} + {c}", "sub_const": "{a} - {c}", "rsub_const": "{c} - {a}",
+                "mul_const": "{a} * {c}", "div_const": "{a} / {c}", "rdiv_const": "{c} / {a}",
+                "pow_const": "{a} ** {c}", "rpow_const": "{c} ** {a}"}
+_KEYWORDS = frozenset(("and", "or", "not", "if", "else", "for", "in", "is", "lambda", "None",
+                       "True", "False", "def", "class", "return", "import", "from", "as",
+                       "with", "while", "try", "except", "finally", "raise", "pass", "del",
+                       "global", "nonlocal", "assert", "yield", "break", "continue", "elif",
+                       "async", "await"))
+
+
+def _num_text(x: Any) -> str:
+    import numpy as _np
+    a = _np.asarray(x, dtype=_np.float64)
+    return repr(float(a.reshape(-1)[0])) if a.size else "0.0"
+
+
+def graph_text(output: Any) -> str:
+    """``output``'s graph in the ``gradviz expr`` language (one statement per
+    node, leaves first), e.g. ``x0 = 0.5; v1 = tanh(x0)``: paste it into
+    ``gradviz check`` to check it again. Tensor data is written as its first
+    element (the language is scalar). Ops the language cannot spell (a
+    user's op, ``swish`` with a node beta, ``wsum``) are written as calls."""
+    from .graph import topological_order
+    order = topological_order([output])
+    names: dict[int, str] = {}
+    used: set = set()
+    lines = []
+    n_leaf = n_op = 0
+    for node in order:
+        if node.is_leaf:
+            lab = node.label
+            if lab.isidentifier() and lab not in used and lab not in _KEYWORDS \
+                    and not (lab in OPS or lab in ("abs", "swish")):
+                name = lab
+            else:
+                while f"x{n_leaf}" in used:
+                    n_leaf += 1
+                name = f"x{n_leaf}"
+            lines.append(f"{name} = {_num_text(node.data)}")
+        else:
+            n_op += 1
+            lab = node.label
+            if lab.isidentifier() and lab not in used and lab not in _KEYWORDS \
+                    and lab not in OPS and lab not in ("abs", "swish"):
+                name = lab
+            else:
+                while f"v{n_op}" in used:
+                    n_op += 1
+                name = f"v{n_op}"
+            lines.append(f"{name} = {_spell(node, [names[id(p)] for p in node.parents])}")
+        used.add(name)
+        names[id(node)] = name
+    return "; ".join(lines)
+
+
+def _spell(node: Any, args: list) -> str:
+    info = node.op_info
+    key = info.key
+    params = info.params
+    if key in _INFIX and len(args) == 2:
+        return f"{args[0]} {_INFIX[key]} {args[1]}"
+    if key == "neg":
+        return f"-{args[0]}"
+    if key in _CONST_INFIX:
+        c = params["c"]
+        text = _CONST_INFIX[key]
+        return text.format(a=args[0], c=repr(float(c)) if not hasattr(c, "shape") else repr(c))
+    name = "swish" if key == "swish_const" else (key if key in _BUILTIN else info.name)
+    extra = "".join(f", {v!r}" for v in params.values()) if key in _BUILTIN else \
+        "".join(f", {k}={v!r}" for k, v in params.items())
+    return f"{name}({', '.join(args)}{extra})"
+
+
+def _label_graph(output: Any) -> Any:
+    """Label the unlabelled op nodes ``v1, v2, ...`` in topological order (the
+    names :func:`graph_text` gives them)."""
+    from .graph import topological_order
+    if not hasattr(output, "_gc_array"):
+        return output
+    k = 0
+    for node in topological_order([output]):
+        if not node.is_leaf:
+            k += 1
+            if not node.label:
+                node.label = f"v{k}"
+    return output
+
+
+def graph_size(output: Any) -> int:
+    """The number of op nodes in ``output``'s graph."""
+    from .graph import topological_order
+    return sum(1 for n in topological_order([output]) if not n.is_leaf)
+
+
+# --- check_op ---------------------------------------------------------------
+class OpCheckError(AssertionError):
+    """:func:`check_op` found a failing example. ``op`` (its name),
+    ``prop`` (the property that failed), ``dtype``, ``text`` (the minimal
+    failing graph in the ``gradviz expr`` language), ``size`` (its number of
+    op nodes), ``report`` (the localised :class:`autograd.check.CheckReport`,
+    or None), ``named`` (True when the report names ``op``), ``artifact``
+    (the diagram's path, with ``artifacts_dir``)."""
+
+    def __init__(self, message: str, op: str, prop: str, dtype, text: str, size: int,
+                 report=None, artifact: str | None = None):
+        super().__init__(message)
+        self.op, self.prop, self.dtype, self.text, self.size = op, prop, dtype, text, size
+        self.report, self.artifact = report, artifact
+
+    @property
+    def named(self) -> bool:
+        return self.report is not None and self.report.op == self.op
+
+
+def _domain_floats(op, j: int, margin: float):
+    dom = domain_of(op)
+    intervals = dom[j] if j < len(dom) else ((-2.0, 2.0),)
+    return st.one_of(*[st.floats(lo + margin, hi - margin, allow_nan=False) for lo, hi in intervals])
+
+
+def _fail(op, prop: str, dtype, out, err, artifacts_dir):
+    """An OpCheckError for a failed gradcheck ``err`` on graph ``out``."""
+    import os
+    import numpy as _np
+    name = op.name
+    text = graph_text(out)
+    size = graph_size(out)
+    report = getattr(err, "report", None)
+    if report is not None:  # nodes made by check_op's own code: no user line to point at
+        c = report.failing
+        if c is not None and c.site and (f"{os.sep}hypothesis{os.sep}" in c.site
+                                         or c.site == "<unknown>"):
+            c.site = "check_op's generated graph"
+        err = report.message()
+    artifact = None
+    if artifacts_dir is not None and report is not None:
+        os.makedirs(artifacts_dir, exist_ok=True)
+        stem = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name)
+        from .fileio import write_atomic
+        write_atomic(os.path.join(artifacts_dir, f"{stem}_minimal.txt"), text + "\n")
+        try:
+            artifact = report.render(os.path.join(artifacts_dir, f"{stem}_minimal.svg"))
+        except (RuntimeError, OSError):  # no drawer or no Graphviz: the text is still there
+            artifact = report.render(os.path.join(artifacts_dir, f"{stem}_minimal.dot")) \
+                if "draw" in _drawers() else None
+    msg = (f"check_op({name}): {prop} fails ({_np.dtype(dtype).name}).\n"
+           f"Minimal failing graph ({size} op node{'s' if size != 1 else ''}; gradviz expr "
+           f"language, paste into `gradviz check`):\n    {text}\n{err}")
+    if artifact:
+        msg += f"\nDiagram: {artifact}"
+    return OpCheckError(msg, name, prop, _np.dtype(dtype), text, size, report, artifact)
+
+
+def _drawers():
+    from .check import _DRAWER
+    return _DRAWER
+
+
+def check_op(op: Any, *, dtypes=None, max_examples: int | None = None,
+             artifacts_dir: str | None = None, companions: Sequence[Any] | None = None) -> bool:
+    """A one-call hypothesis property test of one op (a row of
+    :data:`autograd.ops.OPS` or a user's op from ``define_op``).
+
+    Checked, for each dtype in ``dtypes`` (default float32 and float64):
+    the op's value against its ``forward`` on floats; first-order gradients
+    (:func:`autograd.gradcheck`) at random points of its domain on Values
+    and on Tensors of random broadcasting shapes; second order
+    (:func:`autograd.check.gradgradcheck`) where the op has one; and random
+    graphs from :func:`expressions` that contain it (with ``companions``,
+    default a few common ops). ``max_examples`` per property (default 50).
+
+    A failure shrinks to a minimal graph and raises :class:`OpCheckError`:
+    that graph in the ``gradviz expr`` language, plus the localised report
+    naming the wrong op. With ``artifacts_dir``, the minimal graph's text and
+    diagram are written there. Returns True when everything passes.
+    """
+    import numpy as _np
+    from hypothesis import HealthCheck, assume, given, settings
+    from hypothesis.extra import numpy as hnp
+    from .check import GradcheckError, gradcheck, gradgradcheck
+    from .graph import topological_order
+    from .tensor import Tensor
+    _require_op("check_op", op)
+    dtypes = (_np.float32, _np.float64) if dtypes is None else tuple(dtypes)
+    for dt in dtypes:
+        if _np.dtype(dt).kind != "f":
+            raise TypeError(f"check_op: dtypes must be floating numpy dtypes, got {dt!r}")
+    if max_examples is not None and (not isinstance(max_examples, int) or max_examples < 1):
+        raise ValueError(f"check_op: max_examples must be a positive int, got {max_examples!r}")
+    n_ex = max_examples or 50
+    arity = arity_of(op)
+    elementwise = getattr(op, "deriv", None) is not None
+    name = op.name
+    from hypothesis import Phase
+    cfg = settings(max_examples=n_ex, deadline=None, report_multiple_bugs=False, database=None,
+                   phases=[p for p in Phase if p.name != "explain"],
+                   suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
+                                          HealthCheck.data_too_large])
+    margin = 0.01
+    point = st.tuples(*[_domain_floats(op, j, margin) for j in range(arity)])
+    params_st = op_params(op)
+
+    def call(args, params):
+        return _apply_any(op, args, params)
+
+    def run(prop, dtype, build0, *leaves, second=False):
+        def build(*xs):  # op nodes named as in graph_text, so the report and the text agree
+            return _label_graph(build0(*xs))
+        out = build(*leaves)
+        try:
+            if second:
+                gradgradcheck(build, *leaves)
+            else:
+                gradcheck(build, *leaves)
+        except GradcheckError as e:
+            if e.report is not None and e.report.kind == "not differentiable":
+                assume(False)  # a kink inside the stencil: not a failure of the rule
+            raise _fail(op, prop, dtype, out, e, artifacts_dir) from None
+
+    # 1. values
+    @cfg
+    @given(xs=point, params=params_st)
+    def values_prop(xs, params):
+        want = op.forward(FloatMath, *xs, *params.values()) if elementwise else None
+        got = call([Value(x) for x in xs], params).data
+        if want is not None and not _np.isclose(got, want, rtol=1e-9, atol=1e-12, equal_nan=True):
+            raise OpCheckError(f"check_op({name}): value at {xs} is {got!r}, its forward on "
+                               f"floats gives {want!r}", name, "values", _np.float64,
+                               "", 1)
+        for dt in dtypes:
+            t = call([Tensor(_np.array(x, dtype=dt)) for x in xs], params)
+            if _np.asarray(t.data).dtype != _np.dtype(dt):
+                raise OpCheckError(f"check_op({name}): {_np.dtype(dt).name} inputs give a "
+                                   f"{_np.asarray(t.data).dtype} result", name, "values", dt, "", 1)
+            tol = 1e-4 if _np.dtype(dt).itemsize < 8 else 1e-9
+            if not _np.isclose(float(t.data), got, rtol=tol, atol=tol, equal_nan=True):
+                raise OpCheckError(f"check_op({name}): {_np.dtype(dt).name} Tensor value "
+                                   f"{float(t.data)!r} vs Value {got!r} at {xs}", name, "values",
+                                   dt, "", 1)
+
+    # 2. first order on Values (float64)
+    @cfg
+    @given(xs=point, params=params_st)
+    def grad_values(xs, params):
+        leaves = [Value(x, label=f"x{i}") for i, x in enumerate(xs)]
+        run("gradients at random points of its domain", _np.float64,
+            lambda *v: call(list(v), params), *leaves)
+
+    # 3. first order on Tensors, broadcasting shapes, each dtype
+    @st.composite
+    def tensor_case(draw, dt):
+        shapes = draw(hnp.mutually_broadcastable_shapes(num_shapes=arity, min_dims=0, max_dims=2,
+                                                        max_side=3)).input_shapes
+        arrays = []
+        for j, shp in enumerate(shapes):
+            size = int(_np.prod(shp)) if shp else 1
+            vals = draw(st.lists(_domain_floats(op, j, margin), min_size=size, max_size=size))
+            arrays.append(_np.array(vals, dtype=dt).reshape(shp))
+        return arrays
+
+    def grad_tensors(dt):
+        @cfg
+        @given(arrays=tensor_case(dt), params=params_st)
+        def prop(arrays, params):
+            leaves = [Tensor(a, requires_grad=True, label=f"x{i}") for i, a in enumerate(arrays)]
+            assume(all(_in_domain(op, j, a.astype(_np.float64), margin / 2)
+                       for j, a in enumerate(arrays)))
+            if not elementwise:  # a vjp op may not take every pair of shapes (matmul)
+                try:
+                    call(list(leaves), params)
+                except ValueError:
+                    assume(False)
+            # the output itself: gradcheck projects it on a random direction, so the op's
+            # rule sees a random upstream gradient (a rule that ignores g is caught)
+            run("gradients on broadcasting Tensors", dt,
+                lambda *t: call(list(t), params), *leaves)
+        return prop
+
+    # 4. second order on Values
+    @cfg
+    @given(xs=point, params=params_st)
+    def second_order(xs, params):
+        leaves = [Value(x, label=f"x{i}") for i, x in enumerate(xs)]
+        run("second-order gradients", _np.float64, lambda *v: call(list(v), params), *leaves,
+            second=True)
+
+    # 5. random graphs containing it
+    comp = list(companions) if companions is not None else [
+        OPS[k] for k in ("add", "mul", "tanh", "exp", "sin")]
+    graph_ops = [op] + [c for c in comp if c is not op]
+    leaf_st = st.one_of(*[_domain_floats(op, j, margin) for j in range(arity)])
+
+    def graphs(dt):
+        @cfg
+        @given(expr=expressions(ops=graph_ops, max_ops=5, leaves=leaf_st, margin=0.02))
+        def prop(expr):
+            order = topological_order([expr.output])
+            assume(any(not n.is_leaf and n.op == name for n in order))
+            if _np.dtype(dt) == _np.float64:
+                run("random graphs containing it", dt, expr.fn, *expr.leaves)
+            else:
+                leaves = [Tensor(_np.array(v.data, dtype=dt), requires_grad=True, label=v.label)
+                          for v in expr.leaves]
+                run("random graphs containing it", dt, expr.fn, *leaves)
+        return prop
+
+    if not elementwise:  # a vjp op: on Tensors only (no float forward, no Value spelling)
+        for dt in dtypes:
+            grad_tensors(dt)()
+        return True
+    values_prop()
+    grad_values()
+    for dt in dtypes:
+        grad_tensors(dt)()
+    if elementwise and getattr(op, "smooth2", True):
+        second_order()
+    for dt in dtypes:
+        graphs(dt)()
+    return True
+
+
+def _in_domain(op, j: int, a, margin: float) -> bool:
+    import numpy as _np
+    dom = domain_of(op)
+    if j >= len(dom):
+        return True
+    ok = _np.zeros(_np.shape(a), dtype=bool)
+    for lo, hi in dom[j]:
+        ok |= (a >= lo + margin) & (a <= hi - margin)
+    return bool(ok.all())

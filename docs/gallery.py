@@ -33,6 +33,8 @@ GALLERY: dict[str, tuple[list[str], list[str]]] = {
     "custom_op": (["--svg", "{out}/custom_op.svg"], ["custom_op.svg"]),
     "digits_cnn": (["--epochs", "1", "--limit", "300", "--no-progress", "--graph",
                     "{out}/digits_cnn.svg"], ["digits_cnn.svg"]),
+    "gradcheck_custom_op": (["--svg", "{out}/gradcheck_custom_op.svg"],
+                            ["gradcheck_custom_op.svg"]),
 }
 
 # car_tax.py and wx_plus_b.py print their steps and draw nothing: their diagrams are the

@@ -6,6 +6,7 @@ collapsed diagrams (:mod:`viz.scope`), and the ``gradviz`` command line
 from . import scope
 from .dot import GraphTooBigWarning, GraphvizNotFoundError, draw, render
 from .text import esc, fmt
+from . import check_report as _check_report  # noqa: F401  (registers gradcheck report drawing)
 from ..autograd.graph import register_display as _register_display
 
 # Values and Tensors display as their diagram in Jupyter (the engine does not import viz).

@@ -237,6 +237,8 @@ def _parser() -> argparse.ArgumentParser:
                                    "print where everything went.")
     d.add_argument("-o", "--outdir", default="out", metavar="DIR",
                    help="output directory (default ./out; created if missing)")
+    from .check_report import add_parser as _add_check  # gradviz check (viz/check_report.py)
+    _add_check(sub)
     return ap
 
 
@@ -490,7 +492,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(a: argparse.Namespace) -> int:
     from .dot import GraphvizNotFoundError
     from .expr import ExprError
-    run = {"expr": _cmd_expr, "steps": _cmd_steps, "demo": _cmd_demo}[a.command]
+    from .check_report import run as _cmd_check
+    run = {"expr": _cmd_expr, "steps": _cmd_steps, "demo": _cmd_demo, "check": _cmd_check}[a.command]
     with warnings.catch_warnings(record=True) as caught, _library_news(a.command):
         warnings.simplefilter("always")
         try:

@@ -1,0 +1,262 @@
+"""gradcheck that finds the bug: localised reports, numerics, kinks,
+gradgradcheck, bad input."""
+import ast
+import math
+import os
+
+import numpy as np
+import pytest
+
+from gradviz.autograd import Tensor, Value, detect_anomaly
+from gradviz.autograd.check import (CheckReport, GradcheckError, check_nodes, gradcheck,
+                                    gradgradcheck)
+from gradviz.autograd.ops import NM, OPS
+from gradviz.autograd import define_op
+from gradviz.autograd.testing import unregister_op
+
+
+@pytest.fixture
+def user_ops():
+    """Ops defined in a test are removed from the table afterwards."""
+    made = []
+
+    def make(name, **kw):
+        op = define_op(name, **kw)
+        made.append(op)
+        return op
+    yield make
+    for op in made:
+        unregister_op(op)
+
+
+def _cube(user_ops, wrong=False):
+    return user_ops("cube_t", forward=lambda M, a: a * a * a,
+                    deriv=(lambda M, o, a: (2.0 * a * a,)) if wrong else
+                    (lambda M, o, a: (3.0 * a * a,)),
+                    rule=("d/da = 3a²",), domain=((-3.0, 3.0),))
+
+
+def test_the_error_names_the_wrong_op_its_label_site_input_and_numbers(user_ops):
+    cube = _cube(user_ops, wrong=True)
+
+    def f(x):
+        y = (x * 2.0).tanh()
+        c = cube(y)
+        c.label = "cubed"
+        return c.exp() + x
+    x = Value(0.4, label="x")
+    line = f.__code__.co_firstlineno + 2  # the line `c = cube(y)`
+    with pytest.raises(GradcheckError) as info:
+        gradcheck(f, x)
+    err = info.value
+    rep = err.report
+    assert isinstance(rep, CheckReport) and rep.kind == "mismatch"
+    assert rep.op == "cube_t" and rep.node.label == "cubed" and rep.input_index == 0
+    y = math.tanh(0.8)
+    (index, a, n, rel), = rep.rows
+    assert a == pytest.approx(2 * y * y) and n == pytest.approx(3 * y * y, rel=1e-8)
+    assert rel == pytest.approx(1 / 3, rel=1e-6)
+    msg = str(err)
+    assert "'cube_t'" in msg and "'cubed'" in msg and "relative error 0.333" in msg
+    assert f"{os.path.basename(__file__)}:{line}" in msg
+    # the whole-function comparison is still there, as before
+    assert err.label == "x" and err.index == () and err.analytic != pytest.approx(err.numeric)
+
+
+def test_tensor_reports_give_the_five_worst_elements_worst_first(user_ops):
+    cube = _cube(user_ops, wrong=True)
+    x = Tensor(np.linspace(-1.5, 1.5, 8), requires_grad=True, label="x")
+    with pytest.raises(GradcheckError) as info:
+        gradcheck(lambda t: cube(t * 1.0).sum(), x)
+    rows = info.value.report.rows
+    assert len(rows) == 5
+    rels = [r[3] for r in rows]
+    assert rels == sorted(rels, reverse=True)
+    # rows compare <g, J> for a fixed random upstream g: the wrong rule is 2/3 of the right one
+    assert all(r[1] == pytest.approx(2 / 3 * r[2], rel=1e-6) for r in rows)
+
+
+def test_the_first_failing_node_in_topological_order_is_named(user_ops):
+    cube = _cube(user_ops, wrong=True)
+
+    def f(x):
+        a = cube(x)
+        a.label = "first"
+        b = cube(a * 0.5)
+        b.label = "second"
+        return b
+    with pytest.raises(GradcheckError) as info:
+        gradcheck(f, Value(0.7))
+    rep = info.value.report
+    assert rep.node.label == "first"
+    assert [c.label for c in rep.checks if c.failed] == ["first", "second"]
+
+
+def test_every_op_right_but_the_whole_wrong_blames_the_combination():
+    def f(x):  # x.data leaves the graph: d/dx of x * x is 2x, the graph says x
+        return x * float(x.data)
+    with pytest.raises(GradcheckError) as info:
+        gradcheck(f, Value(1.5))
+    rep = info.value.report
+    assert rep.kind == "combination" and rep.failing is None
+    assert all(c.verdict in ("ok", "no gradient") for c in rep.checks)
+    assert "how the ops are combined" in str(info.value)
+
+
+@pytest.mark.parametrize("x0", [0.0, 1e-12, -1e-9, 1e-4, -3e-4])
+def test_points_on_or_within_a_step_of_a_kink_are_not_differentiable_not_a_mismatch(x0):
+    for f in (lambda x: (x * 1.0).relu() * 3.0, lambda x: abs(x * 1.0),
+              lambda x: (x * 1.0).leaky_relu(0.2), lambda x: (x * 1.0).elu()):
+        x = Value(x0)
+        try:
+            gradcheck(f, x)
+        except GradcheckError as e:
+            assert e.report.kind == "not differentiable", str(e)
+            assert "not differentiable" in str(e) and e.kink
+
+
+def test_a_kink_reached_only_by_the_whole_functions_step_is_not_a_mismatch():
+    # relu's input moves 40x faster than x: the whole check's step crosses the kink,
+    # relu's own (smaller) step does not
+    x = Value(2e-5)
+    with pytest.raises(GradcheckError) as info:
+        gradcheck(lambda v: (v * 40.0).relu(), x)
+    assert info.value.report.kind == "not differentiable"
+
+
+@pytest.mark.parametrize("f, x", [
+    (lambda x: x.exp(), 20.0),              # value 5e8
+    (lambda x: x * x * x, 1e3),             # value 1e9
+    (lambda x: x.log(), 1e-3),              # steep, near the domain's edge
+    (lambda x: x.sqrt(), 1e-4),
+    (lambda x: (x * 50.0).sin(), 0.3),      # fast oscillation
+    (lambda x: x ** -2.0, 0.05),
+])
+def test_correct_gradients_do_not_fail_for_step_size_reasons(f, x):
+    assert gradcheck(f, Value(x))
+
+
+def test_float32_tensors_are_checked_with_float64_numerics():
+    rng = np.random.default_rng(0)
+    x = Tensor(rng.uniform(0.5, 2.0, (3, 4)).astype(np.float32), requires_grad=True)
+    w = Tensor(rng.standard_normal((4, 2)).astype(np.float32), requires_grad=True)
+    assert gradcheck(lambda a, b: ((a @ b).tanh() * a.sum(axis=1, keepdims=True).log()).sum(),
+                     x, w)
+    with detect_anomaly():
+        out = ((x @ w).sigmoid() * 3.0).sum()
+    rep = check_nodes(out)
+    assert rep.ok and rep.dtype == np.float32
+    assert all(c.rel_error < 1e-2 for c in rep.checks)
+
+
+def test_check_nodes_reports_every_edge_of_a_correct_graph():
+    x = Value(0.5, label="x")
+    out = (x * x).tanh() + x.exp() / x
+    rep = check_nodes(out)
+    assert rep.kind == "ok"
+    assert [(c.op, c.input_index) for c in rep.checks] == [
+        ("*", 0), ("*", 1), ("tanh", 0), ("exp", 0), ("/", 0), ("/", 1), ("+", 0), ("+", 1)]
+    assert all(c.rel_error < 1e-5 for c in rep.checks)
+
+
+def test_a_wrong_broadcast_reduction_in_a_vjp_is_localised(monkeypatch):
+    # sum's vjp giving the wrong shape back: the node is blamed with a note
+    x = Tensor(np.ones((2, 3)), requires_grad=True)
+    out = (x * 2.0).sum(axis=0)
+    node = out
+    orig = type(node).vjp
+    monkeypatch.setattr(type(node), "vjp", lambda self, g: (
+        (np.ones(3),) if self is node else orig(self, g)))
+    rep = check_nodes(node)
+    assert rep.kind == "mismatch" and rep.op == "sum" and "shape" in rep.failing.note
+
+
+# --- gradgradcheck -------------------------------------------------------------
+def test_gradgradcheck_passes_for_correct_second_derivatives():
+    assert gradgradcheck(lambda x: (x * x).tanh() * x.sin(), Value(0.4))
+    t = Tensor(np.linspace(-1, 1, 5), requires_grad=True)
+    assert gradgradcheck(lambda a: (a * a.sigmoid()).sum(), t)
+    a = Tensor(np.linspace(0.5, 1.5, 4), requires_grad=True)
+    b = Tensor(np.linspace(-1, 1, 4), requires_grad=True)
+    assert gradgradcheck(lambda u, v: (u.log() * v.tanh()).sum(), a, b)
+
+
+def test_gradgradcheck_catches_a_first_derivative_that_is_not_differentiable(user_ops):
+    # right value, but on nodes it is a constant: the second derivative comes out 0
+    def deriv(M, o, a):
+        if M is NM:
+            return (a._constant(3.0 * a.data * a.data),)
+        return (3.0 * a * a,)
+    cube = user_ops("cube_flat2", forward=lambda M, a: a * a * a, deriv=deriv,
+                    domain=((-3.0, 3.0),))
+    assert gradcheck(lambda x: cube(x), Value(0.7))
+    with pytest.raises(GradcheckError) as info:
+        gradgradcheck(lambda x: cube(x), Value(0.7))
+    assert info.value.report is not None
+
+
+# --- bad input -------------------------------------------------------------------
+def test_fn_returning_a_non_node_is_a_type_error_naming_fn():
+    def my_fn(x):
+        return float(x.data)
+    with pytest.raises(TypeError, match=r"gradcheck: fn \(my_fn\) returned a float"):
+        gradcheck(my_fn, Value(1.0))
+
+
+def test_mixed_dtypes_are_a_type_error_naming_the_inputs():
+    a = Tensor(np.ones(2, dtype=np.float32), requires_grad=True, label="a")
+    b = Tensor(np.ones(2), requires_grad=True, label="b")
+    with pytest.raises(TypeError, match=r"mix dtypes.*input 0 \(a\) float32.*input 1 \(b\) float64"):
+        gradcheck(lambda u, v: (u * v).sum(), a, b)
+
+
+def test_an_input_that_does_not_require_grad_is_named():
+    a = Tensor(np.ones(2), requires_grad=True)
+    b = Tensor(np.ones(2), label="bias")
+    with pytest.raises(ValueError, match=r"input 1 \(bias.*does not require grad"):
+        gradcheck(lambda u, v: (u * v).sum(), a, b)
+    with pytest.raises(TypeError, match="input 0 is a float"):
+        gradcheck(lambda u: u, 1.0)
+    with pytest.raises(ValueError, match="at least one input"):
+        gradcheck(lambda: Value(1.0))
+
+
+def test_drawing_without_a_registered_drawer_says_what_to_import(monkeypatch):
+    from gradviz.autograd import check
+    monkeypatch.setattr(check, "_DRAWER", {})
+    rep = check_nodes(Value(0.5).tanh())
+    with pytest.raises(RuntimeError, match="import gradviz"):
+        rep.draw()
+
+
+def test_autograd_check_and_testing_do_not_import_viz():
+    import gradviz.autograd.check as c
+    import gradviz.autograd.testing as t
+    for mod in (c, t):
+        tree = ast.parse(open(mod.__file__, encoding="utf-8").read())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                assert "viz" not in (node.module or "") and not (
+                    node.level >= 2 and node.module and node.module.startswith("viz")), mod
+            elif isinstance(node, ast.Import):
+                assert all("viz" not in a.name for a in node.names), mod
+
+
+def test_a_rule_that_ignores_its_upstream_gradient_is_caught_even_for_a_scalar_output():
+    from gradviz.autograd import Function
+
+    class SinIgnoresG(Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return np.sin(x)
+
+        @staticmethod
+        def backward(ctx, g):  # should be g * cos(x)
+            (x,) = ctx.saved_tensors
+            return np.cos(x)
+    with pytest.raises(GradcheckError) as info:
+        gradcheck(lambda x: SinIgnoresG.apply(x), Value(0.3))
+    assert info.value.report.op == "SinIgnoresG"
+    # the numbers are per unit upstream gradient: the derivative itself
+    assert info.value.numeric == pytest.approx(math.cos(0.3), rel=1e-8)

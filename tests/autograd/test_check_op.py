@@ -1,0 +1,145 @@
+"""autograd.testing.check_op: one-call property test of an op, failures shrunk
+to a minimal graph in the gradviz expr language."""
+import math
+
+import numpy as np
+import pytest
+from hypothesis import find, given, settings
+from hypothesis import strategies as st
+
+from gradviz.autograd import Value
+from gradviz.autograd.check import gradcheck
+from gradviz.autograd.ops import OPS
+from gradviz.autograd import define_op
+from gradviz.autograd.testing import (OpCheckError, check_op, expressions, graph_size, graph_text,
+                                      unregister_op)
+
+
+@pytest.fixture
+def user_ops():
+    made = []
+
+    def make(name, **kw):
+        op = define_op(name, **kw)
+        made.append(op)
+        return op
+    yield make
+    for op in made:
+        unregister_op(op)
+
+
+_BUILTIN_KEYS = [k for k, op in OPS.items() if op.deriv is not None] + [
+    "sum", "mean", "max", "matmul", "softmax", "log_softmax"]
+
+
+@pytest.mark.parametrize("key", _BUILTIN_KEYS)
+def test_every_correct_builtin_op_passes(key):
+    assert check_op(OPS[key], max_examples=12) is True
+
+
+def test_a_correct_user_op_passes(user_ops):
+    cube = user_ops("cube_ok", forward=lambda M, a: a * a * a, deriv=lambda M, o, a: (3.0 * a * a,),
+                    rule=("d/da = 3a²",), domain=((-3.0, 3.0),))
+    assert check_op(cube, max_examples=15)
+
+
+def test_a_wrong_rule_is_caught_named_and_shrunk_to_one_node(user_ops, tmp_path):
+    bad = user_ops("softsign_bad", forward=lambda M, a: M.div(a, 1.0 + M.absolute(a)),
+                   deriv=lambda M, o, a: (M.div(1.0, 1.0 + M.absolute(a)),),  # should be squared
+                   domain=(((-3.0, -0.05), (0.05, 3.0)),), kink=lambda a: a == 0)
+    with pytest.raises(OpCheckError) as info:
+        check_op(bad, max_examples=30, artifacts_dir=str(tmp_path))
+    e = info.value
+    assert e.named and e.op == "softsign_bad" and e.size == 1
+    assert e.report.kind == "mismatch" and e.report.op == "softsign_bad"
+    assert e.text.endswith("= softsign_bad(x0)") and e.text.startswith("x0 = ")
+    assert e.text in str(e) and "softsign_bad" in str(e)
+    svg = (tmp_path / "softsign_bad_minimal.svg").read_text()
+    assert "<svg" in svg and "softsign_bad" in svg and "analytic" in svg
+    assert (tmp_path / "softsign_bad_minimal.txt").read_text().strip() == e.text
+
+
+def test_a_wrong_second_input_rule_of_a_binary_op_is_caught(user_ops):
+    bad = user_ops("hypot_bad", forward=lambda M, a, b: M.sqrt(a * a + b * b),
+                   deriv=lambda M, o, a, b: (M.div(a, o), M.div(a, o)),  # d/db should be b/o
+                   domain=(((0.2, 3.0),), ((0.2, 3.0),)))
+    with pytest.raises(OpCheckError) as info:
+        check_op(bad, max_examples=30)
+    assert info.value.named and info.value.report.input_index == 1 and info.value.size == 1
+
+
+def test_a_rule_wrong_only_in_float32_tensor_arithmetic_is_caught(user_ops):
+    # right on floats, but the array version loses the broadcasting reduction's scale
+    def deriv(M, o, a, b):
+        if isinstance(a, np.ndarray) and a.shape != b.shape:
+            return (b, a * 2.0)
+        return (b, a)
+    bad = user_ops("mul_bad", forward=lambda M, a, b: a * b, deriv=deriv,
+                   domain=(((-2.0, 2.0),), ((-2.0, 2.0),)))
+    with pytest.raises(OpCheckError) as info:
+        check_op(bad, max_examples=40)
+    assert info.value.prop == "gradients on broadcasting Tensors" and info.value.named
+
+
+def test_check_op_rejects_what_is_not_an_op():
+    for bad in ("tanh", 3, math.tanh, None):
+        with pytest.raises(TypeError, match=r"check_op: expected an op.*OPS\['tanh'\].*define_op"):
+            check_op(bad)
+    with pytest.raises(TypeError, match="floating numpy dtypes"):
+        check_op(OPS["tanh"], dtypes=(np.int32,))
+    with pytest.raises(ValueError, match="max_examples"):
+        check_op(OPS["tanh"], max_examples=0)
+
+
+# --- graphs: structural shrinking, the expr language ---------------------------------
+def test_expressions_shrink_by_deleting_nodes():
+    ops = [OPS[k] for k in ("tanh", "mul", "sin", "exp", "add")]
+    minimal = find(expressions(ops=ops, max_ops=6),
+                   lambda e: any(n.op == "exp" for n in _order(e.output)),
+                   settings=settings(database=None, max_examples=400))
+    assert graph_size(minimal.output) == 1 and minimal.output.op == "exp"
+
+
+def _order(out):
+    from gradviz.autograd.graph import topological_order
+    return topological_order([out])
+
+
+@settings(max_examples=60)
+@given(expressions(ops=[OPS[k] for k in ("add", "sub", "mul", "div", "neg", "tanh", "exp", "log",
+                                         "sqrt", "sigmoid", "relu", "abs", "sin", "leaky_relu",
+                                         "elu", "gelu", "softplus", "swish_const")]))
+def test_graph_text_rebuilds_the_same_graph_in_the_expr_language(expr):
+    from gradviz.viz.expr import build
+    text = graph_text(expr.output)
+    root, _ = build(text)
+    assert root.data == pytest.approx(expr.output.data, rel=1e-12, abs=1e-12)
+    assert graph_size(root) == graph_size(expr.output)
+    assert gradcheck(expr.fn, *expr.leaves)
+
+
+def test_graph_text_spells_operators_params_and_leaves():
+    x = Value(0.5, label="x")
+    y = Value(-2.0)
+    out = ((x * y).leaky_relu(0.2) - (-x)) / x.swish(2.0) + x ** 3.0
+    text = graph_text(out)
+    assert text.startswith("x = 0.5; v1 = -x;") or "x = 0.5" in text
+    for piece in ("leaky_relu(", ", 0.2)", "swish(", ", 2.0)", " ** 3.0", " / ", " - "):
+        assert piece in text, (piece, text)
+
+
+def test_check_op_catches_a_wrong_vjp_on_tensors():
+    import dataclasses
+    from gradviz.autograd.ops import register
+    row = OPS["matmul"]
+    swapped = register(dataclasses.replace(
+        row, key="matmul_swapped", name="matmul_swapped", symbol="@?", fast={}, user=True,
+        vjp=lambda M, g, out, a, b: tuple(reversed(row.vjp(M, g, out, a, b)))))
+    try:
+        with pytest.raises(OpCheckError) as info:
+            check_op(swapped, max_examples=30)
+        assert info.value.named and info.value.size == 1
+        assert info.value.prop == "gradients on broadcasting Tensors"
+    finally:
+        unregister_op(swapped)
+    assert check_op(OPS["matmul"], max_examples=10) and check_op(OPS["softmax"], max_examples=10)
