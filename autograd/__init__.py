@@ -22,10 +22,11 @@ from .mode import (AnomalyError, detect_anomaly, enable_grad, is_grad_enabled, n
 from .value import Value, wsum
 from .tensor import Tensor, concatenate, stack
 from . import functional
-from .check import GradcheckError, gradcheck
+from .check import CheckReport, GradcheckError, gradcheck, gradgradcheck
 from .custom import Function, FunctionCtx, define_op
 from .ops import OPS
 
 __all__ = ["Value", "wsum", "grad", "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly",
            "record_sites", "AnomalyError", "Step", "gradcheck", "GradcheckError", "Tensor",
-           "concatenate", "stack", "functional", "define_op", "Function", "FunctionCtx", "OPS"]
+           "concatenate", "stack", "functional", "define_op", "Function", "FunctionCtx", "OPS",
+           "gradgradcheck", "CheckReport"]

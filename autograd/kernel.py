@@ -81,9 +81,11 @@ ARRAY = Engine("array", ArrayMath, NodeMath, unbroadcast, _array_node, _requires
 
 
 class Kernel:
-    """A row of the table bound to an engine and constant parameters."""
+    """A row of the table bound to an engine and constant parameters. The
+    row's rules are read from it on every call, so a row changed in place
+    (a test planting a bug) is seen by every kernel built from it."""
 
-    __slots__ = ("op", "name", "params", "args", "engine", "vjp", "rule")
+    __slots__ = ("op", "name", "params", "args", "engine", "vjp")
 
     def __init__(self, op: Op, engine: Engine, params: dict | None = None):
         self.op = op
@@ -91,8 +93,6 @@ class Kernel:
         self.engine = engine
         self.params = dict(params) if params else {}
         self.args = tuple(self.params.values())
-        #: the row's deriv (elementwise) or vjp rule
-        self.rule: Callable[..., Any] = op.deriv if op.deriv is not None else op.vjp  # type: ignore[assignment]
         fast = op.fast.get(engine.name) if op.fast else None
         if fast is not None:
             self.vjp = fast
@@ -111,13 +111,14 @@ class Kernel:
     def local_derivatives(self, node) -> tuple | None:
         if self.op.deriv is None:
             return None
-        return tuple(self.rule(self.engine.math, node.data, *[p.data for p in node._parents],
-                               *self.args))
+        return tuple(self.op.deriv(self.engine.math, node.data,
+                                   *[p.data for p in node._parents], *self.args))
 
     # --- the generic rules ----------------------------------------------------
     def _elementwise_vjp(self, node, g) -> tuple:
         eng = self.engine
-        locs = self.rule(eng.math, node.data, *[p.data for p in node._parents], *self.args)
+        locs = self.op.deriv(eng.math, node.data,  # type: ignore[misc]  # elementwise rows only
+                             *[p.data for p in node._parents], *self.args)
         reduce, wants = eng.reduce, eng.wants
         return tuple([(reduce(g if d is ONE else g * d, p) if wants(p) else None)
                       for p, d in zip(node._parents, locs)])
@@ -125,13 +126,14 @@ class Kernel:
     def _float_vjp(self, node, g) -> tuple:
         """The elementwise rule on floats (nothing to reduce, every parent wants it)."""
         return tuple([g if d is ONE else g * d
-                      for d in self.rule(FloatMath, node.data,
-                                         *[p.data for p in node._parents], *self.args)])
+                      for d in self.op.deriv(FloatMath, node.data,  # type: ignore[misc]
+                                             *[p.data for p in node._parents], *self.args)])
 
     def _structural_vjp(self, node, g) -> tuple:
         eng = self.engine
         ps = node._parents
-        cs = self.rule(eng.struct_math, g, node.data, *[p.data for p in ps], **self.params)
+        cs = self.op.vjp(eng.struct_math, g, node.data,  # type: ignore[misc]  # vjp rows only
+                         *[p.data for p in ps], **self.params)
         _check_count(self.op, cs, len(ps))
         reduce, wants = eng.reduce, eng.wants
         return tuple([(reduce(c, p) if wants(p) and c is not None else None)
@@ -154,11 +156,11 @@ class Kernel:
         op, eng = self.op, self.engine
         ps = node._parents
         if op.deriv is not None:
-            locs = self.rule(eng.graph_math, node, *ps, *self.args)
+            locs = op.deriv(eng.graph_math, node, *ps, *self.args)
             cs = tuple([(eng.reduce_node(g if d is ONE else g * d, p) if eng.wants(p) else None)
                         for p, d in zip(ps, locs)])
             return cs, tuple(locs)
-        cs = self.rule(eng.struct_graph_math, g, node, *ps, **self.params)
+        cs = op.vjp(eng.struct_graph_math, g, node, *ps, **self.params)  # type: ignore[misc]
         _check_count(op, cs, len(ps))
         return (tuple([(eng.reduce_node(c, p) if eng.wants(p) and c is not None else None)
                        for p, c in zip(ps, cs)]), (None,) * len(ps))
