@@ -22,6 +22,9 @@ A row (:class:`Op`) holds the whole story of an op:
 * ``params`` -- names and sample values of constant parameters (a slope, a
   constant exponent), ``method`` and ``defaults`` -- the public spelling:
   the Value/Tensor method name and its parameters' defaults;
+* ``activation``, ``gain`` -- whether the op is a neural-network activation
+  (``nn``'s activation names, ``viz.plot_activations``) and the weight-init
+  gain that suits it (a number, or a function of the op's parameters);
 * ``fast`` -- optional hand-specialised rules for speed, per engine
   (``{"float": rule, "array": rule}``, each ``rule(node, g) -> contributions``
   computing exactly what the generic rule computes; tests compare them).
@@ -52,6 +55,7 @@ import numpy as np
 INF = math.inf
 NAN = math.nan
 SQRT1_2 = 1.0 / math.sqrt(2.0)
+SQRT2 = math.sqrt(2.0)
 INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
@@ -367,6 +371,8 @@ class Op:
     defaults: dict[str, Any] = field(default_factory=dict)  # the method's parameter defaults
     fast: dict[str, Callable] = field(default_factory=dict)  # engine name -> rule(node, g)
     user: bool = False             # defined by define_op / Function
+    activation: bool = False       # a neural-network activation (nn's names, viz's plots)
+    gain: Callable[..., float] | float | None = None  # init gain (torch.nn.init's); params -> gain
 
     def __post_init__(self) -> None:
         self.symbol = self.symbol or self.name
@@ -646,15 +652,18 @@ register(Op("sqrt", "sqrt", 1, lambda M, a: M.sqrt(a), lambda M, o, a: (M.div(0.
             method="sqrt"))
 register(Op("tanh", "tanh", 1, lambda M, a: M.tanh(a), lambda M, o, a: (1.0 - o * o,),
             rule=("d/da = 1 - tanh²(a)",), domain=(R,), doc="hyperbolic tangent", method="tanh",
-            fast={"float": _tanh_float, "array": _tanh_array}))
+            fast={"float": _tanh_float, "array": _tanh_array},
+            activation=True, gain=5.0 / 3.0))
 register(Op("sigmoid", "sigmoid", 1, lambda M, a: M.sigmoid(a),
             lambda M, o, a: (o * M.sigmoid(-a),),
             rule=("d/da = σ(a)·σ(-a)",), domain=(R,), symbol="σ", doc="1 / (1 + e^-a), stable",
-            method="sigmoid", fast={"float": _sigmoid_float, "array": _sigmoid_array}))
+            method="sigmoid", fast={"float": _sigmoid_float, "array": _sigmoid_array},
+            activation=True, gain=1.0))
 register(Op("relu", "relu", 1, lambda M, a: M.relu(a), lambda M, o, a: (M.step(a),),
             rule=("d/da = [a > 0]",), domain=(OFF_KINK,), kink=_zero_kink,
             doc="max(a, 0) (relu'(0) = 0)", method="relu",
-            fast={"float": _relu_float, "array": _relu_array}))
+            fast={"float": _relu_float, "array": _relu_array},
+            activation=True, gain=SQRT2))
 register(Op("sin", "sin", 1, lambda M, a: M.sin(a), lambda M, o, a: (M.cos(a),),
             rule=("d/da = cos(a)",), domain=(R,), doc="sine", method="sin"))
 register(Op("cos", "cos", 1, lambda M, a: M.cos(a), lambda M, o, a: (-M.sin(a),),
@@ -667,31 +676,37 @@ register(Op("leaky_relu", "leaky_relu", 1,
             lambda M, o, a, alpha: (M.where_pos(a, 1.0, alpha),),
             rule=("d/da = 1 if a > 0 else α",), domain=(OFF_KINK,), kink=_zero_kink,
             params={"alpha": (0.01, 0.2)}, doc="a if a > 0 else alpha * a",
-            method="leaky_relu", defaults={"alpha": 0.01}))
+            method="leaky_relu", defaults={"alpha": 0.01},
+            activation=True, gain=lambda alpha: math.sqrt(2.0 / (1.0 + alpha * alpha))))
 register(Op("elu", "elu", 1,
             lambda M, a, alpha: M.where_pos(a, a, alpha * M.expm1(M.where_pos(a, 0.0 * a, a))),
             # alpha·e^a for a <= 0 (not elu(a) + alpha, which cancels for large negative a)
             lambda M, o, a, alpha: (M.where_pos(a, 1.0, alpha * M.exp(M.where_pos(a, 0.0 * a, a))),),
             rule=("d/da = 1 if a > 0 else α·e^a",), domain=(OFF_KINK,), kink=_zero_kink,
             params={"alpha": (1.0, 0.5)}, doc="a if a > 0 else alpha * (e^a - 1)",
-            method="elu", defaults={"alpha": 1.0}))
+            method="elu", defaults={"alpha": 1.0},
+            activation=True, gain=SQRT2))
 register(Op("gelu", "gelu", 1,
             lambda M, a: 0.5 * a * (1.0 + M.erf(a * SQRT1_2)),
             lambda M, o, a: (0.5 * (1.0 + M.erf(a * SQRT1_2)) + a * M.exp(-0.5 * (a * a)) * INV_SQRT_2PI,),
             rule=("d/da = Φ(a) + a·φ(a)",), domain=(R,), doc="exact GELU, a·Φ(a) with the normal CDF Φ",
-            method="gelu"))
+            method="gelu",
+            activation=True, gain=SQRT2))
 register(Op("silu", "silu", 1, lambda M, a: a * M.sigmoid(a),
             lambda M, o, a: (M.sigmoid(a) * (1.0 + a * M.sigmoid(-a)),),
             rule=("d/da = σ(a)·(1 + a·σ(-a))",), domain=(R,), doc="a * sigmoid(a) (swish with beta = 1)",
-            method="silu"))
+            method="silu",
+            activation=True, gain=SQRT2))
 register(Op("swish_const", "swish", 1,
             lambda M, a, beta: a * M.sigmoid(beta * a),
             lambda M, o, a, beta: _swish_derivs(M, a, beta, False),
             rule=("d/da = σ(βa) + βa·σ(βa)σ(-βa)",), domain=(R,), params={"beta": (1.0, 2.0, 0.5)},
             doc="a * sigmoid(beta * a) with a constant beta", method="swish",
-            defaults={"beta": 1.0}))
+            defaults={"beta": 1.0},
+            activation=True, gain=SQRT2))
 register(Op("softplus", "softplus", 1, lambda M, a: M.softplus(a), lambda M, o, a: (M.sigmoid(a),),
-            rule=("d/da = σ(a)",), domain=(R,), doc="log(1 + e^a), stable", method="softplus"))
+            rule=("d/da = σ(a)",), domain=(R,), doc="log(1 + e^a), stable", method="softplus",
+            activation=True, gain=1.0))
 
 
 # --- n-ary ---------------------------------------------------------------------
@@ -719,6 +734,11 @@ register(Op("wsum", "wsum", -1, _wsum_forward, _wsum_deriv,
 def arity_of(op: Op) -> int:
     """Number of inputs to use when testing ``op`` (variadic ops: len(domain))."""
     return op.arity if op.arity >= 0 else len(op.domain)
+
+
+def activations() -> list[Op]:
+    """The built-in activation rows (one input, a method), in table order."""
+    return [op for op in OPS.values() if op.activation and not op.user]
 
 
 def elementwise_ops(user: bool = False) -> list[Op]:

@@ -17,20 +17,26 @@ from __future__ import annotations
 
 import math
 
+from ..autograd.ops import activations
+
 __all__ = ["SCHEMES", "gain", "weight_bound", "bias_bound", "check_scheme"]
 
 SCHEMES = ("uniform", "kaiming", "xavier", "torch")
 
-_GAINS = {"relu": math.sqrt(2.0), "leaky_relu": math.sqrt(2.0 / (1 + 0.01 ** 2)),
-          "prelu": math.sqrt(2.0 / (1 + 0.25 ** 2)), "tanh": 5.0 / 3.0, "selu": 0.75,
-          "elu": math.sqrt(2.0), "gelu": math.sqrt(2.0), "silu": math.sqrt(2.0),
-          "swish": math.sqrt(2.0)}
+#: Gains of activations that are not rows of the op table (a learnable slope).
+_OTHER_GAINS = {"prelu": math.sqrt(2.0 / (1 + 0.25 ** 2))}
 
 
 def gain(activation: str) -> float:
-    """The recommended gain for an activation (as torch.nn.init.calculate_gain;
-    ELU/GELU/SiLU/Swish use ReLU's); 1 for linear, sigmoid and anything else."""
-    return _GAINS.get(activation, 1.0)
+    """The recommended gain for an activation, from its op-table row (as
+    torch.nn.init.calculate_gain; ELU/GELU/SiLU/Swish use ReLU's; a row's
+    gain may depend on its default parameters, as leaky_relu's slope); 1 for
+    linear and anything else."""
+    for op in activations():
+        if (op.method or op.key) == activation and op.gain is not None:
+            g = op.gain
+            return float(g(**op.defaults) if callable(g) else g)
+    return _OTHER_GAINS.get(activation, 1.0)
 
 
 def check_scheme(scheme: str) -> str:

@@ -20,6 +20,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..autograd import Value, wsum
+from ..autograd.ops import activations
 
 from . import init as _init
 from .module import Module
@@ -31,20 +32,24 @@ def _prelu(z: Value, n: "Neuron") -> Value:
     return z.relu() - n.alpha * (-z).relu()
 
 
-#: name -> function(pre-activation Value, neuron) -> Value
-_ACTS: dict[str, Callable[[Value, Any], Value]] = {
-    "linear": lambda z, n: z,
-    "relu": lambda z, n: z.relu(),
-    "tanh": lambda z, n: z.tanh(),
-    "sigmoid": lambda z, n: z.sigmoid(),
-    "leaky_relu": lambda z, n: z.leaky_relu(0.01),
-    "prelu": _prelu,                          # learnable slope n.alpha (init 0.25)
-    "elu": lambda z, n: z.elu(1.0),
-    "silu": lambda z, n: z.silu(),
-    "swish": lambda z, n: z.swish(n.beta),    # learnable n.beta (init 1.0)
-    "gelu": lambda z, n: z.gelu(),
-    "softplus": lambda z, n: z.softplus(),
-}
+def _activations() -> dict[str, Callable[[Value, Any], Value]]:
+    """name -> function(pre-activation Value, neuron) -> Value: "linear", then
+    every activation row of the op table (its method, with its default
+    parameters), with "prelu" (a learnable slope ``n.alpha``, init 0.25)
+    after leaky_relu and "swish" taking the neuron's learnable ``n.beta``."""
+    acts: dict[str, Callable[[Value, Any], Value]] = {"linear": lambda z, n: z}
+    for op in activations():
+        name = op.method or op.key
+        if name == "swish":
+            acts[name] = lambda z, n: z.swish(n.beta)
+        else:
+            acts[name] = (lambda m: lambda z, n: getattr(z, m)())(name)
+        if name == "leaky_relu":
+            acts["prelu"] = _prelu
+    return acts
+
+
+_ACTS = _activations()
 #: The activation names a Neuron, Layer or MLP accepts.
 ACTIVATIONS = tuple(_ACTS)
 

@@ -11,23 +11,32 @@ import os
 from typing import Callable, Sequence
 
 from ..autograd import Value
+from ..autograd.ops import activations
 from ..autograd.fileio import atomic_path
 from ..nn.plot import pyplot
 
 __all__ = ["ACTIVATIONS", "activation_curves", "plot_activations"]
 
-#: name -> function of a Value (the nn activations, with visible slopes)
-ACTIVATIONS: dict[str, Callable[[Value], Value]] = {
-    "relu": lambda v: v.relu(),
-    "leaky_relu (α=0.1)": lambda v: v.leaky_relu(0.1),
-    "elu": lambda v: v.elu(1.0),
-    "sigmoid": lambda v: v.sigmoid(),
-    "tanh": lambda v: v.tanh(),
-    "softplus": lambda v: v.softplus(),
-    "gelu": lambda v: v.gelu(),
-    "silu": lambda v: v.silu(),
-    "swish (β=2)": lambda v: v.swish(2.0),
-}
+def _curves() -> dict[str, Callable[[Value], Value]]:
+    """name -> function of a Value: every activation row of the op table; a
+    row with a parameter is drawn at its largest sample value, so a slope or
+    a sharpness is visible (leaky_relu (α=0.2), swish (β=2))."""
+    out: dict[str, Callable[[Value], Value]] = {}
+    for op in activations():
+        name = op.method or op.key
+        if op.params:
+            (pname, samples), = op.params.items()
+            v = max(samples)
+            label = f"{name} ({_GREEK.get(pname, pname)}={v:g})"
+            out[label] = (lambda m, k, x: lambda z: getattr(z, m)(**{k: x}))(name, pname, v)
+        else:
+            out[name] = (lambda m: lambda z: getattr(z, m)())(name)
+    return out
+
+
+_GREEK = {"alpha": "α", "beta": "β"}
+#: label -> function of a Value (the op table's activations, with visible slopes)
+ACTIVATIONS: dict[str, Callable[[Value], Value]] = _curves()
 
 
 def activation_curves(names: Sequence[str] | None = None, lo: float = -4.0, hi: float = 4.0,

@@ -108,7 +108,7 @@ def test_wrong_input_width_names_the_layer_and_both_widths():
 
 
 def test_unknown_activation_lists_the_valid_ones():
-    with pytest.raises(ValueError, match=r"unknown activation 'rleu'; valid: linear, relu, tanh"):
+    with pytest.raises(ValueError, match=r"unknown activation 'rleu'; valid: linear, tanh, sigmoid, relu"):
         nn.MLP(2, [3, 1], activation="rleu")
     with pytest.raises(ValueError, match="gelu"):
         nn.Neuron(2, activation="softmax")
