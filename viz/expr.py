@@ -41,20 +41,16 @@ class ExprError(ValueError):
 
 def _functions() -> dict[str, tuple[Callable, tuple[tuple[str, float], ...]]]:
     """name -> (function of a Value and numbers, ((param, default), ...)),
-    from the op table: every one-input op that Value has as a method."""
+    from the op table: every built-in one-input op with a method, spelled
+    as its row says (method name, parameters and their defaults)."""
     out: dict[str, tuple[Callable, tuple]] = {}
     for op in OPS.values():
-        if op.deriv is None or op.arity != 1 or op.key in ("neg", "pow_const"):
+        if op.deriv is None or op.arity != 1 or not op.method or op.user:
             continue
-        name = "swish" if op.key == "swish_const" else op.key
-        if name == "abs":
-            out[name] = (lambda v: abs(v), ())
+        if not hasattr(Value, op.method):
             continue
-        if not hasattr(Value, name):
-            continue
-        defaults = {"alpha": 0.01 if name == "leaky_relu" else 1.0, "beta": 1.0}
-        params = tuple((p, defaults.get(p, 1.0)) for p in op.params)
-        out[name] = ((lambda n: lambda v, *a: getattr(v, n)(*a))(name), params)
+        out[op.method] = ((lambda n: lambda v, *a: getattr(v, n)(*a))(op.method),
+                          tuple(op.defaults.items()))
     return out
 
 
