@@ -4,13 +4,14 @@ Discovery counts, for every node reachable from the outputs, how many times
 it is used inside the graph (an explicit stack, never recursion, so a chain
 of a million nodes is fine). Then Kahn's algorithm runs from the outputs: a
 node is ready once every use has sent its contribution, so its gradient is
-complete when it is processed. Processing a node is one function,
-:func:`contributions` (the node's kernel's rule, plain, with its local
-derivatives, or as a graph); :func:`walk` runs it as a generator of
-:class:`Step` records (``backward_steps()``, anomaly mode, ``grad()``), and
-:func:`backward` as a plain procedure: the one fast pass, generic over node
-types, which sums intermediate gradients straight in their ``grad`` slots.
-Tests check it against the stepping walk.
+complete when it is processed. Processing a node is one method,
+:meth:`Pass.step` (its gradient through :func:`contributions`, the node's
+kernel's rule: plain, with its local derivatives, or as a graph);
+:func:`walk` runs it as a generator of :class:`Step` records
+(``backward_steps()``), :meth:`Pass.run` as a procedure (``grad()``, anomaly
+mode). :func:`backward` is the one fast pass, generic over node types, which
+sums gradients straight in the ``grad`` slots; tests check it against the
+stepping walk.
 
 Grad semantics: leaves accumulate into ``.grad`` across calls (until zeroed);
 an intermediate node's ``.grad`` is set to its gradient from the latest pass.
@@ -28,7 +29,7 @@ from .mode import (AnomalyError, detect_anomaly, enable_grad, is_grad_enabled, n
                    record_sites)
 
 __all__ = ["no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly", "record_sites",
-           "AnomalyError", "Node", "OpInfo", "Step", "walk", "backward", "grad",
+           "AnomalyError", "Node", "OpInfo", "Step", "Pass", "walk", "backward", "grad",
            "topological_order", "count_uses", "contributions"]
 
 
@@ -263,40 +264,47 @@ def contributions(node, g, how: str = PLAIN) -> tuple[tuple, tuple | None]:
 # --------------------------------------------------------------------------
 # The walk (a generator) and the fast pass (a procedure)
 # --------------------------------------------------------------------------
-def walk(roots: Sequence[Any], seeds: Sequence[Any], *, steps: bool = False,
-         create_graph: bool = False, write_grads: bool = True,
-         capture: dict | None = None) -> Iterator[Step]:
-    """The backward pass from ``roots`` seeded with ``seeds`` (same length).
+class Pass:
+    """One backward pass from ``roots`` seeded with ``seeds`` (same length),
+    processed one ready node at a time by :meth:`step`.
 
     ``write_grads``: leaves accumulate into ``.grad``, other nodes get their
     gradient of this pass in ``.grad``. ``capture``: a dict whose keys are
     nodes; their complete gradients of this pass are stored in it.
     ``create_graph``: gradients are nodes (differentiable again).
-    ``steps``: yield a :class:`Step` per non-leaf node.
+    ``steps``: :meth:`step` returns a :class:`Step` for each non-leaf node.
     """
-    anomaly = _mode.current().anomaly
-    how = GRAPH if create_graph else (STEPS if steps else PLAIN)
-    uses = count_uses(roots)
-    acc: dict = {}
-    for r, s in zip(roots, seeds):
-        acc[r] = acc[r] + s if r in acc else s
-    ready = [r for r in dict.fromkeys(roots) if uses[r] == 0]
-    index = 0
-    pop, push = ready.pop, ready.append
-    while ready:
-        node = pop()
+
+    def __init__(self, roots: Sequence[Any], seeds: Sequence[Any], *, steps: bool = False,
+                 create_graph: bool = False, write_grads: bool = True,
+                 capture: dict | None = None):
+        self.anomaly = _mode.current().anomaly
+        self.how = GRAPH if create_graph else (STEPS if steps else PLAIN)
+        self.steps, self.write_grads, self.capture = steps, write_grads, capture
+        self.uses = count_uses(roots)
+        self.acc: dict = {}
+        for r, s in zip(roots, seeds):
+            self.acc[r] = self.acc[r] + s if r in self.acc else s
+        self.ready = [r for r in dict.fromkeys(roots) if self.uses[r] == 0]
+        self.index = 0
+
+    def step(self) -> Step | None:
+        """Process the next ready node: its complete gradient goes to its
+        parents (a leaf's into ``.grad``). A :class:`Step` when asked for."""
+        acc, uses, ready = self.acc, self.uses, self.ready
+        node = ready.pop()
         g = acc.pop(node)
         parents = node._parents
-        if capture is not None and node in capture:
-            capture[node] = g
+        if self.capture is not None and node in self.capture:
+            self.capture[node] = g
         if not parents:  # a leaf
-            if write_grads:
+            if self.write_grads:
                 node._accumulate_grad(g)
-            continue
-        if write_grads:
+            return None
+        if self.write_grads:
             node._set_grad(g)
-        contribs, locs = contributions(node, g, how)
-        if anomaly:
+        contribs, locs = contributions(node, g, self.how)
+        if self.anomaly:
             _mode.check_backward(node, g, contribs)
         running: list = []
         for p, c in zip(parents, contribs):
@@ -305,7 +313,7 @@ def walk(roots: Sequence[Any], seeds: Sequence[Any], *, steps: bool = False,
                 acc[p] = c if prev is None else prev + c
             elif p not in acc:
                 acc[p] = None
-            if steps:
+            if self.steps:
                 running.append(acc[p])
             n = uses[p] - 1
             uses[p] = n
@@ -313,11 +321,29 @@ def walk(roots: Sequence[Any], seeds: Sequence[Any], *, steps: bool = False,
                 if acc[p] is None:  # no contribution at all (e.g. an integer index)
                     del acc[p]
                     continue
-                push(p)
-        if steps:
-            yield Step(index, node, g, tuple(zip(parents, locs or (None,) * len(parents), contribs)),
-                       tuple(running))
-            index += 1
+                ready.append(p)
+        if not self.steps:
+            return None
+        self.index += 1
+        return Step(self.index - 1, node, g,
+                    tuple(zip(parents, locs or (None,) * len(parents), contribs)),
+                    tuple(running))
+
+    def run(self) -> None:
+        """The whole pass as a procedure."""
+        step = self.step
+        while self.ready:
+            step()
+
+
+def walk(roots: Sequence[Any], seeds: Sequence[Any], **options: Any) -> Iterator[Step]:
+    """The pass as a generator of :class:`Step` records (``backward_steps()``):
+    the same :meth:`Pass.step` that :meth:`Pass.run` calls."""
+    p = Pass(roots, seeds, steps=True, **options)
+    while p.ready:
+        s = p.step()
+        if s is not None:
+            yield s
 
 
 def backward(roots: Sequence[Any], seeds: Sequence[Any]) -> None:
@@ -331,9 +357,8 @@ def backward(roots: Sequence[Any], seeds: Sequence[Any]) -> None:
     added in place, leaves included; otherwise (Tensor: arrays a leaf may
     own) a leaf's total is handed to ``_accumulate_grad`` once complete.
     """
-    if _mode.current().anomaly:
-        for _ in walk(roots, seeds):
-            pass  # pragma: no cover - nothing is yielded without steps
+    if _mode.current().anomaly:  # the checked pass
+        Pass(roots, seeds).run()
         return
     in_place = all(r._leaf_grads_in_place for r in roots)
     uses = count_uses(roots, reset=0.0 if in_place else None, leaves=not in_place)
@@ -469,7 +494,6 @@ def grad(outputs, inputs, grad_outputs=None, create_graph: bool = False):
         seeds = [o._coerce_seed(g, "grad", create_graph) for o, g in zip(outs, gos)]
     capture = {x: None for x in ins}
     with (enable_grad() if create_graph else no_grad()):
-        for _ in walk(outs, seeds, create_graph=create_graph, write_grads=False, capture=capture):
-            pass  # pragma: no cover - nothing is yielded without steps
+        Pass(outs, seeds, create_graph=create_graph, write_grads=False, capture=capture).run()
     res = tuple(x._grad_node(capture[x], create_graph) for x in ins)
     return res[0] if one_in else res

@@ -537,7 +537,7 @@ class Tensor(Node):
         """The same pass as :meth:`backward`, one :class:`~autograd.graph.Step`
         per node; exhausting it leaves the same grads."""
         seed = self._seed(grad, "Tensor.backward_steps")
-        return walk((self,), (seed,), steps=True)
+        return walk((self,), (seed,))
 
     def detach(self) -> "Tensor":
         """Same data, no history."""

@@ -305,7 +305,7 @@ class Value(Node):
     def backward_steps(self):
         """The same pass as :meth:`backward`, one :class:`~autograd.graph.Step`
         per node; exhausting it leaves the same grads."""
-        return walk((self,), (1.0,), steps=True)
+        return walk((self,), (1.0,))
 
     def detach(self) -> "Value":
         """Same data, no history."""
