@@ -227,6 +227,18 @@ def count_uses(roots, reset: Any = _KEEP, leaves: bool = True) -> dict:
                 r.grad = reset
             stack.append(r)
     pop, push, get = stack.pop, stack.append, uses.get
+    if resetting and not leaves:  # the in-place pass: the same loop, fewer tests per edge
+        while stack:
+            for p in pop()._parents:
+                if p._parents:
+                    n = get(p)
+                    if n is None:
+                        uses[p] = 1
+                        p.grad = reset
+                        push(p)
+                    else:
+                        uses[p] = n + 1
+        return uses
     while stack:
         for p in pop()._parents:
             if not leaves and not p._parents:
