@@ -27,7 +27,9 @@ A row (:class:`Op`) holds the whole story of an op:
   gain that suits it (a number, or a function of the op's parameters);
 * ``fast`` -- optional hand-specialised rules for speed, per engine
   (``{"float": rule, "array": rule}``, each ``rule(node, g) -> contributions``
-  computing exactly what the generic rule computes; tests compare them).
+  computing exactly what the generic rule computes; tests compare them), and
+  direct forwards (``"float_forward"``, ``"array_forward"``: data -> data,
+  the same function the generic forward reaches through the namespace).
 
 Everything else reads the table: the Value and Tensor methods, the
 expression language, :mod:`autograd.testing`, gradient checking, ``nn``'s
@@ -643,26 +645,31 @@ register(Op("abs", "abs", 1, lambda M, a: M.absolute(a), lambda M, o, a: (M.sign
             doc="|a| (abs'(0) = 0)", method="abs"))
 register(Op("exp", "exp", 1, lambda M, a: M.exp(a), lambda M, o, a: (o,),
             rule=("d/da = exp(a)",), domain=(R,), doc="e ** a", method="exp",
-            fast={"float": _exp_float, "array": _exp_array}))
+            fast={"float": _exp_float, "array": _exp_array,
+                  "float_forward": FloatMath.exp, "array_forward": np.exp}))
 register(Op("log", "log", 1, lambda M, a: M.log(a), lambda M, o, a: (M.div(1.0, a),),
             rule=("d/da = 1/a",), domain=(POS,), doc="natural logarithm", method="log",
-            fast={"float": _log_float, "array": _log_array}))
+            fast={"float": _log_float, "array": _log_array,
+                  "float_forward": FloatMath.log, "array_forward": np.log}))
 register(Op("sqrt", "sqrt", 1, lambda M, a: M.sqrt(a), lambda M, o, a: (M.div(0.5, o),),
             rule=("d/da = 1/(2·√a)",), domain=(POS,), symbol="√", doc="square root",
             method="sqrt"))
 register(Op("tanh", "tanh", 1, lambda M, a: M.tanh(a), lambda M, o, a: (1.0 - o * o,),
             rule=("d/da = 1 - tanh²(a)",), domain=(R,), doc="hyperbolic tangent", method="tanh",
-            fast={"float": _tanh_float, "array": _tanh_array},
+            fast={"float": _tanh_float, "array": _tanh_array,
+                  "float_forward": math.tanh, "array_forward": np.tanh},
             activation=True, gain=5.0 / 3.0))
 register(Op("sigmoid", "sigmoid", 1, lambda M, a: M.sigmoid(a),
             lambda M, o, a: (o * M.sigmoid(-a),),
             rule=("d/da = σ(a)·σ(-a)",), domain=(R,), symbol="σ", doc="1 / (1 + e^-a), stable",
-            method="sigmoid", fast={"float": _sigmoid_float, "array": _sigmoid_array},
+            method="sigmoid", fast={"float": _sigmoid_float, "array": _sigmoid_array,
+                  "float_forward": FloatMath.sigmoid, "array_forward": ArrayMath.sigmoid},
             activation=True, gain=1.0))
 register(Op("relu", "relu", 1, lambda M, a: M.relu(a), lambda M, o, a: (M.step(a),),
             rule=("d/da = [a > 0]",), domain=(OFF_KINK,), kink=_zero_kink,
             doc="max(a, 0) (relu'(0) = 0)", method="relu",
-            fast={"float": _relu_float, "array": _relu_array},
+            fast={"float": _relu_float, "array": _relu_array,
+                  "float_forward": FloatMath.relu, "array_forward": ArrayMath.relu},
             activation=True, gain=SQRT2))
 register(Op("sin", "sin", 1, lambda M, a: M.sin(a), lambda M, o, a: (M.cos(a),),
             rule=("d/da = cos(a)",), domain=(R,), doc="sine", method="sin"))

@@ -228,3 +228,25 @@ def test_anomaly_mode_still_names_the_op_and_line():
         x = Value(0.0)
         with pytest.raises(Exception, match="log"):
             x.log() * 0  # -inf from log(0): caught in the forward pass
+
+
+# --- a row's direct forwards compute what its generic forward computes ---------
+DIRECT = [op for op in OPS.values() if "float_forward" in op.fast or "array_forward" in op.fast]
+POINTS = [0.0, -0.0, 0.5, -0.5, 3.0, -3.0, 30.0, -30.0, 800.0, -800.0, math.inf, -math.inf, math.nan]
+
+
+@pytest.mark.parametrize("op", DIRECT, ids=[o.key for o in DIRECT])
+def test_direct_forwards_equal_the_generic_forward(op):
+    from gradviz.autograd.ops import ArrayMath, FloatMath
+    assert DIRECT, "no row declares a direct forward"
+    for x in POINTS:
+        if "float_forward" in op.fast:
+            a, b = op.fast["float_forward"](x), op.forward(FloatMath, x)
+            assert (math.isnan(a) and math.isnan(b)) or a == b, (op.key, x)
+    arr = np.array(POINTS, dtype=np.float64)
+    for dt in (np.float32, np.float64):
+        with np.errstate(all="ignore"):
+            a = op.fast["array_forward"](arr.astype(dt))
+            b = op.forward(ArrayMath, arr.astype(dt))
+        np.testing.assert_array_equal(a, b)
+        assert a.dtype == b.dtype == dt
