@@ -401,7 +401,20 @@ def _cmd_steps(a: argparse.Namespace) -> int:
     if note:
         _warn("steps", note)
     if a.text:
-        _print_steps(root)
+        from .steps import record_steps
+        order, steps = record_steps(root)
+        name = (lambda n: n.label or "node")
+        print(f"forward: {name(root)} = {_num(root.data)}; backward seeds "
+              f"d{name(root)}/d{name(root)} = 1")
+        for s in steps:
+            print(s.lines[0])
+            for line in s.lines[1:]:
+                print("    " + line)
+        known = steps[-1].known if steps else {}  # the pass's own gradients
+        leaves = [n for n in order if n.is_leaf and n.label]
+        if leaves:
+            print("gradients: " + ", ".join(f"d{name(root)}/d{n.label} = "
+                                            f"{_num(known.get(id(n), 0.0))}" for n in leaves))
         if not a.output:
             return 0
         root, _ = _build(text, origin)

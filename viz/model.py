@@ -241,7 +241,7 @@ def edges(d: Diagram, *, compact: bool, numbers: bool = True) -> list:
 # --------------------------------------------------------------------------
 #: Drawn nodes + edges above which ``dot`` gets slow (seconds to minutes, and
 #: gigabytes of memory); graphs above it are collapsed automatically.
-DOT_BUDGET = 4000
+DOT_BUDGET = 12000
 #: ... and what a step page (one layout, a few seconds) allows.
 PAGE_BUDGET = 12000
 
