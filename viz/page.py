@@ -271,7 +271,7 @@ def page_data(d: Diagram, forward: bool) -> tuple[dict, dict, dict]:
             hot.setdefault(U.index[dst], []).append(f"e{k}")
     click: dict = {}
     for f, (a, ph, _, upd) in enumerate(frames):
-        if ph in ("b", "s") and a >= 0 and a not in click:
+        if ph == "b" and a >= 0 and a not in click:
             click[a] = f
     last_upd: dict = {}
     for f, fr in enumerate(frames):
