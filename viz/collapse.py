@@ -240,7 +240,7 @@ def _by_repeat(order: list, root: Any, params: set) -> Grouping:
             continue
         leaves = sum(1 for m in trees[0] if m.is_leaf)
         make_box(f"{len(trees)} × {_ops(trees[0])}", "repeat", trees,
-                 f"{len(trees[0])} nodes each, {leaves} leaves each")
+                 f"×{len(trees)} identical: {len(trees[0])} nodes, {leaves} leaves each")
     # leftovers: big regions of nodes used by one consumer
     for n in reversed(order):
         if id(n) in of or n.is_leaf or n is root:

@@ -59,6 +59,8 @@ __all__ = ["draw", "render", "emit", "diagram", "State", "GraphTooBigWarning",
 MAX_NODES = 6000
 #: Above this many drawn values, :func:`draw` switches to the compact style.
 COMPACT_AT = 300
+#: Above this many drawn values, dot's iterations are bounded (see :func:`emit`).
+FAST_AT = 1500
 #: Collapsed graphs with more box-to-box edges than this bundle them.
 CONCENTRATE_AT = 40
 
@@ -226,6 +228,13 @@ def emit(d: Diagram, *, show_grad: bool = True, show_edge_grads: bool = True,
     compact = _is_compact(d, compact)
     if compact:
         dg.graph_attr["newrank"] = "true"
+    n_drawn = sum(1 for it in d.values if d.box_of(it.index) is None)
+    if n_drawn > FAST_AT:
+        # dot's node placement (network simplex) and crossing reduction run
+        # until done: seconds per thousand nodes. Bounded, a big graph is laid
+        # out in a few seconds, a little less tidily.
+        dg.graph_attr["nslimit"] = f"{max(0.01, 400 / n_drawn):.3g}"
+        dg.graph_attr["mclimit"] = "0.3"
     body = dg.body
     active = state.active
     ids = state.ids
@@ -320,7 +329,7 @@ def draw(root: Any, *, show_grad: bool = True, show_edge_grads: bool = True,
 
 
 def diagram(root: Any, *, collapse: Any = None, params: Iterable[Any] | None = None,
-            who: str = "draw", budget: int = _model.DOT_BUDGET) -> Diagram:
+            who: str = "draw", budget: int | None = None) -> Diagram:
     """The diagram model, collapsed automatically when too big (see
     :func:`viz.model.fit`; ``collapse="none"``: never)."""
     if isinstance(collapse, str) and collapse.lower() in ("none", "off", "full"):
@@ -329,7 +338,8 @@ def diagram(root: Any, *, collapse: Any = None, params: Iterable[Any] | None = N
         return _model.build(root, params=params, who=who)
     d = _model.build(root, collapse=collapse, params=params, who=who)
     if collapse is None:
-        _model.fit(d, compact_at=COMPACT_AT, budget=budget)
+        _model.fit(d, compact_at=COMPACT_AT,
+                   budget=_model.DOT_BUDGET if budget is None else budget)
         if d.note:
             say(f"{who}: {d.note}")
     return d

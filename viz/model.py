@@ -263,7 +263,8 @@ def cost(d: Diagram, compact: bool) -> int:
         # box edges: at most one per member's operand; a good upper bound
         e += sum(len(d.values[i].parents) for i in range(len(d.values))
                  if d.box_of(i) is not None)
-    return n + e
+    # dense graphs (many operands per node) cost dot's crossing reduction far more
+    return int(n + e * max(1.0, e / max(n, 1)))
 
 
 def fit(d: Diagram, *, compact_at: int, budget: int = DOT_BUDGET) -> Diagram:
@@ -291,7 +292,7 @@ def fit(d: Diagram, *, compact_at: int, budget: int = DOT_BUDGET) -> Diagram:
                       f"out): drawn with collapse='{how}' ({len(g.boxes)} boxes) so Graphviz can "
                       f"lay it out; pass collapse='none' for the full graph (slow)")
             return d
-    set_grouping(d, _nearest(d, budget // 3))
+    set_grouping(d, _nearest(d, budget // 6))
     hidden = sum(len(b.members) for b in d.grouping.boxes.values())
     d.note = (f"the graph has {n_values} values (about {full} nodes and edges to lay out): "
               f"drawn are the {n_values - hidden} nearest the output, the other {hidden} in "

@@ -172,7 +172,7 @@ def test_zoom_pan_and_fit(browser, car_page):
     box = page.locator("#view").bounding_box()
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     page.mouse.wheel(0, -400)
-    page.wait_for_function(f"document.querySelector('#view svg').viewBox.baseVal.width < {home[2]}")
+    page.wait_for_function(f"() => document.querySelector('#view svg').viewBox.baseVal.width < {home[2]}")
     zoomed = _viewbox(page)
     page.mouse.move(box["x"] + 100, box["y"] + 40)
     page.mouse.down()
@@ -184,7 +184,7 @@ def test_zoom_pan_and_fit(browser, car_page):
     page.keyboard.press("f")
     assert _viewbox(page) == home
     page.mouse.wheel(0, 400)
-    page.wait_for_function(f"document.querySelector('#view svg').viewBox.baseVal.width > {home[2]}")
+    page.wait_for_function(f"() => document.querySelector('#view svg').viewBox.baseVal.width > {home[2]}")
     page.click("#fit")
     assert _viewbox(page) == home
     page.close()
@@ -195,8 +195,8 @@ def test_play_pause_speed_and_space(browser, car_page):
     page.select_option("#speed", "100")
     page.click("#play")
     assert page.locator("#play").get_attribute("aria-label") == "pause"
-    page.wait_for_function("document.body.dataset.frame === '6'")  # plays to the end, stops
-    page.wait_for_function("document.getElementById('play').getAttribute('aria-label') === 'play'")
+    page.wait_for_function("() => document.body.dataset.frame === '6'")  # plays to the end, stops
+    page.wait_for_function("() => document.getElementById('play').getAttribute('aria-label') === 'play'")
     page.keyboard.press("Home")
     page.select_option("#speed", "1")
     page.keyboard.press(" ")
