@@ -485,25 +485,9 @@ def _quiet_stdout() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    if getattr(sys.stdout, "errors", None) == "strict" and hasattr(sys.stdout, "reconfigure"):
-        try:  # argparse's own help and errors on a console that is not UTF-8
-            sys.stdout.reconfigure(errors="gradviz-fallback")
-        except (ValueError, OSError):  # pragma: no cover
-            pass
-    try:
-        ap = _parser()
-        a = ap.parse_args(argv)  # exits with 2 on bad arguments
-        return _run(a)
-    except BrokenPipeError:
-        _quiet_stdout()
-        return 1
-    except KeyboardInterrupt:
-        _emit("\ngradviz: interrupted\n", sys.stderr)
-        return 130
-
-
-def _run(a: argparse.Namespace) -> int:
-    from .dot import GraphvizNotFoundError
+    ap = _parser()
+    a = ap.parse_args(argv)  # exits with 2 on bad arguments
+    from .dot import GraphvizNotFoundError, LayoutError
     from .expr import ExprError
     from .check_report import run as _cmd_check
     run = {"expr": _cmd_expr, "steps": _cmd_steps, "demo": _cmd_demo, "check": _cmd_check}[a.command]
@@ -542,14 +526,19 @@ def _library_news(command: str):
         return
     dot.say = lambda line: _emit(f"gradviz {command}: {_cli_words(line)}\n", sys.stderr)
     try:
-        yield
-    finally:
-        dot.say = say
-
-
-def _fail(command: str, message: str, code: int) -> int:
-    _tell(command, message)
-    return code
+        return run(a)
+    except ExprError as e:
+        print(f"gradviz {a.command}: {e}", file=sys.stderr)
+        return 2
+    except _Usage as e:
+        print(f"gradviz {a.command}: {e}", file=sys.stderr)
+        return 2
+    except LayoutError as e:  # dot failed or ran too long on this graph: say what to do
+        print(f"gradviz {a.command}: {e}", file=sys.stderr)
+        return 2
+    except GraphvizNotFoundError as e:
+        print(f"gradviz {a.command}: {e}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -257,12 +257,16 @@ def cost(d: Diagram, compact: bool) -> int:
         if it.parents and not compact:
             n += 1  # the op circle
             e += 1
-        e += len(it.parents)
+        e += sum(1 for p in it.parents if d.box_of(p) is None)
     if d.grouping is not None:
         n += len(d.grouping.boxes)
-        # box edges: at most one per member's operand; a good upper bound
-        e += sum(len(d.values[i].parents) for i in range(len(d.values))
-                 if d.box_of(i) is not None)
+        pairs = set()  # edges to or from a box: one per pair of drawn nodes
+        for it in d.values:
+            own = d.box_of(it.index)
+            for p in it.parents:
+                if own is not None or d.box_of(p) is not None:
+                    pairs.add((d.unit(p), d.unit(it.index)))
+        e += sum(1 for a, b in pairs if a != b)
     # dense graphs (many operands per node) cost dot's crossing reduction far more
     return int(n + e * max(1.0, e / max(n, 1)))
 
