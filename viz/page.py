@@ -249,8 +249,13 @@ def page_data(d: Diagram, forward: bool) -> tuple[dict, dict, dict]:
                 lines = [f"step {k}: {U.name(u)} sends its gradient back "
                          f"({_norm_text('‖grad‖ at its output', [acc.get(j) for j in U.outputs[u]])})"]
                 for p, c in sent.pop(u, {}).items():
-                    lines.append(f"{U.name(u)} → {U.name(U.of_value[p])}: contribution {num(c)} "
-                                 f"(running sum at {vals[p].name}: {num(acc.get(p))})")
+                    if vals[p].scalar:
+                        amount = f"contribution {num(c)} (running sum at {vals[p].name}: " \
+                                 f"{num(acc.get(p))})"
+                    else:
+                        amount = f"‖contribution‖ {fmt(grad_norm(c))} (‖running sum‖ at " \
+                                 f"{vals[p].name}: {fmt(grad_norm(acc.get(p)))})"
+                    lines.append(f"{U.name(u)} → {U.name(U.of_value[p])}: {amount}")
             pairs = pending + [x for b in sorted(dirty) for x in box_state(b, acc)]
             pending, dirty = [], set()
             add(u, "b", lines, pairs)
@@ -260,7 +265,10 @@ def page_data(d: Diagram, forward: bool) -> tuple[dict, dict, dict]:
             done.append(f"d{rname}/d{it.name} = {num(final[it.index])}")
         if len(named) > LIST_AT_MOST:
             done.append(f"... and {len(named) - LIST_AT_MOST} more")
-        add(-1, "d", done, pending + [x for b in sorted(dirty) for x in box_state(b, acc)])
+        unreached = [(U.of_value[it.index], 0, grad_text(it.node, None)) for it in vals
+                     if it.index not in final and U.of_value[it.index] not in U.box_of_unit]
+        add(-1, "d", done, pending + [x for b in sorted(dirty) for x in box_state(b, acc)]
+            + unreached)
 
     # ---- units: what the hover card and the highlight need
     edges = _model.edges(d, compact=compact, numbers=True)

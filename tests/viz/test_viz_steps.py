@@ -238,3 +238,22 @@ def test_steps_object_displays_in_a_sandboxed_iframe_and_saves(tmp_path):
     assert "car &lt;tax&gt;" in page.html
     frames = viz.draw_steps(car_tax()["total"])
     assert frames._repr_html_().startswith("<iframe")
+
+
+@needs_dot
+def test_digits_example_writes_a_module_by_module_step_page(tmp_path, capsys):
+    import runpy
+    import os
+    pytest.importorskip("sklearn")
+    here = os.path.dirname(os.path.abspath(__file__))
+    main = runpy.run_path(os.path.join(here, "..", "..", "examples", "digits_mlp.py"))["main"]
+    page = tmp_path / "digits.html"
+    main(["--epochs", "0", "--limit", "200", "--hidden", "32", "--no-progress",
+          "--steps", str(page)])
+    assert str(page) in capsys.readouterr().out
+    data = page_data(page.read_text(encoding="utf-8"))
+    assert [u["o"] for u in data["units"] if u["r"] == "box"] == ["Linear", "ReLU", "Linear"]
+    stepping = [data["units"][fr[0]]["n"] for fr in data["frames"] if fr[1] == "b"]
+    assert stepping[0] == "loss" and stepping[-1] == "Sequential.0 (Linear)"
+    texts = final_texts(data)
+    assert texts["images"] == "grad none (not required)"
