@@ -158,8 +158,8 @@ def _value_label(it: Item, role: str, show_grad: bool, state: State, op_cell: bo
             cells.append(f'<TD BGCOLOR="{COLOURS["op"][0]}">{esc(it.symbol or node.op)}</TD>')
         if node.label:
             cells.append(_cell(esc(node.label), bold=True))
-        elif state.steady:  # step frames name unlabelled nodes #i
-            cells.append(_cell(f"#{it.index}", RULE_COLOUR))
+        elif state.steady:  # step frames name unlabelled nodes (x*w, v12)
+            cells.append(_cell(esc(it.name), RULE_COLOUR))
         cells.append(_cell(esc(dtext)))
         if show_grad:
             cells.append(_cell(esc(gtext), GRAD_COLOUR, width=76 if state.steady else 0))
@@ -169,7 +169,7 @@ def _value_label(it: Item, role: str, show_grad: bool, state: State, op_cell: bo
     if node.label:
         name = f'<FONT FACE="{FONT}-Bold">{esc(node.label)}</FONT>&#160;&#160;'
     elif state.steady:
-        name = f'<FONT COLOR="{RULE_COLOUR}">#{it.index}</FONT>&#160;&#160;'
+        name = f'<FONT COLOR="{RULE_COLOUR}">{esc(it.name)}</FONT>&#160;&#160;'
     else:
         name = ""
     title = name + f"{esc(tuple(data.shape))} {esc(data.dtype)}"

@@ -88,10 +88,14 @@ class Item:
     def key(self) -> str:
         return f"n{self.index}"
 
+    named: str = ""     # a name for an unlabelled node (see :func:`expression_names`)
+
     @property
     def name(self) -> str:
-        """The label, or ``#i`` for an unlabelled node."""
-        return self.node.label or f"#{self.index}"
+        """The label; for an unlabelled node, a name from its expression
+        (``x*w``, ``tanh(h)``), its number (a constant such as ``0``) or
+        ``v<i>``."""
+        return self.node.label or self.named or f"v{self.index}"
 
 
 @dataclass
@@ -200,10 +204,54 @@ def build(root: Any, *, collapse: Any = None, params: Iterable[Any] | None = Non
                 lst.append(i)
         values.append(Item(i, n, _role(n, n is root, pset), info.symbol if info else "",
                            ps, isinstance(n.data, float)))
+    expression_names(values)
     d = Diagram(root, values, pset, consumers=consumers)
     if collapse is not None:
         set_grouping(d, _collapse.group(order, root, collapse, pset))
     return d
+
+
+#: Ops written between their operands in expression names.
+_INFIX = {"+": "+", "-": "-", "*": "*", "/": "/", "**": "**", "@": "@"}
+#: Expression names longer than this become ``v<i>``.
+NAME_AT_MOST = 14
+
+
+def expression_names(values: list) -> None:
+    """Names for unlabelled nodes, from their operands (parents first): an
+    unlabelled scalar leaf is named by its value (a constant: ``0``, ``2``),
+    an op's result by its expression where short (``x*w``, ``tanh(x*w)``),
+    else ``v<i>``."""
+    infix = {}
+    for it in values:
+        node = it.node
+        if node.label:
+            continue
+        if not it.parents:
+            if it.scalar and it.role not in ("param", "output"):
+                it.named = fmt(node.data)
+            continue
+        plain = [values[p].name for p in it.parents]
+        args = [f"({a})" if infix.get(p) else a for p, a in zip(it.parents, plain)]
+        op = node.op
+        info = node.op_info
+        consts = [v for v in (info.params.values() if info else ())
+                  if isinstance(v, (int, float)) and not isinstance(v, bool)]
+        if op in _INFIX and len(args) == 2:
+            text = f"{args[0]}{_INFIX[op]}{args[1]}"
+            infix[it.index] = True
+        elif op in _INFIX and len(args) == 1 and len(consts) == 1:  # x**2
+            text = f"{args[0]}{_INFIX[op]}{fmt(consts[0])}"
+            infix[it.index] = True
+        elif op == "neg" and len(args) == 1:
+            text = f"-{args[0]}"
+        else:
+            text = f"{op}({', '.join(plain)})"
+        if len(text) <= NAME_AT_MOST and not any(a.startswith("v") and a[1:].isdigit()
+                                                 for a in args):
+            it.named = text
+        else:
+            infix.pop(it.index, None)
 
 
 def set_grouping(d: Diagram, grouping: Any) -> None:

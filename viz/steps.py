@@ -155,10 +155,10 @@ class StepInfo:
 
 
 def _namer(d: Diagram):
-    index = {id(it.node): it.index for it in d.values}
+    items = {id(it.node): it for it in d.values}
 
     def name(n: Any) -> str:
-        return n.label or f"#{index[id(n)]}"
+        return items[id(n)].name
     return name
 
 

@@ -257,3 +257,18 @@ def test_digits_example_writes_a_module_by_module_step_page(tmp_path, capsys):
     assert stepping[0] == "loss" and stepping[-1] == "Sequential.0 (Linear)"
     texts = final_texts(data)
     assert texts["images"] == "grad none (not required)"
+
+
+def test_unlabelled_nodes_are_named_from_their_expression_never_hash_n():
+    x, w = Value(2.0, label="x"), Value(3.0, label="w")
+    y = ((x * w + 1.0).tanh() * 2.0 - x / 0.5) ** 2
+    _, steps = record_steps(y)
+    text = "\n".join(line for s in steps for line in s.lines)
+    assert "#" not in text
+    heads = [s.lines[0] for s in steps]
+    assert any(h.startswith("step") and ": x*w (op" in h for h in heads)
+    assert any("(x*w)+1 (op" in h for h in heads) and any("tanh((x*w)+1) (op" in h for h in heads)
+    assert "x/0.5 (op" in text  # a constant is named by its value
+    assert any(": v" in h for h in heads)  # too long for a name: v<i>
+    src = viz.draw_steps(y)[0].source
+    assert ">#" not in src and ">x*w<" in src
