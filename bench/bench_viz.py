@@ -147,7 +147,7 @@ def mlp_on_4_samples() -> Value:
 def sum_of_products(n_terms: int) -> Value:
     total = Value(0.0, label="start")
     for i in range(n_terms):
-        total = total + Value(0.01 * i, label=f"x{i}") * Value(0.5, label=f"w{i}")
+        total = total + Value(0.01 * (i % 7 - 3), label=f"x{i}") * Value(0.5, label=f"w{i}")
     return total.tanh()
 
 

@@ -256,7 +256,7 @@ def big_graph(n_terms: int) -> Value:
     """sum of x_i * w_i + tanh: about 4 values per term."""
     total = Value(0.0, label="start")
     for i in range(n_terms):
-        x = Value(0.01 * i, label=f"x{i}")
+        x = Value(0.01 * (i % 7 - 3), label=f"x{i}")
         w = Value(0.5, label=f"w{i}")
         total = total + x * w
     return total.tanh()
