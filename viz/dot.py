@@ -17,8 +17,10 @@ Colour legend (fill / border):
 ====================  ==================  ======================================
 role                  colour              meaning
 ====================  ==================  ======================================
-leaf                  light blue          an input or a constant
+leaf                  light blue          an input
 parameter             light green         a leaf that a module trains
+constant              light grey          a number no gradient is wanted for
+                                          (no grad shown)
 intermediate          white / grey        computed on the way
 output                light orange        the node ``backward()`` starts from
 op                    pale yellow circle  the operation
@@ -68,6 +70,7 @@ CONCENTRATE_AT = 40
 COLOURS = {
     "leaf": ("#dbeafe", "#2563eb"),
     "param": ("#dcfce7", "#16a34a"),
+    "const": ("#f1f5f9", "#94a3b8"),
     "inter": ("#ffffff", "#64748b"),
     "output": ("#ffedd5", "#ea580c"),
     "op": ("#fef9c3", "#a16207"),
@@ -161,7 +164,7 @@ def _value_label(it: Item, role: str, show_grad: bool, state: State, op_cell: bo
         elif state.steady:  # step frames name unlabelled nodes (x*w, v12)
             cells.append(_cell(esc(it.name), RULE_COLOUR))
         cells.append(_cell(esc(dtext)))
-        if show_grad:
+        if show_grad and it.role != "const":  # a constant wants no gradient
             cells.append(_cell(esc(gtext), GRAD_COLOUR, width=76 if state.steady else 0))
         sep = '<TD BGCOLOR="' + border + '" WIDTH="1" CELLPADDING="0"></TD>'
         return head + "<TR>" + sep.join(cells) + "</TR></TABLE>>"
@@ -176,7 +179,7 @@ def _value_label(it: Item, role: str, show_grad: bool, state: State, op_cell: bo
     if op_cell and it.parents:
         title = f"[{esc(it.symbol or node.op)}] " + title
     rows = [f"<TR><TD>{title}</TD></TR>", f"<TR><TD>{esc(dtext)}</TD></TR>"]
-    if show_grad:
+    if show_grad and it.role != "const":
         rows.append(f'<TR><TD><FONT COLOR="{GRAD_COLOUR}">{esc(gtext)}</FONT></TD></TR>')
     return head + "".join(rows) + "</TABLE>>"
 
@@ -297,19 +300,61 @@ def emit(d: Diagram, *, show_grad: bool = True, show_edge_grads: bool = True,
     if n_box_edges > CONCENTRATE_AT and not ids:
         dg.graph_attr["concentrate"] = "true"  # bundle box-to-box edges (layer to layer)
     if legend:
-        _legend(body)
+        _legend(body, d)
     return dg
 
 
+#: Graphs with at most this many drawn values get a trial layout in both
+#: directions when ``rankdir`` is None (a few milliseconds each).
+TRIAL_AT_MOST = 200
+#: The slide the automatic direction aims for (points, 16:9).
+SLIDE = (1280.0, 720.0)
+
+
+def auto_rankdir(d: Diagram, who: str = "draw", **emit_options: Any) -> str:
+    """The layout direction for a diagram: "LR" (the forward pass left to
+    right) when the picture fits a 16:9 slide at full size, else whichever
+    of "LR" and "TB" shows it larger on the slide ("TB" by a margin of 20 %).
+    Small graphs are laid out both ways by ``dot`` to measure; bigger ones,
+    or with no ``dot``, keep "LR"."""
+    drawn = sum(1 for it in d.values if d.box_of(it.index) is None)
+    if drawn > TRIAL_AT_MOST or shutil.which("dot") is None:
+        return "LR"
+
+    def scale(rankdir: str) -> float | None:
+        opts = dict(emit_options, legend=False)  # the legend fits either way
+        src = emit(d, rankdir=rankdir, who=who, **opts).source
+        try:
+            res = _layout(src, "plain", 10.0, None)
+        except OSError:
+            return None
+        if res is None or res[0] != 0:
+            return None
+        head = res[1].split(b"\n", 1)[0].split()
+        try:
+            w, h = float(head[2]) * 72, float(head[3]) * 72
+        except (IndexError, ValueError):
+            return None
+        return min(SLIDE[0] / max(w, 1.0), SLIDE[1] / max(h, 1.0))
+
+    lr = scale("LR")
+    if lr is None or lr >= 1.0:
+        return "LR"
+    tb = scale("TB")
+    return "TB" if tb is not None and tb > 1.2 * lr else "LR"
+
+
 def draw(root: Any, *, show_grad: bool = True, show_edge_grads: bool = True,
-         rankdir: str = "LR", collapse: Any = None, params: Iterable[Any] | None = None,
+         rankdir: str | None = None, collapse: Any = None, params: Iterable[Any] | None = None,
          legend: bool = False, max_nodes: int | None = MAX_NODES,
          compact: bool | None = None) -> graphviz.Digraph:
     """The computation graph ending at ``root`` as a :class:`graphviz.Digraph`.
 
     ``show_grad``: show each node's ``grad``. ``show_edge_grads``: label each
     edge into an op with the local derivative (number and rule).
-    ``rankdir``: "LR" (left to right) or "TB" (top to bottom).
+    ``rankdir``: "LR" (left to right) or "TB" (top to bottom); None
+    (default): "LR" unless the picture is too wide for a 16:9 slide and
+    reads larger top to bottom (see :func:`auto_rankdir`).
     ``collapse``: None (automatic: only a graph too big for Graphviz is
     collapsed, with one line on stderr saying so), "none" (never), "module",
     "module:N" / N, or "repeat" (see :mod:`viz.collapse`). ``params``: the
@@ -324,8 +369,11 @@ def draw(root: Any, *, show_grad: bool = True, show_edge_grads: bool = True,
     """
     d = diagram(root, collapse=collapse, params=params, who="draw")
     _warn_size(d, compact, max_nodes)
-    return emit(d, show_grad=show_grad, show_edge_grads=show_edge_grads, rankdir=rankdir,
-                legend=legend, compact=compact)
+    opts = dict(show_grad=show_grad, show_edge_grads=show_edge_grads, legend=legend,
+                compact=compact)
+    if rankdir is None:
+        rankdir = auto_rankdir(d, "draw", **opts)
+    return emit(d, rankdir=rankdir, **opts)
 
 
 def diagram(root: Any, *, collapse: Any = None, params: Iterable[Any] | None = None,
@@ -364,20 +412,28 @@ def _warn_size(d: Diagram, compact: bool | None, max_nodes: int | None) -> None:
             f"max_nodes=None to silence this.", GraphTooBigWarning, stacklevel=3)
 
 
-def _legend(body: list) -> None:
-    body.append('\tsubgraph cluster_legend {\n\t\tlabel="legend" fontsize=10 color="#cbd5e1" '
-                'style=rounded\n')
-    prev = None
-    for role, text in (("leaf", "leaf (input)"), ("param", "parameter"),
-                       ("inter", "intermediate"), ("output", "output"), ("op", "op")):
-        fill, border = COLOURS[role]
-        shape = "circle" if role == "op" else "box"
-        body.append(f'\t\tlegend_{role} [label="{text}" shape={shape} style="rounded,filled" '
-                    f'fillcolor="{fill}" color="{border}" fontsize=9]\n')
-        if prev:
-            body.append(f"\t\t{prev} -> legend_{role} [style=invis]\n")
-        prev = f"legend_{role}"
-    body.append("\t}\n")
+_LEGEND = (("leaf", "input"), ("param", "parameter"), ("const", "constant"),
+           ("inter", "intermediate"), ("output", "output"))
+
+
+def _legend(body: list, d: Diagram | None = None) -> None:
+    """A compact legend: the roles present in the diagram, then what the
+    red grad text and the edge numbers mean."""
+    present = {it.role for it in d.values} if d is not None else {r for r, _ in _LEGEND}
+    rows = []
+    for role, text in _LEGEND:
+        if role in present:
+            fill, border = COLOURS[role]
+            rows.append(f'<TD BGCOLOR="{fill}" COLOR="{border}" BORDER="1" STYLE="ROUNDED">'
+                        f"{text}</TD>")
+    fill, border = COLOURS["op"]
+    rows.append(f'<TD BGCOLOR="{fill}" COLOR="{border}" BORDER="1" STYLE="ROUNDED">op</TD>')
+    notes = (f'<FONT COLOR="{GRAD_COLOUR}">grad</FONT>: d(output)/d(node) · '
+             "× n on an edge: the op's local derivative (backprop multiplies by it)")
+    body.append("\tlegend [label=<<TABLE BORDER=\"0\" CELLSPACING=\"4\" CELLPADDING=\"3\">"
+                f"<TR>{''.join(rows)}</TR>"
+                f'<TR><TD COLSPAN="{len(rows)}"><FONT POINT-SIZE="9">{notes}</FONT></TD></TR>'
+                "</TABLE>> fontsize=10]\n")
 
 
 # --------------------------------------------------------------------------
@@ -536,6 +592,9 @@ def render(root: Any, path: str | os.PathLike, *, timeout: float | None = DOT_TI
         d = diagram(root, collapse=opts.pop("collapse", None), params=opts.pop("params", None),
                     who="render")
         _warn_size(d, opts.get("compact"), opts.pop("max_nodes", MAX_NODES))
+        if opts.get("rankdir") is None:
+            opts["rankdir"] = auto_rankdir(d, "render", **{k: v for k, v in opts.items()
+                                                           if k != "rankdir"})
         dg, what = emit(d, **opts), describe(d)
     if ext in _TEXT:
         write_atomic(path, dg.source)

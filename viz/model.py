@@ -79,7 +79,7 @@ class Item:
 
     index: int
     node: Any
-    role: str           # "leaf" | "param" | "inter" | "output"
+    role: str           # "leaf" | "param" | "const" | "inter" | "output"
     symbol: str         # the op's symbol ("" for a leaf)
     parents: tuple      # indices of the operands, in operand order
     scalar: bool
@@ -151,13 +151,20 @@ def _params_of(order: list, params: Iterable[Any] | None) -> set:
 
 
 def _role(node: Any, is_root: bool, params: set) -> str:
+    """output, param, leaf (an input), const, or inter. A constant is a leaf
+    no gradient is wanted for: an unlabelled number wrapped by an op (the 0
+    in ``x/0``, the 0 ``sum()`` starts from, a loss's target) or a tensor
+    that does not require grad and has no label."""
     if is_root:
         return "output"
     if node.is_leaf:
-        if id(node) in params or (not isinstance(node.data, float)
-                                  and getattr(node, "requires_grad", False)):
+        if id(node) in params:
             return "param"
-        return "leaf"
+        if isinstance(node.data, float):
+            return "leaf" if node.label else "const"
+        if getattr(node, "requires_grad", False):
+            return "param"
+        return "leaf" if node.label else "const"
     return "inter"
 
 
@@ -228,7 +235,7 @@ def expression_names(values: list) -> None:
         if node.label:
             continue
         if not it.parents:
-            if it.scalar and it.role not in ("param", "output"):
+            if it.scalar and it.role == "const":
                 it.named = fmt(node.data)
             continue
         plain = [values[p].name for p in it.parents]

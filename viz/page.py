@@ -28,7 +28,8 @@ from typing import Any
 import numpy as np
 
 from . import model as _model
-from .dot import (State, _is_compact, describe, diagram, dot_program, emit, data_text,
+from .dot import (State, _is_compact, auto_rankdir, describe, diagram, dot_program, emit,
+                  data_text,
                   grad_text, run_dot, DOT_TIMEOUT)
 from .model import Diagram
 from .steps import backward_pass, num, seed_of, step_text
@@ -101,8 +102,18 @@ class _Units:
         return self.d.values[int(self.ids[u][1:])].name
 
     def grad_slot(self, u: int) -> int:
+        """The slot of the unit's gradient (-1: none, a constant)."""
         box = self.box_of_unit.get(u)
-        return 1 if box is not None and self.params[u] else 0
+        if box is not None:
+            return 1 if self.params[u] else 0
+        return -1 if self.const(u) else 0
+
+    def data_slot(self, u: int) -> int:
+        return 0 if self.const(u) else 1
+
+    def const(self, u: int) -> bool:
+        uid = self.ids[u]
+        return uid[0] == "n" and self.d.values[int(uid[1:])].role == "const"
 
 
 def _shape_text(d: Diagram, idx: list) -> str:
@@ -166,9 +177,10 @@ def page_data(d: Diagram, forward: bool) -> tuple[dict, dict, dict]:
                 pairs += box_state(u, {})
                 continue
             it = vals[int(uid[1:])]
-            pairs.append((u, 0, "grad ?"))
+            if not U.const(u):
+                pairs.append((u, 0, "grad ?"))
             if data_known or not it.parents:
-                pairs.append((u, 1, data_text(it.node)))
+                pairs.append((u, U.data_slot(u), data_text(it.node)))
             else:
                 pairs.append((u, 1, "data ?" if it.scalar else "?"))
         return pairs
@@ -232,7 +244,7 @@ def page_data(d: Diagram, forward: bool) -> tuple[dict, dict, dict]:
                 pu = U.of_value[p]
                 if pu in U.box_of_unit:
                     dirty.add(pu)
-                else:
+                elif not U.const(pu):
                     pending.append((pu, 0, grad_text(pn, total) if total is not None
                                     else "grad ?"))
                 if inbox and pu != u and c is not None:
@@ -266,7 +278,8 @@ def page_data(d: Diagram, forward: bool) -> tuple[dict, dict, dict]:
         if len(named) > LIST_AT_MOST:
             done.append(f"... and {len(named) - LIST_AT_MOST} more")
         unreached = [(U.of_value[it.index], 0, grad_text(it.node, None)) for it in vals
-                     if it.index not in final and U.of_value[it.index] not in U.box_of_unit]
+                     if it.index not in final and U.of_value[it.index] not in U.box_of_unit
+                     and not U.const(U.of_value[it.index])]
         add(-1, "d", done, pending + [x for b in sorted(dirty) for x in box_state(b, acc)]
             + unreached)
 
@@ -312,7 +325,7 @@ def page_data(d: Diagram, forward: bool) -> tuple[dict, dict, dict]:
             rec = {"id": uid, "n": it.name, "o": (f"{info.symbol} ({info.name})"
                                                    if info and info.symbol != info.name
                                                    else node.op),
-                   "r": it.role, "d": data_text(node), "p": ps, "g": 0,
+                   "r": it.role, "d": data_text(node), "p": ps, "g": U.grad_slot(u),
                    "doc": info.doc if info else ""}
         if len(els) > 1:  # the edge from the op circle to its result
             hot.setdefault(u, []).append(uid + "opo")
@@ -332,19 +345,23 @@ def page_data(d: Diagram, forward: bool) -> tuple[dict, dict, dict]:
             box_lines[uid] = box_static[u] + state
         else:
             i = int(uid[1:])
-            texts[i] = (slot_texts.get((u, 1), data_text(vals[i].node)),
+            texts[i] = (slot_texts.get((u, U.data_slot(u)), data_text(vals[i].node)),
                         slot_texts.get((u, 0), "grad ?"))
     return data, texts, box_lines
 
 
-def build_page(root: Any, *, collapse: Any = None, rankdir: str = "LR", forward: bool = True,
+def build_page(root: Any, *, collapse: Any = None, rankdir: str | None = None,
+               forward: bool = True,
                title: str | None = None, timeout: float | None = DOT_TIMEOUT) -> tuple[str, str]:
     """(the page's HTML, its title) for ``root``'s graph (see :func:`viz.steps`)."""
     dot_program()  # fail before any work
-    if rankdir not in ("LR", "TB", "RL", "BT"):
+    if rankdir not in (None, "LR", "TB", "RL", "BT"):
         raise ValueError(f"steps: rankdir must be 'LR' or 'TB' (or 'RL', 'BT'), got {rankdir!r}")
     d = diagram(root, collapse=collapse, who="steps", budget=_model.PAGE_BUDGET)
     data, texts, box_lines = page_data(d, forward)
+    if rankdir is None:
+        rankdir = auto_rankdir(d, "steps", state=State(steady=True, texts=texts,
+                                                       box_lines=box_lines))
     dg = emit(d, rankdir=rankdir, state=State(steady=True, texts=texts, box_lines=box_lines,
                                                  ids=True), who="steps")
     svg = run_dot(dg.source, "svg", timeout, describe(d), progress="steps").decode("utf-8")

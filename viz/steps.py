@@ -255,14 +255,15 @@ def steps(root: Any, *, collapse: Any = None, rankdir: str | None = None, forwar
     ``collapse``: None (automatic: only a graph too big for Graphviz is
     collapsed), "none", "module", "module:N" / N, "repeat" (then the pass
     steps from box to box, with shapes and gradient norms). ``rankdir``:
-    "LR" / "TB" (None: "LR"). ``forward``: show the forward pass (values
+    "LR" / "TB" (None: chosen from the graph's shape, see
+    :func:`viz.dot.auto_rankdir`). ``forward``: show the forward pass (values
     filled in, in topological order) before the backward pass.
     The graph is laid out once by Graphviz ``dot``; the page holds the pass
     as data and its script animates it. No ``.grad`` is changed.
     """
     from .page import build_page
     _model.check_root(root, "steps")
-    text, ttl = build_page(root, collapse=collapse, rankdir=rankdir or "LR", forward=forward,
+    text, ttl = build_page(root, collapse=collapse, rankdir=rankdir, forward=forward,
                            title=title)
     return Steps(text, ttl)
 

@@ -272,3 +272,40 @@ def test_unlabelled_nodes_are_named_from_their_expression_never_hash_n():
     assert any(": v" in h for h in heads)  # too long for a name: v<i>
     src = viz.draw_steps(y)[0].source
     assert ">#" not in src and ">x*w<" in src
+
+
+@needs_dot
+def test_constants_have_their_own_role_and_no_gradient():
+    x = Value(3.0, label="x")
+    y = x / 2.0 + 1.0
+    y.label = "y"
+    src = viz.draw(y).source
+    const_fill = viz.dot.COLOURS["const"][0]
+    const_lines = [line for line in src.splitlines() if const_fill in line]
+    assert len(const_lines) == 2 and all("grad" not in line for line in const_lines)
+    data = page_data(viz.steps(y).html)
+    consts = [u for u in data["units"] if u["r"] == "const"]
+    assert sorted(u["n"] for u in consts) == ["1", "2"] and all(u["g"] == -1 for u in consts)
+    idx = {data["units"].index(u) for u in consts}
+    for fr in data["frames"]:
+        up = fr[3]
+        for j in range(0, len(up), 3):
+            if up[j] in idx:
+                assert not up[j + 2].startswith("grad")  # only their data, never a grad
+
+
+def test_the_legend_lists_only_the_roles_present():
+    src = viz.draw(car_tax()["total"], legend=True).source
+    legend = next(line for line in src.splitlines() if line.strip().startswith("legend"))
+    assert ">input<" in legend and ">output<" in legend and ">intermediate<" in legend
+    assert "parameter" not in legend and "constant" not in legend
+    assert "local derivative" in legend
+
+
+@needs_dot
+def test_layout_direction_from_the_graph_shape():
+    from gradviz.viz.demo import part_lifetime
+    _, _, loss = part_lifetime()
+    assert viz.draw(loss).graph_attr["rankdir"] == "TB"  # 4.8:1 left to right
+    assert viz.draw(loss, rankdir="LR").graph_attr["rankdir"] == "LR"
+    assert viz.draw(car_tax()["total"]).graph_attr["rankdir"] == "LR"  # fits a slide as is
