@@ -40,7 +40,6 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
 import time
 import warnings
 from typing import Any, Iterable
@@ -304,44 +303,31 @@ def emit(d: Diagram, *, show_grad: bool = True, show_edge_grads: bool = True,
     return dg
 
 
-#: Graphs with at most this many drawn values get a trial layout in both
-#: directions when ``rankdir`` is None (a few milliseconds each).
+#: Graphs with at most this many drawn values get their direction from their
+#: shape when ``rankdir`` is None (bigger ones: "LR").
 TRIAL_AT_MOST = 200
-#: The slide the automatic direction aims for (points, 16:9).
-SLIDE = (1280.0, 720.0)
+#: The picture size the automatic direction aims for (points, 16:9): a graph
+#: that fits it left to right stays left to right (the car tax does).
+SLIDE = (1000.0, 562.0)
 
 
 def auto_rankdir(d: Diagram, who: str = "draw", **emit_options: Any) -> str:
     """The layout direction for a diagram: "LR" (the forward pass left to
     right) when the picture fits a 16:9 slide at full size, else whichever
-    of "LR" and "TB" shows it larger on the slide ("TB" by a margin of 20 %).
-    Small graphs are laid out both ways by ``dot`` to measure; bigger ones,
-    or with no ``dot``, keep "LR"."""
+    of "LR" and "TB" shows it larger on the slide ("TB" by a margin of 15 %).
+    The sizes are estimated from the model (ranks, text widths), no layout
+    is run; graphs of more than :data:`TRIAL_AT_MOST` drawn values keep "LR"."""
     drawn = sum(1 for it in d.values if d.box_of(it.index) is None)
-    if drawn > TRIAL_AT_MOST or shutil.which("dot") is None:
+    if drawn > TRIAL_AT_MOST:
         return "LR"
-
-    def scale(rankdir: str) -> float | None:
-        opts = dict(emit_options, legend=False)  # the legend fits either way
-        src = emit(d, rankdir=rankdir, who=who, **opts).source
-        try:
-            res = _layout(src, "plain", 10.0, None)
-        except OSError:
-            return None
-        if res is None or res[0] != 0:
-            return None
-        head = res[1].split(b"\n", 1)[0].split()
-        try:
-            w, h = float(head[2]) * 72, float(head[3]) * 72
-        except (IndexError, ValueError):
-            return None
-        return min(SLIDE[0] / max(w, 1.0), SLIDE[1] / max(h, 1.0))
-
-    lr = scale("LR")
-    if lr is None or lr >= 1.0:
+    compact = _is_compact(d, emit_options.get("compact"))
+    labels = emit_options.get("show_edge_grads", True) and not compact
+    (lw, lh), (tw, th) = _model.extent(d, compact, labels)
+    lr = min(SLIDE[0] / max(lw, 1.0), SLIDE[1] / max(lh, 1.0))
+    if lr >= 1.0:
         return "LR"
-    tb = scale("TB")
-    return "TB" if tb is not None and tb > 1.2 * lr else "LR"
+    tb = min(SLIDE[0] / max(tw, 1.0), SLIDE[1] / max(th, 1.0))
+    return "TB" if tb > 1.15 * lr else "LR"
 
 
 def draw(root: Any, *, show_grad: bool = True, show_edge_grads: bool = True,
@@ -486,42 +472,23 @@ def _layout(source: str, fmt_: str, timeout: float | None, progress: str | None)
     proc = subprocess.Popen([exe, f"-T{fmt_}"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, **kw)
     t0 = time.monotonic()
-    feed = threading.Thread(target=_feed, args=(proc, source.encode("utf-8")), daemon=True)
-    out: list = []
-    err: list = []
-    readers = [threading.Thread(target=lambda: out.append(proc.stdout.read()), daemon=True),
-               threading.Thread(target=lambda: err.append(proc.stderr.read()), daemon=True)]
-    feed.start()
-    for r in readers:
-        r.start()
-    next_word = 3.0
+    data: bytes | None = source.encode("utf-8")
     while True:
-        left = None if timeout is None else timeout - (time.monotonic() - t0)
-        wait = 1.0 if left is None else max(0.0, min(1.0, left))
+        elapsed = time.monotonic() - t0
+        wait = 3.0 if timeout is None else min(3.0, max(0.0, timeout - elapsed))
         try:
-            proc.wait(wait)
-            break
+            out, err = proc.communicate(data, timeout=wait)
+            return proc.returncode, out, err
         except subprocess.TimeoutExpired:
+            data = None  # retrying communicate() carries on where it stopped
             elapsed = time.monotonic() - t0
             if timeout is not None and elapsed >= timeout:
                 proc.kill()
-                proc.wait()
+                proc.communicate()
                 return None
-            if progress and elapsed >= next_word:
+            if progress:
                 say(f"{progress}: still laying out ({elapsed:.0f} s"
                     + (f", stopping at {timeout:g} s" if timeout else "") + ")")
-                next_word = elapsed + 5.0
-    for r in readers:
-        r.join()
-    return proc.returncode, (out[0] if out else b""), (err[0] if err else b"")
-
-
-def _feed(proc: subprocess.Popen, data: bytes) -> None:
-    try:
-        proc.stdin.write(data)
-        proc.stdin.close()
-    except (BrokenPipeError, OSError):
-        pass
 
 
 def run_dot(source: str, fmt_: str, timeout: float | None = DOT_TIMEOUT,

@@ -29,7 +29,9 @@ from typing import Any, Iterable
 
 from . import collapse as _collapse
 from . import scope as _scope
-from .text import fmt
+import numpy as np
+
+from .text import fmt, summary
 
 __all__ = ["Item", "Edge", "Diagram", "build", "topological", "is_node", "check_root",
            "cost", "fit", "DOT_BUDGET"]
@@ -152,16 +154,17 @@ def _params_of(order: list, params: Iterable[Any] | None) -> set:
 
 def _role(node: Any, is_root: bool, params: set) -> str:
     """output, param, leaf (an input), const, or inter. A constant is a leaf
-    no gradient is wanted for: an unlabelled number wrapped by an op (the 0
-    in ``x/0``, the 0 ``sum()`` starts from, a loss's target) or a tensor
-    that does not require grad and has no label."""
+    no gradient is wanted for: an unlabelled tensor that does not require
+    grad (a number an op wrapped, a loss's target). A scalar Value publishes
+    no such flag (an unlabelled Value may be a weight made in user code), so
+    Value leaves are inputs or parameters, never constants."""
     if is_root:
         return "output"
     if node.is_leaf:
         if id(node) in params:
             return "param"
         if isinstance(node.data, float):
-            return "leaf" if node.label else "const"
+            return "leaf"
         if getattr(node, "requires_grad", False):
             return "param"
         return "leaf" if node.label else "const"
@@ -235,8 +238,9 @@ def expression_names(values: list) -> None:
         if node.label:
             continue
         if not it.parents:
-            if it.scalar and it.role == "const":
-                it.named = fmt(node.data)
+            if it.scalar or it.role == "const":  # a number: named by its value
+                if np.size(node.data) <= 6:
+                    it.named = fmt(node.data) if it.scalar else summary(node.data)
             continue
         plain = [values[p].name for p in it.parents]
         args = [f"({a})" if infix.get(p) else a for p, a in zip(it.parents, plain)]
@@ -289,6 +293,70 @@ def edges(d: Diagram, *, compact: bool, numbers: bool = True) -> list:
     for (src, dst), count in bundled.items():
         out.append(Edge(src, dst, count=count))
     return out
+
+
+# --------------------------------------------------------------------------
+# The picture's size, estimated (for choosing the layout direction)
+# --------------------------------------------------------------------------
+_CHAR = 6.4       # points per character at the diagrams' 11 pt
+_GAP = 32.0       # ranksep, about
+_SEP = 18.0       # nodesep, about
+
+
+def _node_size(d: Diagram, it: Item, compact: bool) -> tuple:
+    node = it.node
+    if it.scalar:
+        text = len(node.label or "") + 8 + len(fmt(node.data)) + 9 + (3 if compact else 0)
+        return text * _CHAR + 24, 24.0
+    return 30 * _CHAR, 62.0
+
+
+def extent(d: Diagram, compact: bool, labels: bool) -> tuple:
+    """Estimated ((width, height) left to right, (width, height) top to
+    bottom) of the laid-out diagram in points: nodes ranked by longest path
+    from the leaves (an op circle and an edge label each add a rank)."""
+    rank: dict = {}
+    sizes: dict = {}
+    leaves: dict = {}   # a leaf sits one step before its first consumer, as dot puts it
+    step = 1 if compact else (3 if labels else 2)
+    for it in d.values:
+        u = d.unit(it.index)
+        if not it.parents and u.startswith("n"):
+            leaves[u] = None
+            sizes[u] = _node_size(d, it, compact)
+            continue
+        r = max((rank[d.unit(p)] + step if d.unit(p) in rank else step
+                 for p in it.parents if d.unit(p) != u), default=0)
+        if u in rank:
+            rank[u] = max(rank[u], r)
+            continue
+        rank[u] = r
+        if u.startswith("m"):
+            box = d.grouping.boxes[[k for k, v in d.box_ids.items() if v == u][0]]
+            sizes[u] = (max(len(box.title) + 4, 24) * _CHAR, 70.0)
+        else:
+            sizes[u] = _node_size(d, it, compact)
+    for it in d.values:
+        u = d.unit(it.index)
+        for p in it.parents:
+            pu = d.unit(p)
+            if pu in leaves and u in rank:
+                r = max(rank[u] - step, 0)
+                leaves[pu] = r if leaves[pu] is None else min(leaves[pu], r)
+    for u, r in leaves.items():
+        rank[u] = 0 if r is None else r
+    by_rank: dict = {}
+    for u, r in rank.items():
+        by_rank.setdefault(r, []).append(sizes[u])
+    if not compact:  # op circles and label ranks between the value ranks
+        for r in range(max(by_rank, default=0) + 1):
+            by_rank.setdefault(r, [(24.0, 24.0)])
+    lr_w = sum(max(w for w, _ in ns) + _GAP for ns in by_rank.values())
+    lr_h = max(sum(h + _SEP for _, h in ns) for ns in by_rank.values())
+    tb_w = max(sum(w + _SEP for w, _ in ns) for ns in by_rank.values())
+    # top to bottom, op and label ranks are thinner than the sum suggests
+    tb_h = 0.78 * sum(max(h for _, h in ns) + _GAP for ns in by_rank.values())
+    return (lr_w, lr_h), (tb_w, tb_h)
 
 
 # --------------------------------------------------------------------------

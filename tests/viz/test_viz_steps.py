@@ -276,8 +276,8 @@ def test_unlabelled_nodes_are_named_from_their_expression_never_hash_n():
 
 @needs_dot
 def test_constants_have_their_own_role_and_no_gradient():
-    x = Value(3.0, label="x")
-    y = x / 2.0 + 1.0
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True, label="x")
+    y = (x / 2.0 + 1.0).sum()
     y.label = "y"
     src = viz.draw(y).source
     const_fill = viz.dot.COLOURS["const"][0]
@@ -291,7 +291,15 @@ def test_constants_have_their_own_role_and_no_gradient():
         up = fr[3]
         for j in range(0, len(up), 3):
             if up[j] in idx:
-                assert not up[j + 2].startswith("grad")  # only their data, never a grad
+                assert "grad" not in up[j + 2]  # only their data, never a gradient
+
+
+def test_unlabelled_value_leaves_keep_their_gradient():
+    """A Value publishes no requires_grad: an unlabelled one may be a weight."""
+    w = Value(0.5)
+    y = w * Value(3.0, label="x")
+    src = viz.draw(y).source
+    assert viz.dot.COLOURS["const"][0] not in src and src.count("grad ") == 3
 
 
 def test_the_legend_lists_only_the_roles_present():
