@@ -194,7 +194,8 @@ _STEP_JS = """(args) => {
     const flush = () => document.querySelector('#view svg').getBoundingClientRect().width
         + document.body.offsetHeight;
     const seq = [], jump = [];
-    for (let k = start; k < start + count; k++) {
+    window.gradviz.go(start); flush();  // get there first: that is a jump
+    for (let k = start + 1; k <= start + count; k++) {
         const t = performance.now(); window.gradviz.go(k); flush(); seq.push(performance.now() - t);
     }
     for (let j = 0; j < jumps; j++) {
