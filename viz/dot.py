@@ -160,7 +160,7 @@ def _value_label(it: Item, role: str, show_grad: bool, state: State, op_cell: bo
             cells.append(f'<TD BGCOLOR="{COLOURS["op"][0]}">{esc(it.symbol or node.op)}</TD>')
         if node.label:
             cells.append(_cell(esc(node.label), bold=True))
-        elif state.steady:  # step frames name unlabelled nodes (x*w, v12)
+        elif state.steady and it.parents:  # step frames name unlabelled results (x*w, v12)
             cells.append(_cell(esc(it.name), RULE_COLOUR))
         cells.append(_cell(esc(dtext)))
         if show_grad and it.role != "const":  # a constant wants no gradient
@@ -170,7 +170,7 @@ def _value_label(it: Item, role: str, show_grad: bool, state: State, op_cell: bo
     data = node.data
     if node.label:
         name = f'<FONT FACE="{FONT}-Bold">{esc(node.label)}</FONT>&#160;&#160;'
-    elif state.steady:
+    elif state.steady and it.parents:
         name = f'<FONT COLOR="{RULE_COLOUR}">{esc(it.name)}</FONT>&#160;&#160;'
     else:
         name = ""

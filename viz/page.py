@@ -190,7 +190,8 @@ def page_data(d: Diagram, forward: bool) -> tuple[dict, dict, dict]:
     seed = seed_of(vals[root].node) if n else None
     # ---- forward
     if forward:
-        listed = [f"{it.name} = {num(it.node.data)}" for it in leaves[:LIST_AT_MOST]]
+        listed = [f"{it.name} = {num(it.node.data)}" if it.node.label
+                  else f"{num(it.node.data)} (unlabelled)" for it in leaves[:LIST_AT_MOST]]
         if len(leaves) > LIST_AT_MOST:
             listed.append(f"... and {len(leaves) - LIST_AT_MOST} more")
         add(-1, "f", ["forward pass: the inputs are set"] + listed, initial(False))
