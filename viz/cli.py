@@ -401,20 +401,7 @@ def _cmd_steps(a: argparse.Namespace) -> int:
     if note:
         _warn("steps", note)
     if a.text:
-        from .steps import record_steps
-        order, steps = record_steps(root)
-        name = (lambda n: n.label or "node")
-        print(f"forward: {name(root)} = {_num(root.data)}; backward seeds "
-              f"d{name(root)}/d{name(root)} = 1")
-        for s in steps:
-            print(s.lines[0])
-            for line in s.lines[1:]:
-                print("    " + line)
-        known = steps[-1].known if steps else {}  # the pass's own gradients
-        leaves = [n for n in order if n.is_leaf and n.label]
-        if leaves:
-            print("gradients: " + ", ".join(f"d{name(root)}/d{n.label} = "
-                                            f"{_num(known.get(id(n), 0.0))}" for n in leaves))
+        _print_steps(root)
         if not a.output:
             return 0
         root, _ = _build(text, origin)
@@ -485,9 +472,25 @@ def _quiet_stdout() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    ap = _parser()
-    a = ap.parse_args(argv)  # exits with 2 on bad arguments
-    from .dot import GraphvizNotFoundError, LayoutError
+    if getattr(sys.stdout, "errors", None) == "strict" and hasattr(sys.stdout, "reconfigure"):
+        try:  # argparse's own help and errors on a console that is not UTF-8
+            sys.stdout.reconfigure(errors="gradviz-fallback")
+        except (ValueError, OSError):  # pragma: no cover
+            pass
+    try:
+        ap = _parser()
+        a = ap.parse_args(argv)  # exits with 2 on bad arguments
+        return _run(a)
+    except BrokenPipeError:
+        _quiet_stdout()
+        return 1
+    except KeyboardInterrupt:
+        _emit("\ngradviz: interrupted\n", sys.stderr)
+        return 130
+
+
+def _run(a: argparse.Namespace) -> int:
+    from .dot import GraphvizNotFoundError
     from .expr import ExprError
     from .check_report import run as _cmd_check
     run = {"expr": _cmd_expr, "steps": _cmd_steps, "demo": _cmd_demo, "check": _cmd_check}[a.command]
@@ -526,19 +529,14 @@ def _library_news(command: str):
         return
     dot.say = lambda line: _emit(f"gradviz {command}: {_cli_words(line)}\n", sys.stderr)
     try:
-        return run(a)
-    except ExprError as e:
-        print(f"gradviz {a.command}: {e}", file=sys.stderr)
-        return 2
-    except _Usage as e:
-        print(f"gradviz {a.command}: {e}", file=sys.stderr)
-        return 2
-    except LayoutError as e:  # dot failed or ran too long on this graph: say what to do
-        print(f"gradviz {a.command}: {e}", file=sys.stderr)
-        return 2
-    except GraphvizNotFoundError as e:
-        print(f"gradviz {a.command}: {e}", file=sys.stderr)
-        return 1
+        yield
+    finally:
+        dot.say = say
+
+
+def _fail(command: str, message: str, code: int) -> int:
+    _tell(command, message)
+    return code
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -49,6 +49,7 @@ import numpy as np
 
 from ..autograd.fileio import write_atomic
 
+from . import backend
 from . import model as _model
 from .model import Diagram, Item
 from .text import esc, fmt, grad_norm, summary
@@ -206,7 +207,7 @@ def _attrs(**kw: Any) -> str:
 def _new_digraph(rankdir: str, who: str = "draw") -> graphviz.Digraph:
     if rankdir not in ("LR", "TB", "RL", "BT"):
         raise ValueError(f"{who}: rankdir must be 'LR' or 'TB' (or 'RL', 'BT'), got {rankdir!r}")
-    return graphviz.Digraph(
+    return backend.Digraph(
         "gradviz",
         graph_attr={"rankdir": rankdir, "bgcolor": "white", "nodesep": "0.25", "ranksep": "0.45",
                     "fontname": FONT, "pad": "0.2"},
@@ -406,7 +407,7 @@ def _legend(body: list, d: Diagram | None = None) -> None:
     """A compact legend: the roles present in the diagram, then what the
     red grad text and the edge numbers mean."""
     present = {it.role for it in d.values} if d is not None else {r for r, _ in _LEGEND}
-    rows = []
+    rows = ['<TD><FONT POINT-SIZE="9">legend</FONT></TD>']
     for role, text in _LEGEND:
         if role in present:
             fill, border = COLOURS[role]
@@ -465,11 +466,15 @@ def _limit_memory() -> None:  # pragma: no cover - runs in the child
 def _layout(source: str, fmt_: str, timeout: float | None, progress: str | None) -> tuple:
     """Run the layout program: ``(returncode, stdout, stderr)``, or None when
     it ran past ``timeout`` seconds (it is stopped). The one place a layout
-    program is started. ``progress``: what to say every few seconds while
-    it runs (None: nothing)."""
-    exe = dot_program()
+    program is started: the one :func:`viz.backend.find_renderer` picks
+    (the system ``dot``, else graphviz-pure), under a time and memory
+    limit. ``progress``: what to say every few seconds while it runs (None:
+    nothing)."""
+    r = backend.find_renderer(fmt_)
+    if r.name == "graphviz-pure":
+        source = backend._for_fallback(source)
     kw = {"preexec_fn": _limit_memory} if os.name == "posix" else {}
-    proc = subprocess.Popen([exe, f"-T{fmt_}"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+    proc = subprocess.Popen([r.path, f"-T{fmt_}"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, **kw)
     t0 = time.monotonic()
     data: bytes | None = source.encode("utf-8")
@@ -525,17 +530,20 @@ def describe(d: Diagram) -> str:
 
 
 def render(root: Any, path: str | os.PathLike, *, timeout: float | None = DOT_TIMEOUT,
-           **draw_options: Any) -> str:
+           dpi: float | None = None, scale: float | None = None, **draw_options: Any) -> str:
     """Draw ``root``'s graph into ``path`` and return the path.
 
-    ``.svg .png .pdf`` are laid out by Graphviz ``dot`` (a missing ``dot`` is
-    a :class:`GraphvizNotFoundError` saying how to install it; a layout that
-    fails or runs past ``timeout`` seconds is a :class:`LayoutError` naming
-    the graph's size and the options); ``.dot`` / ``.gv`` write the DOT text
-    and need nothing. The file is written atomically. ``draw_options`` go to
-    :func:`draw` (a graph too big for ``dot`` is collapsed automatically
-    unless ``collapse`` says otherwise). ``root`` may also be a
-    :class:`graphviz.Digraph` from :func:`draw`.
+    ``.svg .png .pdf`` are laid out by Graphviz ``dot`` (or, without it, by
+    the pip-installed graphviz-pure for SVG and PNG; with neither, a
+    :class:`GraphvizNotFoundError` says how to get one; a layout that fails
+    or runs past ``timeout`` seconds is a :class:`LayoutError` naming the
+    graph's size and the options); ``.tex`` is a TikZ picture for LaTeX
+    (:func:`viz.tikz.render_tikz`); ``.dot`` / ``.gv`` write the DOT text
+    and need nothing. PNGs are 192 dpi unless ``dpi`` (or ``scale``:
+    ``scale`` × 96 dpi) says otherwise. The file is written atomically.
+    ``draw_options`` go to :func:`draw` (a graph too big for ``dot`` is
+    collapsed automatically unless ``collapse`` says otherwise). ``root``
+    may also be a :class:`graphviz.Digraph` from :func:`draw`.
     """
     path = os.fspath(path)
     ext = os.path.splitext(path)[1].lower()
@@ -551,7 +559,7 @@ def render(root: Any, path: str | os.PathLike, *, timeout: float | None = DOT_TI
                          f"{', '.join(list(_IMAGE) + list(_TEXT) + ['.tex'])}")
     _check_dir(path, "render")
     if ext in _IMAGE:
-        dot_program()  # fail before drawing
+        dot_program(_IMAGE[ext])  # fail before drawing
     if isinstance(root, graphviz.Digraph):
         dg, what = root, "the graph"
     else:
@@ -565,7 +573,10 @@ def render(root: Any, path: str | os.PathLike, *, timeout: float | None = DOT_TI
         dg, what = emit(d, **opts), describe(d)
     if ext in _TEXT:
         write_atomic(path, dg.source)
-    else:
-        write_atomic(path, run_dot(dg.source, _IMAGE[ext], timeout, what,
-                                   progress=f"render {os.path.basename(path)}"))
+        return path
+    if ext == ".png" and (dpi is not None or scale is not None or "dpi" not in dg.graph_attr):
+        dg = dg.copy()
+        dg.graph_attr["dpi"] = f"{dpi if dpi is not None else 96 * (scale if scale is not None else 2):g}"
+    write_atomic(path, run_dot(dg.source, _IMAGE[ext], timeout, what,
+                               progress=f"render {os.path.basename(path)}"))
     return path

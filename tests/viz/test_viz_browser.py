@@ -10,6 +10,7 @@ import pytest
 
 from gradviz import viz
 from gradviz.autograd import Value
+from gradviz.viz import backend
 from gradviz.viz.demo import car_tax
 
 CHROMIUM = os.environ.get("GRADVIZ_CHROMIUM", "/usr/bin/chromium")
@@ -35,10 +36,13 @@ def browser():
         b.close()
 
 
-@pytest.fixture(scope="module")
-def car_page(tmp_path_factory):
+@pytest.fixture(scope="module", params=["dot", "graphviz-pure"])
+def car_page(request, tmp_path_factory):
+    """The car-tax page, laid out once by the system Graphviz and once by graphviz-pure."""
     d = tmp_path_factory.mktemp("car")
-    return viz.steps_html(car_tax()["total"], d / "car_tax.html")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(backend.RENDERER_ENV, request.param)
+        return viz.steps_html(car_tax()["total"], d / "car_tax.html")
 
 
 def open_page(browser, path, width=1200, height=800):
@@ -237,7 +241,7 @@ def test_markup_labels_stay_text_everywhere(browser, tmp_path):
     page.keyboard.type("<img")
     assert page.locator("#results button").first.inner_text().startswith(b.label)
     page.keyboard.press("Escape")
-    page.hover("#n4")
+    page.hover("#" + viz.model.build(y).values[-1].key)  # the root
     assert "<b>y</b>" in page.locator("#card").inner_text()
     assert "d<b>y</b>/d" in page.locator("#panel").inner_text()
     assert page.errors == []

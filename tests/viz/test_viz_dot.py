@@ -202,7 +202,7 @@ def test_deep_graph_draws_without_recursion():
     for _ in range(5000):
         y = y + 1.0
     src = viz.draw(y, max_nodes=None, show_edge_grads=False, collapse="none").source
-    assert src.count("->") >= 10000
+    assert src.count("->") >= 5000  # one edge per op at least (the constant lives in the op)
 
 
 def test_value_and_digraph_display_in_jupyter():

@@ -277,7 +277,7 @@ def test_unlabelled_nodes_are_named_from_their_expression_never_hash_n():
 @needs_dot
 def test_constants_have_their_own_role_and_no_gradient():
     x = Tensor(np.array([1.0, 2.0]), requires_grad=True, label="x")
-    y = (x / 2.0 + 1.0).sum()
+    y = (x * Tensor(np.array([2.0, 2.0])) + Tensor(np.array([1.0, 1.0]))).sum()  # data, no grad
     y.label = "y"
     src = viz.draw(y).source
     const_fill = viz.dot.COLOURS["const"][0]
@@ -285,7 +285,8 @@ def test_constants_have_their_own_role_and_no_gradient():
     assert len(const_lines) == 2 and all("grad" not in line for line in const_lines)
     data = page_data(viz.steps(y).html)
     consts = [u for u in data["units"] if u["r"] == "const"]
-    assert sorted(u["n"] for u in consts) == ["1", "2"] and all(u["g"] == -1 for u in consts)
+    assert sorted(u["n"] for u in consts) == ["[1, 1]", "[2, 2]"]
+    assert all(u["g"] == -1 for u in consts)
     idx = {data["units"].index(u) for u in consts}
     for fr in data["frames"]:
         up = fr[3]
