@@ -89,9 +89,11 @@ def main(argv=None) -> dict:
                     help="seeds the weights, the split and the batches")
     ap.add_argument("--limit", type=int, default=0, help="use only this many samples (0: all)")
     ap.add_argument("--no-progress", action="store_true", help="no progress bars")
-    ap.add_argument("--plot", metavar="PATH", help="save the loss curve as a PNG")
+    ap.add_argument("--plot", metavar="PATH",
+                    help="save the loss curve as a PNG at PATH (default: no picture)")
     ap.add_argument("--steps", metavar="PAGE.html",
-                    help="write one batch's backward pass, module by module, as a step page")
+                    help="write one batch's backward pass, module by module, as a step page "
+                         "(default: none)")
     args = ap.parse_args(argv)
     if args.steps and not os.path.isdir(os.path.dirname(os.path.abspath(args.steps))):
         raise SystemExit(f"digits_mlp: the directory for {args.steps!r} does not exist")
