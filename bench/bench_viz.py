@@ -15,7 +15,22 @@ micrograd's ``_prev``/``_op``). Both diagrams are laid out to SVG by the same
 
 Targets: full render at most half the peer's time; collapsed under 50 ms.
 
-    python bench/bench_viz.py [--repeat 3]
+The step page (``--part steps``), against the way it was made before the
+diagram model: one ``dot`` SVG per backward step (``draw_steps`` frames laid
+out in one ``dot`` run), measured in the same run:
+
+* ``MLP(3, [4, 4, 1])`` on 4 samples (squared error): the page at most 3 MB
+  and 3 s to write (before: 42 MB, 24 s);
+* a 5,000-node page (``sum x_i * w_i``, 1,250 terms, then tanh): under 10 s
+  and 15 MB;
+* per-step render time in Chromium on that page (headless, the page's own
+  ``gradviz.go(k)`` plus a forced style and layout flush): under 16 ms.
+
+Big graphs (``--part big``): a 2,000-term sum rendered (target < 5 s); a
+20,000-node graph rendered and paged (a collapsed picture within 30 s); the
+peak memory of ``dot`` (target < 2 GB).
+
+    python bench/bench_viz.py [--repeat 3] [--part render|steps|big|all]
 """
 from __future__ import annotations
 
@@ -109,7 +124,133 @@ def time_it(fn, repeat: int) -> float:
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--part", choices=("render", "steps", "big", "all"), default="all")
     a = ap.parse_args(argv)
+    if a.part in ("render", "all"):
+        bench_render(a)
+    if a.part in ("steps", "all"):
+        bench_steps(a)
+    if a.part in ("big", "all"):
+        bench_big(a)
+
+
+# --- the step page ----------------------------------------------------------
+def mlp_on_4_samples() -> Value:
+    from gradviz import nn
+    m = nn.MLP(3, [4, 4, 1], seed=0)
+    xs = [[0.5, -1.0, 2.0], [1.0, 0.2, -0.3], [-0.7, 0.1, 0.9], [0.3, 0.3, 0.3]]
+    loss = sum(((m(x) - 1.0) ** 2 for x in xs), Value(0.0))
+    loss.label = "loss"
+    return loss
+
+
+def sum_of_products(n_terms: int) -> Value:
+    total = Value(0.0, label="start")
+    for i in range(n_terms):
+        total = total + Value(0.01 * (i % 7 - 3), label=f"x{i}") * Value(0.5, label=f"w{i}")
+    return total.tanh()
+
+
+def frames_page_peer(root) -> int:
+    """The page as it was made before: one dot SVG per backward step (bytes)."""
+    frames = viz.draw_steps(root)
+    return _dot_svg("".join(f.source for f in frames))
+
+
+def bench_steps(a) -> None:
+    with tempfile.TemporaryDirectory() as d:
+        page = os.path.join(d, "p.html")
+        root = mlp_on_4_samples()
+        n = len(topological_order([root]))
+        ours = time_it(lambda: viz.steps_html(root, page), a.repeat)
+        size = os.path.getsize(page)
+        t = time.perf_counter()
+        peer_bytes = frames_page_peer(root)
+        peer = time.perf_counter() - t
+        print(f"step page, MLP(3, [4, 4, 1]) on 4 samples ({n} values):")
+        print(f"  one layout + data        {ours:8.2f} s  {size / 1e6:6.2f} MB   (target <= 3 s, "
+              f"<= 3 MB)")
+        print(f"  peer: an SVG per step    {peer:8.2f} s  {peer_bytes / 1e6:6.2f} MB   ratio "
+              f"ours/peer {ours / peer:.3f} time, {size / peer_bytes:.3f} size")
+        big = sum_of_products(1250)
+        n = len(topological_order([big]))
+        t = time.perf_counter()
+        viz.steps_html(big, page)
+        took = time.perf_counter() - t
+        size = os.path.getsize(page)
+        print(f"step page, {n}-node graph: {took:8.2f} s  {size / 1e6:6.2f} MB   (target < 10 s, "
+              f"< 15 MB)")
+        step_ms = browser_step_times(page)
+        if step_ms:
+            seq, jump = step_ms
+            print(f"  per step in Chromium: median {statistics.median(seq):.2f} ms, "
+                  f"max {max(seq):.2f} ms over {len(seq)} steps (target < 16 ms); "
+                  f"jumps (Home/End/slider) median {statistics.median(jump):.2f} ms, "
+                  f"max {max(jump):.2f} ms")
+
+
+_STEP_JS = """(args) => {
+    const [start, count, jumps] = args;
+    const flush = () => document.querySelector('#view svg').getBoundingClientRect().width
+        + document.body.offsetHeight;
+    const seq = [], jump = [];
+    window.gradviz.go(start); flush();  // get there first: that is a jump
+    for (let k = start + 1; k <= start + count; k++) {
+        const t = performance.now(); window.gradviz.go(k); flush(); seq.push(performance.now() - t);
+    }
+    for (let j = 0; j < jumps; j++) {
+        const k = (j * 7919) % window.gradviz.frames;
+        const t = performance.now(); window.gradviz.go(k); flush(); jump.push(performance.now() - t);
+    }
+    return [seq, jump];
+}"""
+
+
+def browser_step_times(page: str):
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        print("  (playwright not installed: no browser timing)")
+        return None
+    exe = os.environ.get("GRADVIZ_CHROMIUM", "/usr/bin/chromium")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=exe, headless=True,
+                              args=["--no-sandbox", "--disable-gpu"])
+        pg = b.new_page(viewport={"width": 1200, "height": 800})
+        pg.goto("file://" + page)
+        frames = pg.evaluate("() => window.gradviz.frames")
+        seq, jump = pg.evaluate(_STEP_JS, [frames // 2, 300, 40])
+        b.close()
+    return seq, jump
+
+
+# --- big graphs ---------------------------------------------------------------
+def bench_big(a) -> None:
+    import resource
+    from gradviz.viz.cli import main as cli
+    expr = "y = " + " + ".join(str(i % 9 + 1) for i in range(2000))
+    with tempfile.TemporaryDirectory() as d:
+        out = os.path.join(d, "sum.svg")
+        t = time.perf_counter()
+        cli(["expr", expr, "-o", out])
+        print(f"2,000-term sum, gradviz expr -> svg: {time.perf_counter() - t:.2f} s "
+              f"(target < 5 s; before: 22 s, 6.3 GB, segfault)")
+        huge = sum_of_products(5000)
+        n = len(topological_order([huge]))
+        t = time.perf_counter()
+        viz.render(huge, os.path.join(d, "huge.svg"))
+        print(f"{n}-node graph, viz.render -> svg: {time.perf_counter() - t:.2f} s "
+              f"(collapsed automatically; target < 30 s)")
+        t = time.perf_counter()
+        viz.steps_html(huge, os.path.join(d, "huge.html"))
+        print(f"{n}-node graph, viz.steps_html: {time.perf_counter() - t:.2f} s, "
+              f"{os.path.getsize(os.path.join(d, 'huge.html')) / 1e6:.1f} MB")
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak memory: dot {peak:.0f} MB, this process {me:.0f} MB (target < 2 GB)")
+
+
+def bench_render(a) -> None:
     root = micrograd_mlp()
     n_values = len(topological_order([root]))
     n_ops = sum(1 for n in topological_order([root]) if n.parents)

@@ -9,8 +9,15 @@ inputs, 64-512-256-10, which reaches about 98% test accuracy in a few
 seconds. Adam, minibatches of 64, a progress bar per epoch.
 
     python examples/digits_mlp.py [--epochs 20] [--data DIR [--download]] [--plot loss.png]
+                                  [--steps PAGE.html]
+
+``--steps PAGE.html`` writes, after training, the backward pass of one batch
+as an interactive step page: module by module (Linear, ReLU, ..., the loss),
+with each box's output shape and gradient norms (``viz.steps_html`` with
+``collapse="module"``).
 """
 import argparse
+import os
 import sys
 import time
 
@@ -84,7 +91,12 @@ def main(argv=None) -> dict:
     ap.add_argument("--no-progress", action="store_true", help="no progress bars")
     ap.add_argument("--plot", metavar="PATH",
                     help="save the loss curve as a PNG at PATH (default: no picture)")
+    ap.add_argument("--steps", metavar="PAGE.html",
+                    help="write one batch's backward pass, module by module, as a step page "
+                         "(default: none)")
     args = ap.parse_args(argv)
+    if args.steps and not os.path.isdir(os.path.dirname(os.path.abspath(args.steps))):
+        raise SystemExit(f"digits_mlp: the directory for {args.steps!r} does not exist")
 
     try:
         name, X_train, y_train, X_test, y_test = load(args)
@@ -137,6 +149,13 @@ def main(argv=None) -> dict:
         print("loss curve saved to " + nn.plot.save_loss_curves(
             args.plot, {"minibatch loss": losses}, f"{name}: cross-entropy", xlabel="batch",
             logy=True))
+    if args.steps:
+        from gradviz import viz
+        xb, yb = next(iter(DataLoader(X_test, y_test, batch_size=args.batch_size, seed=0)))
+        loss = loss_fn(model(Tensor(xb, label="images")), yb)
+        loss.label = "loss"
+        print("backward pass of one test batch, module by module: " + viz.steps_html(
+            loss, args.steps, collapse="module", title=f"{name}: one batch's backward pass"))
     return {"dataset": name, "test_accuracy": final, "train_accuracy": train_acc,
             "epoch_losses": epoch_losses, "test_accuracies": test_accs, "seconds": seconds,
             "model": model}

@@ -100,8 +100,6 @@ ENGINE_PRIVATE = {"_op", "_parents", "_ctx", "_site", "_scope", "_accumulate_gra
                   "_grad_node", "_gc_array", "_gc_leaf", "_leaf_grads_in_place"}
 
 
-@pytest.mark.xfail(strict=True, reason="viz moves to the public node protocol with the "
-                   "diagram-model rewrite (issue 9); this flips to a pass when it lands")
 def test_viz_reads_only_the_public_node_protocol():
     bad = []
     for path in _modules("viz"):

@@ -104,15 +104,15 @@ def _label_paths(order: list, root: Any) -> dict:
     for n in order:
         lab = n.label
         if "." in lab:
-            head = tuple(lab.split(".")[:-1]) if not n._parents else tuple(lab.split("."))
+            head = tuple(lab.split(".")[:-1]) if n.is_leaf else tuple(lab.split("."))
             paths[id(n)] = head
     consumers: dict[int, set] = {}
     for n in order:
-        for p in n._parents:
+        for p in n.parents:
             consumers.setdefault(id(p), set()).add(id(n))
     for n in reversed(order):
         i = id(n)
-        if i in paths or n is root or not n._parents:
+        if i in paths or n is root or n.is_leaf:
             continue
         got = {paths.get(c) for c in consumers.get(i, ())}
         if len(got) == 1 and None not in got:
@@ -143,7 +143,7 @@ def _by_module(order: list, root: Any, depth: int | None, params: set) -> Groupi
             box = boxes[key] = Box(key, key, kind)
         box.members.append(n)
         of[id(n)] = key
-        if not n._parents and id(n) in params:
+        if n.is_leaf and id(n) in params:
             box.params += _size(n)
             box.norm2 += grad_norm(n.grad) ** 2
     for box in boxes.values():
@@ -168,7 +168,7 @@ def _by_repeat(order: list, root: Any, params: set) -> Grouping:
     """
     consumers: dict[int, list] = {}
     for n in order:
-        for p in n._parents:
+        for p in n.parents:
             lst = consumers.setdefault(id(p), [])
             if not lst or lst[-1] is not n:
                 lst.append(n)
@@ -182,11 +182,11 @@ def _by_repeat(order: list, root: Any, params: set) -> Grouping:
     size: dict[int, int] = {}
     for n in order:  # parents first
         i = id(n)
-        if not n._parents:
+        if n.is_leaf:
             sig[i], ext[i], size[i] = _LEAF, frozenset(), 1
             continue
         parts, e, sz, seen = [], set(), 1, set()
-        for p in n._parents:
+        for p in n.parents:
             if exclusive(p, n):
                 parts.append(sig[id(p)])
                 e |= ext[id(p)]
@@ -199,7 +199,7 @@ def _by_repeat(order: list, root: Any, params: set) -> Grouping:
         sig[i], ext[i], size[i] = hash((n.op, tuple(parts))), frozenset(e), sz
     classes: dict[tuple, list] = {}
     for n in order:
-        if n._parents and size[id(n)] >= 3 and n is not root:
+        if not n.is_leaf and size[id(n)] >= 3 and n is not root:
             classes.setdefault((sig[id(n)], ext[id(n)]), []).append(n)
 
     def subtree(n) -> list:
@@ -211,7 +211,7 @@ def _by_repeat(order: list, root: Any, params: set) -> Grouping:
                 continue
             got.add(id(m))
             out.append(m)
-            todo.extend(p for p in m._parents if exclusive(p, m))
+            todo.extend(p for p in m.parents if exclusive(p, m))
         return out
 
     of: dict[int, str] = {}
@@ -224,13 +224,13 @@ def _by_repeat(order: list, root: Any, params: set) -> Grouping:
             for m in t:
                 of[id(m)] = key
                 box.members.append(m)
-                if not m._parents and (id(m) in params if params else bool(m.label)):
+                if m.is_leaf and (id(m) in params if params else bool(m.label)):
                     box.params += _size(m)
                     box.norm2 += grad_norm(m.grad) ** 2
         return box
 
     for n in reversed(order):  # outputs first: the largest repeats win
-        if id(n) in of or not n._parents or n is root:
+        if id(n) in of or n.is_leaf or n is root:
             continue
         cls = classes.get((sig[id(n)], ext[id(n)]), ())
         if len(cls) < 2:
@@ -238,12 +238,12 @@ def _by_repeat(order: list, root: Any, params: set) -> Grouping:
         trees = [t for t in (subtree(m) for m in cls) if not any(id(x) in of for x in t)]
         if len(trees) < 2:
             continue
-        leaves = sum(1 for m in trees[0] if not m._parents)
+        leaves = sum(1 for m in trees[0] if m.is_leaf)
         make_box(f"{len(trees)} × {_ops(trees[0])}", "repeat", trees,
-                 f"{len(trees[0])} nodes each, {leaves} leaves each")
+                 f"×{len(trees)} identical: {len(trees[0])} nodes, {leaves} leaves each")
     # leftovers: big regions of nodes used by one consumer
     for n in reversed(order):
-        if id(n) in of or not n._parents or n is root:
+        if id(n) in of or n.is_leaf or n is root:
             continue
         region, todo, got = [], [n], set()
         while todo:
@@ -252,7 +252,7 @@ def _by_repeat(order: list, root: Any, params: set) -> Grouping:
                 continue
             got.add(id(m))
             region.append(m)
-            todo.extend(p for p in m._parents if exclusive(p, m))
+            todo.extend(p for p in m.parents if exclusive(p, m))
         if len(region) > BIG_CONE:
             make_box(_ops(region), "region", [region])
     return Grouping(of, boxes)
@@ -266,8 +266,8 @@ def _ops(nodes: list) -> str:
     """The distinct ops of a subtree by symbol, inputs side first: "Σ → relu"."""
     ops: list[str] = []
     for n in reversed(nodes):  # subtree lists are output first
-        if n._parents:
-            sym = getattr(getattr(n._op, "op", None), "symbol", n.op)
+        if not n.is_leaf:
+            sym = n.op_info.symbol
             if sym not in ops:
                 ops.append(sym)
     return " → ".join(ops)

@@ -17,8 +17,10 @@ Colour legend (fill / border):
 ====================  ==================  ======================================
 role                  colour              meaning
 ====================  ==================  ======================================
-leaf                  light blue          an input or a constant
+leaf                  light blue          an input
 parameter             light green         a leaf that a module trains
+constant              light grey          a number no gradient is wanted for
+                                          (no grad shown)
 intermediate          white / grey        computed on the way
 output                light orange        the node ``backward()`` starts from
 op                    pale yellow circle  the operation
@@ -35,6 +37,10 @@ never interpreted.
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import sys
+import time
 import warnings
 from typing import Any, Iterable
 
@@ -42,20 +48,21 @@ import graphviz
 import numpy as np
 
 from ..autograd.fileio import write_atomic
-from ..autograd.graph import topological_order
 
 from . import backend
-from . import collapse as _collapse
-from . import scope as _scope
+from . import model as _model
+from .model import Diagram, Item
 from .text import esc, fmt, grad_norm, summary
 
-__all__ = ["draw", "render", "GraphTooBigWarning", "GraphvizNotFoundError", "MAX_NODES",
-           "COMPACT_AT", "COLOURS"]
+__all__ = ["draw", "render", "emit", "diagram", "State", "GraphTooBigWarning",
+           "GraphvizNotFoundError", "LayoutError", "MAX_NODES", "COMPACT_AT", "COLOURS"]
 
 #: Graphs with more drawn nodes than this warn (``dot`` gets slow).
 MAX_NODES = 6000
 #: Above this many drawn values, :func:`draw` switches to the compact style.
 COMPACT_AT = 300
+#: Above this many drawn values, dot's iterations are bounded (see :func:`emit`).
+FAST_AT = 1500
 #: Collapsed graphs with more box-to-box edges than this bundle them.
 CONCENTRATE_AT = 40
 
@@ -63,6 +70,7 @@ CONCENTRATE_AT = 40
 COLOURS = {
     "leaf": ("#dbeafe", "#2563eb"),
     "param": ("#dcfce7", "#16a34a"),
+    "const": ("#f1f5f9", "#94a3b8"),
     "inter": ("#ffffff", "#64748b"),
     "output": ("#ffedd5", "#ea580c"),
     "op": ("#fef9c3", "#a16207"),
@@ -82,10 +90,10 @@ GraphvizNotFoundError = backend.GraphvizNotFoundError
 
 
 # --------------------------------------------------------------------------
-# Node and edge text
+# Node and edge text (from the diagram model)
 # --------------------------------------------------------------------------
-def _is_scalar(node: Any) -> bool:
-    return isinstance(node.data, float)
+_UNKNOWN = object()
+_HOT_EDGE = ' [color="#dc2626" penwidth=2]'
 
 
 def _cell(text: str, colour: str | None = None, bold: bool = False, width: int = 0) -> str:
@@ -96,128 +104,96 @@ def _cell(text: str, colour: str | None = None, bold: bool = False, width: int =
     return f'<TD WIDTH="{width}">{text}</TD>' if width else f"<TD>{text}</TD>"
 
 
-def _value_label(node: Any, role: str, grad: Any, show_grad: bool, steady: bool = False,
-                 number: int | None = None, op_cell: bool = False) -> str:
-    """``steady``: reserve room for the grad so step frames share one layout."""
+def grad_text(node: Any, grad: Any) -> str:
+    """The grad cell of a value node: ``grad 2.2``, ``grad ?`` (unknown),
+    a small tensor's numbers or a big one's norm."""
+    if grad is _UNKNOWN:
+        return "grad ?"
+    if isinstance(node.data, float):
+        return f"grad {fmt(grad)}"
+    if grad is None:
+        return "grad none (not required)" if not getattr(node, "requires_grad", True) \
+            else "grad none"
+    if np.size(grad) <= 6:
+        return f"grad {summary(grad)}"
+    return f"‖grad‖ {fmt(grad_norm(grad))}"
+
+
+def data_text(node: Any) -> str:
+    return f"data {fmt(node.data)}" if isinstance(node.data, float) else summary(node.data)
+
+
+class State:
+    """What a picture of one moment of a backward pass shows: ``grads``
+    (index -> gradient; absent: unknown, "?"), ``active`` (the index of the
+    node sending its gradient), ``steady`` (unlabelled nodes named ``#i``,
+    room reserved for the grad so frames share one layout), ``texts``
+    (index -> (data text, grad text), shown instead: the step page lays the
+    graph out with the widest text each cell will hold), ``ids`` (give DOT
+    nodes and edges ``id`` attributes for the page's script)."""
+
+    def __init__(self, grads: dict | None = None, active: int | None = None,
+                 steady: bool = False, texts: dict | None = None, box_lines: dict | None = None,
+                 ids: bool = False):
+        self.grads = grads
+        self.active = active
+        self.steady = steady
+        self.texts = texts
+        self.box_lines = box_lines
+        self.ids = ids
+
+
+def _value_label(it: Item, role: str, show_grad: bool, state: State, op_cell: bool) -> str:
+    node = it.node
     fill, border = COLOURS[role]
     head = (f'<<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="0" CELLPADDING="4" STYLE="ROUNDED" '
             f'BGCOLOR="{fill}" COLOR="{border}">')
-    if _is_scalar(node):
+    texts = state.texts.get(it.index) if state.texts else None
+    if texts is not None:
+        dtext, gtext = texts
+    else:
+        dtext = data_text(node)
+        g = node.grad if state.grads is None else state.grads.get(it.index, _UNKNOWN)
+        gtext = grad_text(node, g)
+    if it.scalar:
         cells = []
-        if op_cell and node._parents:  # compact mode: the op inside the node
-            cells.append(f'<TD BGCOLOR="{COLOURS["op"][0]}">{esc(_symbol(node))}</TD>')
+        if op_cell and it.parents:  # compact mode: the op inside the node
+            cells.append(f'<TD BGCOLOR="{COLOURS["op"][0]}">{esc(it.symbol or node.op)}</TD>')
         if node.label:
             cells.append(_cell(esc(node.label), bold=True))
-        elif steady and number is not None:  # step frames name unlabelled nodes #i
-            cells.append(_cell(f"#{number}", RULE_COLOUR))
-        cells.append(_cell(f"data {fmt(node.data)}"))
-        if show_grad:
-            g = "?" if grad is _UNKNOWN else fmt(grad)
-            cells.append(_cell(f"grad {g}", GRAD_COLOUR, width=76 if steady else 0))
+        elif state.steady and it.parents:  # step frames name unlabelled results (x*w, v12)
+            cells.append(_cell(esc(it.name), RULE_COLOUR))
+        cells.append(_cell(esc(dtext)))
+        if show_grad and it.role != "const":  # a constant wants no gradient
+            cells.append(_cell(esc(gtext), GRAD_COLOUR, width=76 if state.steady else 0))
         sep = '<TD BGCOLOR="' + border + '" WIDTH="1" CELLPADDING="0"></TD>'
         return head + "<TR>" + sep.join(cells) + "</TR></TABLE>>"
     data = node.data
     if node.label:
         name = f'<FONT FACE="{FONT}-Bold">{esc(node.label)}</FONT>&#160;&#160;'
-    elif steady and number is not None:
-        name = f'<FONT COLOR="{RULE_COLOUR}">#{number}</FONT>&#160;&#160;'
+    elif state.steady and it.parents:
+        name = f'<FONT COLOR="{RULE_COLOUR}">{esc(it.name)}</FONT>&#160;&#160;'
     else:
         name = ""
     title = name + f"{esc(tuple(data.shape))} {esc(data.dtype)}"
-    if op_cell and node._parents:
-        title = f"[{esc(_symbol(node))}] " + title
-    rows = [f"<TR><TD>{title}</TD></TR>", f"<TR><TD>{esc(summary(data))}</TD></TR>"]
-    if show_grad:
-        if grad is _UNKNOWN:
-            g = "?"
-        elif grad is None:
-            g = "none (not required)" if not getattr(node, "requires_grad", True) else "none"
-        elif np.size(grad) <= 6:
-            g = esc(summary(grad))
-        else:
-            g = None
-        text = f"grad {g}" if g is not None else f"‖grad‖ {fmt(grad_norm(grad))}"
-        rows.append(f'<TR><TD><FONT COLOR="{GRAD_COLOUR}">{text}</FONT></TD></TR>')
+    if op_cell and it.parents:
+        title = f"[{esc(it.symbol or node.op)}] " + title
+    rows = [f"<TR><TD>{title}</TD></TR>", f"<TR><TD>{esc(dtext)}</TD></TR>"]
+    if show_grad and it.role != "const":
+        rows.append(f'<TR><TD><FONT COLOR="{GRAD_COLOUR}">{esc(gtext)}</FONT></TD></TR>')
     return head + "".join(rows) + "</TABLE>>"
 
 
-def _symbol(node: Any) -> str:
-    op = getattr(node._op, "op", None)
-    return getattr(op, "symbol", "") or node.op
-
-
-def _rule_for(node: Any, i: int) -> str:
-    """The op table's rule text for operand ``i`` (with constant parameters)."""
-    kern = node._op
-    op = getattr(kern, "op", None)
-    rule = getattr(op, "rule", ())
-    if not rule:
-        return ""
-    if len(rule) == len(node._parents) or op.arity != -1:
-        text = rule[i] if i < len(rule) else ""
-    elif i == 0 or len(rule) < 3:
-        # variadic (wsum: b, w1, x1, w2, x2, ...): rule[0] for the first
-        # operand, then rule[1] and rule[2] alternate
-        text = rule[0]
-    else:
-        text = rule[1] if i % 2 == 1 else rule[2]
-    params = getattr(kern, "params", None)
-    if text and params:  # constant numbers only (an exponent, a slope)
-        shown = [f"{k}={fmt(v)}" for k, v in params.items()
-                 if isinstance(v, (int, float)) and not isinstance(v, bool)]
-        if shown:
-            text += " (" + ", ".join(shown) + ")"
-    return text
-
-
-def _local_derivs(node: Any) -> tuple | None:
-    if not _is_scalar(node):
-        return None
-    try:
-        return node.local_derivatives()
-    except Exception:  # a rule that fails on these numbers: show the text only
-        return None
-
-
-def _edge_tip(node: Any, i: int, locs: tuple | None) -> str:
-    """Plain text of an edge's local derivative (escaped for a DOT string by _q)."""
-    rule = _rule_for(node, i)
-    num = f"× {fmt(locs[i])}" if locs is not None and i < len(locs) else ""
-    return esc(" · ".join(t for t in (num, rule) if t))
-
-
-def _edge_label(node: Any, i: int, locs: tuple | None) -> str:
-    rule = _rule_for(node, i)
-    parts = []
-    if locs is not None and i < len(locs):
-        parts.append(f"× {fmt(locs[i])}")
-    if rule:
-        parts.append(f'<FONT POINT-SIZE="9" COLOR="{RULE_COLOUR}">{esc(rule)}</FONT>')
-    return "<" + "<BR/>".join(parts) + ">" if parts else ""
-
-
-# --------------------------------------------------------------------------
-# The diagram
-# --------------------------------------------------------------------------
-_UNKNOWN = object()
-_HOT_EDGE = ' [color="#dc2626" penwidth=2]'
-
-
-def _params_of(order: list, params: Iterable[Any] | None) -> set:
-    if params is not None:
-        return {id(p) for p in params}
-    _, modules = _scope.assign(order)
-    return _scope.parameters_of(m for m in modules.values() if m is not None)
-
-
-def _role(node: Any, root: Any, params: set) -> str:
-    if node is root:
-        return "output"
-    if not node._parents:
-        if id(node) in params or (not _is_scalar(node) and getattr(node, "requires_grad", False)):
-            return "param"
-        return "leaf"
-    return "inter"
+def _box_label(box: Any, lines: list | None = None) -> str:
+    fill, border = COLOURS["box"]
+    title = f'<FONT FACE="{FONT}-Bold">{esc(box.title)}</FONT>'
+    if box.kind and box.kind not in ("repeat", "region", "more"):
+        title += f" · {esc(box.kind)}"
+    rows = "".join(f"<TR><TD>{esc(t)}</TD></TR>" for t in (lines if lines is not None
+                                                          else box.lines()))
+    return (f'<<TABLE BORDER="2" CELLBORDER="0" CELLSPACING="0" CELLPADDING="3" '
+            f'STYLE="ROUNDED" BGCOLOR="{fill}" COLOR="{border}"><TR><TD>{title}</TD></TR>'
+            f"{rows}</TABLE>>")
 
 
 def _q(s: str) -> str:
@@ -228,17 +204,9 @@ def _attrs(**kw: Any) -> str:
     return "[" + " ".join(f"{k}={v}" for k, v in kw.items() if v is not None) + "]"
 
 
-class _Frame:
-    """What a step frame changes: grads known so far, the active node."""
-
-    def __init__(self, grads: dict | None = None, active: Any = None):
-        self.grads = grads
-        self.active = active
-
-
-def _new_digraph(rankdir: str) -> graphviz.Digraph:
+def _new_digraph(rankdir: str, who: str = "draw") -> graphviz.Digraph:
     if rankdir not in ("LR", "TB", "RL", "BT"):
-        raise ValueError(f"draw: rankdir must be 'LR' or 'TB' (or 'RL', 'BT'), got {rankdir!r}")
+        raise ValueError(f"{who}: rankdir must be 'LR' or 'TB' (or 'RL', 'BT'), got {rankdir!r}")
     return backend.Digraph(
         "gradviz",
         graph_attr={"rankdir": rankdir, "bgcolor": "white", "nodesep": "0.25", "ranksep": "0.45",
@@ -248,148 +216,211 @@ def _new_digraph(rankdir: str) -> graphviz.Digraph:
                    "arrowsize": "0.7"})
 
 
-def draw(root: Any, *, show_grad: bool = True, show_edge_grads: bool = True,
-         rankdir: str = "LR", collapse: Any = None, params: Iterable[Any] | None = None,
-         legend: bool = False, max_nodes: int | None = MAX_NODES,
-         compact: bool | None = None) -> graphviz.Digraph:
-    """The computation graph ending at ``root`` as a :class:`graphviz.Digraph`.
-
-    ``show_grad``: show each node's ``grad``. ``show_edge_grads``: label each
-    edge into an op with the local derivative (number and rule).
-    ``rankdir``: "LR" (left to right) or "TB" (top to bottom).
-    ``collapse``: None, "module", "module:N" / N, or "repeat" (see
-    :mod:`viz.collapse`). ``params``: the nodes to colour as parameters
-    (default: the parameters of the nn modules that built the graph).
-    ``legend``: draw the colour legend. ``max_nodes``: warn
-    (:class:`GraphTooBigWarning`) above this many drawn nodes; None: never.
-    ``compact``: draw each op inside its result's box and put the local
-    derivatives in the edges' tooltips instead of on the edges (laid out
-    several times faster); None (default) chooses it for graphs of more than
-    :data:`COMPACT_AT` drawn values.
-    See the module docstring for how to read the picture and the colours.
-    """
-    return _draw(root, show_grad, show_edge_grads, rankdir, collapse, params, legend, max_nodes,
-                 _Frame(), compact=compact)
+def _is_compact(d: Diagram, compact: bool | None) -> bool:
+    if compact is not None:
+        return compact
+    return sum(1 for it in d.values if d.box_of(it.index) is None) > COMPACT_AT
 
 
-def _draw(root, show_grad, show_edge_grads, rankdir, collapse, params, legend, max_nodes,
-          frame: _Frame, order: list | None = None, compact: bool | None = None
-          ) -> graphviz.Digraph:
-    if not (hasattr(root, "_parents") and hasattr(root, "data")):
-        raise TypeError(f"draw: expected a Value or Tensor, got {type(root).__name__}")
-    dg = _new_digraph(rankdir)
-    if order is None:
-        order = topological_order([root])
-    pset = _params_of(order, params)
-    grouping = _collapse.group(order, root, collapse, pset) if collapse is not None else None
-    of = grouping.of if grouping else {}
-    n_values = sum(1 for n in order if id(n) not in of)
-    if compact is None:
-        compact = n_values > COMPACT_AT
+def emit(d: Diagram, *, show_grad: bool = True, show_edge_grads: bool = True,
+         rankdir: str = "LR", legend: bool = False, compact: bool | None = None,
+         state: State | None = None, who: str = "draw") -> graphviz.Digraph:
+    """The DOT text of a diagram model (see :mod:`viz.model`)."""
+    dg = _new_digraph(rankdir, who)
+    state = state or State()
+    compact = _is_compact(d, compact)
     if compact:
         dg.graph_attr["newrank"] = "true"
-    n_drawn = (n_values if compact else sum(1 + (1 if n._parents else 0) for n in order
-                                            if id(n) not in of)) + \
-        (len(grouping.boxes) if grouping else 0)
-    if max_nodes is not None and n_drawn > max_nodes:
-        warnings.warn(
-            f"draw: the graph has {n_drawn} nodes to draw ({len(order)} values); Graphviz "
-            f"`dot` may take minutes on it. Pass collapse='module' (one box per nn module) "
-            f"or collapse='repeat' (one box per repeated piece) to draw it compactly, or "
-            f"max_nodes=None to silence this.", GraphTooBigWarning, stacklevel=3)
-    ids = {id(n): f"n{i}" for i, n in enumerate(order)}
+    n_drawn = sum(1 for it in d.values if d.box_of(it.index) is None)
+    if n_drawn > FAST_AT:
+        # dot's node placement (network simplex) and crossing reduction run
+        # until done: seconds per thousand nodes. Bounded, a big graph is laid
+        # out in a few seconds, a little less tidily.
+        dg.graph_attr["nslimit"] = f"{max(0.01, 400 / n_drawn):.3g}"
+        dg.graph_attr["mclimit"] = "0.3"
     body = dg.body
-    grads = frame.grads
-    active = frame.active
-    # boxes first (in first-seen order), then nodes, then edges
-    box_ids = {}
-    if grouping:
-        for j, box in enumerate(grouping.boxes.values()):
-            bid = f"m{j}"
-            box_ids[box.key] = bid
-            fill, border = COLOURS["box"]
-            title = f'<FONT FACE="{FONT}-Bold">{esc(box.title)}</FONT>'
-            if box.kind and box.kind not in ("repeat", "region"):
-                title += f" · {esc(box.kind)}"
-            rows = "".join(f"<TR><TD>{esc(t)}</TD></TR>" for t in box.lines())
-            lab = (f'<<TABLE BORDER="2" CELLBORDER="0" CELLSPACING="0" CELLPADDING="3" '
-                   f'STYLE="ROUNDED" BGCOLOR="{fill}" COLOR="{border}"><TR><TD>{title}</TD></TR>'
-                   f"{rows}</TABLE>>")
-            body.append(f"\t{bid} {_attrs(label=lab)}\n")
-
-    def rep(n):  # the drawn endpoint of node n's value
-        k = of.get(id(n))
-        return box_ids[k] if k is not None else ids[id(n)]
-
-    for n in order:
-        i = id(n)
-        if i in of:
+    active = state.active
+    ids = state.ids
+    if d.grouping is not None:
+        for key, box in d.grouping.boxes.items():
+            bid = d.box_ids[key]
+            lines = state.box_lines.get(bid) if state.box_lines else None
+            extra = f" id={bid}" if ids else ""
+            body.append(f"\t{bid} [label={_box_label(box, lines)}{extra}]\n")
+    for it in d.values:
+        if d.box_of(it.index) is not None:
             continue
-        nid = ids[i]
-        role = "active" if n is active else _role(n, root, pset)
-        g = n.grad if grads is None else grads.get(i, _UNKNOWN)
-        lab = _value_label(n, role, g, show_grad, grads is not None, int(nid[1:]), compact)
-        body.append(f"\t{nid} [label={lab}]\n")
-        if n._parents and not compact:
-            fill, border = COLOURS["active" if n is active else "op"]
-            sym = n._op.op.symbol if hasattr(n._op, "op") else n.op
+        nid = it.key
+        role = "active" if it.index == active else it.role
+        lab = _value_label(it, role, show_grad, state, compact)
+        body.append(f"\t{nid} [label={lab}{' id=' + nid if ids else ''}]\n")
+        if it.parents and not compact:
+            fill, border = COLOURS["active" if it.index == active else "op"]
+            sym = it.symbol or it.node.op
             short = len(sym) <= 2
             body.append(f"\t{nid}op " + _attrs(
                 label=_q(esc(sym)), shape="circle" if short else "box",
                 style="filled" if short else '"rounded,filled"', fillcolor=_q(fill),
                 color=_q(border), fontsize="12" if short else "10", width="0.3",
                 height="0.3", margin="0.02" if short else '"0.06,0.02"',
-                penwidth="2" if n is active else None) + "\n")
-            body.append(f"\t{nid}op -> {nid}{_HOT_EDGE if n is active else ''}\n")
-    seen_edges: dict[tuple, int] = {}
-    for n in order:
-        i = id(n)
-        if not n._parents:
+                penwidth="2" if it.index == active else None,
+                id=f"{nid}op" if ids else None) + "\n")
+            hot = _HOT_EDGE if it.index == active else ""
+            if ids:
+                hot = (hot[:-1] + f" id={nid}opo]") if hot else f" [id={nid}opo]"
+            body.append(f"\t{nid}op -> {nid}{hot}\n")
+    n_box_edges = 0
+    for k, e in enumerate(_model.edges(d, compact=compact, numbers=show_edge_grads)):
+        eid = f" id=e{k}" if ids else ""
+        if e.child < 0:  # between boxes: one per pair, counted
+            if e.src[0] == "m" and e.dst[0] == "m":
+                n_box_edges += 1
+            lab = f'label="{e.count}"' if e.count > 1 else ""
+            attrs = (lab + eid).strip()
+            body.append(f"\t{e.src} -> {e.dst}" + (f" [{attrs}]\n" if attrs else "\n"))
             continue
-        grouped = i in of
-        dst = rep(n) if (grouped or compact) else ids[i] + "op"
-        locs = _local_derivs(n) if (show_edge_grads and not grouped) else None
-        for j, p in enumerate(n._parents):
-            src = rep(p)
-            if grouped or id(p) in of:  # edges to or from a box: one per pair, counted
-                if src == dst:
-                    continue
-                seen_edges[(src, dst)] = seen_edges.get((src, dst), 0) + 1
-                continue
-            hot = n is active
-            extra = ' color="#dc2626" fontcolor="#dc2626" penwidth=2' if hot else ""
-            if compact:  # the derivative as a tooltip: no layout cost
-                tip = _edge_tip(n, j, locs) if show_edge_grads else ""
-                body.append(f"\t{src} -> {dst}" + (f" [tooltip={_q(tip)}{extra}]\n" if tip or hot
-                                                   else "\n"))
-                continue
-            lab = _edge_label(n, j, locs) if show_edge_grads else ""
-            attrs = (f"label={lab}" if lab else "") + extra
-            body.append(f"\t{src} -> {dst} [{attrs.strip()}]\n" if attrs else f"\t{src} -> {dst}\n")
-    if sum(1 for (a, b) in seen_edges if a[0] == "m" and b[0] == "m") > CONCENTRATE_AT:
+        hot = e.child == active
+        extra = ' color="#dc2626" fontcolor="#dc2626" penwidth=2' if hot else ""
+        extra += eid
+        if compact:  # the derivative as a tooltip: no layout cost
+            tip = esc(" · ".join(t for t in (e.local, e.rule) if t)) if (
+                show_edge_grads and not ids) else ""
+            attrs = ((f"tooltip={_q(tip)}" if tip else "") + extra).strip()
+            body.append(f"\t{e.src} -> {e.dst}" + (f" [{attrs}]\n" if attrs else "\n"))
+            continue
+        lab = ""
+        if show_edge_grads:
+            parts = [e.local] if e.local else []
+            if e.rule:
+                parts.append(f'<FONT POINT-SIZE="9" COLOR="{RULE_COLOUR}">{esc(e.rule)}</FONT>')
+            lab = "<" + "<BR/>".join(parts) + ">" if parts else ""
+        attrs = (f"label={lab}" if lab else "") + extra
+        body.append(f"\t{e.src} -> {e.dst} [{attrs.strip()}]\n" if attrs else
+                    f"\t{e.src} -> {e.dst}\n")
+    if n_box_edges > CONCENTRATE_AT and not ids:
         dg.graph_attr["concentrate"] = "true"  # bundle box-to-box edges (layer to layer)
-    for (src, dst), count in seen_edges.items():
-        lab = f' [label="{count}"]' if count > 1 else ""
-        body.append(f"\t{src} -> {dst}{lab}\n")
     if legend:
-        _legend(body)
+        _legend(body, d)
     return dg
 
 
-def _legend(body: list) -> None:
-    body.append('\tsubgraph cluster_legend {\n\t\tlabel="legend" fontsize=10 color="#cbd5e1" '
-                'style=rounded\n')
-    prev = None
-    for role, text in (("leaf", "leaf (input)"), ("param", "parameter"),
-                       ("inter", "intermediate"), ("output", "output"), ("op", "op")):
-        fill, border = COLOURS[role]
-        shape = "circle" if role == "op" else "box"
-        body.append(f'\t\tlegend_{role} [label="{text}" shape={shape} style="rounded,filled" '
-                    f'fillcolor="{fill}" color="{border}" fontsize=9]\n')
-        if prev:
-            body.append(f"\t\t{prev} -> legend_{role} [style=invis]\n")
-        prev = f"legend_{role}"
-    body.append("\t}\n")
+#: Graphs with at most this many drawn values get their direction from their
+#: shape when ``rankdir`` is None (bigger ones: "LR").
+TRIAL_AT_MOST = 200
+#: The picture size the automatic direction aims for (points, 16:9): a graph
+#: that fits it left to right stays left to right (the car tax does).
+SLIDE = (1000.0, 562.0)
+
+
+def auto_rankdir(d: Diagram, who: str = "draw", **emit_options: Any) -> str:
+    """The layout direction for a diagram: "LR" (the forward pass left to
+    right) when the picture fits a 16:9 slide at full size, else whichever
+    of "LR" and "TB" shows it larger on the slide ("TB" by a margin of 15 %).
+    The sizes are estimated from the model (ranks, text widths), no layout
+    is run; graphs of more than :data:`TRIAL_AT_MOST` drawn values keep "LR"."""
+    drawn = sum(1 for it in d.values if d.box_of(it.index) is None)
+    if drawn > TRIAL_AT_MOST:
+        return "LR"
+    compact = _is_compact(d, emit_options.get("compact"))
+    labels = emit_options.get("show_edge_grads", True) and not compact
+    (lw, lh), (tw, th) = _model.extent(d, compact, labels)
+    lr = min(SLIDE[0] / max(lw, 1.0), SLIDE[1] / max(lh, 1.0))
+    if lr >= 1.0:
+        return "LR"
+    tb = min(SLIDE[0] / max(tw, 1.0), SLIDE[1] / max(th, 1.0))
+    return "TB" if tb > 1.15 * lr else "LR"
+
+
+def draw(root: Any, *, show_grad: bool = True, show_edge_grads: bool = True,
+         rankdir: str | None = None, collapse: Any = None, params: Iterable[Any] | None = None,
+         legend: bool = False, max_nodes: int | None = MAX_NODES,
+         compact: bool | None = None) -> graphviz.Digraph:
+    """The computation graph ending at ``root`` as a :class:`graphviz.Digraph`.
+
+    ``show_grad``: show each node's ``grad``. ``show_edge_grads``: label each
+    edge into an op with the local derivative (number and rule).
+    ``rankdir``: "LR" (left to right) or "TB" (top to bottom); None
+    (default): "LR" unless the picture is too wide for a 16:9 slide and
+    reads larger top to bottom (see :func:`auto_rankdir`).
+    ``collapse``: None (automatic: only a graph too big for Graphviz is
+    collapsed, with one line on stderr saying so), "none" (never), "module",
+    "module:N" / N, or "repeat" (see :mod:`viz.collapse`). ``params``: the
+    nodes to colour as parameters (default: the parameters of the nn modules
+    that built the graph). ``legend``: draw the colour legend.
+    ``max_nodes``: warn (:class:`GraphTooBigWarning`) above this many drawn
+    nodes; None: never. ``compact``: draw each op inside its result's box
+    and put the local derivatives in the edges' tooltips instead of on the
+    edges (laid out several times faster); None (default) chooses it for
+    graphs of more than :data:`COMPACT_AT` drawn values.
+    See the module docstring for how to read the picture and the colours.
+    """
+    d = diagram(root, collapse=collapse, params=params, who="draw")
+    _warn_size(d, compact, max_nodes)
+    opts = dict(show_grad=show_grad, show_edge_grads=show_edge_grads, legend=legend,
+                compact=compact)
+    if rankdir is None:
+        rankdir = auto_rankdir(d, "draw", **opts)
+    return emit(d, rankdir=rankdir, **opts)
+
+
+def diagram(root: Any, *, collapse: Any = None, params: Iterable[Any] | None = None,
+            who: str = "draw", budget: int | None = None) -> Diagram:
+    """The diagram model, collapsed automatically when too big (see
+    :func:`viz.model.fit`; ``collapse="none"``: never)."""
+    if isinstance(collapse, str) and collapse.lower() in ("none", "off", "full"):
+        return _model.build(root, params=params, who=who)
+    if collapse is False:
+        return _model.build(root, params=params, who=who)
+    d = _model.build(root, collapse=collapse, params=params, who=who)
+    if collapse is None:
+        _model.fit(d, compact_at=COMPACT_AT,
+                   budget=_model.DOT_BUDGET if budget is None else budget)
+        if d.note:
+            say(f"{who}: {d.note}")
+    return d
+
+
+def say(line: str) -> None:
+    """One line of news for the user (stderr)."""
+    print(f"gradviz: {line}", file=sys.stderr, flush=True)
+
+
+def _warn_size(d: Diagram, compact: bool | None, max_nodes: int | None) -> None:
+    c = _is_compact(d, compact)
+    n_drawn = sum(1 + (0 if c or not it.parents else 1) for it in d.values
+                  if d.box_of(it.index) is None)
+    if d.grouping is not None:
+        n_drawn += len(d.grouping.boxes)
+    if max_nodes is not None and n_drawn > max_nodes:
+        warnings.warn(
+            f"draw: the graph has {n_drawn} nodes to draw ({len(d.values)} values); Graphviz "
+            f"`dot` may take minutes on it. Pass collapse='module' (one box per nn module) "
+            f"or collapse='repeat' (one box per repeated piece) to draw it compactly, or "
+            f"max_nodes=None to silence this.", GraphTooBigWarning, stacklevel=3)
+
+
+_LEGEND = (("leaf", "input"), ("param", "parameter"), ("const", "constant"),
+           ("inter", "intermediate"), ("output", "output"))
+
+
+def _legend(body: list, d: Diagram | None = None) -> None:
+    """A compact legend: the roles present in the diagram, then what the
+    red grad text and the edge numbers mean."""
+    present = {it.role for it in d.values} if d is not None else {r for r, _ in _LEGEND}
+    rows = ['<TD><FONT POINT-SIZE="9">legend</FONT></TD>']
+    for role, text in _LEGEND:
+        if role in present:
+            fill, border = COLOURS[role]
+            rows.append(f'<TD BGCOLOR="{fill}" COLOR="{border}" BORDER="1" STYLE="ROUNDED">'
+                        f"{text}</TD>")
+    fill, border = COLOURS["op"]
+    rows.append(f'<TD BGCOLOR="{fill}" COLOR="{border}" BORDER="1" STYLE="ROUNDED">op</TD>')
+    notes = (f'<FONT COLOR="{GRAD_COLOUR}">grad</FONT>: d(output)/d(node) · '
+             "× n on an edge: the op's local derivative (backprop multiplies by it)")
+    body.append("\tlegend [label=<<TABLE BORDER=\"0\" CELLSPACING=\"4\" CELLPADDING=\"3\">"
+                f"<TR>{''.join(rows)}</TR>"
+                f'<TR><TD COLSPAN="{len(rows)}"><FONT POINT-SIZE="9">{notes}</FONT></TD></TR>'
+                "</TABLE>> fontsize=10]\n")
 
 
 # --------------------------------------------------------------------------
@@ -413,23 +444,106 @@ def dot_program(fmt_: str = "svg") -> str:
     return backend.find_renderer(fmt_).path
 
 
-def run_dot(source: str, fmt_: str, timeout: float | None = 120.0) -> bytes:
-    """``source`` laid out as ``fmt_`` (svg, png, pdf) bytes: :func:`viz.backend.render_source`."""
-    return backend.render_source(source, fmt_, timeout=timeout)
+#: Seconds ``dot`` may run before it is stopped (``render(timeout=...)``).
+DOT_TIMEOUT = 60.0
+#: Address space ``dot`` may use (bytes): a layout that needs more fails
+#: cleanly instead of taking the machine down.
+DOT_MEMORY = 2 * 1024 ** 3
 
 
-def render(root: Any, path: str | os.PathLike, *, timeout: float | None = 120.0,
+class LayoutError(RuntimeError):
+    """Graphviz ``dot`` failed, crashed or ran past its time limit."""
+
+
+def _limit_memory() -> None:  # pragma: no cover - runs in the child
+    try:
+        import resource
+        resource.setrlimit(resource.RLIMIT_AS, (DOT_MEMORY, DOT_MEMORY))
+    except (ImportError, ValueError, OSError):
+        pass
+
+
+def _layout(source: str, fmt_: str, timeout: float | None, progress: str | None) -> tuple:
+    """Run the layout program: ``(returncode, stdout, stderr)``, or None when
+    it ran past ``timeout`` seconds (it is stopped). The one place a layout
+    program is started: the one :func:`viz.backend.find_renderer` picks
+    (the system ``dot``, else graphviz-pure), under a time and memory
+    limit. ``progress``: what to say every few seconds while it runs (None:
+    nothing)."""
+    r = backend.find_renderer(fmt_)
+    if r.name == "graphviz-pure":
+        source = backend._for_fallback(source)
+    kw = {"preexec_fn": _limit_memory} if os.name == "posix" else {}
+    proc = subprocess.Popen([r.path, f"-T{fmt_}"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, **kw)
+    t0 = time.monotonic()
+    data: bytes | None = source.encode("utf-8")
+    while True:
+        elapsed = time.monotonic() - t0
+        wait = 3.0 if timeout is None else min(3.0, max(0.0, timeout - elapsed))
+        try:
+            out, err = proc.communicate(data, timeout=wait)
+            return proc.returncode, out, err
+        except subprocess.TimeoutExpired:
+            data = None  # retrying communicate() carries on where it stopped
+            elapsed = time.monotonic() - t0
+            if timeout is not None and elapsed >= timeout:
+                proc.kill()
+                proc.communicate()
+                return None
+            if progress:
+                say(f"{progress}: still laying out ({elapsed:.0f} s"
+                    + (f", stopping at {timeout:g} s" if timeout else "") + ")")
+
+
+def run_dot(source: str, fmt_: str, timeout: float | None = DOT_TIMEOUT,
+            what: str = "the graph", progress: str | None = None) -> bytes:
+    """``source`` laid out by ``dot`` as ``fmt_`` (svg, png, pdf) bytes.
+    ``what`` names the graph in errors ("a graph of 2000 values").
+    Raises :class:`LayoutError` when ``dot`` fails, crashes or runs past
+    ``timeout`` seconds (it is stopped)."""
+    res = _layout(source, fmt_, timeout, progress)
+    hint = ("draw it with collapse='repeat' (repeated pieces as one box) or "
+            "collapse='module' (one box per nn module), or leave collapse unset so big graphs "
+            "are collapsed automatically")
+    if res is None:
+        raise LayoutError(f"viz: Graphviz `dot` did not finish laying out {what} within "
+                          f"{timeout:g} s and was stopped; {hint}")
+    code, out, err = res
+    if code != 0 and "concentrate=true" in source:  # dot's edge bundling
+        return run_dot(source.replace("concentrate=true", "concentrate=false"), fmt_, timeout,
+                       what, progress)
+    if code != 0:
+        why = (f"crashed (signal {-code})" if code < 0 else f"failed (exit {code})")
+        msg = err.decode("utf-8", "replace").strip()[:300]
+        raise LayoutError(f"viz: Graphviz `dot -T{fmt_}` {why} on {what}"
+                          + (f": {msg}" if msg else "") + f"; {hint}")
+    return out
+
+
+def describe(d: Diagram) -> str:
+    """"a graph of N values (M drawn)" for messages."""
+    drawn = sum(1 for it in d.values if d.box_of(it.index) is None)
+    boxes = len(d.grouping.boxes) if d.grouping is not None else 0
+    return (f"a graph of {len(d.values)} values" +
+            (f" ({drawn} drawn, {boxes} boxes)" if boxes else ""))
+
+
+def render(root: Any, path: str | os.PathLike, *, timeout: float | None = DOT_TIMEOUT,
            dpi: float | None = None, scale: float | None = None, **draw_options: Any) -> str:
     """Draw ``root``'s graph into ``path`` and return the path.
 
     ``.svg .png .pdf`` are laid out by Graphviz ``dot`` (or, without it, by
     the pip-installed graphviz-pure for SVG and PNG; with neither, a
-    :class:`GraphvizNotFoundError` says how to get one); ``.tex`` is a TikZ
-    picture for LaTeX (:func:`viz.tikz.render_tikz`); ``.dot`` / ``.gv``
-    write the DOT text and need nothing. PNGs are 192 dpi unless ``dpi`` (or
-    ``scale``: ``scale`` × 96 dpi) says otherwise. The file is written
-    atomically. ``draw_options`` go to :func:`draw`. ``root`` may also be a
-    :class:`graphviz.Digraph` from :func:`draw`.
+    :class:`GraphvizNotFoundError` says how to get one; a layout that fails
+    or runs past ``timeout`` seconds is a :class:`LayoutError` naming the
+    graph's size and the options); ``.tex`` is a TikZ picture for LaTeX
+    (:func:`viz.tikz.render_tikz`); ``.dot`` / ``.gv`` write the DOT text
+    and need nothing. PNGs are 192 dpi unless ``dpi`` (or ``scale``:
+    ``scale`` × 96 dpi) says otherwise. The file is written atomically.
+    ``draw_options`` go to :func:`draw` (a graph too big for ``dot`` is
+    collapsed automatically unless ``collapse`` says otherwise). ``root``
+    may also be a :class:`graphviz.Digraph` from :func:`draw`.
     """
     path = os.fspath(path)
     ext = os.path.splitext(path)[1].lower()
@@ -446,12 +560,23 @@ def render(root: Any, path: str | os.PathLike, *, timeout: float | None = 120.0,
     _check_dir(path, "render")
     if ext in _IMAGE:
         dot_program(_IMAGE[ext])  # fail before drawing
-    dg = root if isinstance(root, graphviz.Digraph) else draw(root, **draw_options)
+    if isinstance(root, graphviz.Digraph):
+        dg, what = root, "the graph"
+    else:
+        opts = dict(draw_options)
+        d = diagram(root, collapse=opts.pop("collapse", None), params=opts.pop("params", None),
+                    who="render")
+        _warn_size(d, opts.get("compact"), opts.pop("max_nodes", MAX_NODES))
+        if opts.get("rankdir") is None:
+            opts["rankdir"] = auto_rankdir(d, "render", **{k: v for k, v in opts.items()
+                                                           if k != "rankdir"})
+        dg, what = emit(d, **opts), describe(d)
     if ext in _TEXT:
         write_atomic(path, dg.source)
         return path
     if ext == ".png" and (dpi is not None or scale is not None or "dpi" not in dg.graph_attr):
         dg = dg.copy()
         dg.graph_attr["dpi"] = f"{dpi if dpi is not None else 96 * (scale if scale is not None else 2):g}"
-    write_atomic(path, run_dot(dg.source, _IMAGE[ext], timeout))
+    write_atomic(path, run_dot(dg.source, _IMAGE[ext], timeout, what,
+                               progress=f"render {os.path.basename(path)}"))
     return path

@@ -1,10 +1,15 @@
-"""Backprop step by step: frames (:func:`draw_steps`), terminal text
-(:func:`step_text`) and a self-contained HTML page (:func:`steps_html`).
+"""Backprop step by step: the pass as data (:func:`backward_pass`), frames
+(:func:`draw_steps`), terminal text (:func:`step_text`, :func:`record_steps`)
+and the interactive page (:func:`steps`, :func:`steps_html`; built by
+:mod:`viz.page`).
 
-All three run ``root.backward_steps()`` once, to the end: that IS a backward
-pass, so afterwards the graph's grads are exactly what ``root.backward()``
-would have left (leaves accumulate into ``.grad`` as usual; zero them first
-if you have run backward before and want to see fresh numbers).
+No side effects: stepping never writes any ``.grad``. The pass shown is a
+fresh backward pass from the root (every gradient starting at zero, the
+root seeded with 1), computed here from the public node protocol -- each
+node's ``vjp(g)`` and ``local_derivatives()`` over the diagram model's
+topological order -- with its own running sums. So a page drawn after
+``backward()`` shows the same numbers as one drawn before it, and the
+graph's grads are untouched either way.
 
 A step is one node pushing its gradient to its parents. For each parent the
 panel shows the chain rule: ``upstream grad × local derivative =
@@ -14,21 +19,128 @@ from __future__ import annotations
 
 import html
 import os
-import re
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any
 
 import graphviz
+import numpy as np
 
-from ..autograd.graph import topological_order
-
+from ..autograd import no_grad
 from ..autograd.fileio import write_atomic
 
-from .dot import _draw, _Frame, _rule_for, run_dot, _check_dir, dot_program
+from . import model as _model
+from .dot import State, _check_dir, emit
+from .model import Diagram, rule_text
 from .text import esc, fmt, summary
 
-__all__ = ["draw_steps", "steps_html", "step_text", "record_steps", "StepInfo"]
+__all__ = ["draw_steps", "steps_html", "steps", "step_text", "record_steps", "backward_pass",
+           "StepInfo", "Step", "Steps", "StepFrames"]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One node pushing its gradient to its parents (the shape of
+    :class:`autograd.graph.Step`, plus diagram indices): ``item`` is the
+    node's index in the diagram model, ``parents`` its operands' indices."""
+
+    index: int
+    node: Any
+    grad: Any
+    contributions: tuple   # (parent, local derivative or None, contribution or None)
+    totals: tuple          # the parent's running sum right after each contribution
+    item: int
+    parents: tuple
+
+
+def seed_of(root: Any, who: str = "steps") -> Any:
+    """d(root)/d(root): 1 (an array of ones for a one-element tensor)."""
+    if isinstance(root.data, float):
+        return 1.0
+    data = np.asarray(root.data)
+    if data.size != 1:
+        raise ValueError(f"{who}: the root has shape {tuple(data.shape)}; a backward pass starts "
+                         f"from one number -- step through a reduction of it (e.g. .sum())")
+    return np.ones_like(data)
+
+
+def backward_pass(d: Diagram, who: str = "steps") -> tuple[list, dict]:
+    """A fresh backward pass over the diagram model's graph, without writing
+    any ``.grad``: ``(steps, grads)`` where ``grads`` maps a value's index to
+    its complete gradient (absent: none flows there). The same order and
+    arithmetic as ``root.backward_steps()`` (Kahn's algorithm from the root)."""
+    vals = d.values
+    uses = [0] * len(vals)
+    for it in vals:
+        for p in it.parents:
+            uses[p] += 1
+    root = len(vals) - 1
+    acc: dict = {root: seed_of(vals[root].node, who)}
+    ready = [root]
+    steps: list = []
+    with no_grad():
+        while ready:
+            i = ready.pop()
+            it = vals[i]
+            g = acc[i]
+            if not it.parents:
+                continue
+            node = it.node
+            contribs = node.vjp(g)
+            try:
+                locs = node.local_derivatives()
+            except Exception:  # a rule that fails on these numbers: shown as text
+                locs = None
+            if locs is None:
+                locs = (None,) * len(it.parents)
+            totals = []
+            for j, p in enumerate(it.parents):
+                c = contribs[j]
+                if c is not None:
+                    prev = acc.get(p)
+                    acc[p] = c if prev is None else prev + c
+                elif p not in acc:
+                    acc[p] = None
+                totals.append(acc[p])
+                uses[p] -= 1
+                if uses[p] == 0:
+                    if acc[p] is None:
+                        del acc[p]
+                        continue
+                    ready.append(p)
+            steps.append(Step(len(steps), node, g,
+                              tuple(zip(node.parents, locs, contribs)), tuple(totals),
+                              i, it.parents))
+    return steps, acc
+
+
+# --------------------------------------------------------------------------
+# Text
+# --------------------------------------------------------------------------
+def num(x: Any) -> str:
+    if x is None:
+        return "none"
+    if isinstance(x, float):
+        return fmt(x)
+    return summary(x)
+
+
+def step_text(step: Any, name=None) -> list[str]:
+    """The chain-rule arithmetic of one step (this module's :class:`Step` or
+    :class:`autograd.graph.Step`) as lines:
+    ``total: grad 1 × local 1.1 = 1.1 → subtotal (running sum 1.1)``."""
+    name = name or (lambda n: n.label or "node")
+    node = step.node
+    info = node.op_info
+    sym = info.symbol if info is not None else node.op
+    head = f"step {step.index + 1}: {name(node)} (op {sym}) has grad {num(step.grad)}"
+    lines = [head]
+    for j, ((p, local, contrib), total) in enumerate(zip(step.contributions, step.totals)):
+        rule = rule_text(node, j)
+        loc = num(local) if local is not None else (rule or "vjp")
+        lines.append(f"{name(node)}: grad {num(step.grad)} × local {loc} = {num(contrib)} "
+                     f"→ {name(p)} (running sum {num(total)})"
+                     + (f"   [{rule}]" if rule and local is not None else ""))
+    return lines
 
 
 @dataclass
@@ -42,140 +154,127 @@ class StepInfo:
     known: dict
 
 
-def _num(x: Any) -> str:
-    if x is None:
-        return "none"
-    if isinstance(x, float):
-        return fmt(x)
-    return summary(x)
-
-
-def _namer(order: list):
-    ids = {id(n): i for i, n in enumerate(order)}
+def _namer(d: Diagram):
+    items = {id(it.node): it for it in d.values}
 
     def name(n: Any) -> str:
-        return n.label or f"#{ids[id(n)]}"
+        return items[id(n)].name
     return name
 
 
-def step_text(step: Any, name=None) -> list[str]:
-    """The chain-rule arithmetic of one :class:`autograd.graph.Step` as lines:
-    ``total: grad 1 × local 1.1 = 1.1 → subtotal (running sum 1.1)``."""
-    name = name or (lambda n: n.label or "node")
-    node = step.node
-    sym = getattr(getattr(node._op, "op", None), "symbol", node.op)
-    head = f"step {step.index + 1}: {name(node)} (op {sym}) has grad {_num(step.grad)}"
-    lines = [head]
-    # step.totals: the parent's running sum right after each contribution
-    for j, ((p, local, contrib), total) in enumerate(zip(step.contributions, step.totals)):
-        rule = _rule_for(node, j)
-        loc = _num(local) if local is not None else (rule or "vjp")
-        lines.append(f"{name(node)}: grad {_num(step.grad)} × local {loc} = {_num(contrib)} "
-                     f"→ {name(p)} (running sum {_num(total)})"
-                     + (f"   [{rule}]" if rule and local is not None else ""))
-    return lines
-
-
 def record_steps(root: Any) -> tuple[list, list[StepInfo]]:
-    """Run the backward pass step by step; returns (topological order, steps)."""
-    if not hasattr(root, "backward_steps"):
-        raise TypeError(f"draw_steps: expected a Value or Tensor, got {type(root).__name__}")
-    order = topological_order([root])
-    name = _namer(order)
-    known: dict[int, Any] = {}
+    """A fresh backward pass, step by step, without touching any ``.grad``:
+    ``(topological order, steps)``; each step's ``known`` holds the grads
+    known after it (id(node) -> grad): the last one holds every gradient."""
+    d = _model.build(root, who="draw_steps")
+    return _record(d)
+
+
+def _record(d: Diagram) -> tuple[list, list[StepInfo]]:
+    steps, _ = backward_pass(d, "draw_steps")
+    name = _namer(d)
+    known: dict = {id(d.root): steps[0].grad} if steps else {}
     out = []
-    for step in root.backward_steps():
-        known[id(step.node)] = step.grad
-        for (p, _, _), total in zip(step.contributions, step.totals):
+    for s in steps:
+        known[id(s.node)] = s.grad
+        for (p, _, _), total in zip(s.contributions, s.totals):
             known[id(p)] = total
-        out.append(StepInfo(step.index, step.node, step.grad, step_text(step, name), dict(known)))
-    return order, out
+        out.append(StepInfo(s.index, s.node, s.grad, step_text(s, name), dict(known)))
+    return [it.node for it in d.values], out
 
 
-def _frames(root, order, steps, rankdir, show_edge_grads) -> list[graphviz.Digraph]:
-    return [_draw(root, True, show_edge_grads, rankdir, None, None, False, None,
-                  _Frame(s.known, s.node), order=order) for s in steps]
+# --------------------------------------------------------------------------
+# Frames (one DOT diagram per step)
+# --------------------------------------------------------------------------
+class StepFrames(list):
+    """The frames of :func:`draw_steps` (a list of :class:`graphviz.Digraph`);
+    in Jupyter it shows as the interactive step page."""
+
+    def __init__(self, frames: list, root: Any, options: dict):
+        super().__init__(frames)
+        self._root = root
+        self._options = options
+
+    def _repr_html_(self) -> str:
+        return steps(self._root, **self._options)._repr_html_()
 
 
 def draw_steps(root: Any, *, rankdir: str = "LR", show_edge_grads: bool = True
                ) -> list[graphviz.Digraph]:
     """One diagram per backward step: the active node and the edges it sends
     gradient along in red, grads filled in as they become known ("?" before).
-    Runs the backward pass (see the module docstring)."""
-    order, steps = record_steps(root)
-    return _frames(root, order, steps, rankdir, show_edge_grads)
+    A fresh pass: no ``.grad`` is changed (see the module docstring). In
+    Jupyter the list shows as the interactive page (:func:`steps`)."""
+    d = _model.build(root, who="draw_steps")
+    steps_, _ = backward_pass(d, "draw_steps")
+    known: dict = {}
+    if steps_:
+        known[len(d.values) - 1] = steps_[0].grad
+    frames = []
+    for s in steps_:
+        known[s.item] = s.grad
+        for p, total in zip(s.parents, s.totals):
+            known[p] = total
+        frames.append(emit(d, show_edge_grads=show_edge_grads, rankdir=rankdir,
+                           state=State(dict(known), s.item, steady=True), who="draw_steps"))
+    return StepFrames(frames, root, {"rankdir": rankdir})
 
 
-def _svgs(frames: list[graphviz.Digraph]) -> list[str]:
-    """All frames laid out by one ``dot`` run (it accepts several graphs)."""
-    if not frames:
-        return []
-    out = run_dot("".join(f.source for f in frames), "svg").decode("utf-8")
-    parts = [p for p in out.split("<svg")[1:]]
-    if len(parts) != len(frames):  # pragma: no cover - dot's output format changed
-        raise RuntimeError(f"steps_html: dot returned {len(parts)} SVGs for {len(frames)} frames")
-    return ["<svg" + p.split("</svg>")[0] + "</svg>" for p in parts]
+# --------------------------------------------------------------------------
+# The page
+# --------------------------------------------------------------------------
+class Steps:
+    """The interactive step page of one graph: ``.html`` (the page),
+    ``.save(path)``, and inline display in Jupyter (``_repr_html_``: the page
+    in a sandboxed iframe, offline)."""
+
+    def __init__(self, html_text: str, title: str):
+        self.html = html_text
+        self.title = title
+
+    def save(self, path: str | os.PathLike) -> str:
+        path = os.fspath(path)
+        _check_dir(path, "steps.save")
+        write_atomic(path, self.html)
+        return path
+
+    def _repr_html_(self) -> str:
+        return ('<iframe sandbox="allow-scripts" style="width:100%;height:720px;border:1px solid '
+                f'#e2e8f0;border-radius:8px" title="{esc(self.title)}" '
+                f'srcdoc="{html.escape(self.html, quote=True)}"></iframe>')
+
+    def __repr__(self) -> str:
+        return f"<gradviz step page: {self.title} ({len(self.html):,} bytes)>"
 
 
-def _template() -> str:
-    return resources.files(__package__).joinpath("templates/steps.html").read_text("utf-8")
+def steps(root: Any, *, collapse: Any = None, rankdir: str | None = None, forward: bool = True,
+          title: str | None = None) -> Steps:
+    """The interactive step page for ``root``'s graph, as an object that
+    shows inline in Jupyter and has ``.save(path)``.
+
+    ``collapse``: None (automatic: only a graph too big for Graphviz is
+    collapsed), "none", "module", "module:N" / N, "repeat" (then the pass
+    steps from box to box, with shapes and gradient norms). ``rankdir``:
+    "LR" / "TB" (None: chosen from the graph's shape, see
+    :func:`viz.dot.auto_rankdir`). ``forward``: show the forward pass (values
+    filled in, in topological order) before the backward pass.
+    The graph is laid out once by Graphviz ``dot``; the page holds the pass
+    as data and its script animates it. No ``.grad`` is changed.
+    """
+    from .page import build_page
+    _model.check_root(root, "steps")
+    text, ttl = build_page(root, collapse=collapse, rankdir=rankdir, forward=forward,
+                           title=title)
+    return Steps(text, ttl)
 
 
-#: steps_html refuses graphs needing more diagrams than this (max_frames=None: no limit).
-MAX_FRAMES = 200
-
-
-def steps_html(root: Any, path: str | os.PathLike, *, title: str | None = None,
-               rankdir: str = "LR", max_frames: int | None = MAX_FRAMES) -> str:
-    """Write one self-contained HTML page stepping through backprop from
-    ``root``: prev/next buttons, a slider, the arrow keys, and a panel with
-    each step's chain-rule arithmetic. The SVG frames are made by ``dot``
-    now and embedded; the page loads nothing from the network. Runs the
-    backward pass (see the module docstring). Returns the path."""
+def steps_html(root: Any, path: str | os.PathLike, *, collapse: Any = None,
+               rankdir: str | None = None, forward: bool = True, title: str | None = None) -> str:
+    """Write the interactive step page (see :func:`steps`) to ``path``, a
+    self-contained HTML file (no network); returns the path."""
     path = os.fspath(path)
+    _model.check_root(root, "steps_html")
     _check_dir(path, "steps_html")
-    dot_program()
-    order = topological_order([root])
-    n_steps = sum(1 for n in order if n._parents)
-    if max_frames is not None and n_steps + 2 > max_frames:
-        raise ValueError(
-            f"steps_html: the graph has {n_steps} backward steps ({len(order)} nodes); a page of "
-            f"{n_steps + 2} diagrams would take long to lay out. Step through a smaller graph, "
-            f"print the steps instead (gradviz steps ... --text), or pass max_frames=None.")
-    order, steps = record_steps(root)
-    name = _namer(order)
-    done = _Frame({id(n): n.grad for n in order}, None)  # steady: the same layout
-    final = _draw(root, True, True, rankdir, None, None, False, None, done, order=order)
-    start = _Frame({id(root): _seed_of(steps, root)}, None)
-    first = _draw(root, True, True, rankdir, None, None, False, None, start, order=order)
-    frames = [first] + _frames(root, order, steps, rankdir, True) + [final]
-    svgs = _svgs(frames)
-    ids = {id(n): f"n{i}" for i, n in enumerate(order)}
-    texts = [(["start: the forward pass is done; backward seeds "
-               f"d{name(root)}/d{name(root)} = {_num(_seed_of(steps, root))}"], "", "")]
-    for s in steps:
-        texts.append((s.lines, ids[id(s.node)], name(s.node)))
-    leaves = [n for n in order if not n._parents]
-    texts.append((["done: every node holds its gradient"] +
-                  [f"d{name(root)}/d{name(n)} = {_num(n.grad)}" for n in leaves], "", ""))
-    blocks = []
-    for i, (svg, (lines, active, label)) in enumerate(zip(svgs, texts)):
-        head, rest = lines[0], lines[1:]
-        panel = f'<div class="head">{esc(head)}</div>' + "".join(
-            f'<div class="line">{esc(line)}</div>' for line in rest)
-        blocks.append(f'<section class="frame" id="f{i}" data-active="{esc(active)}" '
-                      f'data-label="{esc(label)}"{"" if i == 0 else " hidden"}>'
-                      f'<div class="svg">{svg}</div><div class="panel">{panel}</div></section>')
-    fill = {"TITLE": esc(title or f"Backprop step by step: {name(root)}"),
-            "COUNT": str(len(blocks)), "MAX": str(len(blocks) - 1), "FRAMES": "\n".join(blocks)}
-    # one pass, so text inserted for one placeholder is never read as another
-    page = re.sub(r"\{\{([A-Z]+)\}\}", lambda m: fill[m.group(1)], _template())
-    write_atomic(path, page)
+    page = steps(root, collapse=collapse, rankdir=rankdir, forward=forward, title=title)
+    write_atomic(path, page.html)
     return path
-
-
-def _seed_of(steps: list, root: Any) -> Any:
-    return steps[0].grad if steps else root.grad
-
-
-html_escape = html.escape  # re-exported for tests

@@ -9,6 +9,7 @@ import os
 import pytest
 
 from gradviz import viz
+from gradviz.autograd import Value
 from gradviz.viz import backend
 from gradviz.viz.demo import car_tax
 
@@ -20,112 +21,266 @@ pytestmark = [
 sync_api = pytest.importorskip("playwright.sync_api")
 
 
+def launch(p):
+    return p.chromium.launch(
+        executable_path=CHROMIUM, headless=True,
+        args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+              "--disable-component-update", "--no-first-run"])
+
+
 @pytest.fixture(scope="module")
 def browser():
     with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--no-first-run"])
+        b = launch(p)
         yield b
         b.close()
 
 
-@pytest.fixture(autouse=True, params=["dot", "graphviz-pure"])
-def renderer(request, monkeypatch):
-    """Every page is made once by the system Graphviz and once by graphviz-pure."""
-    monkeypatch.setenv(backend.RENDERER_ENV, request.param)
-    return request.param
+@pytest.fixture(scope="module", params=["dot", "graphviz-pure"])
+def car_page(request, tmp_path_factory):
+    """The car-tax page, laid out once by the system Graphviz and once by graphviz-pure."""
+    d = tmp_path_factory.mktemp("car")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(backend.RENDERER_ENV, request.param)
+        return viz.steps_html(car_tax()["total"], d / "car_tax.html")
 
 
-def _active(page):
-    sec = page.locator("section.frame:not([hidden])")
-    return sec.get_attribute("data-label"), sec.locator(".panel").inner_text()
-
-
-def _node_html(page) -> str:
-    """The SVG of the visible frame's active node (found by its DOT id)."""
-    return page.evaluate("""() => {
-        const sec = document.querySelector('section.frame:not([hidden])');
-        const id = sec.getAttribute('data-active');
-        for (const g of sec.querySelectorAll('g.node')) {
-            const t = g.querySelector('title');
-            if (t && t.textContent === id) { return g.innerHTML; }
-        }
-        return '';
-    }""")
-
-
-def test_step_page_buttons_keys_slider(browser, tmp_path):
-    path = viz.steps_html(car_tax()["total"], tmp_path / "car_tax.html")
-    page = browser.new_page(viewport={"width": 1100, "height": 700})
-    requests = []
+def open_page(browser, path, width=1200, height=800):
+    page = browser.new_page(viewport={"width": width, "height": height})
+    errors, requests = [], []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("request", lambda r: requests.append(r.url))
     page.goto("file://" + str(path))
-    assert page.locator("section.frame").count() == 4
-    assert page.locator("#counter").inner_text() == "1 / 4"
+    page.errors, page.requests = errors, requests
+    return page
+
+
+def frame(page) -> int:
+    return int(page.evaluate("document.body.dataset.frame"))
+
+
+def head(page) -> str:
+    return page.locator("#panel .head").inner_text()
+
+
+def cell(page, nid: str, from_end: int) -> str:
+    """A drawn node's text cell, counted from the end (0: the grad, 1: the data)."""
+    return page.evaluate(
+        "([id, k]) => { const t = document.getElementById(id).querySelectorAll('text');"
+        " return t[t.length - 1 - k].textContent; }", [nid, from_end])
+
+
+def fill_of(page, nid: str) -> str:
+    return page.evaluate(
+        "id => document.getElementById(id).querySelector('path, polygon, ellipse')"
+        ".getAttribute('fill')", nid)
+
+
+# the car tax: n0 price, n1 count, n2 subtotal, n3 tax, n4 total
+# frames: 0 forward (inputs), 1 subtotal, 2 total, 3 seed, 4 total's step,
+#         5 subtotal's step, 6 done
+
+def test_buttons_keys_and_slider_step_and_fill_in_numbers(browser, car_page):
+    page = open_page(browser, car_page)
+    assert page.locator("#counter").inner_text().startswith("1 / 7")
     assert page.locator("#prev").is_disabled()
-    label, panel = _active(page)
-    assert label == "" and "start" in panel
-
+    assert cell(page, "n2", 1) == "data ?" and cell(page, "n0", 1) == "data 15"
+    assert cell(page, "n0", 0) == "grad ?"
     page.click("#next")
-    label, panel = _active(page)
-    assert label == "total"
-    assert "total: grad 1 × local 1.1 = 1.1 → subtotal (running sum 1.1)" in panel
-    # the active node is drawn in the highlight colour in the visible frame
-    assert viz.dot.COLOURS["active"][0] in _node_html(page)
-    assert ">total<" in _node_html(page)
-
+    assert head(page) == "forward: subtotal = price × count = 30"
+    assert cell(page, "n2", 1) == "data 30"
+    assert fill_of(page, "n2") == "#dcfce7"  # the forward highlight
     page.keyboard.press("ArrowRight")
-    label, panel = _active(page)
-    assert label == "subtotal" and ">subtotal<" in _node_html(page)
+    page.keyboard.press("ArrowRight")
+    assert head(page).startswith("backward pass: seed dtotal/dtotal = 1")
+    assert cell(page, "n4", 0) == "grad 1" and cell(page, "n2", 0) == "grad ?"
+    page.keyboard.press("ArrowRight")
+    assert head(page) == "step 1: total (op ×) has grad 1"
+    assert fill_of(page, "n4") == "#fef08a" and fill_of(page, "n2") != "#fef08a"
+    assert cell(page, "n2", 0) == "grad 1.1" and cell(page, "n3", 0) == "grad 30"
+    hot = page.evaluate("[...document.querySelectorAll('g.edge')].filter("
+                        "g => g.querySelector('path').getAttribute('stroke') === '#dc2626').length")
+    assert hot == 3  # subtotal -> ×, tax -> ×, × -> total
+    page.keyboard.press("ArrowRight")
+    panel = page.locator("#panel").inner_text()
     assert "subtotal: grad 1.1 × local 2 = 2.2 → price (running sum 2.2)" in panel
     assert "subtotal: grad 1.1 × local 15 = 16.5 → count (running sum 16.5)" in panel
-    assert page.locator("#counter").inner_text() == "3 / 4"
-    page.screenshot(path=str(tmp_path / "step2.png"), full_page=True)
-    assert os.path.getsize(tmp_path / "step2.png") > 10_000
-
-    page.keyboard.press("ArrowRight")
-    page.keyboard.press("ArrowRight")  # past the end: stays on the last frame
-    label, panel = _active(page)
-    assert "done" in panel and "dtotal/dprice = 2.2" in panel
-    assert page.locator("#next").is_disabled()
-
-    page.keyboard.press("ArrowLeft")
-    assert _active(page)[0] == "subtotal"
-    page.locator("#slider").fill("1")
-    assert _active(page)[0] == "total"
-    assert page.locator("#counter").inner_text() == "2 / 4"
-    fitted = page.locator("#fit").is_checked()
-    page.keyboard.press("f")
-    assert ("fit" in page.evaluate("document.body.className")) is (not fitted)
-    assert page.locator("#fit").is_checked() is (not fitted)
-    assert all(u.startswith("file://") for u in requests), requests
+    assert cell(page, "n0", 0) == "grad 2.2" and cell(page, "n1", 0) == "grad 16.5"
+    page.keyboard.press("End")
+    assert frame(page) == 6 and "dtotal/dprice = 2.2" in page.locator("#panel").inner_text()
+    assert page.locator("#next").is_disabled() and page.locator("#last").is_disabled()
+    page.keyboard.press("ArrowRight")  # past the end: stays
+    assert frame(page) == 6
+    page.keyboard.press("Home")
+    assert frame(page) == 0 and cell(page, "n0", 0) == "grad ?" and cell(page, "n2", 1) == "data ?"
+    page.locator("#slider").fill("4")
+    assert frame(page) == 4 and cell(page, "n2", 0) == "grad 1.1"
+    page.click("#last")
+    page.click("#prev")
+    assert frame(page) == 5
+    page.click("#first")
+    assert frame(page) == 0
+    assert page.errors == []
+    assert all(u.startswith("file://") for u in page.requests), page.requests
     page.close()
 
 
-def test_slightly_too_wide_diagram_starts_fitted_in_view(browser, tmp_path):
-    path = viz.steps_html(car_tax()["total"], tmp_path / "narrow.html")
-    page = browser.new_page(viewport={"width": 700, "height": 600})
-    page.goto("file://" + str(path))
-    assert page.locator("#fit").is_checked()
-    svg = page.locator(".frame:not([hidden]) .svg svg").bounding_box()
-    assert svg["x"] >= 0 and svg["x"] + svg["width"] <= 700  # the output node is not cut off
-    page.keyboard.press("f")
-    assert not page.locator("#fit").is_checked()
+def test_click_a_node_jumps_to_its_step(browser, car_page):
+    page = open_page(browser, car_page)
+    page.click("#n2")  # subtotal
+    assert frame(page) == 5 and head(page).startswith("step 2: subtotal")
+    page.click("#n4")
+    assert frame(page) == 4
+    page.click("#n0")  # a leaf: where its gradient arrives
+    assert frame(page) == 5
     page.close()
 
 
-def test_script_label_is_text_in_the_browser(browser, tmp_path):
-    from gradviz.autograd import Value
-    a = Value(2.0, label="<script>document.title='pwned'</script>")
-    y = a * 3.0
+def test_hover_card_shows_op_rule_data_grad_and_local_derivatives(browser, car_page):
+    page = open_page(browser, car_page)
+    page.keyboard.press("End")
+    page.hover("#n2")
+    card = page.locator("#card")
+    assert card.is_visible()
+    text = card.inner_text()
+    assert "subtotal" in text and "op: ×" in text and "data 30" in text
+    assert "grad 1.1" in text
+    assert "→ price: × 2 [d/da = b]" in text and "→ count: × 15 [d/db = a]" in text
+    page.mouse.move(2, 2)
+    assert not card.is_visible()
+    page.close()
+
+
+def test_search_by_label(browser, car_page):
+    page = open_page(browser, car_page)
+    page.keyboard.press("/")
+    assert page.evaluate("document.activeElement.id") == "search"
+    page.keyboard.type("SUB")
+    assert page.locator("#results button").all_inner_texts() == ["subtotal  ·  × (mul)"] or \
+        page.locator("#results button").count() == 1
+    page.keyboard.press("Enter")
+    assert frame(page) == 5
+    page.locator("#search").fill("nothing-like-this")
+    assert page.locator("#results button").count() == 0
+    page.close()
+
+
+def _view(page):
+    """(scale, x, y) of the graph's transform in the view."""
+    return [float(v) for v in page.locator("#view").get_attribute("data-view").split()]
+
+
+def test_zoom_pan_and_fit(browser, car_page):
+    page = open_page(browser, car_page)
+    home = _view(page)
+    box = page.locator("#view").bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.wheel(0, -400)  # wheel up: zoom in
+    page.wait_for_function(f"() => parseFloat(document.getElementById('view')"
+                           f".getAttribute('data-view')) > {home[0]}")
+    zoomed = _view(page)
+    page.mouse.move(box["x"] + 100, box["y"] + 40)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 300, box["y"] + 140, steps=5)
+    page.mouse.up()
+    panned = _view(page)
+    assert panned[0] == zoomed[0]
+    assert panned[1] == pytest.approx(zoomed[1] + 200) and panned[2] == pytest.approx(zoomed[2] + 100)
+    assert frame(page) == 0  # a drag is not a click
+    page.keyboard.press("f")
+    assert _view(page) == home
+    page.mouse.wheel(0, 400)
+    page.wait_for_function(f"() => parseFloat(document.getElementById('view')"
+                           f".getAttribute('data-view')) < {home[0]}")
+    page.click("#fit")
+    assert _view(page) == home
+    # the whole graph is in view when fitted
+    g = page.locator("#view svg").bounding_box()
+    assert g["x"] >= box["x"] - 1 and g["x"] + g["width"] <= box["x"] + box["width"] + 1
+    page.close()
+
+
+def test_play_pause_speed_and_space(browser, car_page):
+    page = open_page(browser, car_page)
+    page.select_option("#speed", "1")
+    page.click("#play")
+    assert page.locator("#play").get_attribute("aria-label") == "pause"
+    page.select_option("#speed", "100")  # faster while playing
+    page.wait_for_function("() => document.body.dataset.frame === '6'")  # plays to the end, stops
+    page.wait_for_function("() => document.getElementById('play').getAttribute('aria-label') === 'play'")
+    page.keyboard.press("Home")
+    page.select_option("#speed", "1")
+    page.keyboard.press(" ")
+    assert page.locator("#play").get_attribute("aria-label") == "pause"
+    page.keyboard.press(" ")
+    assert page.locator("#play").get_attribute("aria-label") == "play"
+    page.close()
+
+
+def test_without_the_forward_pass_the_page_starts_at_the_seed(browser, tmp_path):
+    path = viz.steps_html(car_tax()["total"], tmp_path / "b.html", forward=False)
+    page = open_page(browser, path)
+    assert page.evaluate("document.body.dataset.phase") == "s"
+    assert cell(page, "n2", 1) == "data 30" and cell(page, "n4", 0) == "grad 1"
+    page.close()
+
+
+def test_markup_labels_stay_text_everywhere(browser, tmp_path):
+    a = Value(2.0, label="</script><script>document.title='pwned'</script>")
+    b = Value(1.0, label="<img src=x onerror=\"document.title='img'\">")
+    y = a * 3.0 + b
     y.label = "<b>y</b>"
     path = viz.steps_html(y, tmp_path / "x.html")
-    page = browser.new_page()
-    page.goto("file://" + str(path))
-    page.click("#next")
-    assert page.title() != "pwned"
-    assert "<b>y</b>" in _active(page)[1]  # shown literally
-    assert page.locator("section.frame:not([hidden]) svg b").count() == 0
+    page = open_page(browser, path)
+    page.keyboard.press("End")
+    title = page.title()
+    assert "pwned" not in title and "img" not in title
+    assert page.locator("img").count() == 0 and page.locator("#view svg b").count() == 0
+    page.keyboard.press("/")
+    page.keyboard.type("<img")
+    assert page.locator("#results button").first.inner_text().startswith(b.label)
+    page.keyboard.press("Escape")
+    page.hover("#" + viz.model.build(y).values[-1].key)  # the root
+    assert "<b>y</b>" in page.locator("#card").inner_text()
+    assert "d<b>y</b>/d" in page.locator("#panel").inner_text()
+    assert page.errors == []
+    page.close()
+
+
+def test_a_leaf_root_page_says_there_are_no_steps(browser, tmp_path):
+    path = viz.steps_html(Value(4.0, label="x"), tmp_path / "leaf.html")
+    page = open_page(browser, path)
+    page.keyboard.press("End")
+    assert "no backward steps" in page.locator("#panel").inner_text()
+    assert page.errors == []
+    page.close()
+
+
+def big_graph(n_terms: int) -> Value:
+    """sum of x_i * w_i + tanh: about 4 values per term."""
+    total = Value(0.0, label="start")
+    for i in range(n_terms):
+        x = Value(0.01 * (i % 7 - 3), label=f"x{i}")
+        w = Value(0.5, label=f"w{i}")
+        total = total + x * w
+    return total.tanh()
+
+
+def test_a_5000_node_page_loads_and_steps_without_errors(browser, tmp_path):
+    root = big_graph(1250)  # 5,002 values
+    path = viz.steps_html(root, tmp_path / "big.html")
+    page = open_page(browser, path)
+    n = page.evaluate("window.gradviz.units")
+    assert n >= 5000
+    page.keyboard.press("End")
+    assert "done" in head(page)
+    page.keyboard.press("ArrowLeft")
+    page.evaluate("window.gradviz.go(4000)")
+    assert frame(page) == 4000
+    page.keyboard.press("/")
+    page.keyboard.type("w1249")
+    page.keyboard.press("Enter")
+    assert head(page).startswith("step")
+    assert page.errors == []
     page.close()

@@ -1,15 +1,37 @@
-"""viz.draw_steps / viz.steps_html / step text: frames, arithmetic, grads, the page."""
+"""viz.draw_steps / viz.steps / viz.steps_html / step text: a fresh backward
+pass as data, no side effects, the page's data and escaping."""
+import json
 import re
 import shutil
 
+import numpy as np
 import pytest
 
-from gradviz import viz
-from gradviz.autograd import Value
+from gradviz import nn, viz
+from gradviz.autograd import Tensor, Value
+from gradviz.autograd import functional as F
 from gradviz.viz.demo import car_tax
 from gradviz.viz.steps import record_steps
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot not installed")
+
+
+def page_data(html: str) -> dict:
+    m = re.search(r'<script type="application/json" id="gv-data">(.*?)</script>', html, re.S)
+    assert m, "no data block"
+    return json.loads(m.group(1))
+
+
+def final_texts(data: dict) -> dict:
+    """unit name -> its grad cell text after the last frame."""
+    out = {}
+    for fr in data["frames"]:
+        up = fr[3]
+        for j in range(0, len(up), 3):
+            u, slot, text = up[j:j + 3]
+            if slot == data["units"][u]["g"]:
+                out[data["units"][u]["n"]] = text
+    return out
 
 
 def test_one_frame_per_step_with_the_active_node_highlighted():
@@ -27,12 +49,42 @@ def test_one_frame_per_step_with_the_active_node_highlighted():
     assert "grad 2.2" in second and "grad 16.5" in second
 
 
-def test_steps_leave_the_same_grads_as_backward():
-    a, b = car_tax(), car_tax()
-    viz.draw_steps(a["total"])
-    b["total"].backward()
-    for k in a:
-        assert a[k].grad == b[k].grad
+def _grads(d):
+    return {k: v.grad for k, v in d.items()}
+
+
+@needs_dot
+def test_stepping_changes_no_grad_before_or_after_backward(tmp_path):
+    ct = car_tax()
+    viz.draw_steps(ct["total"])
+    record_steps(ct["total"])
+    viz.steps_html(ct["total"], tmp_path / "a.html")
+    assert all(g == 0.0 for g in _grads(ct).values())  # nothing was written
+    ct["total"].backward()
+    before = _grads(ct)
+    viz.draw_steps(ct["total"])
+    viz.steps_html(ct["total"], tmp_path / "b.html")
+    viz.steps(ct["total"])._repr_html_()
+    assert _grads(ct) == before
+
+
+@needs_dot
+def test_page_after_two_backward_calls_shows_one_fresh_pass(tmp_path):
+    ct = car_tax()
+    ct["total"].backward()
+    ct["total"].backward()  # leaves accumulated: price.grad is 4.4 now
+    assert ct["price"].grad == pytest.approx(4.4)
+    html = open(viz.steps_html(ct["total"], tmp_path / "p.html"), encoding="utf-8").read()
+    data = page_data(html)
+    fresh = car_tax()
+    fresh["total"].backward()
+    got = final_texts(data)
+    for k in ("price", "count", "tax", "subtotal", "total"):
+        assert got[k] == f"grad {viz.fmt(fresh[k].grad)}", k
+    assert "4.4" not in json.dumps(data["frames"])
+    assert ct["price"].grad == pytest.approx(4.4)  # still the user's value
+    done = data["frames"][-1][2]
+    assert "dtotal/dprice = 2.2" in done
 
 
 def test_step_text_is_the_chain_rule_arithmetic():
@@ -52,28 +104,72 @@ def test_running_sum_for_a_node_used_twice():
     y.label = "y"
     _, steps = record_steps(y)
     assert "running sum 3" in steps[0].lines[1] and "running sum 6" in steps[0].lines[2]
-    assert x.grad == 6.0
+    assert steps[-1].known[id(x)] == 6.0 and x.grad == 0.0
+
+
+def test_the_pass_matches_the_engines_steps():
+    """Same order, grads and totals as backward_steps() (on a copy of the graph)."""
+    def graph():
+        a, b = Value(0.3, label="a"), Value(-1.2, label="b")
+        h = (a * b + a).tanh()
+        return (h * h + b.exp()).relu() + a
+    _, ours = record_steps(graph())
+    engine = list(graph().backward_steps())
+    assert len(ours) == len(engine)
+    for s, e in zip(ours, engine):
+        assert s.node.op == e.node.op and s.grad == pytest.approx(e.grad)
 
 
 @needs_dot
-def test_steps_html_is_self_contained_and_escaped(tmp_path):
-    a = Value(2.0, label="<script>alert(1)</script>")
-    b = Value(3.0, label="{a|b}")
+def test_steps_html_is_self_contained_and_labels_stay_text(tmp_path):
+    a = Value(2.0, label="</script><script>alert(1)</script>")
+    b = Value(3.0, label="<img src=x onerror=alert(1)>")
     y = a * b + a
-    y.label = 'out "q"'
-    path = viz.steps_html(y, tmp_path / "page.html", title="<img src=x onerror=alert(1)>")
+    y.label = 'out "q" & {a|b}'
+    path = viz.steps_html(y, tmp_path / "page.html", title="<img src=y onerror=alert(2)>")
     page = open(path, encoding="utf-8").read()
     assert page.startswith("<!DOCTYPE html>")
-    assert "<script>alert(1)</script>" not in page and "<img src=x" not in page
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
-    # one inline script (ours), no external resources
-    assert page.count("<script") == 1 and "<script>" in page
+    assert "<img" not in page and "alert(1)</script>" not in page
+    # our two script elements only: the JSON data and the page's code
+    assert page.count("<script") == 2 and page.count("</script>") == 2
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)""", page)
     assert "@import" not in page and "url(" not in page
-    frames = re.findall(r'<section class="frame"', page)
-    _, steps = record_steps(y)
-    assert len(frames) == len(steps) + 2  # start, each step, done
-    assert page.count("<svg") == len(frames)
+    data = page_data(page)
+    names = {u["n"] for u in data["units"]}
+    assert {a.label, b.label, y.label} <= names  # the labels come back exactly, as data
+
+
+@needs_dot
+def test_no_frame_limit_and_frames_are_forward_then_backward(tmp_path):
+    x = Value(1.0, label="x")
+    y = x
+    for _ in range(300):
+        y = y * 1.01
+    data = page_data(viz.steps(y).html)
+    phases = "".join(fr[1] for fr in data["frames"])
+    assert phases == "f" * 301 + "s" + "b" * 300 + "d"
+    assert data["steps"] == 300
+    data = page_data(viz.steps(y, forward=False).html)
+    assert "f" not in "".join(fr[1] for fr in data["frames"])
+
+
+@needs_dot
+def test_a_leaf_root_gives_a_page_saying_there_are_no_steps(tmp_path):
+    x = Value(5.0, label="x")
+    data = page_data(open(viz.steps_html(x, tmp_path / "leaf.html"), encoding="utf-8").read())
+    assert data["steps"] == 0
+    assert any("no backward steps" in fr[2][0] for fr in data["frames"])
+
+
+@pytest.mark.parametrize("bad", ["x", 3.0, None, [Value(1.0)]])
+def test_a_root_that_is_not_a_node_is_a_type_error_naming_it(bad, tmp_path):
+    with pytest.raises(TypeError, match=type(bad).__name__):
+        viz.steps_html(bad, tmp_path / "p.html")
+    with pytest.raises(TypeError, match="Value or Tensor"):
+        viz.steps(bad)
+    with pytest.raises(TypeError, match="Value or Tensor"):
+        viz.draw_steps(bad)
+    assert not (tmp_path / "p.html").exists()
 
 
 def test_steps_html_missing_directory(tmp_path):
@@ -81,29 +177,144 @@ def test_steps_html_missing_directory(tmp_path):
         viz.steps_html(car_tax()["total"], tmp_path / "no" / "p.html")
 
 
-def test_draw_steps_rejects_non_nodes():
-    with pytest.raises(TypeError, match="Value or Tensor"):
-        viz.draw_steps("x")
-
-
-def test_tensor_steps():
-    import numpy as np
-    from gradviz.autograd.tensor import Tensor
+def test_tensor_steps_write_no_grad():
     x = Tensor(np.array([1.0, -2.0]), requires_grad=True, label="x")
     y = (x * x).sum()
     y.label = "y"
     frames = viz.draw_steps(y)
     assert len(frames) == 2
-    assert np.allclose(x.grad, [2.0, -4.0])
+    assert x.grad is None
     _, steps = record_steps((x * 3.0).sum())
     assert "→ x" in "\n".join(steps[-1].lines)
+    assert np.allclose(steps[-1].known[id(x)], [3.0, 3.0])
 
 
-def test_steps_html_refuses_too_many_frames(tmp_path):
-    x = Value(1.0, label="x")
-    y = x
-    for _ in range(30):
-        y = y * 1.5
-    with pytest.raises(ValueError, match=r"30 backward steps.*--text"):
-        viz.steps_html(y, tmp_path / "p.html", max_frames=20)
-    assert not (tmp_path / "p.html").exists() and x.grad == 0.0  # nothing done
+def test_a_tensor_root_of_many_elements_is_refused():
+    x = Tensor(np.ones(3), requires_grad=True)
+    with pytest.raises(ValueError, match=r"shape \(3,\).*sum"):
+        viz.draw_steps(x * 2.0)
+
+
+def _digits_like():
+    rng = np.random.default_rng(0)
+    model = nn.Sequential(nn.Linear(16, 8), nn.ReLU(), nn.Linear(8, 4))
+    x = Tensor(rng.standard_normal((5, 16)).astype(np.float32), label="images")
+    loss = F.cross_entropy(model(x), rng.integers(0, 4, 5))
+    loss.label = "loss"
+    return model, loss
+
+
+@needs_dot
+def test_module_collapse_steps_box_to_box_with_shapes_and_norms():
+    model, loss = _digits_like()
+    data = page_data(viz.steps(loss, collapse="module").html)
+    boxes = [u for u in data["units"] if u["r"] == "box"]
+    assert [b["o"] for b in boxes] == ["Linear", "ReLU", "Linear"]
+    assert "out (5, 8)" in boxes[0]["d"] and "out (5, 4)" in boxes[2]["d"]
+    stepping = [data["units"][fr[0]]["n"] for fr in data["frames"] if fr[1] == "b"]
+    assert stepping.index("Sequential.2 (Linear)") < stepping.index("Sequential.1 (ReLU)") < \
+        stepping.index("Sequential.0 (Linear)")
+    # the parameters' gradient norm on the first Linear matches a real backward
+    texts = final_texts(data)
+    loss.backward()
+    want = float(np.sqrt(sum(np.sum(p.grad.astype(np.float64) ** 2)
+                             for p in model[0].parameters())))
+    got = [fr[3] for fr in data["frames"]]
+    flat = [t for up in got for t in up[2::3] if isinstance(t, str)]
+    assert f"‖grad‖ params {viz.fmt(want)}" in flat
+    assert texts["Sequential.0 (Linear)"].startswith("‖grad‖ out")
+    by_depth = page_data(viz.steps(loss, collapse=1).html)
+    assert [u["o"] for u in by_depth["units"] if u["r"] == "box"] == ["Sequential"]
+
+
+@needs_dot
+def test_steps_object_displays_in_a_sandboxed_iframe_and_saves(tmp_path):
+    page = viz.steps(car_tax()["total"], title="car <tax>")
+    frag = page._repr_html_()
+    assert frag.startswith('<iframe sandbox="allow-scripts"') and "srcdoc=" in frag
+    assert "<script" not in frag.split("srcdoc=", 1)[1].split('"')[1][:20000]  # escaped
+    path = page.save(tmp_path / "s.html")
+    assert open(path, encoding="utf-8").read() == page.html
+    assert "car &lt;tax&gt;" in page.html
+    frames = viz.draw_steps(car_tax()["total"])
+    assert frames._repr_html_().startswith("<iframe")
+
+
+@needs_dot
+def test_digits_example_writes_a_module_by_module_step_page(tmp_path, capsys):
+    import runpy
+    import os
+    pytest.importorskip("sklearn")
+    here = os.path.dirname(os.path.abspath(__file__))
+    main = runpy.run_path(os.path.join(here, "..", "..", "examples", "digits_mlp.py"))["main"]
+    page = tmp_path / "digits.html"
+    main(["--epochs", "0", "--limit", "200", "--hidden", "32", "--no-progress",
+          "--steps", str(page)])
+    assert str(page) in capsys.readouterr().out
+    data = page_data(page.read_text(encoding="utf-8"))
+    assert [u["o"] for u in data["units"] if u["r"] == "box"] == ["Linear", "ReLU", "Linear"]
+    stepping = [data["units"][fr[0]]["n"] for fr in data["frames"] if fr[1] == "b"]
+    assert stepping[0] == "loss" and stepping[-1] == "Sequential.0 (Linear)"
+    texts = final_texts(data)
+    assert texts["images"] == "grad none (not required)"
+
+
+def test_unlabelled_nodes_are_named_from_their_expression_never_hash_n():
+    x, w = Value(2.0, label="x"), Value(3.0, label="w")
+    y = ((x * w + 1.0).tanh() * 2.0 - x / 0.5) ** 2
+    _, steps = record_steps(y)
+    text = "\n".join(line for s in steps for line in s.lines)
+    assert "#" not in text
+    heads = [s.lines[0] for s in steps]
+    assert any(h.startswith("step") and ": x*w (op" in h for h in heads)
+    assert any("(x*w)+1 (op" in h for h in heads) and any("tanh((x*w)+1) (op" in h for h in heads)
+    assert "x/0.5 (op" in text  # a constant is named by its value
+    assert any(": v" in h for h in heads)  # too long for a name: v<i>
+    src = viz.draw_steps(y)[0].source
+    assert ">#" not in src and ">x*w<" in src
+
+
+@needs_dot
+def test_constants_have_their_own_role_and_no_gradient():
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True, label="x")
+    y = (x * Tensor(np.array([2.0, 2.0])) + Tensor(np.array([1.0, 1.0]))).sum()  # data, no grad
+    y.label = "y"
+    src = viz.draw(y).source
+    const_fill = viz.dot.COLOURS["const"][0]
+    const_lines = [line for line in src.splitlines() if const_fill in line]
+    assert len(const_lines) == 2 and all("grad" not in line for line in const_lines)
+    data = page_data(viz.steps(y).html)
+    consts = [u for u in data["units"] if u["r"] == "const"]
+    assert sorted(u["n"] for u in consts) == ["[1, 1]", "[2, 2]"]
+    assert all(u["g"] == -1 for u in consts)
+    idx = {data["units"].index(u) for u in consts}
+    for fr in data["frames"]:
+        up = fr[3]
+        for j in range(0, len(up), 3):
+            if up[j] in idx:
+                assert "grad" not in up[j + 2]  # only their data, never a gradient
+
+
+def test_unlabelled_value_leaves_keep_their_gradient():
+    """A Value publishes no requires_grad: an unlabelled one may be a weight."""
+    w = Value(0.5)
+    y = w * Value(3.0, label="x")
+    src = viz.draw(y).source
+    assert viz.dot.COLOURS["const"][0] not in src and src.count("grad ") == 3
+
+
+def test_the_legend_lists_only_the_roles_present():
+    src = viz.draw(car_tax()["total"], legend=True).source
+    legend = next(line for line in src.splitlines() if line.strip().startswith("legend"))
+    assert ">input<" in legend and ">output<" in legend and ">intermediate<" in legend
+    assert "parameter" not in legend and "constant" not in legend
+    assert "local derivative" in legend
+
+
+@needs_dot
+def test_layout_direction_from_the_graph_shape():
+    from gradviz.viz.demo import part_lifetime
+    _, _, loss = part_lifetime()
+    assert viz.draw(loss).graph_attr["rankdir"] == "TB"  # 4.8:1 left to right
+    assert viz.draw(loss, rankdir="LR").graph_attr["rankdir"] == "LR"
+    assert viz.draw(car_tax()["total"]).graph_attr["rankdir"] == "LR"  # fits a slide as is

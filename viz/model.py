@@ -1,0 +1,476 @@
+"""The diagram model: a computation graph walked once into what every picture
+draws.
+
+:func:`build` walks the graph ending at ``root`` (through the public node
+protocol only: ``parents``, ``is_leaf``, ``op``, ``op_info``, ``data``,
+``grad``, ``label``, ``local_derivatives()``) and returns a :class:`Diagram`:
+
+* ``values`` -- one :class:`Item` per node, in topological order (parents
+  first, the root last): its index, role, name, op symbol and operand
+  indices;
+* ``grouping`` -- the collapse boxes (:mod:`viz.collapse`), if any;
+* ``edges`` -- the drawn edges (:class:`Edge`), each with its label: the
+  local derivative (number and rule) for an edge into an op, a count for
+  edges bundled between boxes.
+
+:func:`viz.dot.draw` emits DOT from it, :func:`viz.render` lays that out,
+and the step page (:mod:`viz.steps`) lays it out once and animates the
+backward pass over it. Node ids are ``n<i>`` (the index in topological
+order) and ``m<j>`` for boxes, so the same graph gives the same text on
+every run.
+
+Graphs too big for Graphviz are collapsed before they reach it: see
+:func:`fit` (the cost estimate and the automatic collapse).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from . import collapse as _collapse
+from . import scope as _scope
+import numpy as np
+
+from .text import fmt, summary
+
+__all__ = ["Item", "Edge", "Diagram", "build", "topological", "is_node", "check_root",
+           "cost", "fit", "DOT_BUDGET"]
+
+
+def is_node(x: Any) -> bool:
+    """Does ``x`` speak the node protocol (a Value or a Tensor)?"""
+    return (hasattr(x, "parents") and hasattr(x, "data") and hasattr(x, "vjp")
+            and hasattr(x, "op_info"))
+
+
+def check_root(root: Any, who: str) -> None:
+    if not is_node(root):
+        raise TypeError(f"{who}: expected a Value or Tensor as the root, got "
+                        f"{type(root).__name__} {_short(root)}")
+
+
+def _short(x: Any) -> str:
+    r = repr(x)
+    return r if len(r) <= 60 else r[:57] + "..."
+
+
+def topological(root: Any) -> list:
+    """Every node reachable from ``root``, parents before children, the root
+    last (deterministic: operand order). No recursion."""
+    seen: set = set()
+    order: list = []
+    stack: list = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack.append((node, True))
+        for p in reversed(node.parents):
+            if id(p) not in seen:
+                stack.append((p, False))
+    return order
+
+
+@dataclass
+class Item:
+    """One value node of the graph."""
+
+    index: int
+    node: Any
+    role: str           # "leaf" | "param" | "const" | "inter" | "output"
+    symbol: str         # the op's symbol ("" for a leaf)
+    parents: tuple      # indices of the operands, in operand order
+    scalar: bool
+
+    @property
+    def key(self) -> str:
+        return f"n{self.index}"
+
+    named: str = ""     # a name for an unlabelled node (see :func:`expression_names`)
+
+    @property
+    def name(self) -> str:
+        """The label; for an unlabelled node, a name from its expression
+        (``x*w``, ``tanh(h)``), its number (a constant such as ``0``) or
+        ``v<i>``."""
+        return self.node.label or self.named or f"v{self.index}"
+
+
+@dataclass
+class Edge:
+    """A drawn edge, ``src -> dst`` (drawn ids). ``child``/``pos``: the value
+    node and operand position it stands for (-1 for a bundled box edge);
+    ``local``: the local derivative as text ("" when not a number);
+    ``rule``: the op table's rule text; ``count``: edges bundled into it."""
+
+    src: str
+    dst: str
+    child: int = -1
+    pos: int = -1
+    local: str = ""
+    rule: str = ""
+    count: int = 1
+
+
+@dataclass
+class Diagram:
+    root: Any
+    values: list                 # Item per node, topological order
+    params: set                  # id() of parameter nodes
+    grouping: Any = None         # collapse.Grouping or None
+    box_ids: dict = field(default_factory=dict)   # box key -> "m<j>"
+    edges: list = field(default_factory=list)
+    consumers: list = field(default_factory=list)  # per index: indices of distinct consumers
+    note: str = ""               # what the automatic collapse did (one line), if anything
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def box_of(self, i: int) -> str | None:
+        """The box key of value ``i`` (None: drawn as itself)."""
+        if self.grouping is None:
+            return None
+        return self.grouping.of.get(id(self.values[i].node))
+
+    def unit(self, i: int) -> str:
+        """The drawn id that stands for value ``i``: ``n<i>`` or its box ``m<j>``."""
+        k = self.box_of(i)
+        return self.box_ids[k] if k is not None else f"n{i}"
+
+    def drawn_values(self) -> list:
+        return [it for it in self.values if self.box_of(it.index) is None]
+
+
+def _params_of(order: list, params: Iterable[Any] | None) -> set:
+    if params is not None:
+        return {id(p) for p in params}
+    _, modules = _scope.assign(order)
+    return _scope.parameters_of(m for m in modules.values() if m is not None)
+
+
+def _role(node: Any, is_root: bool, params: set) -> str:
+    """output, param, leaf (an input), const, or inter. A constant is a leaf
+    no gradient is wanted for: an unlabelled tensor that does not require
+    grad (a number an op wrapped, a loss's target). A scalar Value publishes
+    no such flag (an unlabelled Value may be a weight made in user code), so
+    Value leaves are inputs or parameters, never constants."""
+    if is_root:
+        return "output"
+    if node.is_leaf:
+        if id(node) in params:
+            return "param"
+        if isinstance(node.data, float):
+            return "leaf"
+        if getattr(node, "requires_grad", False):
+            return "param"
+        return "leaf" if node.label else "const"
+    return "inter"
+
+
+def rule_text(node: Any, i: int) -> str:
+    """The op table's rule for operand ``i``, with the op's constant numbers."""
+    info = node.op_info
+    if info is None or i >= len(info.rule):
+        return ""
+    text = info.rule[i]
+    if text and info.params:
+        shown = [f"{k}={fmt(v)}" for k, v in info.params.items()
+                 if isinstance(v, (int, float)) and not isinstance(v, bool)]
+        if shown:
+            text += " (" + ", ".join(shown) + ")"
+    return text
+
+
+def local_numbers(node: Any) -> tuple | None:
+    """A scalar node's local derivatives as numbers (None: not available)."""
+    if not isinstance(node.data, float) or node.is_leaf:
+        return None
+    try:
+        return node.local_derivatives()
+    except Exception:  # a rule that fails on these numbers: show the text only
+        return None
+
+
+def build(root: Any, *, collapse: Any = None, params: Iterable[Any] | None = None,
+          who: str = "draw", order: list | None = None) -> Diagram:
+    """Walk ``root``'s graph once into a :class:`Diagram` (see the module docstring)."""
+    check_root(root, who)
+    if order is None:
+        order = topological(root)
+    pset = _params_of(order, params)
+    index = {id(n): i for i, n in enumerate(order)}
+    values = []
+    consumers: list = [[] for _ in order]
+    for i, n in enumerate(order):
+        info = n.op_info
+        ps = tuple(index[id(p)] for p in n.parents)
+        for p in ps:
+            lst = consumers[p]
+            if not lst or lst[-1] != i:
+                lst.append(i)
+        values.append(Item(i, n, _role(n, n is root, pset), info.symbol if info else "",
+                           ps, isinstance(n.data, float)))
+    expression_names(values)
+    d = Diagram(root, values, pset, consumers=consumers)
+    if collapse is not None:
+        set_grouping(d, _collapse.group(order, root, collapse, pset))
+    return d
+
+
+#: Ops written between their operands in expression names.
+_INFIX = {"+": "+", "-": "-", "*": "*", "/": "/", "**": "**", "@": "@"}
+#: Expression names longer than this become ``v<i>``.
+NAME_AT_MOST = 14
+
+
+def expression_names(values: list) -> None:
+    """Names for unlabelled nodes, from their operands (parents first): an
+    unlabelled scalar leaf is named by its value (a constant: ``0``, ``2``),
+    an op's result by its expression where short (``x*w``, ``tanh(x*w)``),
+    else ``v<i>``."""
+    infix = {}
+    for it in values:
+        node = it.node
+        if node.label:
+            continue
+        if not it.parents:
+            if it.scalar or it.role == "const":  # a number: named by its value
+                if np.size(node.data) <= 6:
+                    it.named = fmt(node.data) if it.scalar else summary(node.data)
+            continue
+        plain = [values[p].name for p in it.parents]
+        args = [f"({a})" if infix.get(p) else a for p, a in zip(it.parents, plain)]
+        op = node.op
+        info = node.op_info
+        consts = [v for v in (info.params.values() if info else ())
+                  if isinstance(v, (int, float)) and not isinstance(v, bool)]
+        if op in _INFIX and len(args) == 2:
+            text = f"{args[0]}{_INFIX[op]}{args[1]}"
+            infix[it.index] = True
+        elif op in _INFIX and len(args) == 1 and len(consts) == 1:  # x**2
+            text = f"{args[0]}{_INFIX[op]}{fmt(consts[0])}"
+            infix[it.index] = True
+        elif op == "neg" and len(args) == 1:
+            text = f"-{args[0]}"
+        else:
+            text = f"{op}({', '.join(plain)})"
+        if len(text) <= NAME_AT_MOST and not any(a.startswith("v") and a[1:].isdigit()
+                                                 for a in args):
+            it.named = text
+        else:
+            infix.pop(it.index, None)
+
+
+def set_grouping(d: Diagram, grouping: Any) -> None:
+    d.grouping = grouping
+    d.box_ids = {k: f"m{j}" for j, k in enumerate(grouping.boxes)} if grouping else {}
+
+
+def edges(d: Diagram, *, compact: bool, numbers: bool = True) -> list:
+    """The drawn edges: into each op (or, compact, into its result) one per
+    operand, labelled with its local derivative; edges to or from a box
+    bundled, one per pair, with their count."""
+    out: list = []
+    bundled: dict = {}
+    for it in d.values:
+        if not it.parents:
+            continue
+        own = d.box_of(it.index)
+        dst = d.unit(it.index) if (own is not None or compact) else f"n{it.index}op"
+        locs = local_numbers(it.node) if (numbers and own is None) else None
+        for j, p in enumerate(it.parents):
+            src = d.unit(p)
+            if own is not None or d.box_of(p) is not None:
+                if src != dst:
+                    bundled[(src, dst)] = bundled.get((src, dst), 0) + 1
+                continue
+            loc = f"× {fmt(locs[j])}" if locs is not None and j < len(locs) else ""
+            out.append(Edge(src, dst, it.index, j, loc, rule_text(it.node, j)))
+    for (src, dst), count in bundled.items():
+        out.append(Edge(src, dst, count=count))
+    return out
+
+
+# --------------------------------------------------------------------------
+# The picture's size, estimated (for choosing the layout direction)
+# --------------------------------------------------------------------------
+_CHAR = 6.4       # points per character at the diagrams' 11 pt
+_GAP = 32.0       # ranksep, about
+_SEP = 18.0       # nodesep, about
+
+
+def _node_size(d: Diagram, it: Item, compact: bool) -> tuple:
+    node = it.node
+    if it.scalar:
+        text = len(node.label or "") + 8 + len(fmt(node.data)) + 9 + (3 if compact else 0)
+        return text * _CHAR + 24, 24.0
+    return 30 * _CHAR, 62.0
+
+
+def extent(d: Diagram, compact: bool, labels: bool) -> tuple:
+    """Estimated ((width, height) left to right, (width, height) top to
+    bottom) of the laid-out diagram in points: nodes ranked by longest path
+    from the leaves (an op circle and an edge label each add a rank)."""
+    rank: dict = {}
+    sizes: dict = {}
+    leaves: dict = {}   # a leaf sits one step before its first consumer, as dot puts it
+    step = 1 if compact else (3 if labels else 2)
+    for it in d.values:
+        u = d.unit(it.index)
+        if not it.parents and u.startswith("n"):
+            leaves[u] = None
+            sizes[u] = _node_size(d, it, compact)
+            continue
+        r = max((rank[d.unit(p)] + step if d.unit(p) in rank else step
+                 for p in it.parents if d.unit(p) != u), default=0)
+        if u in rank:
+            rank[u] = max(rank[u], r)
+            continue
+        rank[u] = r
+        if u.startswith("m"):
+            box = d.grouping.boxes[[k for k, v in d.box_ids.items() if v == u][0]]
+            sizes[u] = (max(len(box.title) + 4, 24) * _CHAR, 70.0)
+        else:
+            sizes[u] = _node_size(d, it, compact)
+    for it in d.values:
+        u = d.unit(it.index)
+        for p in it.parents:
+            pu = d.unit(p)
+            if pu in leaves and u in rank:
+                r = max(rank[u] - step, 0)
+                leaves[pu] = r if leaves[pu] is None else min(leaves[pu], r)
+    for u, r in leaves.items():
+        rank[u] = 0 if r is None else r
+    by_rank: dict = {}
+    for u, r in rank.items():
+        by_rank.setdefault(r, []).append(sizes[u])
+    if not compact:  # op circles and label ranks between the value ranks
+        for r in range(max(by_rank, default=0) + 1):
+            by_rank.setdefault(r, [(24.0, 24.0)])
+    lr_w = sum(max(w for w, _ in ns) + _GAP for ns in by_rank.values())
+    lr_h = max(sum(h + _SEP for _, h in ns) for ns in by_rank.values())
+    tb_w = max(sum(w + _SEP for w, _ in ns) for ns in by_rank.values())
+    # top to bottom, op and label ranks are thinner than the sum suggests
+    tb_h = 0.78 * sum(max(h for _, h in ns) + _GAP for ns in by_rank.values())
+    return (lr_w, lr_h), (tb_w, tb_h)
+
+
+# --------------------------------------------------------------------------
+# What Graphviz can take
+# --------------------------------------------------------------------------
+#: Drawn nodes + edges above which ``dot`` gets slow (seconds to minutes, and
+#: gigabytes of memory); graphs above it are collapsed automatically.
+DOT_BUDGET = 12000
+#: ... and what a step page (one layout, a few seconds) allows.
+PAGE_BUDGET = 12000
+
+
+def cost(d: Diagram, compact: bool) -> int:
+    """Estimated layout cost: the nodes and edges ``dot`` would get."""
+    n = 0
+    e = 0
+    for it in d.values:
+        if d.box_of(it.index) is not None:
+            continue
+        n += 1
+        if it.parents and not compact:
+            n += 1  # the op circle
+            e += 1
+        e += sum(1 for p in it.parents if d.box_of(p) is None)
+    if d.grouping is not None:
+        n += len(d.grouping.boxes)
+        pairs = set()  # edges to or from a box: one per pair of drawn nodes
+        for it in d.values:
+            own = d.box_of(it.index)
+            for p in it.parents:
+                if own is not None or d.box_of(p) is not None:
+                    pairs.add((d.unit(p), d.unit(it.index)))
+        e += sum(1 for a, b in pairs if a != b)
+    # dense graphs (many operands per node) cost dot's crossing reduction far more
+    return int(n + e * max(1.0, e / max(n, 1)))
+
+
+def fit(d: Diagram, *, compact_at: int, budget: int = DOT_BUDGET) -> Diagram:
+    """Collapse ``d`` (built with no collapse) until its cost is within
+    ``budget``: repeated structure first, then modules, then everything
+    beyond the ``budget`` nodes nearest the output as "+N more". Sets
+    ``d.note`` to one line saying what was done, or leaves ``d`` alone."""
+    n_values = len(d.values)
+    if cost(d, n_values > compact_at) <= budget:
+        return d
+    full = cost(d, n_values > compact_at)
+    order = [it.node for it in d.values]
+    tried = []
+    for how in ("repeat", "module"):
+        try:
+            g = _collapse.group(order, d.root, how, d.params)
+        except ValueError:
+            continue
+        if not g.boxes:
+            continue
+        set_grouping(d, g)
+        tried.append(how)
+        if cost(d, _compact(d, compact_at)) <= budget:
+            d.note = (f"the graph has {n_values} values (about {full} nodes and edges to lay "
+                      f"out): drawn with collapse='{how}' ({len(g.boxes)} boxes) so Graphviz can "
+                      f"lay it out; pass collapse='none' for the full graph (slow)")
+            return d
+    set_grouping(d, _nearest(d, budget // 6))
+    hidden = sum(len(b.members) for b in d.grouping.boxes.values())
+    d.note = (f"the graph has {n_values} values (about {full} nodes and edges to lay out): "
+              f"drawn are the {n_values - hidden} nearest the output, the other {hidden} in "
+              f"\"+N more\" boxes; pass collapse='none' for the full graph (slow), or "
+              f"collapse='module' / 'repeat'")
+    return d
+
+
+def _compact(d: Diagram, compact_at: int) -> bool:
+    return sum(1 for it in d.values if d.box_of(it.index) is None) > compact_at
+
+
+def _nearest(d: Diagram, keep: int) -> Any:
+    """A grouping keeping the ``keep`` values nearest the output (breadth
+    first through operands) and boxing the rest: one "+N more" box per kept
+    node whose operands are hidden (the hidden nodes go to the box of the
+    first kept node that reads them)."""
+    kept = {len(d.values) - 1}
+    queue = [len(d.values) - 1]
+    head = 0
+    while head < len(queue) and len(kept) < keep:
+        i = queue[head]
+        head += 1
+        for p in d.values[i].parents:
+            if p not in kept and len(kept) < keep:
+                kept.add(p)
+                queue.append(p)
+    of: dict = {}
+    boxes: dict = {}
+    owner: dict = {}
+    # hidden nodes, children first: each joins the box of a consumer
+    for it in reversed(d.values):
+        i = it.index
+        if i in kept:
+            continue
+        cons = d.consumers[i]
+        key = None
+        for c in cons:
+            key = f"more{c}" if c in kept else owner.get(c)
+            if key is not None:
+                break
+        if key is None:
+            key = "more"
+        owner[i] = key
+        box = boxes.get(key)
+        if box is None:
+            box = boxes[key] = _collapse.Box(key, "", "more")
+        box.members.append(it.node)
+        of[id(it.node)] = key
+    for box in boxes.values():
+        box.title = f"+{len(box.members)} more"
+        leaves = sum(1 for m in box.members if m.is_leaf)
+        box.extra = f"{len(box.members) - leaves} ops, {leaves} leaves"
+    return _collapse.Grouping(of, boxes)

@@ -1,0 +1,374 @@
+"""The interactive step page: one layout, the pass as data.
+
+:func:`build_page` lays the diagram model out once with Graphviz ``dot``
+(the SVG goes inline) and turns the backward pass of :mod:`viz.steps` into
+*frames*: per frame the active drawn node (a value or a collapse box), the
+lines of chain-rule arithmetic, and the cell texts that change (a grad
+becoming known, a running sum growing, a value computed in the forward
+pass). The page's script (``templates/steps.html``) replays them over the
+one SVG: it highlights, fills in numbers, zooms and searches.
+
+The data is JSON inside a ``<script type="application/json">`` element with
+``<``, ``>`` and ``&`` escaped, and the script only ever sets
+``textContent``: a label such as ``</script>`` or ``<img onerror=...>``
+stays text.
+
+Cells: every drawn node's *slots* are its last SVG text elements counted
+from the end (a value: 0 the grad, 1 the data; a box: 0 its parameters'
+gradient norm and 1 its output's, or just 0 its output's). The layout is
+made with the widest text each slot will hold, so nothing overflows.
+"""
+from __future__ import annotations
+
+import json
+import re
+from importlib import resources
+from typing import Any
+
+import numpy as np
+
+from . import model as _model
+from .dot import (State, _is_compact, auto_rankdir, describe, diagram, dot_program, emit,
+                  data_text,
+                  grad_text, run_dot, DOT_TIMEOUT)
+from .model import Diagram
+from .steps import backward_pass, num, seed_of, step_text
+from .text import esc, fmt, grad_norm
+
+__all__ = ["build_page", "page_data"]
+
+#: Leaves listed by name in the first and last frames' text.
+LIST_AT_MOST = 24
+
+
+def _template() -> str:
+    return resources.files(__package__).joinpath("templates/steps.html").read_text("utf-8")
+
+
+def json_for_html(obj: Any) -> str:
+    """JSON that is safe inside a ``<script>`` element of an HTML page."""
+    s = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+    return (s.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+def _norm_text(prefix: str, grads: list) -> str:
+    known = [g for g in grads if g is not None]
+    if not known:
+        return f"{prefix} ?"
+    return f"{prefix} {fmt(float(np.sqrt(sum(grad_norm(g) ** 2 for g in known))))}"
+
+
+class _Units:
+    """The drawn nodes of the page: ungrouped values and boxes."""
+
+    def __init__(self, d: Diagram, compact: bool):
+        self.d = d
+        self.ids: list = []
+        self.index: dict = {}
+        self.of_value: list = []
+        for it in d.values:
+            uid = d.unit(it.index)
+            if uid not in self.index:
+                self.index[uid] = len(self.ids)
+                self.ids.append(uid)
+            self.of_value.append(self.index[uid])
+        self.box_of_unit: dict = {}
+        if d.grouping is not None:
+            for key, bid in d.box_ids.items():
+                if bid in self.index:
+                    self.box_of_unit[self.index[bid]] = d.grouping.boxes[key]
+        self.members: dict = {u: [] for u in self.box_of_unit}
+        for it in d.values:
+            u = self.of_value[it.index]
+            if u in self.members:
+                self.members[u].append(it.index)
+        # a box's outputs: members read outside the box; its parameters
+        self.outputs: dict = {}
+        self.params: dict = {}
+        for u, mem in self.members.items():
+            inside = set(mem)
+            self.outputs[u] = [i for i in mem if any(c not in inside for c in d.consumers[i])
+                               or i == len(d.values) - 1] or mem
+            self.params[u] = [i for i in mem if d.values[i].role == "param"
+                              or id(d.values[i].node) in d.params]
+        self.compact = compact
+
+    def name(self, u: int) -> str:
+        box = self.box_of_unit.get(u)
+        if box is not None:
+            return box.title + (f" ({box.kind})" if box.kind and box.kind not in
+                                ("repeat", "region", "more") else "")
+        return self.d.values[int(self.ids[u][1:])].name
+
+    def grad_slot(self, u: int) -> int:
+        """The slot of the unit's gradient (-1: none, a constant)."""
+        box = self.box_of_unit.get(u)
+        if box is not None:
+            return 1 if self.params[u] else 0
+        return -1 if self.const(u) else 0
+
+    def data_slot(self, u: int) -> int:
+        return 0 if self.const(u) else 1
+
+    def const(self, u: int) -> bool:
+        uid = self.ids[u]
+        return uid[0] == "n" and self.d.values[int(uid[1:])].role == "const"
+
+
+def _shape_text(d: Diagram, idx: list) -> str:
+    nodes = [d.values[i].node for i in idx]
+    if all(isinstance(n.data, float) for n in nodes):
+        return f"out: {len(nodes)} value{'s' if len(nodes) != 1 else ''}"
+    return "out " + ", ".join(str(tuple(np.shape(n.data))) for n in nodes[:3]) + (
+        f" +{len(nodes) - 3}" if len(nodes) > 3 else "")
+
+
+def page_data(d: Diagram, forward: bool) -> tuple[dict, dict, dict]:
+    """(page data, value texts for the layout, box lines for the layout)."""
+    compact = _is_compact(d, None)
+    U = _Units(d, compact)
+    vals = d.values
+    n = len(vals)
+    root = n - 1
+    steps, final = backward_pass(d, "steps")
+    index = {id(it.node): it.index for it in vals}
+    name = lambda node: vals[index[id(node)]].name  # noqa: E731
+    locals_of: dict = {s.item: [c[1] for c in s.contributions] for s in steps}
+
+    frames: list = []
+    slot_texts: dict = {}     # (u, slot) -> longest text
+
+    def upd_list(pairs: list) -> list:
+        out = []
+        for u, slot, text in pairs:
+            key = (u, slot)
+            old = slot_texts.get(key)
+            if old is None or len(text) > len(old):
+                slot_texts[key] = text
+            out.extend((u, slot, text))
+        return out
+
+    def add(active: int, phase: str, lines: list, pairs: list) -> int:
+        frames.append([active, phase, lines, upd_list(pairs)])
+        return len(frames) - 1
+
+    # the static rows of the boxes; their state rows come from the frames
+    box_static: dict = {}
+    for u, box in U.box_of_unit.items():
+        lines = [box.extra] if box.extra else []
+        mem = U.members[u]
+        np_ = sum(int(np.size(vals[i].node.data)) for i in U.params[u])
+        nodes = f"{len(mem)} node{'s' if len(mem) != 1 else ''}"
+        lines.append(f"{np_} params · {nodes}" if np_ else nodes)
+        lines.append(_shape_text(d, U.outputs[u]))
+        box_static[u] = lines
+
+    def box_state(u: int, acc: dict) -> list:
+        out = [(u, U.grad_slot(u), _norm_text("‖grad‖ out", [acc.get(i) for i in U.outputs[u]]))]
+        if U.params[u]:
+            out.append((u, 0, _norm_text("‖grad‖ params", [acc.get(i) for i in U.params[u]])))
+        return out
+
+    def initial(data_known) -> list:
+        pairs = []
+        for u, uid in enumerate(U.ids):
+            if u in U.box_of_unit:
+                pairs += box_state(u, {})
+                continue
+            it = vals[int(uid[1:])]
+            if not U.const(u):
+                pairs.append((u, 0, "grad ?"))
+            if data_known or not it.parents:
+                pairs.append((u, U.data_slot(u), data_text(it.node)))
+            else:
+                pairs.append((u, 1, "data ?" if it.scalar else "?"))
+        return pairs
+
+    leaves = [it for it in vals if not it.parents]
+    rname = vals[root].name
+    seed = seed_of(vals[root].node) if n else None
+    # ---- forward
+    if forward:
+        listed = [f"{it.name} = {num(it.node.data)}" if it.node.label
+                  else f"{num(it.node.data)} (unlabelled)" for it in leaves[:LIST_AT_MOST]]
+        if len(leaves) > LIST_AT_MOST:
+            listed.append(f"... and {len(leaves) - LIST_AT_MOST} more")
+        add(-1, "f", ["forward pass: the inputs are set"] + listed, initial(False))
+        last_member: dict = {}
+        for it in vals:
+            u = U.of_value[it.index]
+            if u in U.box_of_unit and it.parents:
+                last_member[u] = it.index
+        for it in vals:
+            if not it.parents:
+                continue
+            u = U.of_value[it.index]
+            if u in U.box_of_unit:
+                if last_member.get(u) == it.index:
+                    add(u, "f", [f"forward: {U.name(u)} computes its output ("
+                                 f"{_shape_text(d, U.outputs[u])[4:].strip(': ')})"], [])
+                continue
+            args = [vals[p].name for p in it.parents]
+            sym = it.symbol or it.node.op
+            expr = (f" {sym} ".join(args) if len(args) == 2 and len(sym) <= 2
+                    else f"{sym}({', '.join(args)})")
+            add(u, "f", [f"forward: {it.name} = {expr} = {num(it.node.data)}"],
+                [(u, 1, data_text(it.node))])
+    # ---- backward
+    if not steps:
+        add(-1, "n", [f"no backward steps: the root {rname} is a leaf (data "
+                      f"{num(vals[root].node.data)}); there is nothing to send a gradient to"],
+            [] if forward else initial(True))
+    else:
+        ru = U.of_value[root]
+        add(ru, "s", [f"backward pass: seed d{rname}/d{rname} = {num(seed)}"],
+            ([] if forward else initial(True)) + [(ru, 0, grad_text(vals[root].node, seed))])
+        acc: dict = {root: seed}
+        last_step: dict = {}
+        for s in steps:
+            u = U.of_value[s.item]
+            if u in U.box_of_unit:
+                last_step[u] = s.index
+        pending: list = []
+        dirty: set = set()
+        sent: dict = {}
+        k = 0
+        for s in steps:
+            i = s.item
+            u = U.of_value[i]
+            acc[i] = s.grad
+            inbox = u in U.box_of_unit
+            for p, (pn, loc, c), total in zip(s.parents, s.contributions, s.totals):
+                if total is not None:
+                    acc[p] = total
+                pu = U.of_value[p]
+                if pu in U.box_of_unit:
+                    dirty.add(pu)
+                elif not U.const(pu):
+                    pending.append((pu, 0, grad_text(pn, total) if total is not None
+                                    else "grad ?"))
+                if inbox and pu != u and c is not None:
+                    box_sent = sent.setdefault(u, {})
+                    prev = box_sent.get(p)
+                    box_sent[p] = c if prev is None else prev + c
+            if inbox and last_step.get(u) != s.index:
+                continue
+            k += 1
+            if not inbox:
+                lines = step_text(s, name)
+                lines[0] = f"step {k}: " + lines[0].split(": ", 1)[1]
+            else:
+                lines = [f"step {k}: {U.name(u)} sends its gradient back "
+                         f"({_norm_text('‖grad‖ at its output', [acc.get(j) for j in U.outputs[u]])})"]
+                for p, c in sent.pop(u, {}).items():
+                    if vals[p].scalar:
+                        amount = f"contribution {num(c)} (running sum at {vals[p].name}: " \
+                                 f"{num(acc.get(p))})"
+                    else:
+                        amount = f"‖contribution‖ {fmt(grad_norm(c))} (‖running sum‖ at " \
+                                 f"{vals[p].name}: {fmt(grad_norm(acc.get(p)))})"
+                    lines.append(f"{U.name(u)} → {U.name(U.of_value[p])}: {amount}")
+            pairs = pending + [x for b in sorted(dirty) for x in box_state(b, acc)]
+            pending, dirty = [], set()
+            add(u, "b", lines, pairs)
+        done = ["done: every node holds its gradient of this pass"]
+        named = [it for it in leaves if it.index in final]
+        for it in named[:LIST_AT_MOST]:
+            done.append(f"d{rname}/d{it.name} = {num(final[it.index])}")
+        if len(named) > LIST_AT_MOST:
+            done.append(f"... and {len(named) - LIST_AT_MOST} more")
+        unreached = [(U.of_value[it.index], 0, grad_text(it.node, None)) for it in vals
+                     if it.index not in final and U.of_value[it.index] not in U.box_of_unit
+                     and not U.const(U.of_value[it.index])]
+        add(-1, "d", done, pending + [x for b in sorted(dirty) for x in box_state(b, acc)]
+            + unreached)
+
+    # ---- units: what the hover card and the highlight need
+    edges = _model.edges(d, compact=compact, numbers=True)
+    hot: dict = {}
+    for k, e in enumerate(edges):
+        dst = e.dst[:-2] if e.dst.endswith("op") else e.dst
+        if dst in U.index:
+            hot.setdefault(U.index[dst], []).append(f"e{k}")
+    click: dict = {}
+    for f, (a, ph, _, upd) in enumerate(frames):
+        if ph == "b" and a >= 0 and a not in click:
+            click[a] = f
+    last_upd: dict = {}
+    for f, fr in enumerate(frames):
+        upd = fr[3]
+        for j in range(0, len(upd), 3):
+            if upd[j + 1] == U.grad_slot(upd[j]) and fr[1] in ("b", "d"):
+                last_upd[upd[j]] = f
+    units = []
+    for u, uid in enumerate(U.ids):
+        box = U.box_of_unit.get(u)
+        els = [uid]
+        if box is not None:
+            parents = sorted({U.of_value[p] for i in U.members[u] for p in vals[i].parents}
+                             - {u})
+            rec = {"id": uid, "n": U.name(u), "o": box.kind or "box", "r": "box",
+                   "d": " · ".join(box_static[u]),
+                   "p": [[U.name(p), "", ""] for p in parents], "g": U.grad_slot(u)}
+        else:
+            it = vals[int(uid[1:])]
+            node = it.node
+            if it.parents and not compact:
+                els.append(uid + "op")
+            info = node.op_info
+            locs = locals_of.get(it.index, [None] * len(it.parents))
+            ps = []
+            for j, p in enumerate(it.parents):
+                loc = locs[j] if j < len(locs) else None
+                ps.append([vals[p].name, "" if loc is None else f"× {num(loc)}",
+                           _model.rule_text(node, j)])
+            rec = {"id": uid, "n": it.name, "o": (f"{info.symbol} ({info.name})"
+                                                   if info and info.symbol != info.name
+                                                   else node.op),
+                   "r": it.role, "d": data_text(node), "p": ps, "g": U.grad_slot(u),
+                   "doc": info.doc if info else ""}
+        if len(els) > 1:  # the edge from the op circle to its result
+            hot.setdefault(u, []).append(uid + "opo")
+        rec["els"] = els
+        rec["e"] = hot.get(u, [])
+        rec["c"] = click.get(u, last_upd.get(u, len(frames) - 1))
+        units.append(rec)
+    data = {"units": units, "frames": frames,
+            "root": rname, "forward": bool(forward), "steps": len(steps)}
+    # ---- the texts to lay out: the widest each slot will show
+    texts: dict = {}
+    box_lines: dict = {}
+    for u, uid in enumerate(U.ids):
+        if u in U.box_of_unit:
+            state = [slot_texts.get((u, s), "?") for s in
+                     ((1, 0) if U.params[u] else (0,))]
+            box_lines[uid] = box_static[u] + state
+        else:
+            i = int(uid[1:])
+            texts[i] = (slot_texts.get((u, U.data_slot(u)), data_text(vals[i].node)),
+                        slot_texts.get((u, 0), "grad ?"))
+    return data, texts, box_lines
+
+
+def build_page(root: Any, *, collapse: Any = None, rankdir: str | None = None,
+               forward: bool = True,
+               title: str | None = None, timeout: float | None = DOT_TIMEOUT) -> tuple[str, str]:
+    """(the page's HTML, its title) for ``root``'s graph (see :func:`viz.steps`)."""
+    dot_program()  # fail before any work
+    if rankdir not in (None, "LR", "TB", "RL", "BT"):
+        raise ValueError(f"steps: rankdir must be 'LR' or 'TB' (or 'RL', 'BT'), got {rankdir!r}")
+    d = diagram(root, collapse=collapse, who="steps", budget=_model.PAGE_BUDGET)
+    data, texts, box_lines = page_data(d, forward)
+    if rankdir is None:
+        rankdir = auto_rankdir(d, "steps", state=State(steady=True, texts=texts,
+                                                       box_lines=box_lines))
+    dg = emit(d, rankdir=rankdir, state=State(steady=True, texts=texts, box_lines=box_lines,
+                                                 ids=True), who="steps")
+    svg = run_dot(dg.source, "svg", timeout, describe(d), progress="steps").decode("utf-8")
+    svg = svg[svg.index("<svg"):]
+    ttl = title if title is not None else f"Backprop step by step: {data['root']}"
+    data["note"] = d.note
+    fill = {"TITLE": esc(ttl), "SVG": svg, "DATA": json_for_html(data)}
+    page = re.sub(r"\{\{([A-Z]+)\}\}", lambda m: fill[m.group(1)], _template())
+    return page, ttl
