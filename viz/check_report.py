@@ -178,7 +178,7 @@ def render_report(report: CheckReport, path: str | os.PathLike, **opts: Any) -> 
     """Write the report: .svg .png .pdf .dot .gv (the diagram) or .html (the
     page with the message and the table). Atomic; returns the path."""
     from .dot import render
-    path = os.fspath(path)
+    path = os.fsdecode(os.fspath(path))  # str, bytes or a PathLike
     if os.path.splitext(path)[1].lower() in (".html", ".htm"):
         d = os.path.dirname(os.path.abspath(path))
         if not os.path.isdir(d):

@@ -545,7 +545,7 @@ def render(root: Any, path: str | os.PathLike, *, timeout: float | None = DOT_TI
     collapsed automatically unless ``collapse`` says otherwise). ``root``
     may also be a :class:`graphviz.Digraph` from :func:`draw`.
     """
-    path = os.fspath(path)
+    path = os.fsdecode(os.fspath(path))  # str, bytes or a PathLike
     ext = os.path.splitext(path)[1].lower()
     if (dpi is not None or scale is not None) and ext != ".png":
         raise ValueError(f"render: dpi and scale apply to .png output, not {ext or path!r}")

@@ -31,7 +31,7 @@ from . import collapse as _collapse
 from . import scope as _scope
 import numpy as np
 
-from .text import fmt, summary
+from .text import SMALL, fmt, grad_norm, summary
 
 __all__ = ["Item", "Edge", "Diagram", "build", "topological", "is_node", "check_root",
            "cost", "fit", "DOT_BUDGET"]
@@ -186,13 +186,30 @@ def rule_text(node: Any, i: int) -> str:
 
 
 def local_numbers(node: Any) -> tuple | None:
-    """A scalar node's local derivatives as numbers (None: not available)."""
-    if not isinstance(node.data, float) or node.is_leaf:
+    """A node's local derivatives as edge text, one per parent (None: not
+    available): the number for a scalar, the numbers of a tiny tensor
+    (``summary``), else the norm (``‖·‖ 3.162``); None for an op without an
+    elementwise local derivative."""
+    if node.is_leaf:
         return None
     try:
-        return node.local_derivatives()
+        locs = node.local_derivatives()
     except Exception:  # a rule that fails on these numbers: show the text only
         return None
+    if locs is None:
+        return None
+    if isinstance(node.data, float):
+        return tuple(fmt(x) for x in locs)
+    out = []
+    for x in locs:
+        a = np.asarray(x)
+        if a.size == 1 or np.all(a == a.reshape(-1)[0]):  # one number, or the same everywhere
+            out.append(fmt(a.reshape(-1)[0]) if a.size else "")
+        elif a.size <= SMALL:
+            out.append(summary(a))
+        else:
+            out.append(f"‖·‖ {fmt(grad_norm(a))}")
+    return tuple(out)
 
 
 def build(root: Any, *, collapse: Any = None, params: Iterable[Any] | None = None,
@@ -288,7 +305,7 @@ def edges(d: Diagram, *, compact: bool, numbers: bool = True) -> list:
                 if src != dst:
                     bundled[(src, dst)] = bundled.get((src, dst), 0) + 1
                 continue
-            loc = f"× {fmt(locs[j])}" if locs is not None and j < len(locs) else ""
+            loc = f"× {locs[j]}" if locs is not None and j < len(locs) and locs[j] else ""
             out.append(Edge(src, dst, it.index, j, loc, rule_text(it.node, j)))
     for (src, dst), count in bundled.items():
         out.append(Edge(src, dst, count=count))

@@ -69,7 +69,7 @@ def plot_activations(path: str | os.PathLike = "activations.png",
                      n: int = 161) -> str:
     """Each activation (solid) and its derivative by backprop (dashed), one
     panel each, saved to ``path`` (PNG, written atomically); returns the path."""
-    path = os.fspath(path)
+    path = os.fsdecode(os.fspath(path))  # str, bytes or a PathLike
     d = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(d):
         raise FileNotFoundError(f"plot_activations: the directory {d!r} does not exist")

@@ -233,7 +233,7 @@ class Steps:
         self.title = title
 
     def save(self, path: str | os.PathLike) -> str:
-        path = os.fspath(path)
+        path = os.fsdecode(os.fspath(path))  # str, bytes or a PathLike
         _check_dir(path, "steps.save")
         write_atomic(path, self.html)
         return path
@@ -272,7 +272,7 @@ def steps_html(root: Any, path: str | os.PathLike, *, collapse: Any = None,
                rankdir: str | None = None, forward: bool = True, title: str | None = None) -> str:
     """Write the interactive step page (see :func:`steps`) to ``path``, a
     self-contained HTML file (no network); returns the path."""
-    path = os.fspath(path)
+    path = os.fsdecode(os.fspath(path))  # str, bytes or a PathLike
     _model.check_root(root, "steps_html")
     _check_dir(path, "steps_html")
     page = steps(root, collapse=collapse, rankdir=rankdir, forward=forward, title=title)

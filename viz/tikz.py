@@ -406,7 +406,7 @@ def render_tikz(root: Any, path: str | os.PathLike, *, timeout: float | None = 1
     ``path`` as a TikZ picture (see the module docstring for how to include
     and restyle it). Written atomically; returns the path."""
     from .dot import dot_program, draw
-    path = os.fspath(path)
+    path = os.fsdecode(os.fspath(path))  # str, bytes or a PathLike
     if os.path.splitext(path)[1].lower() != ".tex":
         raise ValueError(f"render_tikz: the file must end in .tex, got {path!r}")
     d = os.path.dirname(os.path.abspath(path))

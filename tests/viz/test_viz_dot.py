@@ -252,3 +252,29 @@ def test_esc_leaves_no_markup(text):
     out = viz.esc(text)
     assert not re.search(r"[<>\"'\n\r\t]", out)
     assert not re.search(r"&(?!(amp|lt|gt|quot|#39);)", out)
+
+
+@pytest.mark.parametrize("name", ["g.dot", "g.svg", "page.html"])
+def test_writers_take_str_bytes_and_pathlike_paths(tmp_path, name):
+    import os
+    y = _car_tax_total()
+    for kind, p in (("str", str(tmp_path / ("s_" + name))), ("bytes", os.fsencode(tmp_path / ("b_" + name))),
+                    ("path", tmp_path / ("p_" + name))):
+        if name.endswith(".html"):
+            viz.steps_html(y, p)
+        else:
+            viz.render(y, p)
+        assert os.path.getsize(p) > 0, kind
+
+
+def test_tensor_edges_show_numbers_when_tiny_and_a_norm_otherwise():
+    import numpy as np
+    from gradviz import Tensor
+    a = Tensor(np.array([1.0, 2.0]), requires_grad=True, label="a")
+    b = Tensor(np.array([3.0, -1.0]), requires_grad=True, label="b")
+    src = viz.draw((a * b).sum()).source
+    assert "× [3, -1]" in src and "× [1, 2]" in src       # d(a*b)/da = b, d/db = a
+    w = Tensor(np.arange(16.0).reshape(4, 4) / 10, requires_grad=True)
+    src = viz.draw((w * 2.0).tanh().sum()).source
+    assert "× 2<" in src                                     # the same number everywhere: shown once
+    assert "× ‖·‖ " in src                                    # tanh's 16 local derivatives: their norm
