@@ -61,9 +61,31 @@ def _inputs(op: Op, xs: tuple) -> tuple[str, tuple]:
     return "float", tuple(out)
 
 
+def _plain_kernel(op: Op, engine) -> Kernel:
+    """The row's kernel without constants on ``engine``, kept on the row."""
+    k = kernel(op.key, engine)
+    op.__dict__[f"_{engine.name}_kernel"] = k
+    return k
+
+
 def apply(op: Op, *xs: Any, **params: Any):
     """Run table row ``op`` on nodes (Values, or Tensors that broadcast) with
     constant ``params``; the result is recorded like any built-in op's."""
+    if len(xs) == 1 and not params and op.arity == 1 and not op.params and op.deriv is not None:
+        # the common case -- a one-input elementwise row without constants --
+        # without the general path's checks and conversions
+        x0 = xs[0]
+        if x0.__class__ is Value:
+            out = op.forward(FloatMath, x0.data)
+            if out.__class__ is float:
+                k = op.__dict__.get("_float_kernel") or _plain_kernel(op, FLOAT)
+                return _record_value(out, k, xs)
+        elif x0.__class__ is Tensor and x0.data.dtype.kind == "f":
+            d = x0.data
+            out = op.forward(ArrayMath, d)
+            if out.__class__ is np.ndarray and out.dtype is d.dtype:
+                k = op.__dict__.get("_array_kernel") or _plain_kernel(op, ARRAY)
+                return x0._record(out, k, xs)
     unknown = set(params) - set(op.params) - set(op.defaults)
     if unknown:
         raise TypeError(f"op {op.key!r}: unknown parameter{'s' if len(unknown) > 1 else ''} "

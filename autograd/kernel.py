@@ -97,7 +97,8 @@ class Kernel:
         if fast is not None:
             self.vjp = fast
         elif op.deriv is not None:
-            self.vjp = self._float_vjp if engine is FLOAT else self._elementwise_vjp
+            self.vjp = (_float_rule(op, len(self.args)) or self._float_vjp) if engine is FLOAT \
+                else self._elementwise_vjp
         else:
             self.vjp = self._structural_vjp
 
@@ -167,6 +168,18 @@ class Kernel:
 
     def __repr__(self) -> str:
         return f"Kernel({self.op.key}, {self.engine.name}, {self.params})"
+
+
+def _float_rule(op: Op, n_args: int) -> Callable | None:
+    """The generic float rule for one-input rows without constants, without
+    the general rule's list building (users' own ops and the built-in ones
+    without a fast rule take it). The row's deriv is read on every call."""
+    if op.arity != 1 or n_args:
+        return None
+
+    def rule(n, g):
+        return (g * op.deriv(FloatMath, n.data, n._parents[0].data)[0],)  # type: ignore[misc]
+    return rule
 
 
 def _check_count(op: Op, cs, n: int) -> None:
