@@ -16,15 +16,14 @@ Where each idea lives:
 * :mod:`.custom` -- users' own ops (:func:`define_op`, :class:`Function`);
 * :mod:`.check` -- :func:`gradcheck`; :mod:`.testing` -- hypothesis strategies.
 """
-from .graph import Step, grad
-from .mode import (AnomalyError, detect_anomaly, enable_grad, is_grad_enabled, no_grad,
-                   record_sites)
-from .value import Value, wsum
-from .tensor import Tensor, concatenate, stack
 from . import functional
 from .check import CheckReport, GradcheckError, gradcheck, gradgradcheck
 from .custom import Function, FunctionCtx, define_op
+from .graph import Step, grad
+from .mode import AnomalyError, detect_anomaly, enable_grad, is_grad_enabled, no_grad, record_sites
 from .ops import OPS
+from .tensor import Tensor, concatenate, stack
+from .value import Value, wsum
 
 __all__ = ["Value", "wsum", "grad", "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly",
            "record_sites", "AnomalyError", "Step", "gradcheck", "GradcheckError", "Tensor",

@@ -176,16 +176,16 @@ def _im2col_chunks(xp: np.ndarray, geo: Geometry):
 def _grid_view(buf: np.ndarray, geo: Geometry, N: int) -> np.ndarray:
     """The (N, O, Ho, Wo) output view of a (O, N*P) buffer."""
     e = buf.itemsize
-    O = buf.shape[0]
-    return as_strided(buf, (N, O, geo.Ho, geo.Wo),
+    Co = buf.shape[0]
+    return as_strided(buf, (N, Co, geo.Ho, geo.Wo),
                       (geo.P * e, N * geo.P * e, geo.R * e, e))
 
 
 def _to_grid(g: np.ndarray, geo: Geometry, dtype) -> np.ndarray:
     """An (N, O, Ho, Wo) gradient as the (O, N*P) buffer the products use
     (zeros at the wide grid's thrown-away positions)."""
-    N, O = g.shape[:2]
-    buf = (np.zeros if geo.wide else np.empty)((O, N * geo.P), dtype)
+    N, Co = g.shape[:2]
+    buf = (np.zeros if geo.wide else np.empty)((Co, N * geo.P), dtype)
     _grid_view(buf, geo, N)[...] = g
     return buf
 
@@ -201,17 +201,17 @@ def conv2d_forward(x, w, b=None, stride=(1, 1), padding=(0, 0, 0, 0), dilation=(
     view of a channel-major buffer (numpy reads it like any array)."""
     dt = np.result_type(x, w) if b is None else np.result_type(x, w, b)
     N, C, H, W = x.shape
-    O, _, kh, kw = w.shape
+    Co, _, kh, kw = w.shape
     geo = geometry(N, C, H, W, kh, kw, stride, padding, dilation)
-    wm = w.reshape(O, -1).astype(dt, copy=False)
-    out = np.empty((O, N * geo.P), dt)
+    wm = w.reshape(Co, -1).astype(dt, copy=False)
+    out = np.empty((Co, N * geo.P), dt)
     for a, z, cols in _im2col_chunks(_padded_cn(x, geo, dt), geo):
         part = out[:, a * geo.P:z * geo.P]
         if groups == 1:
             np.matmul(wm, cols, out=part)
         else:
             np.matmul(_by_group(wm, groups), _by_group(cols, groups),
-                      out=part.reshape(groups, O // groups, -1))
+                      out=part.reshape(groups, Co // groups, -1))
     if b is not None:
         out += b.astype(dt, copy=False)[:, None]
     return _grid_view(out, geo, N)
@@ -240,10 +240,10 @@ def _flipped_correlation(g, w, geo, groups, dt):
     """The input gradient of a stride-1 convolution is itself a convolution:
     of ``g``, padded by the kernel's reach minus the padding, with the
     weights flipped in space and with input and output channels swapped."""
-    O, Cg, kh, kw = w.shape
+    Co, Cg, kh, kw = w.shape
     G = groups
-    wt = w.astype(dt, copy=False).reshape(G, O // G, Cg, kh, kw).transpose(0, 2, 1, 3, 4)
-    wt = wt[..., ::-1, ::-1].reshape(G * Cg, O // G, kh, kw)
+    wt = w.astype(dt, copy=False).reshape(G, Co // G, Cg, kh, kw).transpose(0, 2, 1, 3, 4)
+    wt = wt[..., ::-1, ::-1].reshape(G * Cg, Co // G, kh, kw)
     rh, rw = geo.dh * (kh - 1), geo.dw * (kw - 1)
     return conv2d_forward(g.astype(dt, copy=False), wt, None, (1, 1),
                           (rh - geo.pt, rh - geo.pb, rw - geo.pl, rw - geo.pr),
@@ -278,12 +278,12 @@ def conv2d_backward(g, x, w, need=(True, True, True), stride=(1, 1), padding=(0,
 def _weight_grad(xp, gg, geo, w_shape, groups):
     """Σ over batch chunks of g · colsᵀ (the im2col matrix rebuilt chunk by
     chunk: cheaper than keeping it from the forward pass)."""
-    O, K = w_shape[0], xp.shape[0] * geo.kh * geo.kw
-    dw = np.zeros((K, O) if groups == 1 else (groups, O // groups, K // groups), gg.dtype)
+    Co, K = w_shape[0], xp.shape[0] * geo.kh * geo.kw
+    dw = np.zeros((K, Co) if groups == 1 else (groups, Co // groups, K // groups), gg.dtype)
     for a, z, cols in _im2col_chunks(xp, geo):
         part = gg[:, a * geo.P:z * geo.P]
         if groups == 1:
-            dw += cols @ part.T           # (K, O): the faster orientation here
+            dw += cols @ part.T           # (K, Co): the faster orientation here
         else:
             dw += np.matmul(_by_group(part, groups), _by_group(cols, groups).transpose(0, 2, 1))
     return (dw.T if groups == 1 else dw).reshape(w_shape)
@@ -295,16 +295,16 @@ def _input_grad(gg, w, geo, groups, dt):
     cropped. (One big ``wᵀ @ g`` is no faster and allocates kh*kw times
     more; chunks keep the operands in cache.)"""
     N, C, H, W = geo.N, geo.C, geo.H, geo.W
-    O, Cg, kh, kw = w.shape
+    Co, Cg, kh, kw = w.shape
     G, P = groups, geo.P
-    taps = w.astype(dt, copy=False).reshape(G, O // G, Cg, kh, kw).transpose(3, 4, 0, 2, 1)
-    taps = np.ascontiguousarray(taps)                 # (kh, kw, G, Cg, O/G)
+    taps = w.astype(dt, copy=False).reshape(G, Co // G, Cg, kh, kw).transpose(3, 4, 0, 2, 1)
+    taps = np.ascontiguousarray(taps)                 # (kh, kw, G, Cg, Co/G)
     dxp = np.zeros((C, N, geo.Hp * geo.Wp), dt)
     parts = _chunks(geo, dxp.itemsize)
     buf = np.empty(C * (parts[0][1] - parts[0][0]) * P, dt)
     for a, z in parts:
         n = z - a
-        ggc = gg[:, a * P:z * P].reshape(G, O // G, n * P)
+        ggc = gg[:, a * P:z * P].reshape(G, Co // G, n * P)
         out = buf[:C * n * P].reshape(G, Cg, n * P)
         src = out.reshape((C, n) + _grid_shape(geo))
         part = dxp[:, a:z]
@@ -538,18 +538,18 @@ def conv2d_params(x_shape, w_shape, b_shape, stride, padding, dilation, groups) 
     dilation = _pair(dilation, "dilation", op, 1)
     kernel = tuple(w_shape[2:])
     pad = _padding(padding, op, kernel, dilation, stride)
-    C, O, Cg = x_shape[-3], w_shape[0], w_shape[1]
-    if C % groups or O % groups:
+    C, Co, Cg = x_shape[-3], w_shape[0], w_shape[1]
+    if C % groups or Co % groups:
         raise ValueError(f"{op}: groups={groups} must divide both the input channels ({C}) "
-                         f"and the output channels ({O})")
+                         f"and the output channels ({Co})")
     if Cg * groups != C:
         raise ValueError(f"{op}: input of shape {tuple(x_shape)} has {C} channels but weight "
                          f"of shape {tuple(w_shape)} expects {Cg} x groups {groups} = "
                          f"{Cg * groups}")
     if 0 in w_shape:
         raise ValueError(f"{op}: weight of shape {tuple(w_shape)} is empty")
-    if b_shape is not None and tuple(b_shape) != (O,):
-        raise ValueError(f"{op}: bias must have shape ({O},) for weight of shape "
+    if b_shape is not None and tuple(b_shape) != (Co,):
+        raise ValueError(f"{op}: bias must have shape ({Co},) for weight of shape "
                          f"{tuple(w_shape)}, got {tuple(b_shape)}")
     _check_window(op, x_shape, kernel, dilation, pad)
     return {"stride": stride, "padding": pad, "dilation": dilation, "groups": groups}

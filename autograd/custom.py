@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import inspect
 import numbers
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 import numpy as np
 
 from . import ops as _ops
-from .graph import Node
 from .kernel import ARRAY, FLOAT, Kernel, forget, kernel
-from .ops import OPS, ArrayMath, FloatMath, Op, register
+from .ops import OPS, FloatMath, Op, register
 from .tensor import Tensor, _floating, _plain
-from .value import Value, _leaf, _record as _record_value
+from .value import Value, _leaf
+from .value import _record as _record_value
 
 __all__ = ["define_op", "Function", "FunctionCtx", "apply"]
 
@@ -227,7 +228,7 @@ def define_op(name: str, *, forward: Callable, deriv: Callable | None = None,
         try:
             out = forward(FloatMath, *x, *params.values())
             ds = deriv(FloatMath, out, *x, *params.values())
-        except Exception as e:  # noqa: BLE001 - reported with the op's name
+        except Exception as e:  # any failure is reported with the op's name
             raise ValueError(f"define_op({name!r}): forward/deriv failed at the sample point "
                              f"{x}: {type(e).__name__}: {e}") from e
         if not isinstance(ds, (tuple, list)) or len(ds) != arity:
@@ -312,6 +313,10 @@ class Function:
     "custom backward".
     """
 
+    # Each subclass's own table row, made on its first apply; read from the class's own
+    # __dict__ so that a subclass of a Function subclass does not inherit its parent's row.
+    _gradviz_row: ClassVar[Op]
+
     @staticmethod
     def forward(ctx: FunctionCtx, *inputs: Any) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -335,7 +340,7 @@ class Function:
                               doc=(cls.__doc__ or "").strip().split("\n")[0]
                               or f"custom Function {cls.__name__}",
                               fast={"float": rule, "array": rule}, user=True))
-            setattr(cls, "_gradviz_row", row)
+            cls._gradviz_row = row
         return row
 
     @classmethod

@@ -32,7 +32,8 @@ import errno
 import os
 import secrets
 import stat
-from typing import IO, Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from typing import IO
 
 __all__ = ["atomic_path", "atomic_open", "write_atomic", "resolve_target", "SpecialFileError"]
 
@@ -128,7 +129,8 @@ def atomic_path(path: str | os.PathLike, suffix: str = ".tmp") -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def atomic_open(path: str | os.PathLike, mode: str = "wb", encoding: str | None = None) -> Iterator[IO]:
+def atomic_open(path: str | os.PathLike, mode: str = "wb",
+                encoding: str | None = None) -> Iterator[IO]:
     """``open(path, mode)`` for writing, atomically (see the module docstring)."""
     if not any(c in mode for c in "wx") or "+" in mode:
         raise ValueError(f"atomic_open: mode {mode!r} is not a plain write mode")

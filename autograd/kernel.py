@@ -21,7 +21,8 @@ floats: nothing) and which parents want a gradient.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .ops import ONE, OPS, ArrayMath, FloatMath, NodeMath, Op, unbroadcast
 

@@ -14,9 +14,10 @@ import contextlib
 import math
 import os
 import sys
+from collections.abc import Iterator
 from contextvars import ContextVar
 from types import FrameType
-from typing import Any, Iterator, NamedTuple
+from typing import Any, NamedTuple
 
 __all__ = ["Mode", "current", "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly",
            "record_sites", "AnomalyError", "creation_site"]

@@ -1,9 +1,24 @@
 """gradviz's neural-network layer: modules, scalar (Value) networks, tensor
 layers, losses, optimizers (``nn.optim``) and data helpers (``nn.data``)."""
 from . import data, init, optim, plot, torch_compat
-from .layers import (ELU, GELU, Identity, LeakyReLU, Linear, PReLU, ReLU, Sequential, Sigmoid,
-                     SiLU, Softmax, Softplus, Swish, Tanh, WidthError)
 from .conv import AvgPool2d, Conv2d, Flatten, MaxPool2d
+from .layers import (
+    ELU,
+    GELU,
+    Identity,
+    LeakyReLU,
+    Linear,
+    PReLU,
+    ReLU,
+    Sequential,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Softplus,
+    Swish,
+    Tanh,
+    WidthError,
+)
 from .losses import BCELoss, CrossEntropyLoss, MSELoss
 from .module import LOAD_MAX_RATIO, LOAD_MIN_BYTES, CheckpointError, Module, load_state, save_state
 from .scalar import ACTIVATIONS, MLP, Layer, Neuron

@@ -29,7 +29,7 @@ import time
 import urllib.error
 import urllib.request
 import zlib
-from typing import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -175,7 +175,7 @@ def load_digits(test_fraction: float = 0.2, seed: int | None = 0, normalize: boo
     if normalize:
         X /= np.float32(16.0)
     n = len(X)
-    n_test = min(max(int(round(n * test_fraction)), 1), n - 1)
+    n_test = min(max(round(n * float(test_fraction)), 1), n - 1)  # round(float) is an int
     order = np.random.default_rng(seed).permutation(n)
     test, train = order[:n_test], order[n_test:]
     return X[train], y[train], X[test], y[test]
@@ -304,10 +304,14 @@ MNIST_MIRRORS = ("https://ossci-datasets.s3.amazonaws.com/mnist/",
 # bytes), as published by several independent MNIST loaders; cross-checked
 # against each other, not computed here.
 MNIST_SHA256: dict[str, str | None] = {
-    "train-images-idx3-ubyte.gz": "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
-    "train-labels-idx1-ubyte.gz": "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
-    "t10k-images-idx3-ubyte.gz": "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
-    "t10k-labels-idx1-ubyte.gz": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+    "train-images-idx3-ubyte.gz":
+        "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+    "train-labels-idx1-ubyte.gz":
+        "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+    "t10k-images-idx3-ubyte.gz":
+        "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+    "t10k-labels-idx1-ubyte.gz":
+        "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
 }
 
 

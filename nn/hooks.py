@@ -8,7 +8,8 @@ restores the previous one.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 __all__ = ["register_module_call_hook", "current_module_call_hook"]
 
@@ -28,7 +29,8 @@ class HookHandle:
 def register_module_call_hook(hook: Hook) -> HookHandle:
     """Route every ``Module.__call__`` through ``hook`` (see the module docstring)."""
     if not callable(hook):
-        raise TypeError(f"register_module_call_hook: expected a callable, got {type(hook).__name__}")
+        raise TypeError("register_module_call_hook: expected a callable, "
+                        f"got {type(hook).__name__}")
     _HOOKS.append(hook)
     return HookHandle(hook)
 

@@ -17,13 +17,13 @@ Tensors.
 from __future__ import annotations
 
 import numbers
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 
 from ..autograd import Tensor, Value
 from ..autograd import functional as F
-
 from . import init as _init
 from .module import Module
 
@@ -130,7 +130,7 @@ class Sequential(Module):
     def __iter__(self):
         return iter(self._mods)
 
-    def append(self, module: Module) -> "Sequential":
+    def append(self, module: Module) -> Sequential:
         if not isinstance(module, Module):
             raise TypeError(f"Sequential.append: expected a Module, got {type(module).__name__}")
         self._mods.append(module)

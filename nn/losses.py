@@ -14,7 +14,6 @@ from typing import Any
 import numpy as np
 
 from ..autograd import Value
-
 from .module import Module, _tensor_type
 
 __all__ = ["MSELoss", "CrossEntropyLoss", "BCELoss"]

@@ -28,7 +28,8 @@ from __future__ import annotations
 import os
 import zipfile
 from collections import OrderedDict
-from typing import Any, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -102,7 +103,7 @@ class Module:
             if kind is not None:
                 yield name, kind, x
 
-    def named_children(self) -> Iterator[tuple[str, "Module"]]:
+    def named_children(self) -> Iterator[tuple[str, Module]]:
         """Direct sub-modules: ``(name, module)``; list items as ``attr.i``."""
         for name, kind, x in self._items():
             if kind == "module":
@@ -111,11 +112,11 @@ class Module:
                 for i, m in enumerate(x):
                     yield f"{name}.{i}", m
 
-    def children(self) -> Iterator["Module"]:
+    def children(self) -> Iterator[Module]:
         for _, m in self.named_children():
             yield m
 
-    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, "Module"]]:
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
         """Every module in the tree, parents first (``""`` is this one).
         A module reachable twice is listed once. No recursion."""
         seen: set[int] = set()
@@ -130,7 +131,7 @@ class Module:
             for child_name, child in reversed(kids):
                 stack.append((_join(name, child_name), child))
 
-    def modules(self) -> Iterator["Module"]:
+    def modules(self) -> Iterator[Module]:
         for _, m in self.named_modules():
             yield m
 
@@ -170,16 +171,16 @@ class Module:
                 p.grad = None
 
     # --- modes ---------------------------------------------------------------
-    def train(self, mode: bool = True) -> "Module":
+    def train(self, mode: bool = True) -> Module:
         for m in self.modules():
             m.training = bool(mode)
         return self
 
-    def eval(self) -> "Module":
+    def eval(self) -> Module:
         return self.train(False)
 
     # --- state -----------------------------------------------------------------
-    def state_dict(self) -> "OrderedDict[str, np.ndarray]":
+    def state_dict(self) -> OrderedDict[str, np.ndarray]:
         """name -> numpy array (copies): Values as 0-d float64 arrays, lists
         of Values as 1-d float64 arrays, Tensors with their own dtype."""
         out: OrderedDict[str, np.ndarray] = OrderedDict()
@@ -303,7 +304,8 @@ def _check_key(key: Any) -> str:
         encoded = (key + ".npy").encode("utf-8")
     except UnicodeEncodeError as e:
         raise CheckpointError(f"save: key {key[:80]!r} is not valid Unicode text ({e.reason} "
-                              f"at position {e.start}); it cannot be stored as a file name") from None
+                              f"at position {e.start}); it cannot be stored as a file name"
+                              ) from None
     if len(encoded) > _ZIP_NAME_MAX:
         raise CheckpointError(f"save: key {key[:40]!r}... is {len(encoded) - 4} bytes long in "
                               f"UTF-8; a checkpoint key may be at most {_ZIP_NAME_MAX - 4} bytes")
@@ -387,7 +389,7 @@ def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> np.ndarray:
 
 
 def load_state(path: str | os.PathLike, *, max_bytes: int | None = None
-               ) -> "OrderedDict[str, np.ndarray]":
+               ) -> OrderedDict[str, np.ndarray]:
     """Read a checkpoint written by ``Module.save`` (any ``.npz`` of arrays,
     stored or compressed): name -> array. Never unpickles.
 

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
 from ..autograd import Value, no_grad
-
 from .module import _tensor_type
 
 __all__ = ["Optimizer", "SGD", "Adam"]

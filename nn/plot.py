@@ -3,7 +3,7 @@ gradviz-engine[examples]``), written atomically."""
 from __future__ import annotations
 
 import os
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from ..autograd.fileio import atomic_path
 

@@ -15,20 +15,20 @@ from __future__ import annotations
 
 import numbers
 import random
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
 from ..autograd import Value, wsum
 from ..autograd.ops import activations
-
 from . import init as _init
 from .module import Module
 
 __all__ = ["Neuron", "Layer", "MLP", "ACTIVATIONS", "check_activation"]
 
 
-def _prelu(z: Value, n: "Neuron") -> Value:
+def _prelu(z: Value, n: Neuron) -> Value:
     return z.relu() - n.alpha * (-z).relu()
 
 
@@ -117,7 +117,8 @@ class Neuron(Module):
         bound = _init.weight_bound(init, self.nin, _fan_out, activation)
         bb = _init.bias_bound(init, self.nin)
         pre = self.name + "." if self.name else ""
-        self.w = [Value(rng.uniform(-bound, bound), label=f"{pre}w{i + 1}") for i in range(self.nin)]
+        self.w = [Value(rng.uniform(-bound, bound), label=f"{pre}w{i + 1}")
+                  for i in range(self.nin)]
         self.b = Value(rng.uniform(-bb, bb) if bb else 0.0, label=f"{pre}b")
         if activation == "prelu":
             self.alpha = Value(0.25, label=f"{pre}alpha")
@@ -127,7 +128,7 @@ class Neuron(Module):
         if w is not None or b is not None:
             self.set_weights(w, b)
 
-    def set_weights(self, w=None, b=None) -> "Neuron":
+    def set_weights(self, w=None, b=None) -> Neuron:
         """Set the weights (a number for all, or ``nin`` numbers) and/or the bias."""
         if w is not None:
             for v, d in zip(self.w, _numbers(w, self.nin, f"{self._who()} weights")):
@@ -168,7 +169,7 @@ class Layer(Module):
         self.neurons = [Neuron(self.nin, activation, seed=rng, init=init, name=f"{pre}n{j + 1}",
                                _fan_out=self.nout) for j in range(self.nout)]
 
-    def set_weights(self, w=None, b=None) -> "Layer":
+    def set_weights(self, w=None, b=None) -> Layer:
         """``w``: a number for all weights, or ``nout`` rows (each a number or
         ``nin`` numbers); ``b``: a number or ``nout`` numbers."""
         ws = [w] * self.nout if w is None or isinstance(w, (numbers.Real, Value)) else list(w)
@@ -181,7 +182,8 @@ class Layer(Module):
         return self
 
     def _who(self) -> str:
-        return f"Layer {self.name} ({self.extra_repr()})" if self.name else f"Layer({self.extra_repr()})"
+        inner = self.extra_repr()
+        return f"Layer {self.name} ({inner})" if self.name else f"Layer({inner})"
 
     def forward(self, x) -> list[Value]:
         x = _inputs(x)
@@ -217,7 +219,7 @@ class MLP(Module):
         self.layers = [Layer(sizes[i], sizes[i + 1], out_activation if i == last else activation,
                              seed=rng, init=init, name=f"L{i + 1}") for i in range(len(self.nouts))]
 
-    def set_weights(self, w=None, b=None) -> "MLP":
+    def set_weights(self, w=None, b=None) -> MLP:
         """A number for every weight and/or every bias, or one entry per layer
         (each as :meth:`Layer.set_weights` takes)."""
         n = len(self.layers)

@@ -36,7 +36,8 @@ True
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -58,7 +59,7 @@ def _array(value: Any, key: str) -> np.ndarray:
     return arr
 
 
-def _plan(model: Module) -> "list[tuple[str, str, str, Module]]":
+def _plan(model: Module) -> list[tuple[str, str, str, Module]]:
     """``(our key, torch key, kind, module)`` for every parameter of ``model``,
     in state-dict order; kind is "T" (transposed) or "=" (as is). A module
     that owns parameters and has no torch.nn counterpart is refused."""
@@ -84,7 +85,7 @@ def _plan(model: Module) -> "list[tuple[str, str, str, Module]]":
     return plan
 
 
-def to_torch_state(model_or_state: "Module | Mapping[str, Any]") -> "OrderedDict[str, np.ndarray]":
+def to_torch_state(model_or_state: Module | Mapping[str, Any]) -> OrderedDict[str, np.ndarray]:
     """The state of a gradviz model (or a state dict from ``state_dict()`` /
     ``nn.load_state``) in ``torch.nn``'s layout: name -> numpy array, ready for
     ``torch_model.load_state_dict({k: torch.from_numpy(v) ...})``. Linear
@@ -107,7 +108,7 @@ def to_torch_state(model_or_state: "Module | Mapping[str, Any]") -> "OrderedDict
 
 
 def from_torch_state(torch_state: Mapping[str, Any], model: Module | None = None
-                     ) -> "OrderedDict[str, np.ndarray]":
+                     ) -> OrderedDict[str, np.ndarray]:
     """A ``torch.nn`` state dict (values: torch tensors or numpy arrays) in
     gradviz's layout, for ``model.load_state_dict(...)``.
 

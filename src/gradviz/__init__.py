@@ -9,9 +9,8 @@ only): :mod:`gradviz.autograd` (the op table, the graph walker, ``Value`` and
 >>> total = Value(15.0) * 2 * 1.1
 >>> total.backward()
 """
-from . import autograd
+from . import autograd, nn, viz
 from .autograd import Tensor, Value
-from . import nn, viz
 
 try:
     from importlib.metadata import version as _version
