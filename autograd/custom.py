@@ -54,7 +54,7 @@ def _inputs(op: Op, xs: tuple) -> tuple[str, tuple]:
     for i, x in enumerate(xs):
         if isinstance(x, Value):
             out.append(x)
-        elif isinstance(x, numbers.Real) and not isinstance(x, bool):
+        elif not isinstance(x, bool) and isinstance(x, numbers.Real):
             out.append(_leaf(float(x)))
         else:
             raise TypeError(f"op {op.key!r}: input {i} must be a Value, a Tensor or a number, "

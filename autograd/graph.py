@@ -396,6 +396,7 @@ def backward(roots: Sequence[Any], seeds: Sequence[Any]) -> None:
         node = pop()
         parents = node._parents
         g = node.grad
+        cs: Sequence[Any]
         if g is None:  # nothing flows here (e.g. only integer-index uses)
             cs = (None,) * len(parents)
         else:

@@ -22,7 +22,7 @@ from ..autograd import functional as F
 from ..autograd.conv import conv2d_params, pool_params
 from . import init as _init
 from .layers import WidthError, _as_input, _generator
-from .module import Module
+from .module import Module, _is_int
 
 __all__ = ["Conv2d", "MaxPool2d", "AvgPool2d", "Flatten"]
 
@@ -79,7 +79,8 @@ class Conv2d(Module):
             bb = _init.bias_bound(init, fan_in)
             b = rng.uniform(-bb, bb, size=self.out_channels) if bb else \
                 np.zeros(self.out_channels)
-            self.bias = Tensor(b.astype(dt), requires_grad=True, label=pre + "bias")
+            self.bias: Tensor | None = Tensor(b.astype(dt), requires_grad=True,
+                                              label=pre + "bias")
         else:
             self.bias = None
 
@@ -165,7 +166,7 @@ class Flatten(Module):
 
     def __init__(self, start_dim: int = 1, end_dim: int = -1):
         for what, v in (("start_dim", start_dim), ("end_dim", end_dim)):
-            if isinstance(v, bool) or not isinstance(v, numbers.Integral):
+            if not _is_int(v):
                 raise TypeError(f"Flatten: {what} must be an int, got {v!r}")
         self.start_dim, self.end_dim = int(start_dim), int(end_dim)
 

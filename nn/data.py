@@ -76,6 +76,7 @@ def _iter_batches(X: np.ndarray, y: np.ndarray | None, batch_size: int,
                   order: np.ndarray | None, drop_last: bool) -> Iterator:
     n = len(X)
     stop_at = n - n % batch_size if drop_last else n
+    sel: slice | np.ndarray
     for start in range(0, stop_at, batch_size):
         if order is None:                               # views, no copies
             sel = slice(start, min(start + batch_size, n))
@@ -184,8 +185,9 @@ def load_digits(test_fraction: float = 0.2, seed: int | None = 0, normalize: boo
 # --------------------------------------------------------------------------- IDX files
 
 # IDX type code -> big-endian numpy dtype (the format stores everything MSB first).
-_IDX_DTYPES = {0x08: np.dtype(">u1"), 0x09: np.dtype(">i1"), 0x0B: np.dtype(">i2"),
-               0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
+_IDX_DTYPES: dict[int, np.dtype] = {
+    0x08: np.dtype(">u1"), 0x09: np.dtype(">i1"), 0x0B: np.dtype(">i2"),
+    0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
 _IDX_CODES = {dt.newbyteorder("="): code for code, dt in _IDX_DTYPES.items()}
 
 
@@ -520,7 +522,7 @@ def load_mnist(root: str | os.PathLike = "~/.cache/gradviz/mnist", download: boo
                     "refusing to use it (it may be corrupt or partial: delete it to download "
                     "it again)")
     arrays = {name: read_idx(paths[name]) for name in MNIST_FILES}
-    out = []
+    out: list[np.ndarray] = []
     for images_name, labels_name in (MNIST_FILES[:2], MNIST_FILES[2:]):
         images, labels = arrays[images_name], arrays[labels_name]
         if images.ndim != 3 or labels.ndim != 1:
@@ -533,4 +535,5 @@ def load_mnist(root: str | os.PathLike = "~/.cache/gradviz/mnist", download: boo
         if normalize:
             X /= np.float32(255.0)
         out += [X, labels.astype(np.int64)]
-    return tuple(out)
+    X_train, y_train, X_test, y_test = out
+    return X_train, y_train, X_test, y_test

@@ -25,7 +25,7 @@ import numpy as np
 from ..autograd import Tensor, Value
 from ..autograd import functional as F
 from . import init as _init
-from .module import Module
+from .module import Module, _is_int
 
 __all__ = ["WidthError", "Linear", "Sequential", "ReLU", "Tanh", "Sigmoid", "LeakyReLU",
            "PReLU", "ELU", "SiLU", "Swish", "GELU", "Softmax", "Softplus", "Identity"]
@@ -38,8 +38,8 @@ class WidthError(ValueError):
 def _generator(seed: Any) -> np.random.Generator:
     if isinstance(seed, np.random.Generator):
         return seed
-    if seed is None or (isinstance(seed, numbers.Integral) and not isinstance(seed, bool)):
-        return np.random.default_rng(seed)
+    if seed is None or _is_int(seed):
+        return np.random.default_rng(None if seed is None else int(seed))
     raise TypeError(f"seed must be an int, None or a numpy Generator, got {type(seed).__name__}")
 
 
@@ -64,7 +64,7 @@ class Linear(Module):
                  init: str = "kaiming", nonlinearity: str = "relu", seed: Any = None,
                  label: str = ""):
         for what, n in (("nin", nin), ("nout", nout)):
-            if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+            if not _is_int(n) or n < 1:
                 raise ValueError(f"Linear {what} must be a positive int, got {n!r}")
         dt = np.dtype(dtype)
         if dt.kind != "f":
@@ -79,7 +79,8 @@ class Linear(Module):
         if bias:
             bb = _init.bias_bound(init, self.nin)
             b = rng.uniform(-bb, bb, size=self.nout) if bb else np.zeros(self.nout)
-            self.bias = Tensor(b.astype(dt), requires_grad=True, label=pre + "bias")
+            self.bias: Tensor | None = Tensor(b.astype(dt), requires_grad=True,
+                                              label=pre + "bias")
         else:
             self.bias = None
 
@@ -155,6 +156,10 @@ def _map(x, fn):
 
 
 class _Activation(Module):
+    def _fn(self, x):
+        """The activation of one Value or Tensor."""
+        raise NotImplementedError
+
     def forward(self, x):
         return _map(x, self._fn)
 
@@ -229,8 +234,7 @@ class PReLU(Module):
     all features (``num_parameters=1``) or one per feature (last axis)."""
 
     def __init__(self, num_parameters: int = 1, init: float = 0.25, dtype: Any = np.float32):
-        if isinstance(num_parameters, bool) or not isinstance(num_parameters, numbers.Integral) \
-                or num_parameters < 1:
+        if not _is_int(num_parameters) or num_parameters < 1:
             raise ValueError(f"PReLU num_parameters must be a positive int, got {num_parameters!r}")
         self.alpha = Tensor(np.full(int(num_parameters), _real(init, "PReLU init"), dtype=dtype),
                             requires_grad=True, label="alpha")
@@ -252,6 +256,7 @@ class Swish(Module):
     Tensor (starting at 1), a number keeps it fixed (1.0 is SiLU)."""
 
     def __init__(self, beta: float | None = None, dtype: Any = np.float32):
+        self.beta: Tensor | float
         if beta is None:
             self.beta = Tensor(np.ones(1, dtype=dtype), requires_grad=True, label="beta")
         else:
@@ -270,7 +275,7 @@ class Softmax(Module):
     """``exp(x) / sum(exp(x))`` along ``axis`` (stable)."""
 
     def __init__(self, axis: int = -1):
-        if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
+        if not _is_int(axis):
             raise TypeError(f"Softmax axis must be an int, got {type(axis).__name__}")
         self.axis = int(axis)
 

@@ -130,7 +130,7 @@ def _value_cross_entropy(logits: list, target: Any) -> Value:
     """-log softmax(logits)[target], stable: the max logit is subtracted as a
     constant (it cancels, so the gradient is unchanged)."""
     if isinstance(target, bool) or not isinstance(target, numbers.Integral) \
-            or not 0 <= target < len(logits):
+            or not 0 <= int(target) < len(logits):
         raise ValueError(f"CrossEntropyLoss: target must be a class index in "
                          f"[0, {len(logits)}), got {target!r}")
     zs = [z if isinstance(z, Value) else Value(z) for z in logits]

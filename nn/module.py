@@ -25,6 +25,7 @@ are refused at save time.
 """
 from __future__ import annotations
 
+import numbers
 import os
 import zipfile
 from collections import OrderedDict
@@ -44,6 +45,19 @@ __all__ = ["Module", "CheckpointError", "load_state", "save_state", "LOAD_MIN_BY
 class CheckpointError(ValueError):
     """A state dict or checkpoint file that does not fit (missing or
     unexpected key, wrong shape, unreadable or corrupt file)."""
+
+
+def _is_int(x: object) -> bool:
+    """An integer (Python or numpy) that is not a bool: what arguments such as widths,
+    axes and seeds must be. A plain bool result, not a TypeGuard: mypy does not know
+    that int is a numbers.Integral, so narrowing an ``int`` argument to Integral would
+    make the code after the check look unreachable, and leave it unchecked."""
+    return isinstance(x, numbers.Integral) and not isinstance(x, bool)
+
+
+def _is_real(x: object) -> bool:
+    """A real number (Python or numpy) that is not a bool; see :func:`_is_int`."""
+    return isinstance(x, numbers.Real) and not isinstance(x, bool)
 
 
 def _tensor_type():

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import Value, no_grad
-from .module import _tensor_type
+from .module import _is_real, _tensor_type
 
 __all__ = ["Optimizer", "SGD", "Adam"]
 
@@ -114,6 +114,10 @@ class Optimizer:
         else the tensor's index, for the state buffers)."""
         raise NotImplementedError
 
+    def _hyper(self) -> str:
+        """The hyper-parameters, as ``__repr__`` shows them."""
+        raise NotImplementedError
+
     def __repr__(self) -> str:
         return (f"{type(self).__name__}({self._hyper()}; {len(self.values)} Value and "
                 f"{len(self.tensors)} Tensor parameters)")
@@ -182,7 +186,7 @@ class Adam(Optimizer):
         except (TypeError, ValueError):
             raise ValueError(f"Adam: betas must be a pair of numbers, got {betas!r}") from None
         for i, b in enumerate((b1, b2)):
-            if isinstance(b, bool) or not isinstance(b, numbers.Real) or not 0.0 <= b < 1.0:
+            if not _is_real(b) or not 0.0 <= b < 1.0:
                 raise ValueError(f"Adam: betas[{i}] must be in [0, 1), got {b!r}")
         self.betas = (float(b1), float(b2))
         self.eps = _nonneg(eps, "eps", "Adam")
@@ -197,11 +201,11 @@ class Adam(Optimizer):
 
     def _update(self, key, p, g):
         b1, b2 = self.betas
-        m, v, s = self.m.get(key), self.v.get(key), self._scratch.get(key)
-        if m is None:
-            m = self.m[key] = np.zeros_like(p)
-            v = self.v[key] = np.zeros_like(p)
-            s = self._scratch[key] = np.empty_like(p)
+        if key not in self.m:
+            self.m[key] = np.zeros_like(p)
+            self.v[key] = np.zeros_like(p)
+            self._scratch[key] = np.empty_like(p)
+        m, v, s = self.m[key], self.v[key], self._scratch[key]
         if self.weight_decay:
             np.multiply(p, self.weight_decay, out=s)
             s += g

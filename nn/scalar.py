@@ -23,7 +23,7 @@ import numpy as np
 from ..autograd import Value, wsum
 from ..autograd.ops import activations
 from . import init as _init
-from .module import Module
+from .module import Module, _is_int
 
 __all__ = ["Neuron", "Layer", "MLP", "ACTIVATIONS", "check_activation"]
 
@@ -63,8 +63,9 @@ def check_activation(name: Any) -> str:
 def _rng(seed: Any) -> random.Random:
     if isinstance(seed, random.Random):
         return seed
-    if seed is None or (isinstance(seed, numbers.Integral) and not isinstance(seed, bool)):
-        return random.Random(seed)
+    if seed is None or _is_int(seed):
+        # int(): random.Random refuses numpy integers, which the check above accepts
+        return random.Random(None if seed is None else int(seed))
     raise TypeError(f"seed must be an int, None or a random.Random, got {type(seed).__name__}")
 
 
@@ -203,12 +204,11 @@ class MLP(Module):
     Layers are named L1, L2, ... and neurons L1.n1, ... (labels in diagrams).
     """
 
-    def __init__(self, nin: int, nouts: Sequence[int], activation: str = "relu", *,
+    def __init__(self, nin: int, nouts: int | Sequence[int], activation: str = "relu", *,
                  out_activation: str = "linear", seed=None, init: str = "uniform"):
         self.nin = _width(nin, "MLP nin")
-        if isinstance(nouts, numbers.Integral):
-            nouts = [nouts]
-        self.nouts = [_width(n, "MLP layer width") for n in nouts]
+        widths = [nouts] if isinstance(nouts, (int, numbers.Integral)) else nouts
+        self.nouts = [_width(n, "MLP layer width") for n in widths]
         if not self.nouts:
             raise ValueError("MLP needs at least one layer (nouts is empty)")
         self.activation = check_activation(activation)

@@ -66,7 +66,7 @@ def _plan(model: Module) -> list[tuple[str, str, str, Module]]:
     if not isinstance(model, Module):
         raise TypeError(f"torch_compat: expected a gradviz nn.Module, got {type(model).__name__}")
     modules = dict(model.named_modules())
-    plan = []
+    plan: list[tuple[str, str, str, Module]] = []
     for key in model.state_dict():
         owner, _, attr = key.rpartition(".")
         mod = modules.get(owner)
