@@ -21,12 +21,12 @@ the node protocol is :class:`Node`.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 from . import mode as _mode
-from .mode import (AnomalyError, detect_anomaly, enable_grad, is_grad_enabled, no_grad,
-                   record_sites)
+from .mode import AnomalyError, detect_anomaly, enable_grad, is_grad_enabled, no_grad, record_sites
 
 __all__ = ["no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly", "record_sites",
            "AnomalyError", "Node", "OpInfo", "Step", "Pass", "walk", "backward", "grad",
@@ -124,7 +124,7 @@ class Node:
         return not self._parents
 
     @property
-    def op_info(self) -> "OpInfo | None":
+    def op_info(self) -> OpInfo | None:
         k = self._op
         if k is None:
             return None
@@ -132,7 +132,7 @@ class Node:
         return OpInfo(op.name, op.key, op.symbol, _rule_texts(op, len(self._parents)),
                       dict(k.params), op.deriv is not None, op.doc)
 
-    def local_derivatives(self) -> "tuple | None":
+    def local_derivatives(self) -> tuple | None:
         k = self._op
         return None if k is None else k.local_derivatives(self)
 
@@ -153,16 +153,18 @@ class Node:
         return None if render is None else render(self)
 
     @property
-    def creation_site(self) -> "str | None":
+    def creation_site(self) -> str | None:
         return getattr(self, "_site", None)
 
     @property
-    def scope(self) -> "list | None":
+    def scope(self) -> list | None:
         return getattr(self, "_scope", None)
 
     @scope.setter
-    def scope(self, records: "list | None") -> None:
-        setattr(self, "_scope", records)  # a slot of the subclasses
+    def scope(self, records: list | None) -> None:
+        # The slot is the subclasses' (Node's __slots__ is empty), which mypy's slots check
+        # cannot see through a plain assignment.
+        setattr(self, "_scope", records)  # noqa: B010
 
 
 # --------------------------------------------------------------------------
@@ -505,7 +507,7 @@ def grad(outputs, inputs, grad_outputs=None, create_graph: bool = False):
         if len(gos) != len(outs):
             raise ValueError(f"grad: {len(outs)} outputs but {len(gos)} grad_outputs")
         seeds = [o._coerce_seed(g, "grad", create_graph) for o, g in zip(outs, gos)]
-    capture = {x: None for x in ins}
+    capture = dict.fromkeys(ins)
     with (enable_grad() if create_graph else no_grad()):
         Pass(outs, seeds, create_graph=create_graph, write_grads=False, capture=capture).run()
     res = tuple(x._grad_node(capture[x], create_graph) for x in ins)
