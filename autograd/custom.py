@@ -18,7 +18,7 @@ import numpy as np
 
 from . import ops as _ops
 from .kernel import ARRAY, FLOAT, Kernel, forget, kernel
-from .ops import OPS, FloatMath, Op, register
+from .ops import OPS, ArrayMath, FloatMath, Op, register
 from .tensor import Tensor, _floating, _plain
 from .value import Value, _leaf
 from .value import _record as _record_value
