@@ -183,6 +183,122 @@ class FloatMath:
     def select(mask: float, a: float, b: float) -> float:
         return a if mask > 0.0 else b
 
+    # --- data-driven choices (PyTorch's masked rules), the same on every engine
+    @staticmethod
+    def val(x: Any) -> Any:
+        """The plain data of ``x`` (a float here; nodes give their .data)."""
+        return x
+
+    @staticmethod
+    def lift(x: Any, w: Any) -> float:
+        """``w`` (computed from data) as a constant like ``x``."""
+        return float(w)
+
+    @staticmethod
+    def zeros(x: Any) -> float:
+        return 0.0
+
+    @staticmethod
+    def choose(cond: Any, a: Any, b: Any) -> Any:
+        """``a`` where the data condition ``cond`` holds, else ``b`` (the branch
+        not taken never leaks a nan into the result)."""
+        return a if cond else b
+
+    @staticmethod
+    def tan(x: float) -> float:
+        return math.tan(x) if math.isfinite(x) else NAN
+
+    @staticmethod
+    def arcsin(x: float) -> float:
+        return math.asin(x) if -1.0 <= x <= 1.0 else NAN
+
+    @staticmethod
+    def arccos(x: float) -> float:
+        return math.acos(x) if -1.0 <= x <= 1.0 else NAN
+
+    arctan = staticmethod(math.atan)
+
+    @staticmethod
+    def sinh(x: float) -> float:
+        try:
+            return math.sinh(x)
+        except OverflowError:
+            return math.copysign(INF, x)
+
+    @staticmethod
+    def cosh(x: float) -> float:
+        try:
+            return math.cosh(x)
+        except OverflowError:
+            return INF
+
+    @staticmethod
+    def log2(x: float) -> float:
+        if x > 0.0:
+            return math.log2(x)
+        return -INF if x == 0.0 else NAN
+
+    @staticmethod
+    def log10(x: float) -> float:
+        if x > 0.0:
+            return math.log10(x)
+        return -INF if x == 0.0 else NAN
+
+    @staticmethod
+    def exp2(x: float) -> float:
+        return FloatMath.pow(2.0, x)
+
+    @staticmethod
+    def log1p(x: float) -> float:
+        if x > -1.0:
+            return math.log1p(x)
+        return -INF if x == -1.0 else NAN
+
+    @staticmethod
+    def rsqrt(x: float) -> float:
+        if x > 0.0:
+            return 1.0 / math.sqrt(x)
+        if x == 0.0:
+            return math.copysign(INF, x)
+        return NAN
+
+    @staticmethod
+    def floor(x: float) -> float:
+        return float(math.floor(x)) if math.isfinite(x) else x
+
+    @staticmethod
+    def ceil(x: float) -> float:
+        return float(math.ceil(x)) if math.isfinite(x) else x
+
+    @staticmethod
+    def round(x: float) -> float:
+        """Half to even, as numpy and PyTorch."""
+        return float(round(x)) if math.isfinite(x) else x
+
+    @staticmethod
+    def maximum(a: float, b: float) -> float:
+        if a != a or b != b:
+            return NAN
+        return a if a >= b else b
+
+    @staticmethod
+    def minimum(a: float, b: float) -> float:
+        if a != a or b != b:
+            return NAN
+        return a if a <= b else b
+
+    @staticmethod
+    def clip(x: float, lo: float, hi: float) -> float:
+        """min(max(x, lo), hi), as numpy's clip (nan stays nan)."""
+        if x != x:
+            return x
+        return min(max(x, lo), hi)
+
+    @staticmethod
+    def log_sigmoid(x: float) -> float:
+        """log σ(x) = -softplus(-x), stable at both ends."""
+        return -FloatMath.softplus(-x)
+
 
 class ArrayMath:
     """numpy versions of the same functions (stable forms for arrays)."""
@@ -249,6 +365,58 @@ class ArrayMath:
     def select(mask, a, b):
         out = np.where(np.asarray(mask) > 0, a, b)
         return out.astype(np.result_type(a, b), copy=False)
+
+    @staticmethod
+    def val(x):
+        return x
+
+    @staticmethod
+    def lift(x, w):
+        return np.asarray(w, dtype=_float_dtype(x))
+
+    @staticmethod
+    def zeros(x):
+        return np.zeros(np.shape(x), dtype=_float_dtype(x))
+
+    @staticmethod
+    def choose(cond, a, b):
+        out = np.where(cond, a, b)
+        return out.astype(np.result_type(a, b), copy=False)
+
+    tan = staticmethod(np.tan)
+    arcsin = staticmethod(np.arcsin)
+    arccos = staticmethod(np.arccos)
+    arctan = staticmethod(np.arctan)
+    sinh = staticmethod(np.sinh)
+    cosh = staticmethod(np.cosh)
+    log2 = staticmethod(np.log2)
+    log10 = staticmethod(np.log10)
+    exp2 = staticmethod(np.exp2)
+    log1p = staticmethod(np.log1p)
+    floor = staticmethod(np.floor)
+    ceil = staticmethod(np.ceil)
+    round = staticmethod(np.round)     # half to even
+    maximum = staticmethod(np.maximum)
+    minimum = staticmethod(np.minimum)
+
+    @staticmethod
+    def rsqrt(x):
+        with np.errstate(divide="ignore"):
+            return np.divide(1.0, np.sqrt(x))
+
+    @staticmethod
+    def clip(x, lo, hi):
+        return np.minimum(np.maximum(x, lo), hi).astype(_float_dtype(x), copy=False)
+
+    @staticmethod
+    def log_sigmoid(x):
+        out = -np.logaddexp(0.0, -x)
+        return out.astype(x.dtype, copy=False) if isinstance(x, np.ndarray) else out
+
+
+def _float_dtype(x):
+    dt = getattr(x, "dtype", None)
+    return dt if dt is not None and dt.kind == "f" else np.float64
 
 
 _erf_ufunc = np.frompyfunc(math.erf, 1, 1)
@@ -319,6 +487,82 @@ class NodeMath:
 
     @staticmethod
     def nonzero(x): return x._constant(_math_of(x.data).nonzero(x.data))
+
+    @staticmethod
+    def val(x): return x.data
+
+    @staticmethod
+    def lift(x, w): return x._constant(w)
+
+    @staticmethod
+    def zeros(x): return x._constant(_math_of(x.data).zeros(x.data))
+
+    @staticmethod
+    def choose(cond, a, b):
+        """``a`` where the data condition holds, else ``b``: the table's select
+        row with the condition as a constant mask."""
+        like = a if hasattr(a, "_parents") else b
+        if not hasattr(like, "_parents"):  # two constants: a plain choice
+            return _math_of(cond).choose(cond, a, b)
+        m = _math_of(like.data).lift(like.data, cond)
+        a = a if hasattr(a, "_parents") else like._constant(a)
+        b = b if hasattr(b, "_parents") else like._constant(b)
+        return OPS["select"](a, b, mask=m)
+
+    @staticmethod
+    def tan(x): return x.tan()
+
+    @staticmethod
+    def arcsin(x): return x.arcsin()
+
+    @staticmethod
+    def arccos(x): return x.arccos()
+
+    @staticmethod
+    def arctan(x): return x.arctan()
+
+    @staticmethod
+    def sinh(x): return x.sinh()
+
+    @staticmethod
+    def cosh(x): return x.cosh()
+
+    @staticmethod
+    def log2(x): return x.log2()
+
+    @staticmethod
+    def log10(x): return x.log10()
+
+    @staticmethod
+    def exp2(x): return x.exp2()
+
+    @staticmethod
+    def log1p(x): return x.log1p()
+
+    @staticmethod
+    def rsqrt(x): return x.rsqrt()
+
+    @staticmethod
+    def maximum(a, b): return OPS["maximum"](a, b)
+
+    @staticmethod
+    def minimum(a, b): return OPS["minimum"](a, b)
+
+    @staticmethod
+    def clip(x, lo, hi): return OPS["clip"](x, min=lo, max=hi)
+
+    @staticmethod
+    def log_sigmoid(x): return x.logsigmoid()
+
+    # Piecewise-constant functions are constants on nodes: derivative zero.
+    @staticmethod
+    def floor(x): return x._constant(_math_of(x.data).floor(x.data))
+
+    @staticmethod
+    def ceil(x): return x._constant(_math_of(x.data).ceil(x.data))
+
+    @staticmethod
+    def round(x): return x._constant(_math_of(x.data).round(x.data))
 
     # Piecewise-constant pieces are constants: their derivative is zero.
     @staticmethod
@@ -566,9 +810,21 @@ register(Op("div", "/", 2, lambda M, a, b: M.div(a, b),
             lambda M, o, a, b: (M.div(1.0, b), -M.div(o, b)),
             rule=("d/da = 1/b", "d/db = -a/b²"), domain=(R, NONZERO), symbol="÷", doc="a / b",
             fast={"float": _div_float, "array": _div_array}))
-register(Op("pow", "**", 2, lambda M, a, b: M.pow(a, b),
-            lambda M, o, a, b: (b * M.pow(a, b - 1.0), M.xlogy(o, a)),
-            rule=("d/da = b·a^(b-1)", "d/db = a^b·ln a"), domain=(POS, SMALL),
+def _pow_deriv(M, o, a, b):
+    """PyTorch's rule: d/da is 0 where b = 0 (not 0·a^-1), d/db is 0 where
+    a = 0 and b >= 0 (not 1·ln 0); elsewhere the textbook formulas."""
+    va, vb = M.val(a), M.val(b)
+    # b = 0 matters only where a^(b-1) is not finite (a = 0, ±inf, nan): elsewhere
+    # b·a^(b-1) is 0 already, and keeping it keeps d²/da db right at b = 0.
+    bad_a = (va == 0) | (va * 0.0 != 0.0)
+    da = M.choose((vb == 0) & bad_a, M.zeros(a), b * M.pow(a, b - 1.0))
+    db = M.choose((va == 0) & (vb >= 0), M.zeros(b), M.xlogy(o, a))
+    return da, db
+
+
+register(Op("pow", "**", 2, lambda M, a, b: M.pow(a, b), _pow_deriv,
+            rule=("d/da = b·a^(b-1) (0 where b = 0)", "d/db = a^b·ln a (0 where a = 0, b >= 0)"),
+            domain=(POS, SMALL),
             doc="a ** b with a node exponent"))
 register(Op("select", "select", 2,
             lambda M, a, b, mask: M.select(mask, a, b),
@@ -597,8 +853,8 @@ def _swish_derivs(M, a, beta, both):
 
 # --- a node and a constant (a Python number kept in the op, not a leaf) -----
 def _powc_deriv(M, o, a, c):
-    if c == 0:
-        return (0.0 * a,)
+    if c == 0:  # a ** 0 is 1 everywhere: gradient 0, at ±inf and nan too (PyTorch)
+        return (M.zeros(a),)
     if c == 1:
         return (ONE,)
     if c == 2:
@@ -607,8 +863,8 @@ def _powc_deriv(M, o, a, c):
 
 
 def _rpowc_deriv(M, o, a, c):
-    if c == 0:  # 0 ** a: PyTorch's gradient is 0
-        return (0.0 * o,)
+    if c == 0:  # 0 ** a: PyTorch's gradient is 0 for a >= 0 (not 1·ln 0 at a = 0)
+        return (M.choose(M.val(a) >= 0, M.zeros(a), o * -INF),)
     return (o * FloatMath.log(c),)
 
 
