@@ -23,10 +23,10 @@ from .value import Value, wsum
 from .tensor import Tensor, concatenate, stack
 from . import functional
 from .check import CheckReport, GradcheckError, gradcheck, gradgradcheck
-from .custom import Function, FunctionCtx, define_op
+from .custom import Function, FunctionCtx, define_op, maximum, minimum, where
 from .ops import OPS
 
 __all__ = ["Value", "wsum", "grad", "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly",
            "record_sites", "AnomalyError", "Step", "gradcheck", "GradcheckError", "Tensor",
            "concatenate", "stack", "functional", "define_op", "Function", "FunctionCtx", "OPS",
-           "gradgradcheck", "CheckReport"]
+           "gradgradcheck", "CheckReport", "where", "maximum", "minimum"]

@@ -22,7 +22,7 @@ from .ops import OPS, ArrayMath, FloatMath, Op, register
 from .tensor import Tensor, _floating, _plain
 from .value import Value, _leaf, _record as _record_value
 
-__all__ = ["define_op", "Function", "FunctionCtx", "apply"]
+__all__ = ["define_op", "Function", "FunctionCtx", "apply", "where", "maximum", "minimum"]
 
 
 # --------------------------------------------------------------------------
@@ -123,6 +123,49 @@ def apply(op: Op, *xs: Any, **params: Any):
 
 
 _ops.APPLY.append(apply)
+
+
+# --------------------------------------------------------------------------
+# where / maximum / minimum on either engine
+# --------------------------------------------------------------------------
+def _is_array_like(x) -> bool:
+    return isinstance(x, (Tensor, np.ndarray, list, tuple))
+
+
+def where(cond, a, b):
+    """``a`` where ``cond`` holds, else ``b``. Tensors (or arrays): elementwise
+    with numpy broadcasting; Values: ``cond`` a bool. No gradient flows to
+    ``cond``; the gradient goes to the branch taken."""
+    from .tensor import where as tensor_where
+    if any(_is_array_like(x) for x in (cond, a, b)):
+        return tensor_where(cond, a, b)
+    if isinstance(cond, Value):
+        cond = cond.data != 0.0
+    if not isinstance(cond, (bool, np.bool_, numbers.Real)):
+        raise TypeError(f"where: cond must be a bool for Values, got {type(cond).__name__}")
+    av = a if isinstance(a, Value) else _leaf(float(a))
+    bv = b if isinstance(b, Value) else _leaf(float(b))
+    return OPS["select"](av, bv, mask=1.0 if cond else 0.0)
+
+
+def maximum(a, b):
+    """Elementwise larger of ``a`` and ``b`` (ties share the gradient)."""
+    if isinstance(a, (Value, Tensor)):
+        return a.maximum(b)
+    if isinstance(b, (Value, Tensor)):
+        return b.maximum(a)
+    raise TypeError(f"maximum: needs a Value or a Tensor, got {type(a).__name__} and "
+                    f"{type(b).__name__}")
+
+
+def minimum(a, b):
+    """Elementwise smaller of ``a`` and ``b`` (ties share the gradient)."""
+    if isinstance(a, (Value, Tensor)):
+        return a.minimum(b)
+    if isinstance(b, (Value, Tensor)):
+        return b.minimum(a)
+    raise TypeError(f"minimum: needs a Value or a Tensor, got {type(a).__name__} and "
+                    f"{type(b).__name__}")
 
 
 # --------------------------------------------------------------------------

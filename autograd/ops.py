@@ -549,7 +549,7 @@ class NodeMath:
     def minimum(a, b): return OPS["minimum"](a, b)
 
     @staticmethod
-    def clip(x, lo, hi): return OPS["clip"](x, min=lo, max=hi)
+    def clip(x, lo, hi): return OPS["clip"](x, bounds=(lo, hi))
 
     @staticmethod
     def log_sigmoid(x): return x.logsigmoid()
@@ -971,6 +971,112 @@ register(Op("softplus", "softplus", 1, lambda M, a: M.softplus(a), lambda M, o, 
             rule=("d/da = σ(a)",), domain=(R,), doc="log(1 + e^a), stable", method="softplus",
             activation=True, gain=1.0))
 
+
+# --- more elementwise functions (issue 12) -------------------------------------
+LN2 = math.log(2.0)
+LN10 = math.log(10.0)
+UNIT: tuple[Interval, ...] = ((-0.9, 0.9),)
+# Piecewise-constant ops are tested between their jumps.
+BETWEEN_INTEGERS: tuple[Interval, ...] = ((-2.9, -2.1), (-1.9, -1.1), (-0.9, -0.1), (0.1, 0.9),
+                                          (1.1, 1.9), (2.1, 2.9))
+BETWEEN_HALVES: tuple[Interval, ...] = ((-2.4, -1.6), (-1.4, -0.6), (-0.4, 0.4), (0.6, 1.4),
+                                        (1.6, 2.4))
+
+
+def _zero_deriv(M, o, a, *_):
+    return (M.zeros(a),)
+
+
+def _integer_kink(x, *_):
+    return (x == np.floor(x),)
+
+
+register(Op("tan", "tan", 1, lambda M, a: M.tan(a), lambda M, o, a: (1.0 + o * o,),
+            rule=("d/da = 1 + tan²(a)",), domain=(((-1.2, 1.2),),), doc="tangent", method="tan"))
+register(Op("arcsin", "arcsin", 1, lambda M, a: M.arcsin(a),
+            lambda M, o, a: (M.div(1.0, M.sqrt(1.0 - a * a)),),
+            rule=("d/da = 1/√(1 - a²)",), domain=(UNIT,), doc="inverse sine, on [-1, 1]",
+            method="arcsin"))
+register(Op("arccos", "arccos", 1, lambda M, a: M.arccos(a),
+            lambda M, o, a: (-M.div(1.0, M.sqrt(1.0 - a * a)),),
+            rule=("d/da = -1/√(1 - a²)",), domain=(UNIT,), doc="inverse cosine, on [-1, 1]",
+            method="arccos"))
+register(Op("arctan", "arctan", 1, lambda M, a: M.arctan(a),
+            lambda M, o, a: (M.div(1.0, 1.0 + a * a),),
+            rule=("d/da = 1/(1 + a²)",), domain=(R,), doc="inverse tangent", method="arctan"))
+register(Op("sinh", "sinh", 1, lambda M, a: M.sinh(a), lambda M, o, a: (M.cosh(a),),
+            rule=("d/da = cosh(a)",), domain=(R,), doc="hyperbolic sine", method="sinh"))
+register(Op("cosh", "cosh", 1, lambda M, a: M.cosh(a), lambda M, o, a: (M.sinh(a),),
+            rule=("d/da = sinh(a)",), domain=(R,), doc="hyperbolic cosine", method="cosh"))
+register(Op("log2", "log2", 1, lambda M, a: M.log2(a), lambda M, o, a: (M.div(1.0, a * LN2),),
+            rule=("d/da = 1/(a·ln 2)",), domain=(POS,), doc="base-2 logarithm", method="log2"))
+register(Op("log10", "log10", 1, lambda M, a: M.log10(a),
+            lambda M, o, a: (M.div(1.0, a * LN10),),
+            rule=("d/da = 1/(a·ln 10)",), domain=(POS,), doc="base-10 logarithm",
+            method="log10"))
+register(Op("exp2", "exp2", 1, lambda M, a: M.exp2(a), lambda M, o, a: (o * LN2,),
+            rule=("d/da = 2^a·ln 2",), domain=(R,), doc="2 ** a", method="exp2"))
+register(Op("log1p", "log1p", 1, lambda M, a: M.log1p(a), lambda M, o, a: (M.div(1.0, 1.0 + a),),
+            rule=("d/da = 1/(1 + a)",), domain=(((-0.8, 3.0),),),
+            doc="log(1 + a), accurate for tiny a", method="log1p"))
+register(Op("expm1", "expm1", 1, lambda M, a: M.expm1(a), lambda M, o, a: (o + 1.0,),
+            rule=("d/da = e^a",), domain=(R,), doc="e^a - 1, accurate for tiny a",
+            method="expm1"))
+register(Op("rsqrt", "rsqrt", 1, lambda M, a: M.rsqrt(a), lambda M, o, a: (-0.5 * (o * o * o),),
+            rule=("d/da = -1/(2·a^(3/2))",), domain=(POS,), doc="1 / √a", method="rsqrt"))
+register(Op("sign", "sign", 1, lambda M, a: M.sign(a), _zero_deriv,
+            rule=("d/da = 0",), domain=(OFF_KINK,), kink=_zero_kink,
+            doc="-1, 0 or 1 (gradient 0 everywhere, as PyTorch)", method="sign"))
+register(Op("floor", "floor", 1, lambda M, a: M.floor(a), _zero_deriv,
+            rule=("d/da = 0",), domain=(BETWEEN_INTEGERS,), kink=_integer_kink,
+            doc="largest integer <= a (gradient 0 everywhere, as PyTorch)", method="floor"))
+register(Op("ceil", "ceil", 1, lambda M, a: M.ceil(a), _zero_deriv,
+            rule=("d/da = 0",), domain=(BETWEEN_INTEGERS,), kink=_integer_kink,
+            doc="smallest integer >= a (gradient 0 everywhere, as PyTorch)", method="ceil"))
+register(Op("round", "round", 1, lambda M, a: M.round(a), _zero_deriv,
+            rule=("d/da = 0",), domain=(BETWEEN_HALVES,),
+            kink=lambda x: (x - np.floor(x) == 0.5,),
+            doc="nearest integer, halves to even (gradient 0 everywhere, as PyTorch)",
+            method="round"))
+
+
+def _clip_deriv(M, o, a, bounds):
+    v = M.val(a)
+    return (M.lift(a, (v >= bounds[0]) & (v <= bounds[1])),)
+
+
+# One parameter, the pair (min, max); the samples' bounds are kept out of the domain.
+register(Op("clip", "clip", 1, lambda M, a, bounds: M.clip(a, bounds[0], bounds[1]), _clip_deriv,
+            rule=("d/da = 1 if min <= a <= max else 0",),
+            domain=(((-3.0, -1.05), (-0.95, 0.95), (1.05, 3.0)),),
+            kink=lambda a, bounds: ((a == bounds[0]) | (a == bounds[1]),),
+            params={"bounds": ((-1.0, 1.0),)},
+            doc="a limited to [min, max], bounds = (min, max) (PyTorch's clamp: gradient 1 "
+                "on the closed interval)",
+            method="clip"))
+
+
+def _minmax_deriv(M, o, a, b, larger):
+    va, vb = M.val(a), M.val(b)
+    wins = (va > vb) if larger else (va < vb)
+    loses = (va < vb) if larger else (va > vb)
+    tie = (va == vb) * 0.5          # ties share the gradient (PyTorch)
+    return M.lift(a, wins + tie), M.lift(b, loses + tie)
+
+
+# Interleaved domains: a and b are never tied, and either may be the larger.
+A_SIDE: tuple[Interval, ...] = ((-3.0, -2.0), (-1.0, 0.0), (1.0, 2.0))
+B_SIDE: tuple[Interval, ...] = ((-2.0, -1.0), (0.0, 1.0), (2.0, 3.0))
+register(Op("maximum", "maximum", 2, lambda M, a, b: M.maximum(a, b),
+            lambda M, o, a, b: _minmax_deriv(M, o, a, b, True),
+            rule=("d/da = [a > b] (½ at a tie)", "d/db = [b > a] (½ at a tie)"),
+            domain=(A_SIDE, B_SIDE), kink=lambda a, b: (a == b, a == b),
+            doc="elementwise larger of a and b (nan if either is nan)"))
+register(Op("minimum", "minimum", 2, lambda M, a, b: M.minimum(a, b),
+            lambda M, o, a, b: _minmax_deriv(M, o, a, b, False),
+            rule=("d/da = [a < b] (½ at a tie)", "d/db = [b < a] (½ at a tie)"),
+            domain=(A_SIDE, B_SIDE), kink=lambda a, b: (a == b, a == b),
+            doc="elementwise smaller of a and b (nan if either is nan)"))
 
 # --- n-ary ---------------------------------------------------------------------
 def _wsum_forward(M, b, *wx):

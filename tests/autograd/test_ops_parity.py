@@ -55,3 +55,126 @@ def test_pow_at_zero_and_infinity_is_pytorchs(f, xs):
         for cg in (False, True):
             assert _same(_value_grads(f, xs, cg), want), (xs, cg)
             assert _same(_tensor_grads(f, xs, cg), want), (xs, cg)
+
+
+# --- elementwise ops: values and gradients against PyTorch ---------------------
+UNARY = {  # our method -> torch function
+    "tan": torch.tan, "arcsin": torch.asin, "arccos": torch.acos, "arctan": torch.atan,
+    "sinh": torch.sinh, "cosh": torch.cosh, "log2": torch.log2, "log10": torch.log10,
+    "exp2": torch.exp2, "log1p": torch.log1p, "expm1": torch.expm1, "rsqrt": torch.rsqrt,
+    "sign": torch.sign, "floor": torch.floor, "ceil": torch.ceil, "round": torch.round,
+}
+POINTS = [-2.5, -1.5, -0.5, -1e-12, 0.0, 1e-12, 0.3, 0.5, 0.999, 1.0, 2.5, 40.0, 800.0]
+
+
+@pytest.mark.parametrize("name", sorted(UNARY))
+def test_unary_ops_match_pytorch(name):
+    x = np.array(POINTS)
+    with np.errstate(all="ignore"):
+        tt = torch.tensor(x, requires_grad=True)
+        UNARY[name](tt).sum().backward()
+        want, want_g = UNARY[name](torch.tensor(x)).numpy(), tt.grad.numpy()
+        t = Tensor(x, requires_grad=True)
+        out = getattr(t, name)()
+        out.sum().backward()
+        np.testing.assert_allclose(out.data, want, rtol=1e-12, atol=0)
+        np.testing.assert_allclose(t.grad, want_g, rtol=1e-12, atol=0)
+        for xi, wi, gi in zip(POINTS, want, want_g):  # Value: the same numbers
+            v = Value(xi)
+            y = getattr(v, name)()
+            y.backward()
+            assert y.data == pytest.approx(wi, rel=1e-12, abs=0, nan_ok=True), (name, xi)
+            assert v.grad == pytest.approx(gi, rel=1e-12, abs=0, nan_ok=True), (name, xi)
+
+
+def test_log1p_and_expm1_keep_tiny_inputs():
+    for x in (1e-300, 1e-17, -1e-17):
+        assert Value(x).log1p().data == x and Value(x).expm1().data == x
+        assert Tensor(np.array([x])).log1p().data[0] == x
+    assert Value(1000.0).expm1().data == INF and Value(1000.0).sinh().data == INF
+    assert Value(-1000.0).sinh().data == -INF and Value(1e6).exp2().data == INF
+    assert math.isnan(Value(2.0).arcsin().data) and Value(-1.0).log1p().data == -INF
+
+
+def test_rounding_ops_have_zero_gradient_and_keep_integers():
+    t = Tensor(np.array([-1.5, 0.5, 2.5, 0.7]), requires_grad=True)
+    for name in ("floor", "ceil", "round", "sign"):
+        getattr(t, name)().sum().backward()
+        assert (t.grad == 0).all()
+        t.grad = None
+    np.testing.assert_array_equal(t.round().data, [-2.0, 0.0, 2.0, 1.0])  # halves to even
+    i = Tensor(np.array([-3, 0, 4]), dtype=np.int64)
+    for name in ("floor", "ceil", "round", "sign"):
+        assert getattr(i, name)().dtype == np.int64
+    assert (i * i).sqrt().dtype == np.float32 and i.clip(0, 2).dtype == np.int64
+    np.testing.assert_array_equal(i.clip(0, 2).data, [0, 0, 2])
+
+
+def test_clip_matches_torch_clamp():
+    x = np.array([-2.0, -1.0, 0.0, 1.0, 2.0, INF, -INF])
+    for lo, hi in ((-1.0, 1.0), (None, 0.5), (0.0, None), (1.0, -1.0)):
+        tt = torch.tensor(x, requires_grad=True)
+        torch.clamp(tt, lo, hi).sum().backward()
+        t = Tensor(x, requires_grad=True)
+        y = t.clip(lo, hi)
+        y.sum().backward()
+        np.testing.assert_array_equal(y.data, torch.clamp(torch.tensor(x), lo, hi).numpy())
+        np.testing.assert_array_equal(t.grad, tt.grad.numpy())
+        for xi, gi in zip(x, tt.grad.numpy()):
+            v = Value(xi)
+            v.clamp(lo, hi).backward()
+            assert v.grad == gi
+    assert Tensor(np.ones(2), requires_grad=True).clip(max=0).op == "clip"
+
+
+def test_maximum_minimum_share_ties_like_pytorch():
+    from gradviz.autograd import maximum, minimum
+    a, b = np.array([1.0, 2.0, 3.0, NAN]), np.array([3.0, 2.0, 1.0, 0.0])
+    for ours, theirs in ((maximum, torch.maximum), (minimum, torch.minimum)):
+        ta, tb = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
+        theirs(ta, tb).sum().backward()
+        xa, xb = Tensor(a, requires_grad=True), Tensor(b, requires_grad=True)
+        out = ours(xa, xb)
+        out.sum().backward()
+        np.testing.assert_array_equal(out.data, theirs(torch.tensor(a), torch.tensor(b)).numpy())
+        np.testing.assert_array_equal(xa.grad[:3], ta.grad.numpy()[:3])
+        np.testing.assert_array_equal(xb.grad[:3], tb.grad.numpy()[:3])
+    va, vb = Value(2.0), Value(2.0)
+    va.maximum(vb).backward()
+    assert (va.grad, vb.grad) == (0.5, 0.5)
+    assert maximum(Value(1.0), 3.0).data == 3.0
+    with pytest.raises(ValueError, match=r"maximum.*\(2,\) and \(3,\)"):
+        Tensor(np.ones(2), requires_grad=True).maximum(Tensor(np.ones(3)))
+
+
+def test_where_routes_the_gradient_to_the_branch_taken():
+    from gradviz.autograd import where
+    a = Tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
+    b = Tensor(np.array([[10.0], [20.0]]), requires_grad=True)
+    cond = a.gt(1.5)
+    assert cond.dtype == bool and not cond.requires_grad
+    out = where(cond, a * a, b)
+    np.testing.assert_array_equal(out.data, [[10.0, 4.0, 9.0], [20.0, 4.0, 9.0]])
+    out.sum().backward()
+    np.testing.assert_array_equal(a.grad, [0.0, 8.0, 12.0])
+    np.testing.assert_array_equal(b.grad, [[1.0], [1.0]])
+    # the branch not taken may be inf: no nan leaks into the gradient
+    x = Tensor(np.array([0.0, 4.0]), requires_grad=True)
+    y = where(x.gt(0), x, 1.0).log()
+    y.sum().backward()
+    assert np.isfinite(x.grad).all()
+    v = Value(3.0)
+    where(v.gt(0), v * 2, v * 5).backward()
+    assert v.grad == 2.0
+    with pytest.raises(ValueError, match=r"where: shapes \(2,\) \(cond\), \(3,\)"):
+        where(np.array([True, False]), Tensor(np.ones(3)), 0.0)
+
+
+def test_comparison_methods_return_boolean_tensors_without_graph():
+    t = Tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
+    for name, want in (("eq", [0, 1, 0]), ("ne", [1, 0, 1]), ("lt", [1, 0, 0]),
+                       ("le", [1, 1, 0]), ("gt", [0, 0, 1]), ("ge", [0, 1, 1])):
+        r = getattr(t, name)(2.0)
+        assert r.dtype == bool and r.parents == () and not r.requires_grad
+        np.testing.assert_array_equal(r.data, np.array(want, dtype=bool))
+    assert Value(1.0).lt(2) and not Value(1.0).eq(2)
