@@ -1078,6 +1078,69 @@ register(Op("minimum", "minimum", 2, lambda M, a, b: M.minimum(a, b),
             domain=(A_SIDE, B_SIDE), kink=lambda a, b: (a == b, a == b),
             doc="elementwise smaller of a and b (nan if either is nan)"))
 
+# --- more activations (issue 12) -------------------------------------------------
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+HARD: tuple[Interval, ...] = ((-5.0, -3.05), (-2.95, 2.95), (3.05, 5.0))
+
+
+def _neg_part(M, a):
+    """a where a <= 0, else 0 (so exp of it never overflows)."""
+    return M.where_pos(a, 0.0 * a, a)
+
+
+register(Op("selu", "selu", 1,
+            lambda M, a: SELU_SCALE * M.where_pos(a, a, SELU_ALPHA * M.expm1(_neg_part(M, a))),
+            lambda M, o, a: (SELU_SCALE * M.where_pos(a, 1.0, SELU_ALPHA * M.exp(_neg_part(M, a))),),
+            rule=("d/da = λ if a > 0 else λα·e^a",), domain=(OFF_KINK,), kink=_zero_kink,
+            doc="λ·(a if a > 0 else α(e^a - 1)), λ ≈ 1.0507, α ≈ 1.6733 (self-normalising)",
+            method="selu", activation=True, gain=0.75))
+register(Op("celu", "celu", 1,
+            lambda M, a, alpha: M.where_pos(a, a, alpha * M.expm1(_neg_part(M, a) / alpha)),
+            lambda M, o, a, alpha: (M.where_pos(a, 1.0, M.exp(_neg_part(M, a) / alpha)),),
+            rule=("d/da = 1 if a > 0 else e^(a/α)",), domain=(OFF_KINK,),
+            params={"alpha": (1.0, 0.5)}, doc="a if a > 0 else α(e^(a/α) - 1)",
+            method="celu", defaults={"alpha": 1.0}, activation=True, gain=SQRT2))
+
+
+def _mish_deriv(M, o, a):
+    t = M.tanh(M.softplus(a))
+    return (t + a * M.sigmoid(a) * (1.0 - t * t),)
+
+
+register(Op("mish", "mish", 1, lambda M, a: a * M.tanh(M.softplus(a)), _mish_deriv,
+            rule=("d/da = tanh(sp(a)) + a·σ(a)·(1 - tanh²(sp(a)))",), domain=(R,),
+            doc="a·tanh(softplus(a)), stable", method="mish", activation=True, gain=SQRT2))
+register(Op("hardswish", "hardswish", 1,
+            lambda M, a: a * M.clip(a + 3.0, 0.0, 6.0) / 6.0,
+            lambda M, o, a: (M.choose(M.val(a) <= -3.0, M.zeros(a),
+                                      M.choose(M.val(a) < 3.0, a / 3.0 + 0.5, 1.0)),),
+            rule=("d/da = 0 if a <= -3, a/3 + ½ if a < 3, else 1",), domain=(HARD,),
+            kink=lambda a: (abs(a) == 3.0,),
+            doc="a·relu6(a + 3)/6 (MobileNetV3)", method="hardswish", activation=True, gain=SQRT2))
+register(Op("hardsigmoid", "hardsigmoid", 1,
+            lambda M, a: M.clip(a + 3.0, 0.0, 6.0) / 6.0,
+            lambda M, o, a: (M.lift(a, ((M.val(a) > -3.0) & (M.val(a) < 3.0)) / 6.0),),
+            rule=("d/da = 1/6 if -3 < a < 3 else 0",), domain=(HARD,),
+            kink=lambda a: (abs(a) == 3.0,),
+            doc="relu6(a + 3)/6, a piecewise-linear sigmoid", method="hardsigmoid",
+            activation=True, gain=1.0))
+register(Op("relu6", "relu6", 1, lambda M, a: M.clip(a, 0.0, 6.0),
+            lambda M, o, a: (M.lift(a, (M.val(a) > 0.0) & (M.val(a) < 6.0)),),
+            rule=("d/da = 1 if 0 < a < 6 else 0",),
+            domain=(((-3.0, -0.05), (0.05, 5.95), (6.05, 8.0)),),
+            kink=lambda a: ((a == 0) | (a == 6),),
+            doc="min(max(a, 0), 6) (relu6'(0) = relu6'(6) = 0, as PyTorch)", method="relu6",
+            activation=True, gain=SQRT2))
+register(Op("softsign", "softsign", 1, lambda M, a: M.div(a, 1.0 + M.absolute(a)),
+            lambda M, o, a: (M.div(1.0, (1.0 + M.absolute(a)) * (1.0 + M.absolute(a))),),
+            rule=("d/da = 1/(1 + |a|)²",), domain=(OFF_KINK,),
+            doc="a / (1 + |a|)", method="softsign", activation=True, gain=1.0))
+register(Op("logsigmoid", "logsigmoid", 1, lambda M, a: M.log_sigmoid(a),
+            lambda M, o, a: (M.sigmoid(-a),),
+            rule=("d/da = σ(-a)",), domain=(R,), symbol="log σ",
+            doc="log σ(a) = -softplus(-a), stable", method="logsigmoid", activation=True, gain=1.0))
+
 # --- n-ary ---------------------------------------------------------------------
 def _wsum_forward(M, b, *wx):
     out = b

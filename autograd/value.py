@@ -310,6 +310,14 @@ class Value(Node):
     floor = _method("floor")
     ceil = _method("ceil")
     round = _method("round")
+    selu = _method("selu")
+    celu = _method("celu")
+    mish = _method("mish")
+    hardswish = _method("hardswish")
+    hardsigmoid = _method("hardsigmoid")
+    relu6 = _method("relu6")
+    softsign = _method("softsign")
+    logsigmoid = _method("logsigmoid")
     asin, acos, atan = arcsin, arccos, arctan   # PyTorch's spellings
 
     def clip(self, min: "float | None" = None, max: "float | None" = None) -> "Value":

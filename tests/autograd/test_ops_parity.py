@@ -178,3 +178,64 @@ def test_comparison_methods_return_boolean_tensors_without_graph():
         assert r.dtype == bool and r.parents == () and not r.requires_grad
         np.testing.assert_array_equal(r.data, np.array(want, dtype=bool))
     assert Value(1.0).lt(2) and not Value(1.0).eq(2)
+
+
+# --- activations -----------------------------------------------------------------
+import torch.nn.functional as TF  # noqa: E402
+
+ACTS = {"selu": TF.selu, "celu": TF.celu, "mish": TF.mish, "hardswish": TF.hardswish,
+        "hardsigmoid": TF.hardsigmoid, "relu6": TF.relu6, "softsign": TF.softsign,
+        "logsigmoid": TF.logsigmoid}
+ACT_POINTS = [-1e4, -100.0, -30.0, -3.0, -2.9, -1.0, -1e-8, 0.0, 1e-8, 0.5, 2.9, 3.0, 5.9, 6.0,
+              30.0, 100.0, 1e4]
+
+
+@pytest.mark.parametrize("name", sorted(ACTS))
+def test_activations_match_pytorch_including_extremes(name):
+    x = np.array(ACT_POINTS)
+    tt = torch.tensor(x, requires_grad=True)
+    y = ACTS[name](tt)
+    y.sum().backward()
+    t = Tensor(x, requires_grad=True)
+    out = getattr(t, name)()
+    out.sum().backward()
+    np.testing.assert_allclose(out.data, y.detach().numpy(), rtol=1e-12, atol=1e-300)
+    # PyTorch's float64 hardsigmoid gradient uses a float32 1/6: ours is the exact one
+    rtol = 1e-7 if name == "hardsigmoid" else 1e-12
+    np.testing.assert_allclose(t.grad, tt.grad.numpy(), rtol=rtol, atol=1e-300)
+    assert np.isfinite(out.data).all() and np.isfinite(t.grad).all()
+    for xi, yi, gi in zip(ACT_POINTS, y.detach().numpy(), tt.grad.numpy()):
+        v = Value(xi)
+        o = getattr(v, name)()
+        o.backward()
+        assert o.data == pytest.approx(yi, rel=1e-12, abs=1e-300), (name, xi)
+        assert v.grad == pytest.approx(gi, rel=rtol, abs=1e-300), (name, xi)
+
+
+def test_celu_alpha_and_float32():
+    x = np.array([-2.0, -0.5, 0.5], dtype=np.float32)
+    t = Tensor(x, requires_grad=True)
+    out = t.celu(0.5)
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out.data, TF.celu(torch.tensor(x), 0.5).numpy(), rtol=1e-6)
+
+
+def test_activation_modules_and_names_come_from_the_table():
+    from gradviz import nn
+    from gradviz.autograd.ops import activations
+    names = {op.method for op in activations()}
+    assert {"selu", "celu", "mish", "hardswish", "hardsigmoid", "relu6", "softsign",
+            "logsigmoid"} <= names <= set(nn.ACTIVATIONS)
+    x = Tensor(np.linspace(-4, 4, 9), requires_grad=True)
+    for mod, name in ((nn.SELU(), "selu"), (nn.CELU(0.5), "celu"), (nn.Mish(), "mish"),
+                      (nn.Hardswish(), "hardswish"), (nn.Hardsigmoid(), "hardsigmoid"),
+                      (nn.ReLU6(), "relu6"), (nn.Softsign(), "softsign"),
+                      (nn.LogSigmoid(), "logsigmoid")):
+        theirs = getattr(torch.nn, type(mod).__name__)(*([0.5] if name == "celu" else []))
+        np.testing.assert_allclose(mod(x).data, theirs(torch.tensor(x.data)).numpy(),
+                                   rtol=1e-12)
+        assert mod([Value(1.0), Value(-1.0)])[1].op == name  # Values too
+    with pytest.raises(ValueError, match="CELU alpha must be positive"):
+        nn.CELU(0.0)
+    n = nn.MLP(2, [3, 1], activation="mish", seed=0)
+    n([0.5, -0.5]).backward()
