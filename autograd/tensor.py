@@ -590,6 +590,43 @@ class Tensor(Node):
         """Maximum over ``axis`` (None, int or tuple); ties share the gradient."""
         return _ops.reduce(self, "max", axis, keepdims)
 
+    def min(self, axis=None, keepdims=False) -> "Tensor":
+        """Minimum over ``axis`` (None, int or tuple); ties share the gradient."""
+        return _ops.reduce(self, "min", axis, keepdims)
+
+    def prod(self, axis=None, keepdims=False) -> "Tensor":
+        """Product over ``axis`` (None, int or tuple); the gradient is exact at zeros."""
+        return _ops.reduce(self, "prod", axis, keepdims)
+
+    def logsumexp(self, axis=None, keepdims=False) -> "Tensor":
+        """log(sum(exp(x))) over ``axis``, stable for any magnitude."""
+        return _ops.reduce(self, "logsumexp", axis, keepdims)
+
+    def var(self, axis=None, keepdims=False, ddof=0) -> "Tensor":
+        """Variance over ``axis``, dividing by n - ``ddof`` (numpy's default 0;
+        PyTorch's default is ddof=1, its ``correction``)."""
+        return _ops.moments(self, "var", axis, keepdims, ddof)
+
+    def std(self, axis=None, keepdims=False, ddof=0) -> "Tensor":
+        """Standard deviation over ``axis`` (``ddof`` as in :meth:`var`)."""
+        return _ops.moments(self, "std", axis, keepdims, ddof)
+
+    def argmax(self, axis=None, keepdims=False) -> "Tensor":
+        """Index of the maximum (flat when axis is None): int64, no gradient."""
+        return _ops.arg_reduce(self, "argmax", axis, keepdims)
+
+    def argmin(self, axis=None, keepdims=False) -> "Tensor":
+        """Index of the minimum (flat when axis is None): int64, no gradient."""
+        return _ops.arg_reduce(self, "argmin", axis, keepdims)
+
+    def cumsum(self, axis=None) -> "Tensor":
+        """Running sum along ``axis`` (None: over the flattened tensor, as numpy)."""
+        return _ops.cumulative(self, "cumsum", axis)
+
+    def cumprod(self, axis=None) -> "Tensor":
+        """Running product along ``axis`` (None: flattened); exact gradient at zeros."""
+        return _ops.cumulative(self, "cumprod", axis)
+
     def reshape(self, *shape) -> "Tensor":
         """Same elements in a new shape: ``x.reshape(2, 3)`` or ``x.reshape((2, 3))``; one -1."""
         return _ops.reshape(self, shape)

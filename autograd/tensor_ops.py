@@ -68,6 +68,22 @@ class ArrayNS(ArrayMath):
     def softmax(x, axis):
         return _softmax_array(x, axis)
 
+    @staticmethod
+    def cumsum(x, axis):
+        return np.cumsum(x, axis=axis)
+
+    @staticmethod
+    def cumprod(x, axis):
+        return np.cumprod(x, axis=axis)
+
+    @staticmethod
+    def concat(xs, axis):
+        return np.concatenate(xs, axis=axis)
+
+    @staticmethod
+    def stack(xs, axis):
+        return np.stack(xs, axis=axis)
+
 
 class NodeNS(NodeMath):
     """The table's node namespace plus the same shape helpers on Tensors:
@@ -98,6 +114,22 @@ class NodeNS(NodeMath):
         m = x._constant(x.data.max(axis=axis, keepdims=True))
         e = (x - m).exp()
         return e / e.sum(axis=axis, keepdims=True)
+
+    @staticmethod
+    def cumsum(x, axis):
+        return x.cumsum(axis)
+
+    @staticmethod
+    def cumprod(x, axis):
+        return x.cumprod(axis)
+
+    @staticmethod
+    def concat(xs, axis):
+        return concatenate(list(xs), axis)
+
+    @staticmethod
+    def stack(xs, axis):
+        return stack(list(xs), axis)
 
 
 TA = ArrayNS
@@ -261,16 +293,204 @@ _struct("max", "max", 1, lambda M, x, axis, keepdims: x.max(axis=axis, keepdims=
         "maximum over axis; tied maxima share the gradient equally")
 
 
+def _count(shape, axes) -> int:
+    n = 1
+    for a in axes:
+        n *= shape[a]
+    return n
+
+
+def _others_product(M, x, axes):
+    """Per element, the product of the other elements of its reduction
+    group (``axes``): exact where some are 0, unlike prod / x. Prefix and
+    suffix cumulative products over the group, flattened last."""
+    nd = len(x.shape)
+    keep = [i for i in range(nd) if i not in axes]
+    perm = tuple(keep + list(axes))
+    xt = x.transpose(perm)
+    lead = tuple(xt.shape[:len(keep)])
+    flat = xt.reshape(lead + (_count(x.shape, axes),))
+    ones = M.const(flat, np.ones(lead + (1,), dtype=M.data(flat).dtype))
+    left = M.concat([ones, M.cumprod(flat[..., :-1], -1)], -1)
+    right = M.concat([M.cumprod(flat[..., ::-1][..., :-1], -1)[..., ::-1], ones], -1)
+    return (left * right).reshape(tuple(xt.shape)).transpose(tuple(np.argsort(perm)))
+
+
+def _prod_vjp(M, g, out, x, axis, keepdims):
+    gb = M.broadcast_to(g.reshape(_keep_shape(x.shape, axis)), x.shape)
+    return (gb * _others_product(M, x, axis),)
+
+
+def _var_core(M, g, out, x, axis, ddof):
+    """g broadcast back, and x minus its mean over ``axis``."""
+    kshape = _keep_shape(x.shape, axis)
+    xm = x - x.mean(axis=axis, keepdims=True)
+    return M.broadcast_to(g.reshape(kshape), x.shape), xm, kshape
+
+
+def _var_vjp(M, g, out, x, axis, keepdims, ddof):
+    gb, xm, _ = _var_core(M, g, out, x, axis, ddof)
+    return (gb * xm * (2.0 / (_count(x.shape, axis) - ddof)),)
+
+
+def _std_vjp(M, g, out, x, axis, keepdims, ddof):
+    gb, xm, kshape = _var_core(M, g, out, x, axis, ddof)
+    ob = M.broadcast_to(out.reshape(kshape), x.shape)
+    return (gb * xm / (ob * float(_count(x.shape, axis) - ddof)),)
+
+
+def _logsumexp_forward(M, x, axis, keepdims):
+    m = x.max(axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0.0)   # all -inf (or an inf): no inf - inf
+    with np.errstate(divide="ignore"):
+        out = np.log(np.exp(x - m).sum(axis=axis, keepdims=True)) + m
+    return out if keepdims else out.reshape(tuple(s for i, s in enumerate(x.shape)
+                                                  if i not in axis))
+
+
+def _logsumexp_vjp(M, g, out, x, axis, keepdims):
+    kshape = _keep_shape(x.shape, axis)
+    return (M.broadcast_to(g.reshape(kshape), x.shape) * M.exp(x - out.reshape(kshape)),)
+
+
+_struct("min", "min", 1, lambda M, x, axis, keepdims: x.min(axis=axis, keepdims=keepdims),
+        _max_vjp, ("d/dx = [x = min]/#ties",),
+        "minimum over axis; tied minima share the gradient equally")
+_struct("prod", "prod", 1, lambda M, x, axis, keepdims: x.prod(axis=axis, keepdims=keepdims),
+        _prod_vjp, ("d/dx_i = Π_{j≠i} x_j (exact at zeros)",), "product over axis", "Π")
+_struct("var", "var", 1,
+        lambda M, x, axis, keepdims, ddof: x.var(axis=axis, keepdims=keepdims, ddof=ddof),
+        _var_vjp, ("d/dx = 2(x - mean)/(n - ddof)",),
+        "variance over axis, divided by n - ddof (numpy's ddof; PyTorch's correction)")
+_struct("std", "std", 1,
+        lambda M, x, axis, keepdims, ddof: x.std(axis=axis, keepdims=keepdims, ddof=ddof),
+        _std_vjp, ("d/dx = (x - mean)/((n - ddof)·std)",),
+        "standard deviation over axis, √var (ddof as var)")
+_struct("logsumexp", "logsumexp", 1, _logsumexp_forward, _logsumexp_vjp,
+        ("d/dx = exp(x - logsumexp(x)) (softmax)",),
+        "log Σ exp(x) over axis, stable for any magnitude")
+
+
+def _rev(axis):
+    return (slice(None),) * axis + (slice(None, None, -1),)
+
+
+def _cumsum_vjp(M, g, out, x, axis):
+    r = _rev(axis)
+    return (M.cumsum(g[r], axis)[r],)
+
+
+def _cumprod_vjp(M, g, out, x, axis):
+    """Σ_{j >= i} g_j·Π_{k<=j, k≠i} x_k without dividing by x_i (which fails
+    at zeros, and where the running product underflows): a recurrence along
+    the axis, on arrays and on nodes alike, so second derivatives are exact too."""
+    return (_cumprod_grad_exact(M, g, x, axis),)
+
+
+def _cumprod_grad_exact(M, g, x, axis):
+    """grad_i = P_i·S_i with P_i = Π_{k<i} x_k and S_i = Σ_{j>=i} g_j·Π_{i<k<=j} x_k
+    (S_i = g_i + x_{i+1}·S_{i+1}): no division, so zeros are fine."""
+    n = x.shape[axis]
+    if n == 0:  # nothing along the axis: the (empty) gradient is g itself
+        return g
+    at = lambda i: (slice(None),) * axis + (i,)  # noqa: E731
+    p = [M.const(x, np.ones(M.data(x)[at(0)].shape, dtype=M.data(x).dtype))]
+    for i in range(1, n):
+        p.append(p[-1] * x[at(i - 1)])
+    s = [None] * n
+    s[n - 1] = g[at(n - 1)]
+    for i in range(n - 2, -1, -1):
+        s[i] = g[at(i)] + x[at(i + 1)] * s[i + 1]
+    return M.stack([p[i] * s[i] for i in range(n)], axis)
+
+
+_struct("cumsum", "cumsum", 1, lambda M, x, axis: np.cumsum(x, axis=axis), _cumsum_vjp,
+        ("d/dx = reversed cumulative sum of G",), "running sum along axis")
+_struct("cumprod", "cumprod", 1, lambda M, x, axis: np.cumprod(x, axis=axis), _cumprod_vjp,
+        ("d/dx_i = Σ_{j≥i} G_j·Π_{k≤j, k≠i} x_k",), "running product along axis")
+
+
+_REDUCE_NAMES = {"sum": "sum", "mean": "mean", "max": "max", "min": "min", "prod": "prod",
+                 "logsumexp": "logsumexp"}
+
+
 def reduce(t, key: str, axis, keepdims: bool):
-    """``t.sum/mean/max(axis, keepdims)``."""
+    """``t.sum/mean/max/min/prod/logsumexp(axis, keepdims)``."""
     d = t.data
     axes = _axes(axis, d.ndim, key)
-    if key == "max" and d.size == 0:
-        raise ValueError(f"Tensor.max: cannot take the max of an empty tensor of shape {d.shape}")
-    if key == "mean" and d.dtype.kind != "f":
+    if key in ("max", "min") and any(d.shape[a] == 0 for a in axes):
+        raise ValueError(f"Tensor.{key}: cannot take the {key} of an empty tensor of shape "
+                         f"{d.shape} over axis {axis}")
+    if key not in ("sum", "max", "min", "prod") and d.dtype.kind != "f":
         d = d.astype(np.float32)
     k = kernel(key, ARRAY, axis=axes, keepdims=bool(keepdims))
-    return t._record(np.asarray(k.op.forward(ArrayNS, d, axes, bool(keepdims))), k, (t,))
+    out = np.asarray(k.op.forward(ArrayNS, d, axes, bool(keepdims)))
+    if d.dtype.kind != "f":  # integer sums and products stay integers, no graph (PyTorch)
+        return t._record(out, k, (t,))
+    return t._record(out.astype(d.dtype, copy=False), k, (t,))
+
+
+def moments(t, key: str, axis, keepdims: bool, ddof):
+    """``t.var/std(axis, keepdims, ddof)``: ddof must leave a positive count."""
+    d = t.data
+    axes = _axes(axis, d.ndim, key)
+    if isinstance(ddof, bool) or not isinstance(ddof, numbers.Integral) or ddof < 0:
+        raise ValueError(f"Tensor.{key}: ddof must be a non-negative int, got {ddof!r}")
+    n = _count(d.shape, axes)
+    if ddof >= n:
+        raise ValueError(f"Tensor.{key}: ddof={ddof} must be smaller than the number of "
+                         f"elements reduced ({n}, shape {d.shape}, axis {axis})")
+    d = d if d.dtype.kind == "f" else d.astype(np.float32)
+    k = kernel(key, ARRAY, axis=axes, keepdims=bool(keepdims), ddof=int(ddof))
+    out = np.asarray(k.op.forward(ArrayNS, d, axes, bool(keepdims), int(ddof)))
+    return t._record(out.astype(d.dtype, copy=False), k, (t,))
+
+
+def arg_reduce(t, key: str, axis, keepdims: bool):
+    """``t.argmax/argmin(axis=None, keepdims=False)``: int64 indices, no graph
+    (flat indices when axis is None, as numpy and PyTorch)."""
+    d = t.data
+    if d.size == 0:
+        raise ValueError(f"Tensor.{key}: empty tensor of shape {d.shape}")
+    f = np.argmax if key == "argmax" else np.argmin
+    if axis is None:
+        out = np.asarray(f(d.reshape(-1)), dtype=np.int64)
+        if keepdims:
+            out = out.reshape((1,) * d.ndim)
+    else:
+        if isinstance(axis, (tuple, list)):
+            raise TypeError(f"Tensor.{key}: axis must be an int or None, got {axis!r}")
+        axes = _axes(axis, d.ndim, key)
+        if d.ndim == 0:
+            return _int_leaf(t, np.int64(0))
+        out = np.asarray(f(d, axis=axes[0], keepdims=bool(keepdims)), dtype=np.int64)
+    return _int_leaf(t, out)
+
+
+def _int_leaf(t, arr):
+    """An integer result with no graph, made with the operand's constructor."""
+    leaf = t.detach()
+    leaf.data = np.asarray(arr)
+    leaf.label = ""
+    return leaf
+
+
+def cumulative(t, key: str, axis):
+    """``t.cumsum/cumprod(axis)``; axis None works on the flattened tensor (numpy)."""
+    if axis is None:
+        t = reshape(t, (-1,))
+        axis = 0
+    d = t.data
+    if d.ndim == 0:
+        t = reshape(t, (1,))
+        return reshape(cumulative(t, key, 0), ())
+    if isinstance(axis, (tuple, list)):
+        raise TypeError(f"Tensor.{key}: axis must be an int or None, got {axis!r}")
+    (ax,) = _axes(axis, d.ndim, key)
+    if d.dtype == np.bool_:
+        d = d.astype(np.int64)  # integers stay integers (numpy, PyTorch), with no graph
+    k = kernel(key, ARRAY, axis=ax)
+    return t._record(np.asarray(k.op.forward(ArrayNS, d, ax)), k, (t,))
 
 
 # --------------------------------------------------------------------------

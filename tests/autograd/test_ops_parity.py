@@ -239,3 +239,59 @@ def test_activation_modules_and_names_come_from_the_table():
         nn.CELU(0.0)
     n = nn.MLP(2, [3, 1], activation="mish", seed=0)
     n([0.5, -0.5]).backward()
+
+
+# --- reductions ----------------------------------------------------------------------
+RED_X = np.array([[0.5, 0.0, -2.0, 0.0], [1.0, -1.5, 3.0, 0.7], [0.2, 0.2, -0.3, 1.1]])
+REDUCTIONS = [
+    (lambda t: t.min(axis=0), lambda t: t.amin(0)),
+    (lambda t: t.prod(axis=1), lambda t: t.prod(1)),
+    (lambda t: t.prod(), lambda t: t.prod()),
+    (lambda t: t.var(axis=1, ddof=1), lambda t: t.var(1)),
+    (lambda t: t.var(), lambda t: t.var(correction=0)),
+    (lambda t: t.std(axis=0, keepdims=True, ddof=1), lambda t: t.std(0, keepdim=True)),
+    (lambda t: t.logsumexp(axis=1), lambda t: t.logsumexp(1)),
+    (lambda t: t.cumsum(1), lambda t: t.cumsum(1)),
+    (lambda t: t.cumprod(1), lambda t: t.cumprod(1)),
+    (lambda t: t.cumprod(0), lambda t: t.cumprod(0)),
+]
+
+
+@pytest.mark.parametrize("ours,theirs", REDUCTIONS)
+def test_reductions_match_pytorch_zeros_included(ours, theirs):
+    t = Tensor(RED_X, requires_grad=True)
+    out = ours(t)
+    out.sum().backward()
+    tt = torch.tensor(RED_X, requires_grad=True)
+    want = theirs(tt)
+    want.sum().backward()
+    np.testing.assert_allclose(out.data, want.detach().numpy(), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(t.grad, tt.grad.numpy(), rtol=1e-12, atol=1e-15)
+
+
+def test_reduction_edge_cases_and_bad_input():
+    big = Tensor(np.array([1e4, 1e4, -1e4]), requires_grad=True)
+    lse = big.logsumexp()
+    assert lse.data == pytest.approx(1e4 + math.log(2.0), rel=1e-15)
+    lse.backward()
+    np.testing.assert_allclose(big.grad, [0.5, 0.5, 0.0])
+    assert Tensor(np.array([-INF, -INF])).logsumexp().data == -INF
+    x = Tensor(RED_X, requires_grad=True)
+    am = x.argmax(axis=1)
+    assert am.dtype == np.int64 and not am.requires_grad and am.parents == ()
+    np.testing.assert_array_equal(am.data, [0, 2, 3])
+    assert x.argmin().data == 2 and x.argmax(axis=0, keepdims=True).shape == (1, 4)
+    with pytest.raises(ValueError, match=r"Tensor.var: ddof=4 must be smaller than the number "
+                                         r"of elements reduced \(4"):
+        x.var(axis=1, ddof=4)
+    with pytest.raises(ValueError, match="ddof must be a non-negative int"):
+        x.std(ddof=-1)
+    with pytest.raises(np.exceptions.AxisError, match="Tensor.cumsum: axis 2"):
+        x.cumsum(2)
+    with pytest.raises(ValueError, match=r"Tensor.min: cannot take the min of an empty"):
+        Tensor(np.ones((0, 2))).min(axis=0)
+    i = Tensor(np.array([1, 2, 3]), dtype=np.int64)
+    assert i.prod().dtype == np.int64 and i.min().data == 1 and i.var().dtype == np.float32
+    assert i.logsumexp().dtype == np.float32 and i.cumsum().dtype == np.int64
+    s = Tensor(np.array(2.0), requires_grad=True)  # 0-d: axis 0 as PyTorch
+    assert s.prod(axis=0).data == 2.0 and s.cumsum(0).data == 2.0 and s.argmax(0).data == 0

@@ -175,7 +175,7 @@ def case_matmul(draw):
 @st.composite
 def case_reduce(draw, name):
     shape = draw(small_shapes)
-    a = draw(distinct(shape)) if name == "max" else draw(hnp.arrays(np.float64, shape, **ARR))
+    a = draw(distinct(shape)) if name in ("max", "min") else draw(hnp.arrays(np.float64, shape, **ARR))
     axis = draw(axis_for(len(shape)))
     keep = draw(st.booleans())
     return (lambda x: getattr(x, name)(axis=axis, keepdims=keep)), [leaf(a)]
@@ -333,7 +333,33 @@ def case_pool(draw, name):
     return (lambda g: C._tensor_avg_grad(g, shape, p)), [leaf(g, "g")]
 
 
+@st.composite
+def case_moments(draw, name):
+    shape = draw(small_shapes)
+    # distinct values: std is not differentiable where all values are equal
+    a = draw(distinct(shape)) if name == "std" else draw(hnp.arrays(np.float64, shape, **ARR))
+    axis = draw(axis_for(len(shape)))
+    axes = range(len(shape)) if axis is None else (axis if isinstance(axis, tuple) else (axis,))
+    n = int(np.prod([shape[i] for i in axes]))
+    assume(n >= 2 or name == "var")
+    ddof = draw(st.integers(0, min(1, n - 1)))
+    keep = draw(st.booleans())
+    return (lambda x: getattr(x, name)(axis=axis, keepdims=keep, ddof=ddof)), [leaf(a)]
+
+
+@st.composite
+def case_cumulative(draw, name):
+    shape = draw(small_shapes)
+    a = draw(hnp.arrays(np.float64, shape, **ARR))
+    axis = draw(st.one_of(st.none(), st.integers(-len(shape), len(shape) - 1)))
+    return (lambda x: getattr(x, name)(axis)), [leaf(a)]
+
+
 STRUCTURAL_CASES = {
+    "min": case_reduce("min"), "prod": case_reduce("prod"),
+    "logsumexp": case_reduce("logsumexp"),
+    "var": case_moments("var"), "std": case_moments("std"),
+    "cumsum": case_cumulative("cumsum"), "cumprod": case_cumulative("cumprod"),
     "matmul": case_matmul(),
     "sum": case_reduce("sum"), "mean": case_reduce("mean"), "max": case_reduce("max"),
     "reshape": case_reshape(), "transpose": case_transpose(),
