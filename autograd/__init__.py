@@ -20,7 +20,7 @@ from .graph import Step, grad
 from .mode import (AnomalyError, detect_anomaly, enable_grad, is_grad_enabled, no_grad,
                    record_sites)
 from .value import Value, wsum
-from .tensor import Tensor, concatenate, stack
+from .tensor import Tensor, concatenate, einsum, stack
 from . import functional
 from .check import CheckReport, GradcheckError, gradcheck, gradgradcheck
 from .custom import Function, FunctionCtx, define_op, maximum, minimum, where
@@ -29,4 +29,5 @@ from .ops import OPS
 __all__ = ["Value", "wsum", "grad", "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly",
            "record_sites", "AnomalyError", "Step", "gradcheck", "GradcheckError", "Tensor",
            "concatenate", "stack", "functional", "define_op", "Function", "FunctionCtx", "OPS",
-           "gradgradcheck", "CheckReport", "where", "maximum", "minimum"]
+           "gradgradcheck", "CheckReport", "where", "maximum", "minimum",
+           "einsum"]

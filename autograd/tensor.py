@@ -36,7 +36,7 @@ from .kernel import ARRAY, ConstKernels, Kernel, kernel
 from .mode import ACTIVE, DEFAULT, current, finish_node
 from .ops import OPS, ArrayMath
 
-__all__ = ["Tensor", "concatenate", "stack", "where"]
+__all__ = ["Tensor", "concatenate", "stack", "where", "einsum"]
 
 _alloc = object.__new__
 _ndarray = np.ndarray
@@ -643,6 +643,53 @@ class Tensor(Node):
         """A read-only broadcast view of ``shape``; the gradient is summed back."""
         return _ops.broadcast_to(self, shape)
 
+    def squeeze(self, axis=None) -> "Tensor":
+        """Drop size-1 axes (all, or ``axis``: an int or tuple whose axes have size 1)."""
+        return _ops.squeeze(self, axis)
+
+    def unsqueeze(self, axis) -> "Tensor":
+        """Insert a size-1 axis at ``axis`` (an int or tuple; numpy's expand_dims)."""
+        return _ops.unsqueeze(self, axis)
+
+    expand_dims = unsqueeze
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> "Tensor":
+        """Merge axes ``start_dim``..``end_dim`` into one (PyTorch's flatten)."""
+        return _ops.flatten(self, start_dim, end_dim)
+
+    def flip(self, axis=None) -> "Tensor":
+        """Reverse the order along ``axis`` (an int or tuple; None: every axis)."""
+        return _ops.flip(self, axis)
+
+    def expand(self, *sizes) -> "Tensor":
+        """PyTorch's expand: broadcast to ``sizes``, -1 keeping an axis's size."""
+        return _ops.expand(self, sizes)
+
+    def tile(self, reps) -> "Tensor":
+        """The whole tensor repeated ``reps`` times per axis (numpy's tile;
+        this is what PyTorch calls ``repeat``)."""
+        return _ops.tile(self, reps)
+
+    def repeat(self, repeats, axis=None) -> "Tensor":
+        """Each element repeated ``repeats`` times along ``axis`` (numpy's
+        repeat, PyTorch's ``repeat_interleave``; PyTorch's ``repeat`` is :meth:`tile`)."""
+        return _ops.repeat(self, repeats, axis)
+
+    repeat_interleave = repeat
+
+    def pad(self, pad_width, value: float = 0.0) -> "Tensor":
+        """Constant padding, numpy's ``pad_width`` (an int, (before, after), or
+        one pair per axis); the gradient drops the padding."""
+        return _ops.pad(self, pad_width, value)
+
+    def take_along_axis(self, indices, axis: int) -> "Tensor":
+        """numpy's take_along_axis (indices broadcast outside ``axis``)."""
+        return _ops.take_along_axis(self, indices, axis)
+
+    def gather(self, axis: int, index) -> "Tensor":
+        """PyTorch's gather (``index`` may be smaller outside ``axis``)."""
+        return _ops.gather(self, axis, index)
+
     @property
     def T(self) -> "Tensor":
         """The axes reversed (``transpose()``)."""
@@ -778,6 +825,12 @@ def _join_inputs(seq, opname: str) -> list:
 def concatenate(seq, axis: int = 0) -> Tensor:
     """Join tensors along an existing ``axis`` (gradients are split back)."""
     return _ops.concatenate(_join_inputs(seq, "concatenate"), axis)
+
+
+def einsum(subscripts: str, *operands) -> Tensor:
+    """numpy's einsum (any subscripts: repeated letters, ``...``, implicit
+    output), differentiable in every Tensor operand."""
+    return _ops.einsum(subscripts, *operands)
 
 
 def stack(seq, axis: int = 0) -> Tensor:

@@ -295,3 +295,70 @@ def test_reduction_edge_cases_and_bad_input():
     assert i.logsumexp().dtype == np.float32 and i.cumsum().dtype == np.int64
     s = Tensor(np.array(2.0), requires_grad=True)  # 0-d: axis 0 as PyTorch
     assert s.prod(axis=0).data == 2.0 and s.cumsum(0).data == 2.0 and s.argmax(0).data == 0
+
+
+# --- shape ops ----------------------------------------------------------------------
+SX = np.arange(24, dtype=np.float64).reshape(2, 3, 4) / 7.0
+SHAPE_OPS = [
+    (lambda t: t.reshape(2, 1, 12).squeeze(1), lambda t: t.reshape(2, 1, 12).squeeze(1)),
+    (lambda t: t.unsqueeze(-1), lambda t: t.unsqueeze(-1)),
+    (lambda t: t.flatten(1), lambda t: t.flatten(1)),
+    (lambda t: t.flip((0, 2)), lambda t: t.flip((0, 2))),
+    (lambda t: t[:, :1].expand(3, -1, 5, -1), lambda t: t[:, :1].expand(3, -1, 5, -1)),
+    (lambda t: t.tile((2, 1, 3)), lambda t: t.repeat(2, 1, 3)),
+    (lambda t: t.repeat(np.array([2, 0, 1]), axis=1),
+     lambda t: t.repeat_interleave(torch.tensor([2, 0, 1]), dim=1)),
+    (lambda t: t.pad(((0, 0), (1, 2), (3, 0)), value=-1.0),
+     lambda t: TF.pad(t, (3, 0, 1, 2), value=-1.0)),
+    (lambda t: t.gather(2, np.array([[[3, 3, 0]], [[1, 0, 0]]])),
+     lambda t: torch.gather(t, 2, torch.tensor([[[3, 3, 0]], [[1, 0, 0]]]))),
+    (lambda t: __import__("gradviz").autograd.einsum("bij,bkj->bik", t, t),
+     lambda t: torch.einsum("bij,bkj->bik", t, t)),
+    (lambda t: __import__("gradviz").autograd.einsum("...ii->...i", t[:, :, :3]),
+     lambda t: torch.einsum("...ii->...i", t[:, :, :3])),
+]
+
+
+@pytest.mark.parametrize("ours,theirs", SHAPE_OPS)
+def test_shape_ops_match_pytorch(ours, theirs):
+    t = Tensor(SX, requires_grad=True)
+    out = ours(t)
+    w = np.random.default_rng(0).standard_normal(out.shape)
+    (out * w).sum().backward()
+    tt = torch.tensor(SX, requires_grad=True)
+    want = theirs(tt)
+    (want * torch.tensor(w)).sum().backward()
+    np.testing.assert_allclose(out.data, want.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(t.grad, tt.grad.numpy(), rtol=1e-12, atol=1e-15)
+
+
+def test_take_along_axis_is_numpys_and_repeats_accumulate():
+    t = Tensor(SX, requires_grad=True)
+    idx = np.array([[[0], [0], [2]], [[1], [1], [1]]])   # broadcast along the last axis
+    out = t.take_along_axis(idx, axis=1)
+    np.testing.assert_array_equal(out.data, np.take_along_axis(SX, idx, axis=1))
+    out.sum().backward()
+    np.testing.assert_array_equal(t.grad[:, :, 0], [[2, 0, 1], [0, 3, 0]])
+
+
+@pytest.mark.parametrize("call,match", [
+    (lambda t: t.squeeze(0), r"Tensor.squeeze: axis 0 has size 2, not 1"),
+    (lambda t: t.unsqueeze(5), r"Tensor.unsqueeze: axis 5 is out of range"),
+    (lambda t: t.flatten(2, 1), r"Tensor.flatten: start_dim 2 comes after end_dim 1"),
+    (lambda t: t.expand(2, 3), r"Tensor.expand: 2 sizes for a tensor with 3 dimensions"),
+    (lambda t: t.expand(5, 3, 4), r"broadcast_to: shape \(2, 3, 4\) cannot be broadcast"),
+    (lambda t: t.tile((-1,)), r"Tensor.tile: reps must be non-negative"),
+    (lambda t: t.repeat([1, 2], axis=1), r"Tensor.repeat: repeats must be an int or 3 ints"),
+    (lambda t: t.pad(-1), r"Tensor.pad: negative padding"),
+    (lambda t: t.pad(((1, 1), (1, 1))), r"Tensor.pad: pad_width .* does not fit"),
+    (lambda t: t.take_along_axis(np.zeros((2, 3), int), 1), r"take_along_axis: indices have 2 dim"),
+    (lambda t: t.take_along_axis(np.full((2, 3, 4), 3), 1), r"take_along_axis: index 3 is out of range for axis 1 of size 3"),
+    (lambda t: t.gather(1, np.zeros((3, 1, 1), int)), r"gather: index has size 3 along axis 0, larger"),
+    (lambda t: __import__("gradviz").autograd.einsum("ij,jk->ik", t, t), r"einsum: operand 'ij' has 2 letters but shape \(2, 3, 4\)"),
+    (lambda t: __import__("gradviz").autograd.einsum("abc,abd->cd", t, t[:1, :2]), r"einsum: 'abc,abd->cd' does not fit the shapes"),
+    (lambda t: __import__("gradviz").autograd.einsum("abc->z", t), r"einsum: output 'z' names letters"),
+])
+def test_shape_ops_bad_input_is_named_before_recording(call, match):
+    t = Tensor(SX, requires_grad=True)
+    with pytest.raises((ValueError, IndexError, TypeError), match=match):
+        call(t)
