@@ -1141,6 +1141,18 @@ register(Op("logsigmoid", "logsigmoid", 1, lambda M, a: M.log_sigmoid(a),
             rule=("d/da = σ(-a)",), domain=(R,), symbol="log σ",
             doc="log σ(a) = -softplus(-a), stable", method="logsigmoid", activation=True, gain=1.0))
 
+# --- losses' elementwise pieces ----------------------------------------------------
+def _huber_forward(M, a, delta):
+    return M.choose(abs(M.val(a)) < delta, 0.5 * (a * a), delta * (M.absolute(a) - 0.5 * delta))
+
+
+register(Op("huber", "huber", 1, _huber_forward,
+            lambda M, o, a, delta: (M.clip(a, -delta, delta),),
+            rule=("d/da = clip(a, -δ, δ)",),
+            domain=(((-3.0, -1.05), (-0.95, -0.55), (-0.45, 0.45), (0.55, 0.95), (1.05, 3.0)),),
+            params={"delta": (1.0, 0.5)},
+            doc="½a² if |a| < δ else δ(|a| - ½δ): the Huber loss of a residual a"))
+
 # --- n-ary ---------------------------------------------------------------------
 def _wsum_forward(M, b, *wx):
     out = b

@@ -362,3 +362,115 @@ def test_shape_ops_bad_input_is_named_before_recording(call, match):
     t = Tensor(SX, requires_grad=True)
     with pytest.raises((ValueError, IndexError, TypeError), match=match):
         call(t)
+
+
+# --- losses ---------------------------------------------------------------------------
+from gradviz.autograd import functional as F  # noqa: E402
+
+LOGITS = np.array([[2.0, -1.0, 0.5], [0.1, 0.2, -3.0], [1e4, -1e4, 0.0], [-5.0, 5.0, 1.0]])
+IDX = np.array([0, 2, 1, 1])
+PROB = np.array([[0.2, 0.3, 0.5], [1.0, 0.0, 0.0], [0.1, 0.1, 0.8], [0.25, 0.5, 0.25]])
+PRED = np.array([[0.3, -1.2], [2.5, 0.0], [-0.4, 7.0]])
+TARG = np.array([[0.1, -1.0], [0.0, 0.0], [0.6, 1.0]])
+BIN_T = np.array([[1.0, 0.0], [0.3, 1.0], [0.0, 1.0]])
+
+
+def _both(ours, theirs, x, *rest):
+    t = Tensor(x, requires_grad=True)
+    out = ours(t, *rest)
+    w = np.random.default_rng(2).standard_normal(out.shape)
+    (out * w).sum().backward()
+    tt = torch.tensor(x, requires_grad=True)
+    want = theirs(tt, *[torch.tensor(r) for r in rest])
+    (want * torch.tensor(w)).sum().backward()
+    np.testing.assert_allclose(out.data, want.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(t.grad, tt.grad.numpy(), rtol=1e-10, atol=1e-12)
+    assert np.isfinite(out.data).all() and np.isfinite(t.grad).all()
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("smoothing", [0.0, 0.1])
+def test_cross_entropy_options_match_pytorch(reduction, smoothing):
+    kw = dict(reduction=reduction, label_smoothing=smoothing)
+    _both(lambda x, t: F.cross_entropy(x, t.astype(np.int64), **kw),
+          lambda x, t: TF.cross_entropy(x, t, **kw), LOGITS, IDX)
+    _both(lambda x, t: F.cross_entropy(x, t, **kw),
+          lambda x, t: TF.cross_entropy(x, t, **kw), LOGITS, PROB)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_other_losses_match_pytorch(reduction):
+    r = dict(reduction=reduction)
+    lp = np.log(np.array([[0.2, 0.3, 0.5], [0.9, 0.05, 0.05]]))
+    _both(lambda x, t: F.nll_loss(x, t.astype(np.int64), **r),
+          lambda x, t: TF.nll_loss(x, t, **r), lp, np.array([2, 0]))
+    big = np.array([[100.0, -100.0], [1e4, -1e4], [0.3, -0.7]])
+    _both(lambda x, t: F.binary_cross_entropy_with_logits(x, t, **r),
+          lambda x, t: TF.binary_cross_entropy_with_logits(x, t, **r), big, BIN_T)
+    _both(lambda x, t: F.binary_cross_entropy_with_logits(x, t, pos_weight=np.array([2.0, 0.5]),
+                                                          **r),
+          lambda x, t: TF.binary_cross_entropy_with_logits(
+              x, t, pos_weight=torch.tensor([2.0, 0.5], dtype=torch.float64), **r), big, BIN_T)
+    _both(lambda x, t: F.l1_loss(x, t, **r), lambda x, t: TF.l1_loss(x, t, **r), PRED, TARG)
+    for delta in (1.0, 0.5, 3.0):
+        _both(lambda x, t: F.huber_loss(x, t, delta=delta, **r),
+              lambda x, t: TF.huber_loss(x, t, delta=delta, **r), PRED, TARG)
+    _both(lambda x, t: F.mse_loss(x, t, **r), lambda x, t: TF.mse_loss(x, t, **r), PRED, TARG)
+    p = np.array([[0.3, 0.9], [1e-3, 0.5]])
+    _both(lambda x, t: F.binary_cross_entropy(x, t, **r),
+          lambda x, t: TF.binary_cross_entropy(x, t, **r), p, np.array([[1.0, 0.0], [0.0, 0.5]]))
+
+
+def test_bce_with_logits_is_exact_at_extremes():
+    x = Tensor(np.array([100.0, -100.0, 800.0]), requires_grad=True)
+    loss = F.binary_cross_entropy_with_logits(x, np.array([1.0, 0.0, 1.0]), reduction="none")
+    assert loss.data[0] == pytest.approx(math.exp(-100.0), rel=1e-12)
+    assert loss.data[2] == 0.0 and np.isfinite(loss.data).all()
+
+
+@pytest.mark.parametrize("call,match", [
+    (lambda: F.cross_entropy(Tensor(LOGITS), IDX, reduction="avg"),
+     r"cross_entropy: unknown reduction 'avg'; valid: 'mean', 'sum', 'none'"),
+    (lambda: F.cross_entropy(Tensor(LOGITS), PROB * 0.9),
+     r"cross_entropy: probability targets must sum to 1 over the classes; row \d sums to 0.9"),
+    (lambda: F.cross_entropy(Tensor(LOGITS), -PROB), r"probability targets must lie in \[0, 1\]"),
+    (lambda: F.cross_entropy(Tensor(LOGITS), IDX, label_smoothing=1.5), r"label_smoothing must be in \[0, 1\]"),
+    (lambda: F.nll_loss(Tensor(LOGITS), np.array([0, 3, 1, 1])), r"nll_loss: target 3 is out of range for 3 classes"),
+    (lambda: F.nll_loss(Tensor(LOGITS), IDX[:2]), r"nll_loss: targets have shape \(2,\) but logits have 4 rows"),
+    (lambda: F.l1_loss(Tensor(PRED), TARG[:2]), r"l1_loss: input has shape \(3, 2\) but target has shape \(2, 2\)"),
+    (lambda: F.huber_loss(Tensor(PRED), TARG, delta=0), r"huber_loss: delta must be positive"),
+    (lambda: F.binary_cross_entropy_with_logits(Tensor(PRED), TARG), r"target must hold values in \[0, 1\]"),
+    (lambda: F.mse_loss(Tensor(PRED), TARG, reduction=None), r"mse_loss: unknown reduction None"),
+    (lambda: F.binary_cross_entropy(Tensor(PRED), TARG, reduction="x"), r"binary_cross_entropy: unknown reduction"),
+])
+def test_loss_bad_input(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+def test_loss_modules_match_pytorch_on_tensors_and_values():
+    from gradviz import nn
+    cases = [
+        (nn.CrossEntropyLoss(label_smoothing=0.1), torch.nn.CrossEntropyLoss(label_smoothing=0.1),
+         LOGITS[:2], IDX[:2]),
+        (nn.NLLLoss(reduction="sum"), torch.nn.NLLLoss(reduction="sum"),
+         np.log(PROB[:1] * 0.5 + 0.1), np.array([2])),
+        (nn.BCEWithLogitsLoss(), torch.nn.BCEWithLogitsLoss(), PRED, BIN_T),
+        (nn.L1Loss(reduction="sum"), torch.nn.L1Loss(reduction="sum"), PRED, TARG),
+        (nn.HuberLoss(delta=0.5), torch.nn.HuberLoss(delta=0.5), PRED, TARG),
+        (nn.MSELoss(reduction="none"), torch.nn.MSELoss(reduction="none"), PRED, TARG),
+    ]
+    for ours, theirs, x, t in cases:
+        want = theirs(torch.tensor(x), torch.tensor(t)).numpy()
+        got = ours(Tensor(x, requires_grad=True), t)
+        np.testing.assert_allclose(got.data, want, rtol=1e-10, err_msg=repr(ours))
+        if got.data.ndim == 0:  # the Value path gives the same number
+            vx = [[Value(v) for v in row] for row in x]
+            vt = t.tolist()
+            assert ours(vx, vt).data == pytest.approx(float(want), rel=1e-10), repr(ours)
+    none = nn.L1Loss(reduction="none")([Value(1.0), Value(-2.0)], [0.0, 0.0])
+    assert [v.data for v in none] == [1.0, 2.0]
+    with pytest.raises(ValueError, match="unknown reduction 'avg'"):
+        nn.HuberLoss(reduction="avg")
+    with pytest.raises(ValueError, match="delta must be a positive number"):
+        nn.HuberLoss(delta=-1)

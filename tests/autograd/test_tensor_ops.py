@@ -416,7 +416,16 @@ def case_einsum(draw):
     return (lambda *xs: einsum(spec, *xs)), [leaf(x, f"x{i}") for i, x in enumerate(arrays)]
 
 
+@st.composite
+def case_bce_each(draw):
+    shape = draw(small_shapes)
+    p = draw(hnp.arrays(np.float64, shape, elements=st.floats(0.05, 0.95)))
+    t = draw(hnp.arrays(np.float64, shape, elements=st.floats(0.05, 0.95)))
+    return (lambda p, t: F.binary_cross_entropy(p, t, reduction="none")), [leaf(p, "p"), leaf(t, "t")]
+
+
 STRUCTURAL_CASES = {
+    "binary_cross_entropy_each": case_bce_each(),
     **{k: case_shape_op(k) for k in ("squeeze", "unsqueeze", "flatten", "flip", "tile", "repeat",
                                      "pad", "take_along_axis")},
     "einsum": case_einsum(),
