@@ -91,7 +91,12 @@ def apply(op: Op, *xs: Any, **params: Any):
         raise TypeError(f"op {op.key!r}: unknown parameter{'s' if len(unknown) > 1 else ''} "
                         f"{', '.join(sorted(unknown))} (it takes: "
                         f"{', '.join(op.params) or 'none'})")
-    values = {**op.defaults, **params}
+    spelled = set(params) - set(op.params)
+    if spelled:  # a method's parameter the row holds differently (clip: min, max -> bounds)
+        raise TypeError(f"op {op.key!r}: {', '.join(sorted(spelled))} "
+                        f"{'is a parameter' if len(spelled) == 1 else 'are parameters'} of the "
+                        f"method .{op.method}(); the row takes {', '.join(op.params)}")
+    values = {**{k: v for k, v in op.defaults.items() if k in op.params}, **params}
     missing = [k for k in op.params if k not in values]
     if missing:
         raise TypeError(f"op {op.key!r}: missing parameter{'s' if len(missing) > 1 else ''} "

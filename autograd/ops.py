@@ -1053,7 +1053,8 @@ register(Op("clip", "clip", 1, lambda M, a, bounds: M.clip(a, bounds[0], bounds[
             params={"bounds": ((-1.0, 1.0),)},
             doc="a limited to [min, max], bounds = (min, max) (PyTorch's clamp: gradient 1 "
                 "on the closed interval)",
-            method="clip"))
+            # the method's spelling, x.clip(min, max), taken apart into the one parameter
+            method="clip", defaults={"min": -INF, "max": INF}))
 
 
 def _minmax_deriv(M, o, a, b, larger):

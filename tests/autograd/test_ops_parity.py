@@ -125,6 +125,12 @@ def test_clip_matches_torch_clamp():
             v.clamp(lo, hi).backward()
             assert v.grad == gi
     assert Tensor(np.ones(2), requires_grad=True).clip(max=0).op == "clip"
+    from gradviz.autograd import OPS
+    assert OPS["clip"](Value(3.0), bounds=(0.0, 1.0)).data == 1.0
+    with pytest.raises(TypeError, match=r"op 'clip': min is a parameter of the method \.clip\(\)"):
+        OPS["clip"](Value(3.0), min=1.0)
+    from gradviz.viz.expr import build  # the expression language spells it as the method
+    assert build("x = 0.5; y = clip(x, 0, 0.25)")[0].data == 0.25
 
 
 def test_maximum_minimum_share_ties_like_pytorch():
