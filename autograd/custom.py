@@ -23,7 +23,7 @@ from .tensor import Tensor, _floating, _plain
 from .value import Value, _leaf
 from .value import _record as _record_value
 
-__all__ = ["define_op", "Function", "FunctionCtx", "apply"]
+__all__ = ["define_op", "Function", "FunctionCtx", "apply", "where", "maximum", "minimum"]
 
 
 # --------------------------------------------------------------------------
@@ -92,7 +92,12 @@ def apply(op: Op, *xs: Any, **params: Any):
         raise TypeError(f"op {op.key!r}: unknown parameter{'s' if len(unknown) > 1 else ''} "
                         f"{', '.join(sorted(unknown))} (it takes: "
                         f"{', '.join(op.params) or 'none'})")
-    values = {**op.defaults, **params}
+    spelled = set(params) - set(op.params)
+    if spelled:  # a method's parameter the row holds differently (clip: min, max -> bounds)
+        raise TypeError(f"op {op.key!r}: {', '.join(sorted(spelled))} "
+                        f"{'is a parameter' if len(spelled) == 1 else 'are parameters'} of the "
+                        f"method .{op.method}(); the row takes {', '.join(op.params)}")
+    values = {**{k: v for k, v in op.defaults.items() if k in op.params}, **params}
     missing = [k for k in op.params if k not in values]
     if missing:
         raise TypeError(f"op {op.key!r}: missing parameter{'s' if len(missing) > 1 else ''} "
@@ -124,6 +129,49 @@ def apply(op: Op, *xs: Any, **params: Any):
 
 
 _ops.APPLY.append(apply)
+
+
+# --------------------------------------------------------------------------
+# where / maximum / minimum on either engine
+# --------------------------------------------------------------------------
+def _is_array_like(x) -> bool:
+    return isinstance(x, (Tensor, np.ndarray, list, tuple))
+
+
+def where(cond, a, b):
+    """``a`` where ``cond`` holds, else ``b``. Tensors (or arrays): elementwise
+    with numpy broadcasting; Values: ``cond`` a bool. No gradient flows to
+    ``cond``; the gradient goes to the branch taken."""
+    from .tensor import where as tensor_where
+    if any(_is_array_like(x) for x in (cond, a, b)):
+        return tensor_where(cond, a, b)
+    if isinstance(cond, Value):
+        cond = cond.data != 0.0
+    if not isinstance(cond, (bool, np.bool_, numbers.Real)):
+        raise TypeError(f"where: cond must be a bool for Values, got {type(cond).__name__}")
+    av = a if isinstance(a, Value) else _leaf(float(a))
+    bv = b if isinstance(b, Value) else _leaf(float(b))
+    return OPS["select"](av, bv, mask=1.0 if cond else 0.0)
+
+
+def maximum(a, b):
+    """Elementwise larger of ``a`` and ``b`` (ties share the gradient)."""
+    if isinstance(a, (Value, Tensor)):
+        return a.maximum(b)
+    if isinstance(b, (Value, Tensor)):
+        return b.maximum(a)
+    raise TypeError(f"maximum: needs a Value or a Tensor, got {type(a).__name__} and "
+                    f"{type(b).__name__}")
+
+
+def minimum(a, b):
+    """Elementwise smaller of ``a`` and ``b`` (ties share the gradient)."""
+    if isinstance(a, (Value, Tensor)):
+        return a.minimum(b)
+    if isinstance(b, (Value, Tensor)):
+        return b.minimum(a)
+    raise TypeError(f"minimum: needs a Value or a Tensor, got {type(a).__name__} and "
+                    f"{type(b).__name__}")
 
 
 # --------------------------------------------------------------------------

@@ -17,7 +17,12 @@ from .tensor import Tensor, _operand
 from .tensor_ops import TA
 
 __all__ = ["softmax", "log_softmax", "cross_entropy", "mse_loss", "binary_cross_entropy", "conv2d",
-           "max_pool2d", "avg_pool2d"]
+           "max_pool2d", "avg_pool2d", "nll_loss", "binary_cross_entropy_with_logits", "l1_loss",
+           "huber_loss", "REDUCTIONS"]
+
+#: The ``reduction`` options of every loss (PyTorch's).
+REDUCTIONS = ("mean", "sum", "none")
+PROB_TOL = 1e-4  # probability targets: each row must sum to 1 within this
 
 LOG_CLAMP = -100.0   # binary_cross_entropy: logs are clamped here (PyTorch's choice)
 BCE_EPS = 1e-12      # and p(1 - p) is kept above this in its gradient
@@ -151,7 +156,156 @@ def _targets(targets, n: int, c: int, what: str) -> np.ndarray:
     return t
 
 
-def cross_entropy(logits: Tensor, targets) -> Tensor:
+def _check_reduction(reduction, what: str) -> str:
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"{what}: unknown reduction {reduction!r}; valid: "
+                         f"{', '.join(repr(r) for r in REDUCTIONS)}")
+    return reduction
+
+
+def _reduce(loss: Tensor, reduction: str) -> Tensor:
+    if reduction == "none":
+        return loss
+    return loss.sum() if reduction == "sum" else loss.mean()
+
+
+def _target_tensor(target, like: Tensor, what: str) -> Tensor:
+    t = target if isinstance(target, Tensor) else _operand(target, like)
+    if t is NotImplemented:
+        raise TypeError(f"{what}: target must be a Tensor or array, got {type(target).__name__}")
+    if t.data.dtype.kind != "f":
+        t = Tensor(t.data.astype(like.data.dtype))
+    if t.data.shape != like.data.shape:
+        raise ValueError(f"{what}: input has shape {like.data.shape} but target has shape "
+                         f"{t.data.shape}")
+    return t
+
+
+def cross_entropy(logits: Tensor, targets, reduction: str = "mean",
+                  label_smoothing: float = 0.0) -> Tensor:
+    """Cross-entropy of ``logits`` (N, C) -- or (C,), one sample -- against
+    integer class ``targets`` (N,) or class probabilities of the logits'
+    shape (each row summing to 1). ``reduction``: "mean" (over the batch),
+    "sum" or "none" (one loss per sample); ``label_smoothing`` ε in [0, 1]
+    mixes the targets with the uniform distribution (PyTorch's rule). Stable
+    for logits of any magnitude (1e4 included); the default case is one
+    fused node."""
+    _check_reduction(reduction, "cross_entropy")
+    eps = float(label_smoothing)
+    if not 0.0 <= eps <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing!r}")
+    logits = _as_tensor(logits, "cross_entropy")
+    tt = targets.data if isinstance(targets, Tensor) else np.asarray(targets)
+    probs = tt.dtype.kind == "f" and tt.shape == logits.data.shape and logits.data.ndim >= 1 \
+        and not (logits.data.ndim == 1 and tt.ndim == 1 and tt.size == 1)
+    if not probs and reduction == "mean" and eps == 0.0:
+        return _cross_entropy_fused(logits, targets)
+    x = logits if logits.data.ndim != 1 else logits.reshape(1, -1)
+    if x.data.ndim != 2:
+        raise ValueError(f"cross_entropy: logits must have shape (N, C) or (C,), got "
+                         f"{logits.data.shape}")
+    n, c = x.data.shape
+    if n == 0 or c == 0:
+        raise ValueError(f"cross_entropy: logits of shape {x.data.shape} are empty")
+    if probs:
+        q = np.asarray(tt, dtype=x.data.dtype).reshape(x.data.shape)
+        if not ((q >= 0) & (q <= 1)).all():
+            raise ValueError("cross_entropy: probability targets must lie in [0, 1] (got values "
+                             f"in [{np.nanmin(q):g}, {np.nanmax(q):g}])")
+        sums = q.sum(axis=1)
+        if not np.allclose(sums, 1.0, rtol=0, atol=PROB_TOL):
+            bad = int(np.argmax(np.abs(sums - 1.0)))
+            raise ValueError(f"cross_entropy: probability targets must sum to 1 over the classes; "
+                             f"row {bad} sums to {sums[bad]:.6g}")
+    else:
+        if logits.data.ndim == 1:
+            if tt.size != 1:
+                raise ValueError(f"cross_entropy: logits of shape {logits.data.shape} (one "
+                                 f"sample) take one target, got targets of shape {tt.shape}")
+            tt = tt.reshape((1,))
+        t = _targets(tt, n, c, "cross_entropy")
+        q = _onehot(t, (n, c), x.data.dtype)
+    if eps:
+        q = q * (1.0 - eps) + eps / c
+    per = -(log_softmax(x, axis=1) * Tensor(q.astype(x.data.dtype, copy=False))).sum(axis=1)
+    if logits.data.ndim == 1 and reduction == "none":
+        per = per.reshape(())
+    return _reduce(per, reduction)
+
+
+def nll_loss(log_probs: Tensor, targets, reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of integer class ``targets`` (N,) under
+    ``log_probs`` (N, C) (e.g. from :func:`log_softmax`), or (C,) and one target."""
+    _check_reduction(reduction, "nll_loss")
+    lp = _as_tensor(log_probs, "nll_loss")
+    x = lp
+    tt = targets.data if isinstance(targets, Tensor) else np.asarray(targets)
+    if lp.data.ndim == 1:
+        if tt.size != 1:
+            raise ValueError(f"nll_loss: log_probs of shape {lp.data.shape} (one sample) take "
+                             f"one target, got targets of shape {tt.shape}")
+        x, tt = lp.reshape(1, -1), tt.reshape((1,))
+    if x.data.ndim != 2:
+        raise ValueError(f"nll_loss: log_probs must have shape (N, C) or (C,), got "
+                         f"{lp.data.shape}")
+    n, c = x.data.shape
+    t = _targets(tt, n, c, "nll_loss")
+    per = -x[np.arange(n), t]
+    if lp.data.ndim == 1 and reduction == "none":
+        per = per.reshape(())
+    return _reduce(per, reduction)
+
+
+def binary_cross_entropy_with_logits(logits: Tensor, target, reduction: str = "mean",
+                                     pos_weight=None) -> Tensor:
+    """Binary cross-entropy of raw scores: -(t·log σ(x) + (1-t)·log(1-σ(x))),
+    computed as (1-t)·x + (1 + (w-1)·t)·softplus(-x): stable and exact for
+    logits of any size (±100, ±1e4); ``pos_weight`` w weighs the positives."""
+    _check_reduction(reduction, "binary_cross_entropy_with_logits")
+    x = _as_tensor(logits, "binary_cross_entropy_with_logits")
+    t = _target_tensor(target, x, "binary_cross_entropy_with_logits")
+    td = t.data
+    if td.size and not ((td >= 0) & (td <= 1)).all():
+        raise ValueError("binary_cross_entropy_with_logits: target must hold values in [0, 1] "
+                         f"(got values in [{np.nanmin(td):g}, {np.nanmax(td):g}])")
+    sp = (-x).softplus()
+    if pos_weight is None:
+        loss = (1.0 - t) * x + sp
+    else:
+        w = pos_weight if isinstance(pos_weight, Tensor) else _operand(pos_weight, x)
+        if w is NotImplemented:
+            raise TypeError(f"binary_cross_entropy_with_logits: pos_weight must be a Tensor, "
+                            f"array or number, got {type(pos_weight).__name__}")
+        try:
+            np.broadcast_shapes(w.data.shape, x.data.shape)
+        except ValueError:
+            raise ValueError(f"binary_cross_entropy_with_logits: pos_weight of shape "
+                             f"{w.data.shape} does not broadcast to the logits' "
+                             f"{x.data.shape}") from None
+        loss = (1.0 - t) * x + (1.0 + (w - 1.0) * t) * sp
+    return _reduce(loss, reduction)
+
+
+def l1_loss(pred: Tensor, target, reduction: str = "mean") -> Tensor:
+    """|pred - target|, reduced (gradient 0 where they are equal, as PyTorch)."""
+    _check_reduction(reduction, "l1_loss")
+    pred = _as_tensor(pred, "l1_loss")
+    return _reduce((pred - _target_tensor(target, pred, "l1_loss")).abs(), reduction)
+
+
+def huber_loss(pred: Tensor, target, reduction: str = "mean", delta: float = 1.0) -> Tensor:
+    """½d² where |d| < delta, else delta·(|d| - ½delta), for d = pred - target."""
+    _check_reduction(reduction, "huber_loss")
+    delta = float(delta)
+    if not delta > 0:
+        raise ValueError(f"huber_loss: delta must be positive, got {delta!r}")
+    pred = _as_tensor(pred, "huber_loss")
+    d = pred - _target_tensor(target, pred, "huber_loss")
+    from .ops import OPS
+    return _reduce(OPS["huber"](d, delta=delta), reduction)
+
+
+def _cross_entropy_fused(logits: Tensor, targets) -> Tensor:
     """Mean cross-entropy of ``logits`` (N, C) against integer class
     ``targets`` (N,) -- or (C,) logits with one integer target. Fused: one
     node, stable for logits of any magnitude (1e4 included)."""
@@ -206,15 +360,29 @@ def _bce_vjp(M, g, out, p, t):
     return gn * (p - t) / (p * (1.0 - p)), gn * ((1.0 - p).log() - p.log())
 
 
+def _bce_each(M, p, t):
+    return -(t * _clog(p) + (1.0 - t) * _clog(1.0 - p))
+
+
+def _bce_each_vjp(M, g, out, p, t):
+    if M is TA:
+        return g * (p - t) / np.maximum(p * (1.0 - p), BCE_EPS), g * (_clog(1.0 - p) - _clog(p))
+    return g * (p - t) / (p * (1.0 - p)), g * ((1.0 - p).log() - p.log())
+
+
+_fused("binary_cross_entropy_each", "bce", 2, _bce_each, _bce_each_vjp,
+       ("d/dp = (p - t) / (p(1 - p))", "d/dt = log(1-p) - log p"),
+       "-(t·log p + (1-t)·log(1-p)) per element, logs clamped at -100 (reduction='none')")
 _fused("binary_cross_entropy", "bce", 2, _bce_forward, _bce_vjp,
        ("d/dp = (p - t) / (p(1 - p)) / N", "d/dt = (log(1-p) - log p) / N"),
        "mean of -(t·log p + (1-t)·log(1-p)), logs clamped at -100")
 
 
-def binary_cross_entropy(p: Tensor, target) -> Tensor:
+def binary_cross_entropy(p: Tensor, target, reduction: str = "mean") -> Tensor:
     """Mean binary cross-entropy of probabilities ``p`` against ``target``
     (same shape, values in [0, 1]). Finite near 0 and 1: the logs are
     clamped at -100 and the gradient's p(1-p) at 1e-12."""
+    _check_reduction(reduction, "binary_cross_entropy")
     p = _as_tensor(p, "binary_cross_entropy")
     t = target if isinstance(target, Tensor) else _operand(target, p)
     if t is NotImplemented:
@@ -231,12 +399,17 @@ def binary_cross_entropy(p: Tensor, target) -> Tensor:
     if td.size and not ((td >= 0) & (td <= 1)).all():
         raise ValueError("binary_cross_entropy: target must hold values in [0, 1] "
                          f"(got values in [{np.min(td):g}, {np.max(td):g}])")
+    if reduction == "none":  # per element: the same clamped logs and gradient
+        d = np.asarray(_bce_each(None, pd, td), dtype=np.result_type(pd, td))
+        return p._record(d, kernel("binary_cross_entropy_each", ARRAY), (p, t))
     d = np.asarray(_bce_forward(None, pd, td), dtype=np.result_type(pd, td))
-    return p._record(d, kernel("binary_cross_entropy", ARRAY), (p, t))
+    out = p._record(d, kernel("binary_cross_entropy", ARRAY), (p, t))
+    return out * float(max(pd.size, 1)) if reduction == "sum" else out
 
 
-def mse_loss(pred: Tensor, target) -> Tensor:
-    """Mean of (pred - target)²; the shapes must match."""
+def mse_loss(pred: Tensor, target, reduction: str = "mean") -> Tensor:
+    """(pred - target)², reduced ("mean", "sum" or "none"); the shapes must match."""
+    _check_reduction(reduction, "mse_loss")
     pred = _as_tensor(pred, "mse_loss")
     t = target if isinstance(target, Tensor) else _operand(target, pred)
     if t is NotImplemented:
@@ -245,5 +418,5 @@ def mse_loss(pred: Tensor, target) -> Tensor:
         raise ValueError(f"mse_loss: pred has shape {pred.data.shape} but target has shape "
                          f"{t.data.shape}")
     diff = pred - t
-    return (diff * diff).mean()
+    return _reduce(diff * diff, reduction)
 from .conv import conv2d, max_pool2d, avg_pool2d  # noqa: E402

@@ -183,6 +183,122 @@ class FloatMath:
     def select(mask: float, a: float, b: float) -> float:
         return a if mask > 0.0 else b
 
+    # --- data-driven choices (PyTorch's masked rules), the same on every engine
+    @staticmethod
+    def val(x: Any) -> Any:
+        """The plain data of ``x`` (a float here; nodes give their .data)."""
+        return x
+
+    @staticmethod
+    def lift(x: Any, w: Any) -> float:
+        """``w`` (computed from data) as a constant like ``x``."""
+        return float(w)
+
+    @staticmethod
+    def zeros(x: Any) -> float:
+        return 0.0
+
+    @staticmethod
+    def choose(cond: Any, a: Any, b: Any) -> Any:
+        """``a`` where the data condition ``cond`` holds, else ``b`` (the branch
+        not taken never leaks a nan into the result)."""
+        return a if cond else b
+
+    @staticmethod
+    def tan(x: float) -> float:
+        return math.tan(x) if math.isfinite(x) else NAN
+
+    @staticmethod
+    def arcsin(x: float) -> float:
+        return math.asin(x) if -1.0 <= x <= 1.0 else NAN
+
+    @staticmethod
+    def arccos(x: float) -> float:
+        return math.acos(x) if -1.0 <= x <= 1.0 else NAN
+
+    arctan = staticmethod(math.atan)
+
+    @staticmethod
+    def sinh(x: float) -> float:
+        try:
+            return math.sinh(x)
+        except OverflowError:
+            return math.copysign(INF, x)
+
+    @staticmethod
+    def cosh(x: float) -> float:
+        try:
+            return math.cosh(x)
+        except OverflowError:
+            return INF
+
+    @staticmethod
+    def log2(x: float) -> float:
+        if x > 0.0:
+            return math.log2(x)
+        return -INF if x == 0.0 else NAN
+
+    @staticmethod
+    def log10(x: float) -> float:
+        if x > 0.0:
+            return math.log10(x)
+        return -INF if x == 0.0 else NAN
+
+    @staticmethod
+    def exp2(x: float) -> float:
+        return FloatMath.pow(2.0, x)
+
+    @staticmethod
+    def log1p(x: float) -> float:
+        if x > -1.0:
+            return math.log1p(x)
+        return -INF if x == -1.0 else NAN
+
+    @staticmethod
+    def rsqrt(x: float) -> float:
+        if x > 0.0:
+            return 1.0 / math.sqrt(x)
+        if x == 0.0:
+            return math.copysign(INF, x)
+        return NAN
+
+    @staticmethod
+    def floor(x: float) -> float:
+        return float(math.floor(x)) if math.isfinite(x) else x
+
+    @staticmethod
+    def ceil(x: float) -> float:
+        return float(math.ceil(x)) if math.isfinite(x) else x
+
+    @staticmethod
+    def round(x: float) -> float:
+        """Half to even, as numpy and PyTorch."""
+        return float(round(x)) if math.isfinite(x) else x
+
+    @staticmethod
+    def maximum(a: float, b: float) -> float:
+        if a != a or b != b:
+            return NAN
+        return a if a >= b else b
+
+    @staticmethod
+    def minimum(a: float, b: float) -> float:
+        if a != a or b != b:
+            return NAN
+        return a if a <= b else b
+
+    @staticmethod
+    def clip(x: float, lo: float, hi: float) -> float:
+        """min(max(x, lo), hi), as numpy's clip (nan stays nan)."""
+        if x != x:
+            return x
+        return min(max(x, lo), hi)
+
+    @staticmethod
+    def log_sigmoid(x: float) -> float:
+        """log σ(x) = -softplus(-x), stable at both ends."""
+        return -FloatMath.softplus(-x)
+
 
 class ArrayMath:
     """numpy versions of the same functions (stable forms for arrays)."""
@@ -249,6 +365,58 @@ class ArrayMath:
     def select(mask, a, b):
         out = np.where(np.asarray(mask) > 0, a, b)
         return out.astype(np.result_type(a, b), copy=False)
+
+    @staticmethod
+    def val(x):
+        return x
+
+    @staticmethod
+    def lift(x, w):
+        return np.asarray(w, dtype=_float_dtype(x))
+
+    @staticmethod
+    def zeros(x):
+        return np.zeros(np.shape(x), dtype=_float_dtype(x))
+
+    @staticmethod
+    def choose(cond, a, b):
+        out = np.where(cond, a, b)
+        return out.astype(np.result_type(a, b), copy=False)
+
+    tan = staticmethod(np.tan)
+    arcsin = staticmethod(np.arcsin)
+    arccos = staticmethod(np.arccos)
+    arctan = staticmethod(np.arctan)
+    sinh = staticmethod(np.sinh)
+    cosh = staticmethod(np.cosh)
+    log2 = staticmethod(np.log2)
+    log10 = staticmethod(np.log10)
+    exp2 = staticmethod(np.exp2)
+    log1p = staticmethod(np.log1p)
+    floor = staticmethod(np.floor)
+    ceil = staticmethod(np.ceil)
+    round = staticmethod(np.round)     # half to even
+    maximum = staticmethod(np.maximum)
+    minimum = staticmethod(np.minimum)
+
+    @staticmethod
+    def rsqrt(x):
+        with np.errstate(divide="ignore"):
+            return np.divide(1.0, np.sqrt(x))
+
+    @staticmethod
+    def clip(x, lo, hi):
+        return np.minimum(np.maximum(x, lo), hi).astype(_float_dtype(x), copy=False)
+
+    @staticmethod
+    def log_sigmoid(x):
+        out = -np.logaddexp(0.0, -x)
+        return out.astype(x.dtype, copy=False) if isinstance(x, np.ndarray) else out
+
+
+def _float_dtype(x):
+    dt = getattr(x, "dtype", None)
+    return dt if dt is not None and dt.kind == "f" else np.float64
 
 
 _erf_ufunc = np.frompyfunc(math.erf, 1, 1)
@@ -319,6 +487,82 @@ class NodeMath:
 
     @staticmethod
     def nonzero(x): return x._constant(_math_of(x.data).nonzero(x.data))
+
+    @staticmethod
+    def val(x): return x.data
+
+    @staticmethod
+    def lift(x, w): return x._constant(w)
+
+    @staticmethod
+    def zeros(x): return x._constant(_math_of(x.data).zeros(x.data))
+
+    @staticmethod
+    def choose(cond, a, b):
+        """``a`` where the data condition holds, else ``b``: the table's select
+        row with the condition as a constant mask."""
+        like = a if hasattr(a, "_parents") else b
+        if not hasattr(like, "_parents"):  # two constants: a plain choice
+            return _math_of(cond).choose(cond, a, b)
+        m = _math_of(like.data).lift(like.data, cond)
+        a = a if hasattr(a, "_parents") else like._constant(a)
+        b = b if hasattr(b, "_parents") else like._constant(b)
+        return OPS["select"](a, b, mask=m)
+
+    @staticmethod
+    def tan(x): return x.tan()
+
+    @staticmethod
+    def arcsin(x): return x.arcsin()
+
+    @staticmethod
+    def arccos(x): return x.arccos()
+
+    @staticmethod
+    def arctan(x): return x.arctan()
+
+    @staticmethod
+    def sinh(x): return x.sinh()
+
+    @staticmethod
+    def cosh(x): return x.cosh()
+
+    @staticmethod
+    def log2(x): return x.log2()
+
+    @staticmethod
+    def log10(x): return x.log10()
+
+    @staticmethod
+    def exp2(x): return x.exp2()
+
+    @staticmethod
+    def log1p(x): return x.log1p()
+
+    @staticmethod
+    def rsqrt(x): return x.rsqrt()
+
+    @staticmethod
+    def maximum(a, b): return OPS["maximum"](a, b)
+
+    @staticmethod
+    def minimum(a, b): return OPS["minimum"](a, b)
+
+    @staticmethod
+    def clip(x, lo, hi): return OPS["clip"](x, bounds=(lo, hi))
+
+    @staticmethod
+    def log_sigmoid(x): return x.logsigmoid()
+
+    # Piecewise-constant functions are constants on nodes: derivative zero.
+    @staticmethod
+    def floor(x): return x._constant(_math_of(x.data).floor(x.data))
+
+    @staticmethod
+    def ceil(x): return x._constant(_math_of(x.data).ceil(x.data))
+
+    @staticmethod
+    def round(x): return x._constant(_math_of(x.data).round(x.data))
 
     # Piecewise-constant pieces are constants: their derivative is zero.
     @staticmethod
@@ -566,9 +810,21 @@ register(Op("div", "/", 2, lambda M, a, b: M.div(a, b),
             lambda M, o, a, b: (M.div(1.0, b), -M.div(o, b)),
             rule=("d/da = 1/b", "d/db = -a/b²"), domain=(R, NONZERO), symbol="÷", doc="a / b",
             fast={"float": _div_float, "array": _div_array}))
-register(Op("pow", "**", 2, lambda M, a, b: M.pow(a, b),
-            lambda M, o, a, b: (b * M.pow(a, b - 1.0), M.xlogy(o, a)),
-            rule=("d/da = b·a^(b-1)", "d/db = a^b·ln a"), domain=(POS, SMALL),
+def _pow_deriv(M, o, a, b):
+    """PyTorch's rule: d/da is 0 where b = 0 (not 0·a^-1), d/db is 0 where
+    a = 0 and b >= 0 (not 1·ln 0); elsewhere the textbook formulas."""
+    va, vb = M.val(a), M.val(b)
+    # b = 0 matters only where a^(b-1) is not finite (a = 0, ±inf, nan): elsewhere
+    # b·a^(b-1) is 0 already, and keeping it keeps d²/da db right at b = 0.
+    bad_a = (va == 0) | (va * 0.0 != 0.0)
+    da = M.choose((vb == 0) & bad_a, M.zeros(a), b * M.pow(a, b - 1.0))
+    db = M.choose((va == 0) & (vb >= 0), M.zeros(b), M.xlogy(o, a))
+    return da, db
+
+
+register(Op("pow", "**", 2, lambda M, a, b: M.pow(a, b), _pow_deriv,
+            rule=("d/da = b·a^(b-1) (0 where b = 0)", "d/db = a^b·ln a (0 where a = 0, b >= 0)"),
+            domain=(POS, SMALL),
             doc="a ** b with a node exponent"))
 register(Op("select", "select", 2,
             lambda M, a, b, mask: M.select(mask, a, b),
@@ -597,8 +853,8 @@ def _swish_derivs(M, a, beta, both):
 
 # --- a node and a constant (a Python number kept in the op, not a leaf) -----
 def _powc_deriv(M, o, a, c):
-    if c == 0:
-        return (0.0 * a,)
+    if c == 0:  # a ** 0 is 1 everywhere: gradient 0, at ±inf and nan too (PyTorch)
+        return (M.zeros(a),)
     if c == 1:
         return (ONE,)
     if c == 2:
@@ -607,8 +863,8 @@ def _powc_deriv(M, o, a, c):
 
 
 def _rpowc_deriv(M, o, a, c):
-    if c == 0:  # 0 ** a: PyTorch's gradient is 0
-        return (0.0 * o,)
+    if c == 0:  # 0 ** a: PyTorch's gradient is 0 for a >= 0 (not 1·ln 0 at a = 0)
+        return (M.choose(M.val(a) >= 0, M.zeros(a), o * -INF),)
     return (o * FloatMath.log(c),)
 
 
@@ -715,6 +971,188 @@ register(Op("softplus", "softplus", 1, lambda M, a: M.softplus(a), lambda M, o, 
             rule=("d/da = σ(a)",), domain=(R,), doc="log(1 + e^a), stable", method="softplus",
             activation=True, gain=1.0))
 
+
+# --- more elementwise functions (issue 12) -------------------------------------
+LN2 = math.log(2.0)
+LN10 = math.log(10.0)
+UNIT: tuple[Interval, ...] = ((-0.9, 0.9),)
+# Piecewise-constant ops are tested between their jumps.
+BETWEEN_INTEGERS: tuple[Interval, ...] = ((-2.9, -2.1), (-1.9, -1.1), (-0.9, -0.1), (0.1, 0.9),
+                                          (1.1, 1.9), (2.1, 2.9))
+BETWEEN_HALVES: tuple[Interval, ...] = ((-2.4, -1.6), (-1.4, -0.6), (-0.4, 0.4), (0.6, 1.4),
+                                        (1.6, 2.4))
+
+
+def _zero_deriv(M, o, a, *_):
+    return (M.zeros(a),)
+
+
+def _integer_kink(x, *_):
+    return (x == np.floor(x),)
+
+
+register(Op("tan", "tan", 1, lambda M, a: M.tan(a), lambda M, o, a: (1.0 + o * o,),
+            rule=("d/da = 1 + tan²(a)",), domain=(((-1.2, 1.2),),), doc="tangent", method="tan"))
+register(Op("arcsin", "arcsin", 1, lambda M, a: M.arcsin(a),
+            lambda M, o, a: (M.div(1.0, M.sqrt(1.0 - a * a)),),
+            rule=("d/da = 1/√(1 - a²)",), domain=(UNIT,), doc="inverse sine, on [-1, 1]",
+            method="arcsin"))
+register(Op("arccos", "arccos", 1, lambda M, a: M.arccos(a),
+            lambda M, o, a: (-M.div(1.0, M.sqrt(1.0 - a * a)),),
+            rule=("d/da = -1/√(1 - a²)",), domain=(UNIT,), doc="inverse cosine, on [-1, 1]",
+            method="arccos"))
+register(Op("arctan", "arctan", 1, lambda M, a: M.arctan(a),
+            lambda M, o, a: (M.div(1.0, 1.0 + a * a),),
+            rule=("d/da = 1/(1 + a²)",), domain=(R,), doc="inverse tangent", method="arctan"))
+register(Op("sinh", "sinh", 1, lambda M, a: M.sinh(a), lambda M, o, a: (M.cosh(a),),
+            rule=("d/da = cosh(a)",), domain=(R,), doc="hyperbolic sine", method="sinh"))
+register(Op("cosh", "cosh", 1, lambda M, a: M.cosh(a), lambda M, o, a: (M.sinh(a),),
+            rule=("d/da = sinh(a)",), domain=(R,), doc="hyperbolic cosine", method="cosh"))
+register(Op("log2", "log2", 1, lambda M, a: M.log2(a), lambda M, o, a: (M.div(1.0, a * LN2),),
+            rule=("d/da = 1/(a·ln 2)",), domain=(POS,), doc="base-2 logarithm", method="log2"))
+register(Op("log10", "log10", 1, lambda M, a: M.log10(a),
+            lambda M, o, a: (M.div(1.0, a * LN10),),
+            rule=("d/da = 1/(a·ln 10)",), domain=(POS,), doc="base-10 logarithm",
+            method="log10"))
+register(Op("exp2", "exp2", 1, lambda M, a: M.exp2(a), lambda M, o, a: (o * LN2,),
+            rule=("d/da = 2^a·ln 2",), domain=(R,), doc="2 ** a", method="exp2"))
+register(Op("log1p", "log1p", 1, lambda M, a: M.log1p(a), lambda M, o, a: (M.div(1.0, 1.0 + a),),
+            rule=("d/da = 1/(1 + a)",), domain=(((-0.8, 3.0),),),
+            doc="log(1 + a), accurate for tiny a", method="log1p"))
+register(Op("expm1", "expm1", 1, lambda M, a: M.expm1(a), lambda M, o, a: (o + 1.0,),
+            rule=("d/da = e^a",), domain=(R,), doc="e^a - 1, accurate for tiny a",
+            method="expm1"))
+register(Op("rsqrt", "rsqrt", 1, lambda M, a: M.rsqrt(a), lambda M, o, a: (-0.5 * (o * o * o),),
+            rule=("d/da = -1/(2·a^(3/2))",), domain=(POS,), doc="1 / √a", method="rsqrt"))
+register(Op("sign", "sign", 1, lambda M, a: M.sign(a), _zero_deriv,
+            rule=("d/da = 0",), domain=(OFF_KINK,), kink=_zero_kink,
+            doc="-1, 0 or 1 (gradient 0 everywhere, as PyTorch)", method="sign"))
+register(Op("floor", "floor", 1, lambda M, a: M.floor(a), _zero_deriv,
+            rule=("d/da = 0",), domain=(BETWEEN_INTEGERS,), kink=_integer_kink,
+            doc="largest integer <= a (gradient 0 everywhere, as PyTorch)", method="floor"))
+register(Op("ceil", "ceil", 1, lambda M, a: M.ceil(a), _zero_deriv,
+            rule=("d/da = 0",), domain=(BETWEEN_INTEGERS,), kink=_integer_kink,
+            doc="smallest integer >= a (gradient 0 everywhere, as PyTorch)", method="ceil"))
+register(Op("round", "round", 1, lambda M, a: M.round(a), _zero_deriv,
+            rule=("d/da = 0",), domain=(BETWEEN_HALVES,),
+            kink=lambda x: (x - np.floor(x) == 0.5,),
+            doc="nearest integer, halves to even (gradient 0 everywhere, as PyTorch)",
+            method="round"))
+
+
+def _clip_deriv(M, o, a, bounds):
+    v = M.val(a)
+    return (M.lift(a, (v >= bounds[0]) & (v <= bounds[1])),)
+
+
+# One parameter, the pair (min, max); the samples' bounds are kept out of the domain.
+register(Op("clip", "clip", 1, lambda M, a, bounds: M.clip(a, bounds[0], bounds[1]), _clip_deriv,
+            rule=("d/da = 1 if min <= a <= max else 0",),
+            domain=(((-3.0, -1.05), (-0.95, 0.95), (1.05, 3.0)),),
+            kink=lambda a, bounds: ((a == bounds[0]) | (a == bounds[1]),),
+            params={"bounds": ((-1.0, 1.0),)},
+            doc="a limited to [min, max], bounds = (min, max) (PyTorch's clamp: gradient 1 "
+                "on the closed interval)",
+            # the method's spelling, x.clip(min, max), taken apart into the one parameter
+            method="clip", defaults={"min": -INF, "max": INF}))
+
+
+def _minmax_deriv(M, o, a, b, larger):
+    va, vb = M.val(a), M.val(b)
+    wins = (va > vb) if larger else (va < vb)
+    loses = (va < vb) if larger else (va > vb)
+    tie = (va == vb) * 0.5          # ties share the gradient (PyTorch)
+    return M.lift(a, wins + tie), M.lift(b, loses + tie)
+
+
+# Interleaved domains: a and b are never tied, and either may be the larger.
+A_SIDE: tuple[Interval, ...] = ((-3.0, -2.0), (-1.0, 0.0), (1.0, 2.0))
+B_SIDE: tuple[Interval, ...] = ((-2.0, -1.0), (0.0, 1.0), (2.0, 3.0))
+register(Op("maximum", "maximum", 2, lambda M, a, b: M.maximum(a, b),
+            lambda M, o, a, b: _minmax_deriv(M, o, a, b, True),
+            rule=("d/da = [a > b] (½ at a tie)", "d/db = [b > a] (½ at a tie)"),
+            domain=(A_SIDE, B_SIDE), kink=lambda a, b: (a == b, a == b),
+            doc="elementwise larger of a and b (nan if either is nan)"))
+register(Op("minimum", "minimum", 2, lambda M, a, b: M.minimum(a, b),
+            lambda M, o, a, b: _minmax_deriv(M, o, a, b, False),
+            rule=("d/da = [a < b] (½ at a tie)", "d/db = [b < a] (½ at a tie)"),
+            domain=(A_SIDE, B_SIDE), kink=lambda a, b: (a == b, a == b),
+            doc="elementwise smaller of a and b (nan if either is nan)"))
+
+# --- more activations (issue 12) -------------------------------------------------
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+HARD: tuple[Interval, ...] = ((-5.0, -3.05), (-2.95, 2.95), (3.05, 5.0))
+
+
+def _neg_part(M, a):
+    """a where a <= 0, else 0 (so exp of it never overflows)."""
+    return M.where_pos(a, 0.0 * a, a)
+
+
+register(Op("selu", "selu", 1,
+            lambda M, a: SELU_SCALE * M.where_pos(a, a, SELU_ALPHA * M.expm1(_neg_part(M, a))),
+            lambda M, o, a: (SELU_SCALE * M.where_pos(a, 1.0, SELU_ALPHA * M.exp(_neg_part(M, a))),),
+            rule=("d/da = λ if a > 0 else λα·e^a",), domain=(OFF_KINK,), kink=_zero_kink,
+            doc="λ·(a if a > 0 else α(e^a - 1)), λ ≈ 1.0507, α ≈ 1.6733 (self-normalising)",
+            method="selu", activation=True, gain=0.75))
+register(Op("celu", "celu", 1,
+            lambda M, a, alpha: M.where_pos(a, a, alpha * M.expm1(_neg_part(M, a) / alpha)),
+            lambda M, o, a, alpha: (M.where_pos(a, 1.0, M.exp(_neg_part(M, a) / alpha)),),
+            rule=("d/da = 1 if a > 0 else e^(a/α)",), domain=(OFF_KINK,),
+            params={"alpha": (1.0, 0.5)}, doc="a if a > 0 else α(e^(a/α) - 1)",
+            method="celu", defaults={"alpha": 1.0}, activation=True, gain=SQRT2))
+
+
+def _mish_deriv(M, o, a):
+    t = M.tanh(M.softplus(a))
+    return (t + a * M.sigmoid(a) * (1.0 - t * t),)
+
+
+register(Op("mish", "mish", 1, lambda M, a: a * M.tanh(M.softplus(a)), _mish_deriv,
+            rule=("d/da = tanh(sp(a)) + a·σ(a)·(1 - tanh²(sp(a)))",), domain=(R,),
+            doc="a·tanh(softplus(a)), stable", method="mish", activation=True, gain=SQRT2))
+register(Op("hardswish", "hardswish", 1,
+            lambda M, a: a * M.clip(a + 3.0, 0.0, 6.0) / 6.0,
+            lambda M, o, a: (M.choose(M.val(a) <= -3.0, M.zeros(a),
+                                      M.choose(M.val(a) < 3.0, a / 3.0 + 0.5, 1.0)),),
+            rule=("d/da = 0 if a <= -3, a/3 + ½ if a < 3, else 1",), domain=(HARD,),
+            kink=lambda a: (abs(a) == 3.0,),
+            doc="a·relu6(a + 3)/6 (MobileNetV3)", method="hardswish", activation=True, gain=SQRT2))
+register(Op("hardsigmoid", "hardsigmoid", 1,
+            lambda M, a: M.clip(a + 3.0, 0.0, 6.0) / 6.0,
+            lambda M, o, a: (M.lift(a, ((M.val(a) > -3.0) & (M.val(a) < 3.0)) / 6.0),),
+            rule=("d/da = 1/6 if -3 < a < 3 else 0",), domain=(HARD,),
+            kink=lambda a: (abs(a) == 3.0,),
+            doc="relu6(a + 3)/6, a piecewise-linear sigmoid", method="hardsigmoid",
+            activation=True, gain=1.0))
+register(Op("relu6", "relu6", 1, lambda M, a: M.clip(a, 0.0, 6.0),
+            lambda M, o, a: (M.lift(a, (M.val(a) > 0.0) & (M.val(a) < 6.0)),),
+            rule=("d/da = 1 if 0 < a < 6 else 0",),
+            domain=(((-3.0, -0.05), (0.05, 5.95), (6.05, 8.0)),),
+            kink=lambda a: ((a == 0) | (a == 6),),
+            doc="min(max(a, 0), 6) (relu6'(0) = relu6'(6) = 0, as PyTorch)", method="relu6",
+            activation=True, gain=SQRT2))
+register(Op("softsign", "softsign", 1, lambda M, a: M.div(a, 1.0 + M.absolute(a)),
+            lambda M, o, a: (M.div(1.0, (1.0 + M.absolute(a)) * (1.0 + M.absolute(a))),),
+            rule=("d/da = 1/(1 + |a|)²",), domain=(OFF_KINK,),
+            doc="a / (1 + |a|)", method="softsign", activation=True, gain=1.0))
+register(Op("logsigmoid", "logsigmoid", 1, lambda M, a: M.log_sigmoid(a),
+            lambda M, o, a: (M.sigmoid(-a),),
+            rule=("d/da = σ(-a)",), domain=(R,), symbol="log σ",
+            doc="log σ(a) = -softplus(-a), stable", method="logsigmoid", activation=True, gain=1.0))
+
+# --- losses' elementwise pieces ----------------------------------------------------
+def _huber_forward(M, a, delta):
+    return M.choose(abs(M.val(a)) < delta, 0.5 * (a * a), delta * (M.absolute(a) - 0.5 * delta))
+
+
+register(Op("huber", "huber", 1, _huber_forward,
+            lambda M, o, a, delta: (M.clip(a, -delta, delta),),
+            rule=("d/da = clip(a, -δ, δ)",),
+            domain=(((-3.0, -1.05), (-0.95, -0.55), (-0.45, 0.45), (0.55, 0.95), (1.05, 3.0)),),
+            params={"delta": (1.0, 0.5)},
+            doc="½a² if |a| < δ else δ(|a| - ½δ): the Huber loss of a residual a"))
 
 # --- n-ary ---------------------------------------------------------------------
 def _wsum_forward(M, b, *wx):

@@ -36,7 +36,7 @@ from .kernel import ARRAY, ConstKernels, Kernel, kernel
 from .mode import ACTIVE, DEFAULT, current, finish_node
 from .ops import OPS, ArrayMath
 
-__all__ = ["Tensor", "concatenate", "stack"]
+__all__ = ["Tensor", "concatenate", "stack", "where", "einsum"]
 
 _alloc = object.__new__
 _ndarray = np.ndarray
@@ -168,7 +168,8 @@ _ADDC, _SUBC, _RSUBC, _MULC, _DIVC, _RDIVC, _POWC, _RPOWC = (
 #: Ops closed on integers (numpy and PyTorch keep an integer dtype); every
 #: other elementwise op promotes integer data to float32.
 _INTEGER_CLOSED = frozenset({"add", "sub", "mul", "neg", "abs", "relu", "add_const",
-                             "sub_const", "rsub_const", "mul_const"})
+                             "sub_const", "rsub_const", "mul_const", "sign", "floor", "ceil",
+                             "round", "relu6"})
 
 
 def _binary(kern, sym: str, a: "Tensor", b: "Tensor") -> "Tensor":
@@ -190,6 +191,59 @@ def _with_const(consts: ConstKernels, a: "Tensor", c: float) -> "Tensor":
     elif d.dtype.kind != "f" and c.is_integer():
         c = int(c)  # 3 * int array stays an int array
     return _record(np.asarray(consts.op.forward(ArrayMath, d, c)), k, (a,))
+
+
+def _minmax(key: str, a: "Tensor", b) -> "Tensor":
+    other = _operand(b, a)
+    if other is NotImplemented:
+        raise TypeError(f"Tensor.{key}: other must be a Tensor, an array or a number, "
+                        f"got {type(b).__name__}")
+    k = kernel(key, ARRAY)
+    ad, bd = a.data, other.data
+    if ad.dtype.kind != "f" and bd.dtype.kind != "f":  # integers stay integers
+        return _plain(getattr(np, key)(ad, bd))
+    ad, bd = _floating(ad), _floating(bd)
+    try:
+        d = k.op.forward(ArrayMath, ad, bd)
+    except ValueError:
+        raise _bcast_error(key, a, other) from None
+    return _record(d, k, (a, other))
+
+
+def _compare(ufunc, a: "Tensor", b) -> "Tensor":
+    bd = b.data if isinstance(b, Tensor) else np.asarray(b)
+    try:
+        return _plain(ufunc(a.data, bd))
+    except ValueError:
+        raise ValueError(f"Tensor.{ufunc.__name__}: operand shapes {a.data.shape} and "
+                         f"{np.shape(bd)} do not broadcast") from None
+
+
+def where(cond, a, b) -> "Tensor":
+    """``a`` where ``cond`` holds, else ``b`` (numpy broadcasting; ``cond`` a
+    boolean array or Tensor, no gradient). The gradient goes to ``a`` where
+    cond holds and to ``b`` elsewhere."""
+    c = cond.data if isinstance(cond, Tensor) else np.asarray(cond)
+    if c.dtype.kind not in "bfiu":
+        raise TypeError(f"where: cond must be boolean, got dtype {c.dtype}")
+    like = a if isinstance(a, Tensor) else b if isinstance(b, Tensor) else None
+    if like is None:
+        like = _plain(_floating(np.asarray(a)))
+    at = a if isinstance(a, Tensor) else _operand(a, like)
+    bt = b if isinstance(b, Tensor) else _operand(b, like)
+    if at is NotImplemented or bt is NotImplemented:
+        raise TypeError(f"where: a and b must be Tensors, arrays or numbers, got "
+                        f"{type(a).__name__} and {type(b).__name__}")
+    ad, bd = _floating(at.data), _floating(bt.data)
+    try:
+        shape = np.broadcast_shapes(c.shape, ad.shape, bd.shape)
+    except ValueError:
+        raise ValueError(f"where: shapes {c.shape} (cond), {ad.shape} (a) and {bd.shape} (b) "
+                         f"do not broadcast") from None
+    dt = np.result_type(ad, bd)
+    mask = np.broadcast_to(c != 0, shape).astype(dt)
+    k = kernel("select", ARRAY, mask=mask)
+    return _record(np.where(mask > 0, ad, bd).astype(dt, copy=False), k, (at, bt))
 
 
 def _method(key: str) -> Callable:
@@ -461,6 +515,60 @@ class Tensor(Node):
     leaky_relu = _method("leaky_relu")
     elu = _method("elu")
     _swish_const = _method("swish_const")
+    tan = _method("tan")
+    arcsin = _method("arcsin")
+    arccos = _method("arccos")
+    arctan = _method("arctan")
+    sinh = _method("sinh")
+    cosh = _method("cosh")
+    log2 = _method("log2")
+    log10 = _method("log10")
+    exp2 = _method("exp2")
+    log1p = _method("log1p")
+    expm1 = _method("expm1")
+    rsqrt = _method("rsqrt")
+    sign = _method("sign")
+    floor = _method("floor")
+    ceil = _method("ceil")
+    round = _method("round")
+    selu = _method("selu")
+    celu = _method("celu")
+    mish = _method("mish")
+    hardswish = _method("hardswish")
+    hardsigmoid = _method("hardsigmoid")
+    relu6 = _method("relu6")
+    softsign = _method("softsign")
+    logsigmoid = _method("logsigmoid")
+    asin, acos, atan = arcsin, arccos, arctan   # PyTorch's spellings
+
+    def clip(self, min=None, max=None) -> "Tensor":
+        lo = -np.inf if min is None else _number(min, "clip min")
+        hi = np.inf if max is None else _number(max, "clip max")
+        d = self.data
+        if d.dtype.kind != "f":  # integers stay integers (no gradient anyway)
+            return _plain(np.clip(d, None if min is None else lo,
+                                  None if max is None else hi).astype(d.dtype))
+        k = kernel("clip", ARRAY, bounds=(lo, hi))
+        return _record(ArrayMath.clip(d, lo, hi), k, (self,))
+    clip.__doc__ = (f"{OPS['clip'].doc}; None: no bound; local derivative "
+                    f"{OPS['clip'].rule[0]}")
+    clamp = clip
+
+    def maximum(self, other) -> "Tensor":
+        """The elementwise larger of self and other (ties share the gradient)."""
+        return _minmax("maximum", self, other)
+
+    def minimum(self, other) -> "Tensor":
+        """The elementwise smaller of self and other (ties share the gradient)."""
+        return _minmax("minimum", self, other)
+
+    # PyTorch's comparison methods: boolean Tensors, no graph
+    def eq(self, other) -> "Tensor": return _compare(np.equal, self, other)
+    def ne(self, other) -> "Tensor": return _compare(np.not_equal, self, other)
+    def lt(self, other) -> "Tensor": return _compare(np.less, self, other)
+    def le(self, other) -> "Tensor": return _compare(np.less_equal, self, other)
+    def gt(self, other) -> "Tensor": return _compare(np.greater, self, other)
+    def ge(self, other) -> "Tensor": return _compare(np.greater_equal, self, other)
 
     def swish(self, beta: "float | Tensor" = 1.0) -> "Tensor":
         """x * sigmoid(beta * x); beta a number or a (learnable) Tensor."""
@@ -482,6 +590,43 @@ class Tensor(Node):
         """Maximum over ``axis`` (None, int or tuple); ties share the gradient."""
         return _ops.reduce(self, "max", axis, keepdims)
 
+    def min(self, axis=None, keepdims=False) -> "Tensor":
+        """Minimum over ``axis`` (None, int or tuple); ties share the gradient."""
+        return _ops.reduce(self, "min", axis, keepdims)
+
+    def prod(self, axis=None, keepdims=False) -> "Tensor":
+        """Product over ``axis`` (None, int or tuple); the gradient is exact at zeros."""
+        return _ops.reduce(self, "prod", axis, keepdims)
+
+    def logsumexp(self, axis=None, keepdims=False) -> "Tensor":
+        """log(sum(exp(x))) over ``axis``, stable for any magnitude."""
+        return _ops.reduce(self, "logsumexp", axis, keepdims)
+
+    def var(self, axis=None, keepdims=False, ddof=0) -> "Tensor":
+        """Variance over ``axis``, dividing by n - ``ddof`` (numpy's default 0;
+        PyTorch's default is ddof=1, its ``correction``)."""
+        return _ops.moments(self, "var", axis, keepdims, ddof)
+
+    def std(self, axis=None, keepdims=False, ddof=0) -> "Tensor":
+        """Standard deviation over ``axis`` (``ddof`` as in :meth:`var`)."""
+        return _ops.moments(self, "std", axis, keepdims, ddof)
+
+    def argmax(self, axis=None, keepdims=False) -> "Tensor":
+        """Index of the maximum (flat when axis is None): int64, no gradient."""
+        return _ops.arg_reduce(self, "argmax", axis, keepdims)
+
+    def argmin(self, axis=None, keepdims=False) -> "Tensor":
+        """Index of the minimum (flat when axis is None): int64, no gradient."""
+        return _ops.arg_reduce(self, "argmin", axis, keepdims)
+
+    def cumsum(self, axis=None) -> "Tensor":
+        """Running sum along ``axis`` (None: over the flattened tensor, as numpy)."""
+        return _ops.cumulative(self, "cumsum", axis)
+
+    def cumprod(self, axis=None) -> "Tensor":
+        """Running product along ``axis`` (None: flattened); exact gradient at zeros."""
+        return _ops.cumulative(self, "cumprod", axis)
+
     def reshape(self, *shape) -> "Tensor":
         """Same elements in a new shape: ``x.reshape(2, 3)`` or ``x.reshape((2, 3))``; one -1."""
         return _ops.reshape(self, shape)
@@ -497,6 +642,53 @@ class Tensor(Node):
     def broadcast_to(self, shape) -> "Tensor":
         """A read-only broadcast view of ``shape``; the gradient is summed back."""
         return _ops.broadcast_to(self, shape)
+
+    def squeeze(self, axis=None) -> "Tensor":
+        """Drop size-1 axes (all, or ``axis``: an int or tuple whose axes have size 1)."""
+        return _ops.squeeze(self, axis)
+
+    def unsqueeze(self, axis) -> "Tensor":
+        """Insert a size-1 axis at ``axis`` (an int or tuple; numpy's expand_dims)."""
+        return _ops.unsqueeze(self, axis)
+
+    expand_dims = unsqueeze
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> "Tensor":
+        """Merge axes ``start_dim``..``end_dim`` into one (PyTorch's flatten)."""
+        return _ops.flatten(self, start_dim, end_dim)
+
+    def flip(self, axis=None) -> "Tensor":
+        """Reverse the order along ``axis`` (an int or tuple; None: every axis)."""
+        return _ops.flip(self, axis)
+
+    def expand(self, *sizes) -> "Tensor":
+        """PyTorch's expand: broadcast to ``sizes``, -1 keeping an axis's size."""
+        return _ops.expand(self, sizes)
+
+    def tile(self, reps) -> "Tensor":
+        """The whole tensor repeated ``reps`` times per axis (numpy's tile;
+        this is what PyTorch calls ``repeat``)."""
+        return _ops.tile(self, reps)
+
+    def repeat(self, repeats, axis=None) -> "Tensor":
+        """Each element repeated ``repeats`` times along ``axis`` (numpy's
+        repeat, PyTorch's ``repeat_interleave``; PyTorch's ``repeat`` is :meth:`tile`)."""
+        return _ops.repeat(self, repeats, axis)
+
+    repeat_interleave = repeat
+
+    def pad(self, pad_width, value: float = 0.0) -> "Tensor":
+        """Constant padding, numpy's ``pad_width`` (an int, (before, after), or
+        one pair per axis); the gradient drops the padding."""
+        return _ops.pad(self, pad_width, value)
+
+    def take_along_axis(self, indices, axis: int) -> "Tensor":
+        """numpy's take_along_axis (indices broadcast outside ``axis``)."""
+        return _ops.take_along_axis(self, indices, axis)
+
+    def gather(self, axis: int, index) -> "Tensor":
+        """PyTorch's gather (``index`` may be smaller outside ``axis``)."""
+        return _ops.gather(self, axis, index)
 
     @property
     def T(self) -> "Tensor":
@@ -633,6 +825,12 @@ def _join_inputs(seq, opname: str) -> list:
 def concatenate(seq, axis: int = 0) -> Tensor:
     """Join tensors along an existing ``axis`` (gradients are split back)."""
     return _ops.concatenate(_join_inputs(seq, "concatenate"), axis)
+
+
+def einsum(subscripts: str, *operands) -> Tensor:
+    """numpy's einsum (any subscripts: repeated letters, ``...``, implicit
+    output), differentiable in every Tensor operand."""
+    return _ops.einsum(subscripts, *operands)
 
 
 def stack(seq, axis: int = 0) -> Tensor:

@@ -68,6 +68,26 @@ class ArrayNS(ArrayMath):
     def softmax(x, axis):
         return _softmax_array(x, axis)
 
+    @staticmethod
+    def cumsum(x, axis):
+        return np.cumsum(x, axis=axis)
+
+    @staticmethod
+    def cumprod(x, axis):
+        return np.cumprod(x, axis=axis)
+
+    @staticmethod
+    def concat(xs, axis):
+        return np.concatenate(xs, axis=axis)
+
+    @staticmethod
+    def stack(xs, axis):
+        return np.stack(xs, axis=axis)
+
+    @staticmethod
+    def einsum(spec, *xs):
+        return np.einsum(spec, *xs, optimize=len(xs) > 2)
+
 
 class NodeNS(NodeMath):
     """The table's node namespace plus the same shape helpers on Tensors:
@@ -98,6 +118,26 @@ class NodeNS(NodeMath):
         m = x._constant(x.data.max(axis=axis, keepdims=True))
         e = (x - m).exp()
         return e / e.sum(axis=axis, keepdims=True)
+
+    @staticmethod
+    def cumsum(x, axis):
+        return x.cumsum(axis)
+
+    @staticmethod
+    def cumprod(x, axis):
+        return x.cumprod(axis)
+
+    @staticmethod
+    def concat(xs, axis):
+        return concatenate(list(xs), axis)
+
+    @staticmethod
+    def stack(xs, axis):
+        return stack(list(xs), axis)
+
+    @staticmethod
+    def einsum(spec, *xs):
+        return einsum(spec, *xs)
 
 
 TA = ArrayNS
@@ -261,16 +301,204 @@ _struct("max", "max", 1, lambda M, x, axis, keepdims: x.max(axis=axis, keepdims=
         "maximum over axis; tied maxima share the gradient equally")
 
 
+def _count(shape, axes) -> int:
+    n = 1
+    for a in axes:
+        n *= shape[a]
+    return n
+
+
+def _others_product(M, x, axes):
+    """Per element, the product of the other elements of its reduction
+    group (``axes``): exact where some are 0, unlike prod / x. Prefix and
+    suffix cumulative products over the group, flattened last."""
+    nd = len(x.shape)
+    keep = [i for i in range(nd) if i not in axes]
+    perm = tuple(keep + list(axes))
+    xt = x.transpose(perm)
+    lead = tuple(xt.shape[:len(keep)])
+    flat = xt.reshape(lead + (_count(x.shape, axes),))
+    ones = M.const(flat, np.ones(lead + (1,), dtype=M.data(flat).dtype))
+    left = M.concat([ones, M.cumprod(flat[..., :-1], -1)], -1)
+    right = M.concat([M.cumprod(flat[..., ::-1][..., :-1], -1)[..., ::-1], ones], -1)
+    return (left * right).reshape(tuple(xt.shape)).transpose(tuple(np.argsort(perm)))
+
+
+def _prod_vjp(M, g, out, x, axis, keepdims):
+    gb = M.broadcast_to(g.reshape(_keep_shape(x.shape, axis)), x.shape)
+    return (gb * _others_product(M, x, axis),)
+
+
+def _var_core(M, g, out, x, axis, ddof):
+    """g broadcast back, and x minus its mean over ``axis``."""
+    kshape = _keep_shape(x.shape, axis)
+    xm = x - x.mean(axis=axis, keepdims=True)
+    return M.broadcast_to(g.reshape(kshape), x.shape), xm, kshape
+
+
+def _var_vjp(M, g, out, x, axis, keepdims, ddof):
+    gb, xm, _ = _var_core(M, g, out, x, axis, ddof)
+    return (gb * xm * (2.0 / (_count(x.shape, axis) - ddof)),)
+
+
+def _std_vjp(M, g, out, x, axis, keepdims, ddof):
+    gb, xm, kshape = _var_core(M, g, out, x, axis, ddof)
+    ob = M.broadcast_to(out.reshape(kshape), x.shape)
+    return (gb * xm / (ob * float(_count(x.shape, axis) - ddof)),)
+
+
+def _logsumexp_forward(M, x, axis, keepdims):
+    m = x.max(axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0.0)   # all -inf (or an inf): no inf - inf
+    with np.errstate(divide="ignore"):
+        out = np.log(np.exp(x - m).sum(axis=axis, keepdims=True)) + m
+    return out if keepdims else out.reshape(tuple(s for i, s in enumerate(x.shape)
+                                                  if i not in axis))
+
+
+def _logsumexp_vjp(M, g, out, x, axis, keepdims):
+    kshape = _keep_shape(x.shape, axis)
+    return (M.broadcast_to(g.reshape(kshape), x.shape) * M.exp(x - out.reshape(kshape)),)
+
+
+_struct("min", "min", 1, lambda M, x, axis, keepdims: x.min(axis=axis, keepdims=keepdims),
+        _max_vjp, ("d/dx = [x = min]/#ties",),
+        "minimum over axis; tied minima share the gradient equally")
+_struct("prod", "prod", 1, lambda M, x, axis, keepdims: x.prod(axis=axis, keepdims=keepdims),
+        _prod_vjp, ("d/dx_i = Π_{j≠i} x_j (exact at zeros)",), "product over axis", "Π")
+_struct("var", "var", 1,
+        lambda M, x, axis, keepdims, ddof: x.var(axis=axis, keepdims=keepdims, ddof=ddof),
+        _var_vjp, ("d/dx = 2(x - mean)/(n - ddof)",),
+        "variance over axis, divided by n - ddof (numpy's ddof; PyTorch's correction)")
+_struct("std", "std", 1,
+        lambda M, x, axis, keepdims, ddof: x.std(axis=axis, keepdims=keepdims, ddof=ddof),
+        _std_vjp, ("d/dx = (x - mean)/((n - ddof)·std)",),
+        "standard deviation over axis, √var (ddof as var)")
+_struct("logsumexp", "logsumexp", 1, _logsumexp_forward, _logsumexp_vjp,
+        ("d/dx = exp(x - logsumexp(x)) (softmax)",),
+        "log Σ exp(x) over axis, stable for any magnitude")
+
+
+def _rev(axis):
+    return (slice(None),) * axis + (slice(None, None, -1),)
+
+
+def _cumsum_vjp(M, g, out, x, axis):
+    r = _rev(axis)
+    return (M.cumsum(g[r], axis)[r],)
+
+
+def _cumprod_vjp(M, g, out, x, axis):
+    """Σ_{j >= i} g_j·Π_{k<=j, k≠i} x_k without dividing by x_i (which fails
+    at zeros, and where the running product underflows): a recurrence along
+    the axis, on arrays and on nodes alike, so second derivatives are exact too."""
+    return (_cumprod_grad_exact(M, g, x, axis),)
+
+
+def _cumprod_grad_exact(M, g, x, axis):
+    """grad_i = P_i·S_i with P_i = Π_{k<i} x_k and S_i = Σ_{j>=i} g_j·Π_{i<k<=j} x_k
+    (S_i = g_i + x_{i+1}·S_{i+1}): no division, so zeros are fine."""
+    n = x.shape[axis]
+    if n == 0:  # nothing along the axis: the (empty) gradient is g itself
+        return g
+    at = lambda i: (slice(None),) * axis + (i,)  # noqa: E731
+    p = [M.const(x, np.ones(M.data(x)[at(0)].shape, dtype=M.data(x).dtype))]
+    for i in range(1, n):
+        p.append(p[-1] * x[at(i - 1)])
+    s = [None] * n
+    s[n - 1] = g[at(n - 1)]
+    for i in range(n - 2, -1, -1):
+        s[i] = g[at(i)] + x[at(i + 1)] * s[i + 1]
+    return M.stack([p[i] * s[i] for i in range(n)], axis)
+
+
+_struct("cumsum", "cumsum", 1, lambda M, x, axis: np.cumsum(x, axis=axis), _cumsum_vjp,
+        ("d/dx = reversed cumulative sum of G",), "running sum along axis")
+_struct("cumprod", "cumprod", 1, lambda M, x, axis: np.cumprod(x, axis=axis), _cumprod_vjp,
+        ("d/dx_i = Σ_{j≥i} G_j·Π_{k≤j, k≠i} x_k",), "running product along axis")
+
+
+_REDUCE_NAMES = {"sum": "sum", "mean": "mean", "max": "max", "min": "min", "prod": "prod",
+                 "logsumexp": "logsumexp"}
+
+
 def reduce(t, key: str, axis, keepdims: bool):
-    """``t.sum/mean/max(axis, keepdims)``."""
+    """``t.sum/mean/max/min/prod/logsumexp(axis, keepdims)``."""
     d = t.data
     axes = _axes(axis, d.ndim, key)
-    if key == "max" and d.size == 0:
-        raise ValueError(f"Tensor.max: cannot take the max of an empty tensor of shape {d.shape}")
-    if key == "mean" and d.dtype.kind != "f":
+    if key in ("max", "min") and any(d.shape[a] == 0 for a in axes):
+        raise ValueError(f"Tensor.{key}: cannot take the {key} of an empty tensor of shape "
+                         f"{d.shape} over axis {axis}")
+    if key not in ("sum", "max", "min", "prod") and d.dtype.kind != "f":
         d = d.astype(np.float32)
     k = kernel(key, ARRAY, axis=axes, keepdims=bool(keepdims))
-    return t._record(np.asarray(k.op.forward(ArrayNS, d, axes, bool(keepdims))), k, (t,))
+    out = np.asarray(k.op.forward(ArrayNS, d, axes, bool(keepdims)))
+    if d.dtype.kind != "f":  # integer sums and products stay integers, no graph (PyTorch)
+        return t._record(out, k, (t,))
+    return t._record(out.astype(d.dtype, copy=False), k, (t,))
+
+
+def moments(t, key: str, axis, keepdims: bool, ddof):
+    """``t.var/std(axis, keepdims, ddof)``: ddof must leave a positive count."""
+    d = t.data
+    axes = _axes(axis, d.ndim, key)
+    if isinstance(ddof, bool) or not isinstance(ddof, numbers.Integral) or ddof < 0:
+        raise ValueError(f"Tensor.{key}: ddof must be a non-negative int, got {ddof!r}")
+    n = _count(d.shape, axes)
+    if ddof >= n:
+        raise ValueError(f"Tensor.{key}: ddof={ddof} must be smaller than the number of "
+                         f"elements reduced ({n}, shape {d.shape}, axis {axis})")
+    d = d if d.dtype.kind == "f" else d.astype(np.float32)
+    k = kernel(key, ARRAY, axis=axes, keepdims=bool(keepdims), ddof=int(ddof))
+    out = np.asarray(k.op.forward(ArrayNS, d, axes, bool(keepdims), int(ddof)))
+    return t._record(out.astype(d.dtype, copy=False), k, (t,))
+
+
+def arg_reduce(t, key: str, axis, keepdims: bool):
+    """``t.argmax/argmin(axis=None, keepdims=False)``: int64 indices, no graph
+    (flat indices when axis is None, as numpy and PyTorch)."""
+    d = t.data
+    if d.size == 0:
+        raise ValueError(f"Tensor.{key}: empty tensor of shape {d.shape}")
+    f = np.argmax if key == "argmax" else np.argmin
+    if axis is None:
+        out = np.asarray(f(d.reshape(-1)), dtype=np.int64)
+        if keepdims:
+            out = out.reshape((1,) * d.ndim)
+    else:
+        if isinstance(axis, (tuple, list)):
+            raise TypeError(f"Tensor.{key}: axis must be an int or None, got {axis!r}")
+        axes = _axes(axis, d.ndim, key)
+        if d.ndim == 0:
+            return _int_leaf(t, np.int64(0))
+        out = np.asarray(f(d, axis=axes[0], keepdims=bool(keepdims)), dtype=np.int64)
+    return _int_leaf(t, out)
+
+
+def _int_leaf(t, arr):
+    """An integer result with no graph, made with the operand's constructor."""
+    leaf = t.detach()
+    leaf.data = np.asarray(arr)
+    leaf.label = ""
+    return leaf
+
+
+def cumulative(t, key: str, axis):
+    """``t.cumsum/cumprod(axis)``; axis None works on the flattened tensor (numpy)."""
+    if axis is None:
+        t = reshape(t, (-1,))
+        axis = 0
+    d = t.data
+    if d.ndim == 0:
+        t = reshape(t, (1,))
+        return reshape(cumulative(t, key, 0), ())
+    if isinstance(axis, (tuple, list)):
+        raise TypeError(f"Tensor.{key}: axis must be an int or None, got {axis!r}")
+    (ax,) = _axes(axis, d.ndim, key)
+    if d.dtype == np.bool_:
+        d = d.astype(np.int64)  # integers stay integers (numpy, PyTorch), with no graph
+    k = kernel(key, ARRAY, axis=ax)
+    return t._record(np.asarray(k.op.forward(ArrayNS, d, ax)), k, (t,))
 
 
 # --------------------------------------------------------------------------
@@ -443,3 +671,376 @@ def stack(ts: list, axis: int = 0):
         raise np.exceptions.AxisError(f"stack: axis {axis} out of range for shapes {shapes}")
     d = np.stack([t.data for t in ts], axis=axis % nd)
     return ts[0]._record(d, kernel("stack", ARRAY, axis=axis % nd), tuple(ts))
+
+
+# --------------------------------------------------------------------------
+# more shape ops (issue 12): squeeze, unsqueeze, flatten, flip, tile, repeat,
+# pad, take_along_axis / gather, einsum
+# --------------------------------------------------------------------------
+def _reshape_back(M, g, out, x, **_):
+    return (g.reshape(x.shape),)
+
+
+_struct("squeeze", "squeeze", 1, lambda M, x, axis: np.squeeze(x, axis=axis), _reshape_back,
+        ("d/dx = G reshaped back",), "drop axes of size 1")
+_struct("unsqueeze", "unsqueeze", 1, lambda M, x, axis: np.expand_dims(x, axis), _reshape_back,
+        ("d/dx = G reshaped back",), "insert axes of size 1 (numpy's expand_dims)")
+_struct("flatten", "flatten", 1, lambda M, x, shape: x.reshape(shape), _reshape_back,
+        ("d/dx = G reshaped back",), "axes start_dim..end_dim merged into one")
+
+
+def _flip_index(axes):
+    n = max(axes) + 1 if axes else 0
+    return tuple(slice(None, None, -1) if i in axes else slice(None) for i in range(n))
+
+
+_struct("flip", "flip", 1, lambda M, x, axis: x[_flip_index(axis)],
+        lambda M, g, out, x, axis: (g[_flip_index(axis)],),
+        ("d/dx = G flipped back",), "reverse the order along axes")
+
+
+def _tile_shapes(xshape, reps):
+    d = max(len(reps), len(xshape))
+    xs = (1,) * (d - len(xshape)) + tuple(xshape)
+    rs = (1,) * (d - len(reps)) + tuple(reps)
+    return xs, rs
+
+
+def _tile_vjp(M, g, out, x, reps):
+    xs, rs = _tile_shapes(x.shape, reps)
+    inter = tuple(v for pair in zip(rs, xs) for v in pair)
+    summed = g.reshape(inter).sum(axis=tuple(range(0, 2 * len(xs), 2)))
+    return (summed.reshape(x.shape),)
+
+
+_struct("tile", "tile", 1, lambda M, x, reps: np.tile(x, reps), _tile_vjp,
+        ("d/dx = G summed over the copies",), "the whole tensor repeated reps times per axis "
+                                                 "(PyTorch's repeat)")
+_struct("repeat", "repeat", 1, lambda M, x, index: x[index],
+        lambda M, g, out, x, index: (M.scatter(g, x.shape, index),),
+        ("d/dx = G summed over each element's copies",),
+        "each element repeated along an axis (numpy's repeat, PyTorch's repeat_interleave)")
+
+
+def _pad_vjp(M, g, out, x, pad, value):
+    return (g[tuple(slice(b, b + n) for (b, _), n in zip(pad, x.shape))],)
+
+
+_struct("pad", "pad", 1,
+        lambda M, x, pad, value: np.pad(x, pad, mode="constant", constant_values=value),
+        _pad_vjp, ("d/dx = G without the padding",), "constant padding (numpy's pad_width)")
+_struct("take_along_axis", "take_along_axis", 1, lambda M, x, index: x[index],
+        lambda M, g, out, x, index: (M.scatter(g, x.shape, index),),
+        ("d/dx = G scattered back to the indices (repeats accumulate)",),
+        "values at indices along an axis (numpy's take_along_axis, PyTorch's gather)")
+
+
+def _int_arg(v, what):
+    try:
+        return operator.index(v)
+    except TypeError:
+        raise TypeError(f"{what} must be an int, got {v!r}") from None
+
+
+def squeeze(t, axis=None):
+    """Drop size-1 axes (all of them, or ``axis``: an int or tuple; a named
+    axis whose size is not 1 is an error, as numpy)."""
+    d = t.data
+    if axis is None:
+        axes = tuple(i for i, s in enumerate(d.shape) if s == 1)
+    else:
+        axes = _axes(axis, d.ndim, "squeeze")
+        bad = [a for a in axes if d.shape[a] != 1]
+        if bad:
+            raise ValueError(f"Tensor.squeeze: axis {bad[0]} has size {d.shape[bad[0]]}, not 1 "
+                             f"(shape {d.shape})")
+    return t._record(np.squeeze(d, axis=axes), kernel("squeeze", ARRAY, axis=axes), (t,))
+
+
+def unsqueeze(t, axis):
+    """Insert a size-1 axis at ``axis`` (an int or tuple, numpy's expand_dims)."""
+    d = t.data
+    items = axis if isinstance(axis, (tuple, list)) else (axis,)
+    nd = d.ndim + len(items)
+    axes = []
+    for a in items:
+        a = _int_arg(a, "Tensor.unsqueeze: axis")
+        if not -nd <= a < nd:
+            raise np.exceptions.AxisError(f"Tensor.unsqueeze: axis {a} is out of range for a "
+                                          f"result with {nd} dimensions (shape {d.shape})")
+        axes.append(a % nd)
+    if len(set(axes)) != len(axes):
+        raise ValueError(f"Tensor.unsqueeze: repeated axis in {axis!r}")
+    axes = tuple(sorted(axes))
+    return t._record(np.expand_dims(d, axes), kernel("unsqueeze", ARRAY, axis=axes), (t,))
+
+
+def flatten(t, start_dim=0, end_dim=-1):
+    """Merge axes start_dim..end_dim (PyTorch's flatten; a 0-d tensor gives shape (1,))."""
+    d = t.data
+    if d.ndim == 0:
+        shape = (1,)
+    else:
+        s = _axes(_int_arg(start_dim, "Tensor.flatten: start_dim"), d.ndim, "flatten")[0]
+        e = _axes(_int_arg(end_dim, "Tensor.flatten: end_dim"), d.ndim, "flatten")[0]
+        if s > e:
+            raise ValueError(f"Tensor.flatten: start_dim {start_dim} comes after end_dim "
+                             f"{end_dim} (shape {d.shape})")
+        n = 1
+        for v in d.shape[s:e + 1]:
+            n *= v
+        shape = d.shape[:s] + (n,) + d.shape[e + 1:]
+    return t._record(d.reshape(shape), kernel("flatten", ARRAY, shape=shape), (t,))
+
+
+def flip(t, axis=None):
+    """Reverse the order along ``axis`` (None: every axis, as numpy)."""
+    d = t.data
+    axes = _axes(axis, d.ndim, "flip")
+    return t._record(d[_flip_index(axes)], kernel("flip", ARRAY, axis=axes), (t,))
+
+
+def expand(t, sizes):
+    """PyTorch's expand: broadcast to ``sizes``, -1 keeping an axis's size;
+    new axes go in front (a view, like broadcast_to)."""
+    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+        sizes = tuple(sizes[0])
+    sizes = tuple(_int_arg(s, "Tensor.expand: sizes") for s in sizes)
+    d = t.data
+    lead = len(sizes) - d.ndim
+    if lead < 0:
+        raise ValueError(f"Tensor.expand: {len(sizes)} sizes for a tensor with {d.ndim} "
+                         f"dimensions (shape {d.shape})")
+    shape = []
+    for i, s in enumerate(sizes):
+        if s == -1:
+            if i < lead:
+                raise ValueError(f"Tensor.expand: -1 is not allowed for a new leading axis "
+                                 f"(sizes {sizes}, shape {d.shape})")
+            s = d.shape[i - lead]
+        shape.append(s)
+    return broadcast_to(t, tuple(shape))
+
+
+def tile(t, reps):
+    """The whole tensor repeated ``reps`` times per axis (numpy's tile, PyTorch's repeat)."""
+    reps = (reps,) if not isinstance(reps, (tuple, list)) else tuple(reps)
+    reps = tuple(_int_arg(r, "Tensor.tile: reps") for r in reps)
+    if any(r < 0 for r in reps):
+        raise ValueError(f"Tensor.tile: reps must be non-negative, got {reps}")
+    return t._record(np.tile(t.data, reps), kernel("tile", ARRAY, reps=reps), (t,))
+
+
+def repeat(t, repeats, axis=None):
+    """Each element repeated ``repeats`` times along ``axis`` (numpy's repeat;
+    None: over the flattened tensor; ``repeats`` an int or one count per element)."""
+    if axis is None:
+        t = reshape(t, (-1,))
+        axis = 0
+    d = t.data
+    if d.ndim == 0:
+        t, d = reshape(t, (1,)), d.reshape(1)
+    (ax,) = _axes(_int_arg(axis, "Tensor.repeat: axis"), d.ndim, "repeat")
+    r = np.asarray(repeats.data if _is_node(repeats) else repeats)
+    if r.dtype.kind not in "iu" or r.ndim > 1 or (r.ndim == 1 and r.shape[0] != d.shape[ax]):
+        raise ValueError(f"Tensor.repeat: repeats must be an int or {d.shape[ax]} ints (one per "
+                         f"element along axis {ax}), got {repeats!r}")
+    if (r < 0).any():
+        raise ValueError(f"Tensor.repeat: repeats must be non-negative, got {repeats!r}")
+    idx = np.repeat(np.arange(d.shape[ax]), r)
+    index = (slice(None),) * ax + (idx,)
+    return t._record(d[index], kernel("repeat", ARRAY, index=index), (t,))
+
+
+def pad(t, pad_width, value=0.0):
+    """Constant padding with numpy's ``pad_width``: an int, (before, after),
+    or one (before, after) per axis."""
+    d = t.data
+    try:
+        pw = np.broadcast_to(np.asarray(pad_width), (d.ndim, 2))
+    except ValueError:
+        raise ValueError(f"Tensor.pad: pad_width {pad_width!r} does not fit a tensor with "
+                         f"{d.ndim} dimensions (shape {d.shape}): give an int, (before, after) "
+                         f"or one pair per axis") from None
+    if pw.dtype.kind not in "iu":
+        raise TypeError(f"Tensor.pad: pad_width must be ints, got {pad_width!r}")
+    if (pw < 0).any():
+        raise ValueError(f"Tensor.pad: negative padding {pad_width!r} (use slicing to crop)")
+    pads = tuple((int(b), int(a)) for b, a in pw)
+    v = float(value)
+    out = np.pad(d, pads, mode="constant", constant_values=v)
+    return t._record(out, kernel("pad", ARRAY, pad=pads, value=v), (t,))
+
+
+def _along_index(opname, x_shape, idx, axis, index_shape_for_others: bool):
+    nd = len(x_shape)
+    if idx.ndim != nd:
+        raise ValueError(f"{opname}: indices have {idx.ndim} dimensions but the tensor has "
+                         f"{nd} (shapes {idx.shape} and {x_shape})")
+    ax = _axes(axis, nd, opname.split(".")[-1])[0]
+    n = x_shape[ax]
+    if idx.size and (idx.min() < -n or idx.max() >= n):
+        bad = idx[(idx < -n) | (idx >= n)].reshape(-1)[0]
+        raise IndexError(f"{opname}: index {int(bad)} is out of range for axis {ax} of size "
+                         f"{n} (shape {x_shape})")
+    index = []
+    for i in range(nd):
+        if i == ax:
+            index.append(idx % n if n else idx)
+            continue
+        size = idx.shape[i] if index_shape_for_others else x_shape[i]
+        if not index_shape_for_others and idx.shape[i] not in (1, x_shape[i]):
+            raise ValueError(f"{opname}: indices of shape {idx.shape} do not broadcast against "
+                             f"the tensor's shape {x_shape} outside axis {ax}")
+        if index_shape_for_others and idx.shape[i] > x_shape[i]:
+            raise ValueError(f"{opname}: index has size {idx.shape[i]} along axis {i}, larger "
+                             f"than the tensor's {x_shape[i]} (shapes {idx.shape} and {x_shape})")
+        shape = [1] * nd
+        shape[i] = size
+        index.append(np.arange(size).reshape(shape))
+    return tuple(index)
+
+
+def _int_indices(indices, opname):
+    idx = np.asarray(indices.data if _is_node(indices) else indices)
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"{opname}: indices must be integers, got dtype {idx.dtype}")
+    return idx
+
+
+def take_along_axis(t, indices, axis):
+    """numpy's take_along_axis: ``out[..., i, ...] = t[..., indices[..., i, ...], ...]``;
+    indices broadcast against t outside ``axis``."""
+    idx = _int_indices(indices, "take_along_axis")
+    index = _along_index("take_along_axis", t.data.shape, idx, axis, False)
+    return t._record(t.data[index], kernel("take_along_axis", ARRAY, index=index), (t,))
+
+
+def gather(t, axis, index):
+    """PyTorch's gather: ``out[i][j] = t[index[i][j]][j]`` for axis 0 (any
+    rank); index may be smaller than t outside ``axis``."""
+    idx = _int_indices(index, "gather")
+    full = _along_index("gather", t.data.shape, idx, axis, True)
+    return t._record(t.data[full], kernel("take_along_axis", ARRAY, index=full), (t,))
+
+
+# --- einsum ---------------------------------------------------------------------
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _einsum_parse(subscripts: str, shapes) -> tuple[list[str], str]:
+    """The subscripts in explicit form, ellipses spelled out as letters."""
+    s = subscripts.replace(" ", "")
+    if "->" in s:
+        lhs, out = s.split("->")
+        explicit = True
+    else:
+        lhs, out, explicit = s, "", False
+    ins = lhs.split(",")
+    if len(ins) != len(shapes):
+        raise ValueError(f"einsum: '{subscripts}' names {len(ins)} operand"
+                         f"{'s' if len(ins) != 1 else ''} but {len(shapes)} were given")
+    used = set(c for c in s if c.isalpha())
+    for c in s:
+        if not (c.isalpha() or c in ",.->"):
+            raise ValueError(f"einsum: invalid character {c!r} in '{subscripts}'")
+    free = [c for c in _LETTERS if c not in used]
+    ell_len = 0
+    for sub, shp in zip(ins, shapes):
+        if "..." in sub:
+            ell_len = max(ell_len, len(shp) - (len(sub) - 3))
+    ell = "".join(free[:ell_len])
+    new_ins = []
+    for sub, shp in zip(ins, shapes):
+        if "..." in sub:
+            k = len(shp) - (len(sub) - 3)
+            if k < 0:
+                raise ValueError(f"einsum: operand '{sub}' has more letters than the "
+                                 f"{len(shp)} dimensions of shape {shp}")
+            sub = sub.replace("...", ell[ell_len - k:] if k else "")
+        if "." in sub:
+            raise ValueError(f"einsum: invalid ellipsis in '{subscripts}'")
+        if len(sub) != len(shp):
+            raise ValueError(f"einsum: operand '{sub}' has {len(sub)} letters but shape {shp} "
+                             f"has {len(shp)} dimensions")
+        new_ins.append(sub)
+    if explicit:
+        out = out.replace("...", ell)
+        if "." in out:
+            raise ValueError(f"einsum: invalid ellipsis in '{subscripts}'")
+        missing = [c for c in out if c not in "".join(new_ins)]
+        if missing or len(set(out)) != len(out):
+            raise ValueError(f"einsum: output '{out}' names letters not in the inputs or twice "
+                             f"('{subscripts}')")
+    else:
+        joined = "".join(new_ins)
+        out = ell + "".join(sorted(c for c in set(joined) if joined.count(c) == 1 and c not in ell))
+    return new_ins, out
+
+
+def _einsum_forward(M, *xs, subscripts):
+    return np.einsum(subscripts, *xs, optimize=len(xs) > 2)
+
+
+def _einsum_vjp(M, g, out, *xs, subscripts):
+    lhs, res = subscripts.split("->")
+    ins = lhs.split(",")
+    grads = []
+    for k, (sk, xk) in enumerate(zip(ins, xs)):
+        others = [(ins[j], xs[j]) for j in range(len(xs)) if j != k]
+        uniq = "".join(dict.fromkeys(sk))
+        avail = set(res) | set("".join(s for s, _ in others))
+        keep = "".join(c for c in uniq if c in avail)
+        spec = ",".join([res] + [s for s, _ in others]) + "->" + keep
+        h = M.einsum(spec, g, *[x for _, x in others])
+        if keep != uniq:  # letters summed out of operand k alone: broadcast back
+            sizes = {c: xk.shape[sk.index(c)] for c in uniq}
+            for c in keep:
+                sizes[c] = h.shape[keep.index(c)]
+            h = h.reshape(tuple(sizes[c] if c in keep else 1 for c in uniq))
+            h = M.broadcast_to(h, tuple(sizes[c] for c in uniq))
+        if uniq != sk:  # a repeated letter (a diagonal): put h back on it
+            used = set(subscripts)
+            fresh = iter(c for c in _LETTERS if c not in used)
+            renamed, eyes, seen = "", [], set()
+            for pos, c in enumerate(sk):
+                if c in seen:
+                    f = next(fresh)
+                    renamed += f
+                    eyes.append((c + f, M.const(xk, np.eye(xk.shape[pos], dtype=M.data(xk).dtype))))
+                else:
+                    seen.add(c)
+                    renamed += c
+            spec = ",".join([uniq] + [s for s, _ in eyes]) + "->" + renamed
+            h = M.einsum(spec, h, *[e for _, e in eyes])
+        grads.append(h)
+    return tuple(grads)
+
+
+_struct("einsum", "einsum", -1, _einsum_forward, _einsum_vjp,
+        ("d/dx_k = einsum of G with the other operands, into x_k's subscripts",),
+        "Einstein summation (any subscripts: repeated letters, ellipsis, implicit output)")
+
+
+def einsum(subscripts: str, *operands):
+    """numpy's einsum on Tensors, differentiable in every operand."""
+    if not isinstance(subscripts, str):
+        raise TypeError(f"einsum: the first argument must be the subscripts string, got "
+                        f"{type(subscripts).__name__}")
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    if not operands:
+        raise ValueError("einsum: needs at least one operand")
+    first = next((o for o in operands if _is_node(o)), None)
+    if first is None:
+        raise TypeError("einsum: needs at least one Tensor operand")
+    ts = [o if _is_node(o) else first._constant(np.asarray(o)) for o in operands]
+    datas = [t.data if t.data.dtype.kind == "f" else t.data.astype(np.float32) for t in ts]
+    ins, out = _einsum_parse(subscripts, [d.shape for d in datas])
+    spec = ",".join(ins) + "->" + out
+    try:
+        d = _einsum_forward(None, *datas, subscripts=spec)
+    except ValueError as e:
+        raise ValueError(f"einsum: '{subscripts}' does not fit the shapes "
+                         f"{', '.join(str(x.shape) for x in datas)} ({e})") from None
+    return first._record(np.asarray(d), kernel("einsum", ARRAY, subscripts=spec), tuple(ts))

@@ -22,6 +22,7 @@ from .ops import OPS, FloatMath
 __all__ = ["Value", "wsum"]
 
 _alloc = object.__new__
+_INF = float("inf")
 _div = FloatMath.div
 _pow = FloatMath.pow
 
@@ -293,6 +294,56 @@ class Value(Node):
     leaky_relu = _method("leaky_relu")
     elu = _method("elu")
     _swish_const = _method("swish_const")
+    tan = _method("tan")
+    arcsin = _method("arcsin")
+    arccos = _method("arccos")
+    arctan = _method("arctan")
+    sinh = _method("sinh")
+    cosh = _method("cosh")
+    log2 = _method("log2")
+    log10 = _method("log10")
+    exp2 = _method("exp2")
+    log1p = _method("log1p")
+    expm1 = _method("expm1")
+    rsqrt = _method("rsqrt")
+    sign = _method("sign")
+    floor = _method("floor")
+    ceil = _method("ceil")
+    round = _method("round")
+    selu = _method("selu")
+    celu = _method("celu")
+    mish = _method("mish")
+    hardswish = _method("hardswish")
+    hardsigmoid = _method("hardsigmoid")
+    relu6 = _method("relu6")
+    softsign = _method("softsign")
+    logsigmoid = _method("logsigmoid")
+    asin, acos, atan = arcsin, arccos, arctan   # PyTorch's spellings
+
+    def clip(self, min: "float | None" = None, max: "float | None" = None) -> "Value":
+        lo = -_INF if min is None else _number(min, "clip min")
+        hi = _INF if max is None else _number(max, "clip max")
+        k = kernel("clip", FLOAT, bounds=(lo, hi))
+        return _record(FloatMath.clip(self.data, lo, hi), k, (self,))
+    clip.__doc__ = (f"{OPS['clip'].doc}; None: no bound; local derivative "
+                    f"{OPS['clip'].rule[0]}")
+    clamp = clip
+
+    def maximum(self, other) -> "Value":
+        """The larger of self and other (ties share the gradient)."""
+        return OPS["maximum"](self, other)
+
+    def minimum(self, other) -> "Value":
+        """The smaller of self and other (ties share the gradient)."""
+        return OPS["minimum"](self, other)
+
+    # PyTorch's comparison methods (plain bools: no graph)
+    def eq(self, other) -> bool: return self.data == float(other)
+    def ne(self, other) -> bool: return self.data != float(other)
+    def lt(self, other) -> bool: return self.data < float(other)
+    def le(self, other) -> bool: return self.data <= float(other)
+    def gt(self, other) -> bool: return self.data > float(other)
+    def ge(self, other) -> bool: return self.data >= float(other)
 
     def swish(self, beta: "float | Value" = 1.0) -> "Value":
         """x * sigmoid(beta * x); beta a number or a (learnable) Value."""

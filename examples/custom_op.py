@@ -16,8 +16,9 @@ import numpy as np
 
 from gradviz import Tensor, Value, autograd, viz
 
+# (gradviz has softsign built in, x.softsign(); this defines the same op as your own)
 softsign = autograd.define_op(
-    "softsign",
+    "my_softsign",
     forward=lambda M, a: a / (1.0 + M.absolute(a)),
     # d/da = 1 / (1 + |a|)^2, written with M's math: it runs on nodes too
     deriv=lambda M, out, a: (1.0 / ((1.0 + M.absolute(a)) * (1.0 + M.absolute(a))),),

@@ -28,7 +28,8 @@ from . import init as _init
 from .module import Module, _is_int
 
 __all__ = ["WidthError", "Linear", "Sequential", "ReLU", "Tanh", "Sigmoid", "LeakyReLU",
-           "PReLU", "ELU", "SiLU", "Swish", "GELU", "Softmax", "Softplus", "Identity"]
+           "PReLU", "ELU", "SiLU", "Swish", "GELU", "Softmax", "Softplus", "Identity", "SELU",
+           "CELU", "Mish", "Hardswish", "Hardsigmoid", "ReLU6", "Softsign", "LogSigmoid"]
 
 
 class WidthError(ValueError):
@@ -201,6 +202,55 @@ class Softplus(_Activation):
         return x.softplus()
 
 
+class SELU(_Activation):
+    """Scaled ELU with PyTorch's constants (self-normalising networks)."""
+
+    def _fn(self, x):
+        return x.selu()
+
+
+class Mish(_Activation):
+    """x * tanh(softplus(x))."""
+
+    def _fn(self, x):
+        return x.mish()
+
+
+class Hardswish(_Activation):
+    """x * relu6(x + 3) / 6."""
+
+    def _fn(self, x):
+        return x.hardswish()
+
+
+class Hardsigmoid(_Activation):
+    """relu6(x + 3) / 6."""
+
+    def _fn(self, x):
+        return x.hardsigmoid()
+
+
+class ReLU6(_Activation):
+    """min(max(x, 0), 6)."""
+
+    def _fn(self, x):
+        return x.relu6()
+
+
+class Softsign(_Activation):
+    """x / (1 + |x|)."""
+
+    def _fn(self, x):
+        return x.softsign()
+
+
+class LogSigmoid(_Activation):
+    """log(sigmoid(x)), stable for any magnitude."""
+
+    def _fn(self, x):
+        return x.logsigmoid()
+
+
 def _real(x: Any, what: str) -> float:
     if isinstance(x, bool) or not isinstance(x, numbers.Real):
         raise TypeError(f"{what} must be a real number, got {type(x).__name__}")
@@ -224,6 +274,21 @@ class ELU(_Activation):
 
     def _fn(self, x):
         return x.elu(self.alpha)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha:g}"
+
+
+class CELU(_Activation):
+    """x if x > 0 else alpha * (exp(x / alpha) - 1); alpha > 0."""
+
+    def __init__(self, alpha: float = 1.0):
+        self.alpha = _real(alpha, "CELU alpha")
+        if not self.alpha > 0:
+            raise ValueError(f"CELU alpha must be positive, got {alpha!r}")
+
+    def _fn(self, x):
+        return x.celu(self.alpha)
 
     def extra_repr(self) -> str:
         return f"alpha={self.alpha:g}"

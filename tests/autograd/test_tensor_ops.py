@@ -175,7 +175,7 @@ def case_matmul(draw):
 @st.composite
 def case_reduce(draw, name):
     shape = draw(small_shapes)
-    a = draw(distinct(shape)) if name == "max" else draw(hnp.arrays(np.float64, shape, **ARR))
+    a = draw(distinct(shape)) if name in ("max", "min") else draw(hnp.arrays(np.float64, shape, **ARR))
     axis = draw(axis_for(len(shape)))
     keep = draw(st.booleans())
     return (lambda x: getattr(x, name)(axis=axis, keepdims=keep)), [leaf(a)]
@@ -333,7 +333,106 @@ def case_pool(draw, name):
     return (lambda g: C._tensor_avg_grad(g, shape, p)), [leaf(g, "g")]
 
 
+@st.composite
+def case_moments(draw, name):
+    shape = draw(small_shapes)
+    # distinct values: std is not differentiable where all values are equal
+    a = draw(distinct(shape)) if name == "std" else draw(hnp.arrays(np.float64, shape, **ARR))
+    axis = draw(axis_for(len(shape)))
+    axes = range(len(shape)) if axis is None else (axis if isinstance(axis, tuple) else (axis,))
+    n = int(np.prod([shape[i] for i in axes]))
+    assume(n >= 2 or name == "var")
+    ddof = draw(st.integers(0, min(1, n - 1)))
+    keep = draw(st.booleans())
+    return (lambda x: getattr(x, name)(axis=axis, keepdims=keep, ddof=ddof)), [leaf(a)]
+
+
+@st.composite
+def case_cumulative(draw, name):
+    shape = draw(small_shapes)
+    a = draw(hnp.arrays(np.float64, shape, **ARR))
+    axis = draw(st.one_of(st.none(), st.integers(-len(shape), len(shape) - 1)))
+    return (lambda x: getattr(x, name)(axis)), [leaf(a)]
+
+
+@st.composite
+def case_shape_op(draw, name):
+    shape = draw(small_shapes)
+    a = draw(hnp.arrays(np.float64, shape, **ARR))
+    nd = len(shape)
+    if name == "squeeze":
+        ones = tuple(i for i, s in enumerate(shape) if s == 1)
+        axis = draw(st.one_of(st.none(), st.sampled_from([ones] + [(i,) for i in ones])))
+        return (lambda x: x.squeeze(axis)), [leaf(a)]
+    if name == "unsqueeze":
+        axis = draw(st.integers(-nd - 1, nd))
+        return (lambda x: x.unsqueeze(axis)), [leaf(a)]
+    if name == "flatten":
+        s0 = draw(st.integers(0, nd - 1))
+        e0 = draw(st.integers(s0, nd - 1))
+        return (lambda x: x.flatten(s0, e0)), [leaf(a)]
+    if name == "flip":
+        axis = draw(axis_for(nd))
+        return (lambda x: x.flip(axis)), [leaf(a)]
+    if name == "tile":
+        reps = tuple(draw(st.lists(st.integers(1, 2), min_size=1, max_size=3)))
+        return (lambda x: x.tile(reps)), [leaf(a)]
+    if name == "repeat":
+        axis = draw(st.one_of(st.none(), st.integers(0, nd - 1)))
+        n = a.size if axis is None else shape[axis]
+        reps = draw(st.one_of(st.integers(0, 2),
+                              st.lists(st.integers(0, 2), min_size=n, max_size=n).map(np.array)))
+        return (lambda x: x.repeat(reps, axis)), [leaf(a)]
+    if name == "pad":
+        pw = tuple((draw(st.integers(0, 2)), draw(st.integers(0, 2))) for _ in range(nd))
+        value = draw(st.sampled_from([0.0, 1.5]))
+        return (lambda x: x.pad(pw, value=value)), [leaf(a)]
+    if name == "take_along_axis":
+        axis = draw(st.integers(0, nd - 1))
+        ishape = list(shape)
+        ishape[axis] = draw(st.integers(1, 4))
+        if draw(st.booleans()):  # torch's gather: index no larger than x outside axis
+            ishape = [s if i == axis else draw(st.integers(1, s)) for i, s in enumerate(ishape)]
+            idx = draw(hnp.arrays(np.int64, tuple(ishape), elements=st.integers(0, shape[axis] - 1)))
+            return (lambda x: x.gather(axis, idx)), [leaf(a)]
+        idx = draw(hnp.arrays(np.int64, tuple(ishape),
+                              elements=st.integers(-shape[axis], shape[axis] - 1)))
+        return (lambda x: x.take_along_axis(idx, axis)), [leaf(a)]
+    raise AssertionError(name)
+
+
+EINSUM_SPECS = [("ij,jk->ik", [(2, 3), (3, 2)]), ("ii->i", [(3, 3)]), ("ii", [(2, 2)]),
+                ("ij->", [(2, 3)]), ("ij,ij", [(2, 3), (2, 3)]), ("i,j->ij", [(2,), (3,)]),
+                ("...ij,jk->...ik", [(2, 2, 3), (3, 2)]), ("bii->b", [(2, 3, 3)]),
+                ("ij,jk,kl->il", [(2, 2), (2, 3), (3, 2)]), ("iij->ji", [(2, 2, 3)]),
+                ("ij,jk", [(2, 3), (3, 2)]), ("bij,bjk->bik", [(2, 2, 3), (2, 3, 2)])]
+
+
+@st.composite
+def case_einsum(draw):
+    spec, shapes = draw(st.sampled_from(EINSUM_SPECS))
+    arrays = [draw(hnp.arrays(np.float64, sh, **ARR)) for sh in shapes]
+    from gradviz.autograd import einsum
+    return (lambda *xs: einsum(spec, *xs)), [leaf(x, f"x{i}") for i, x in enumerate(arrays)]
+
+
+@st.composite
+def case_bce_each(draw):
+    shape = draw(small_shapes)
+    p = draw(hnp.arrays(np.float64, shape, elements=st.floats(0.05, 0.95)))
+    t = draw(hnp.arrays(np.float64, shape, elements=st.floats(0.05, 0.95)))
+    return (lambda p, t: F.binary_cross_entropy(p, t, reduction="none")), [leaf(p, "p"), leaf(t, "t")]
+
+
 STRUCTURAL_CASES = {
+    "binary_cross_entropy_each": case_bce_each(),
+    **{k: case_shape_op(k) for k in ("squeeze", "unsqueeze", "flatten", "flip", "tile", "repeat",
+                                     "pad", "take_along_axis")},
+    "einsum": case_einsum(),
+    "min": case_reduce("min"), "prod": case_reduce("prod"),
+    "logsumexp": case_reduce("logsumexp"),
+    "var": case_moments("var"), "std": case_moments("std"),
+    "cumsum": case_cumulative("cumsum"), "cumprod": case_cumulative("cumprod"),
     "matmul": case_matmul(),
     "sum": case_reduce("sum"), "mean": case_reduce("mean"), "max": case_reduce("max"),
     "reshape": case_reshape(), "transpose": case_transpose(),

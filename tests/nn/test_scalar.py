@@ -21,6 +21,14 @@ EXPECTED = {
     "swish": lambda z: z * SIG(z),
     "gelu": lambda z: 0.5 * z * (1.0 + math.erf(z / math.sqrt(2.0))),
     "softplus": lambda z: math.log1p(math.exp(z)),
+    "selu": lambda z: 1.0507009873554805 * (z if z > 0 else 1.6732632423543772 * math.expm1(z)),
+    "celu": lambda z: z if z > 0 else math.expm1(z),
+    "mish": lambda z: z * math.tanh(math.log1p(math.exp(z))),
+    "hardswish": lambda z: z * min(max(z + 3.0, 0.0), 6.0) / 6.0,
+    "hardsigmoid": lambda z: min(max(z + 3.0, 0.0), 6.0) / 6.0,
+    "relu6": lambda z: min(max(z, 0.0), 6.0),
+    "softsign": lambda z: z / (1.0 + abs(z)),
+    "logsigmoid": lambda z: -math.log1p(math.exp(-z)),
 }
 
 
