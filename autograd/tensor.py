@@ -50,11 +50,12 @@ def _record(data, kern, parents: tuple) -> "Tensor":
     """The one way a Tensor result is made: a recorded node when recording
     is on and a parent requires grad, else a plain leaf. numpy gives scalars
     for 0-d results: data is always an ndarray."""
-    for p in parents:
-        if p.requires_grad:
-            break
-    else:
-        return _plain(data)
+    if not parents[0].requires_grad:  # (the first operand usually decides: one test)
+        for p in parents:
+            if p.requires_grad:
+                break
+        else:
+            return _plain(data)
     t = _alloc(Tensor)
     t.data = data if data.__class__ is _ndarray else np.asarray(data)
     t.grad = None
