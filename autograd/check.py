@@ -37,8 +37,9 @@ imported (``import gradviz`` always imports it).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -390,7 +391,6 @@ def _whole(fn, inputs, out, step, atol, rtol, max_elements, directions, seed):
 def _kink_predicate(node, info):
     """The op's kink predicate adapted to ``pred(*datas) -> bools per input``
     (today's table rows give one predicate about the first input)."""
-    from .ops import OPS
     row = OPS.get(info.key)
     pred = getattr(row, "kink", None)
     if pred is None:

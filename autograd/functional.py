@@ -419,4 +419,4 @@ def mse_loss(pred: Tensor, target, reduction: str = "mean") -> Tensor:
                          f"{t.data.shape}")
     diff = pred - t
     return _reduce(diff * diff, reduction)
-from .conv import conv2d, max_pool2d, avg_pool2d  # noqa: E402
+from .conv import avg_pool2d, conv2d, max_pool2d  # noqa: E402

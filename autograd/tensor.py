@@ -26,12 +26,14 @@ from __future__ import annotations
 
 import inspect
 import numbers
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
 from . import tensor_ops as _ops
-from .graph import Node, backward as _backward_pass, walk
+from .graph import Node, walk
+from .graph import backward as _backward_pass
 from .kernel import ARRAY, ConstKernels, Kernel, kernel
 from .mode import ACTIVE, DEFAULT, current, finish_node
 from .ops import OPS, ArrayMath
@@ -46,7 +48,7 @@ DEFAULT_FLOAT = np.float32
 # --------------------------------------------------------------------------
 # The constructor
 # --------------------------------------------------------------------------
-def _record(data, kern, parents: tuple) -> "Tensor":
+def _record(data, kern, parents: tuple) -> Tensor:
     """The one way a Tensor result is made: a recorded node when recording
     is on and a parent requires grad, else a plain leaf. numpy gives scalars
     for 0-d results: data is always an ndarray."""
@@ -79,7 +81,7 @@ def _record(data, kern, parents: tuple) -> "Tensor":
     return t
 
 
-def _plain(data) -> "Tensor":
+def _plain(data) -> Tensor:
     t = _alloc(Tensor)
     t.data = data if data.__class__ is _ndarray else np.asarray(data)
     t.grad = None
@@ -128,7 +130,7 @@ def _const(x: Any) -> float | None:
     return None
 
 
-def _operand(x, like: "Tensor"):
+def _operand(x, like: Tensor):
     """The other operand of a binary op as a Tensor (arrays, lists, 0-d
     arrays in ``like``'s dtype), or NotImplemented."""
     if isinstance(x, Tensor):
@@ -173,7 +175,7 @@ _INTEGER_CLOSED = frozenset({"add", "sub", "mul", "neg", "abs", "relu", "add_con
                              "round", "relu6"})
 
 
-def _binary(kern, sym: str, a: "Tensor", b: "Tensor") -> "Tensor":
+def _binary(kern, sym: str, a: Tensor, b: Tensor) -> Tensor:
     ad, bd = a.data, b.data
     if kern.op.key not in _INTEGER_CLOSED:
         ad, bd = _floating(ad), _floating(bd)
@@ -184,7 +186,7 @@ def _binary(kern, sym: str, a: "Tensor", b: "Tensor") -> "Tensor":
     return _record(d, kern, (a, b))
 
 
-def _with_const(consts: ConstKernels, a: "Tensor", c: float) -> "Tensor":
+def _with_const(consts: ConstKernels, a: Tensor, c: float) -> Tensor:
     k = consts.cache.get(c) or consts.make(c)
     d = a.data
     if consts.op.key not in _INTEGER_CLOSED or (consts.op.key == "mul_const" and not c.is_integer()):
@@ -194,7 +196,7 @@ def _with_const(consts: ConstKernels, a: "Tensor", c: float) -> "Tensor":
     return _record(np.asarray(consts.op.forward(ArrayMath, d, c)), k, (a,))
 
 
-def _minmax(key: str, a: "Tensor", b) -> "Tensor":
+def _minmax(key: str, a: Tensor, b) -> Tensor:
     other = _operand(b, a)
     if other is NotImplemented:
         raise TypeError(f"Tensor.{key}: other must be a Tensor, an array or a number, "
@@ -211,7 +213,7 @@ def _minmax(key: str, a: "Tensor", b) -> "Tensor":
     return _record(d, k, (a, other))
 
 
-def _compare(ufunc, a: "Tensor", b) -> "Tensor":
+def _compare(ufunc, a: Tensor, b) -> Tensor:
     bd = b.data if isinstance(b, Tensor) else np.asarray(b)
     try:
         return _plain(ufunc(a.data, bd))
@@ -220,7 +222,7 @@ def _compare(ufunc, a: "Tensor", b) -> "Tensor":
                          f"{np.shape(bd)} do not broadcast") from None
 
 
-def where(cond, a, b) -> "Tensor":
+def where(cond, a, b) -> Tensor:
     """``a`` where ``cond`` holds, else ``b`` (numpy broadcasting; ``cond`` a
     boolean array or Tensor, no gradient). The gradient goes to ``a`` where
     cond holds and to ``b`` elsewhere."""
@@ -308,8 +310,8 @@ class Tensor(Node):
     grad: Any
     label: str
     requires_grad: bool
-    _op: "Kernel | None"
-    _parents: "tuple[Tensor, ...]"
+    _op: Kernel | None
+    _parents: tuple[Tensor, ...]
     _ctx: Any
     _site: str
     __array_priority__ = 1000.0  # ndarray + Tensor -> Tensor.__radd__
@@ -542,7 +544,7 @@ class Tensor(Node):
     logsigmoid = _method("logsigmoid")
     asin, acos, atan = arcsin, arccos, arctan   # PyTorch's spellings
 
-    def clip(self, min=None, max=None) -> "Tensor":
+    def clip(self, min=None, max=None) -> Tensor:
         lo = -np.inf if min is None else _number(min, "clip min")
         hi = np.inf if max is None else _number(max, "clip max")
         d = self.data
@@ -555,148 +557,148 @@ class Tensor(Node):
                     f"{OPS['clip'].rule[0]}")
     clamp = clip
 
-    def maximum(self, other) -> "Tensor":
+    def maximum(self, other) -> Tensor:
         """The elementwise larger of self and other (ties share the gradient)."""
         return _minmax("maximum", self, other)
 
-    def minimum(self, other) -> "Tensor":
+    def minimum(self, other) -> Tensor:
         """The elementwise smaller of self and other (ties share the gradient)."""
         return _minmax("minimum", self, other)
 
     # PyTorch's comparison methods: boolean Tensors, no graph
-    def eq(self, other) -> "Tensor": return _compare(np.equal, self, other)
-    def ne(self, other) -> "Tensor": return _compare(np.not_equal, self, other)
-    def lt(self, other) -> "Tensor": return _compare(np.less, self, other)
-    def le(self, other) -> "Tensor": return _compare(np.less_equal, self, other)
-    def gt(self, other) -> "Tensor": return _compare(np.greater, self, other)
-    def ge(self, other) -> "Tensor": return _compare(np.greater_equal, self, other)
+    def eq(self, other) -> Tensor: return _compare(np.equal, self, other)
+    def ne(self, other) -> Tensor: return _compare(np.not_equal, self, other)
+    def lt(self, other) -> Tensor: return _compare(np.less, self, other)
+    def le(self, other) -> Tensor: return _compare(np.less_equal, self, other)
+    def gt(self, other) -> Tensor: return _compare(np.greater, self, other)
+    def ge(self, other) -> Tensor: return _compare(np.greater_equal, self, other)
 
-    def swish(self, beta: "float | Tensor" = 1.0) -> "Tensor":
+    def swish(self, beta: float | Tensor = 1.0) -> Tensor:
         """x * sigmoid(beta * x); beta a number or a (learnable) Tensor."""
         if isinstance(beta, Tensor):
             return _binary(_SWISH, "swish", self, beta)
         return self._swish_const(beta)
 
     # --- structural ops (rows and rules in autograd.tensor_ops) ------------------
-    def sum(self, axis=None, keepdims=False) -> "Tensor":
+    def sum(self, axis=None, keepdims=False) -> Tensor:
         """Sum over ``axis`` (None: all, an int, or a tuple), keeping reduced
         axes as size 1 when ``keepdims``."""
         return _ops.reduce(self, "sum", axis, keepdims)
 
-    def mean(self, axis=None, keepdims=False) -> "Tensor":
+    def mean(self, axis=None, keepdims=False) -> Tensor:
         """Mean over ``axis`` (None, int or tuple)."""
         return _ops.reduce(self, "mean", axis, keepdims)
 
-    def max(self, axis=None, keepdims=False) -> "Tensor":
+    def max(self, axis=None, keepdims=False) -> Tensor:
         """Maximum over ``axis`` (None, int or tuple); ties share the gradient."""
         return _ops.reduce(self, "max", axis, keepdims)
 
-    def min(self, axis=None, keepdims=False) -> "Tensor":
+    def min(self, axis=None, keepdims=False) -> Tensor:
         """Minimum over ``axis`` (None, int or tuple); ties share the gradient."""
         return _ops.reduce(self, "min", axis, keepdims)
 
-    def prod(self, axis=None, keepdims=False) -> "Tensor":
+    def prod(self, axis=None, keepdims=False) -> Tensor:
         """Product over ``axis`` (None, int or tuple); the gradient is exact at zeros."""
         return _ops.reduce(self, "prod", axis, keepdims)
 
-    def logsumexp(self, axis=None, keepdims=False) -> "Tensor":
+    def logsumexp(self, axis=None, keepdims=False) -> Tensor:
         """log(sum(exp(x))) over ``axis``, stable for any magnitude."""
         return _ops.reduce(self, "logsumexp", axis, keepdims)
 
-    def var(self, axis=None, keepdims=False, ddof=0) -> "Tensor":
+    def var(self, axis=None, keepdims=False, ddof=0) -> Tensor:
         """Variance over ``axis``, dividing by n - ``ddof`` (numpy's default 0;
         PyTorch's default is ddof=1, its ``correction``)."""
         return _ops.moments(self, "var", axis, keepdims, ddof)
 
-    def std(self, axis=None, keepdims=False, ddof=0) -> "Tensor":
+    def std(self, axis=None, keepdims=False, ddof=0) -> Tensor:
         """Standard deviation over ``axis`` (``ddof`` as in :meth:`var`)."""
         return _ops.moments(self, "std", axis, keepdims, ddof)
 
-    def argmax(self, axis=None, keepdims=False) -> "Tensor":
+    def argmax(self, axis=None, keepdims=False) -> Tensor:
         """Index of the maximum (flat when axis is None): int64, no gradient."""
         return _ops.arg_reduce(self, "argmax", axis, keepdims)
 
-    def argmin(self, axis=None, keepdims=False) -> "Tensor":
+    def argmin(self, axis=None, keepdims=False) -> Tensor:
         """Index of the minimum (flat when axis is None): int64, no gradient."""
         return _ops.arg_reduce(self, "argmin", axis, keepdims)
 
-    def cumsum(self, axis=None) -> "Tensor":
+    def cumsum(self, axis=None) -> Tensor:
         """Running sum along ``axis`` (None: over the flattened tensor, as numpy)."""
         return _ops.cumulative(self, "cumsum", axis)
 
-    def cumprod(self, axis=None) -> "Tensor":
+    def cumprod(self, axis=None) -> Tensor:
         """Running product along ``axis`` (None: flattened); exact gradient at zeros."""
         return _ops.cumulative(self, "cumprod", axis)
 
-    def reshape(self, *shape) -> "Tensor":
+    def reshape(self, *shape) -> Tensor:
         """Same elements in a new shape: ``x.reshape(2, 3)`` or ``x.reshape((2, 3))``; one -1."""
         return _ops.reshape(self, shape)
 
-    def transpose(self, *axes) -> "Tensor":
+    def transpose(self, *axes) -> Tensor:
         """Permute the axes (reversed when none are given), as numpy's transpose."""
         return _ops.transpose(self, axes)
 
-    def swapaxes(self, axis1: int, axis2: int) -> "Tensor":
+    def swapaxes(self, axis1: int, axis2: int) -> Tensor:
         """Exchange two axes."""
         return _ops.swapaxes(self, axis1, axis2)
 
-    def broadcast_to(self, shape) -> "Tensor":
+    def broadcast_to(self, shape) -> Tensor:
         """A read-only broadcast view of ``shape``; the gradient is summed back."""
         return _ops.broadcast_to(self, shape)
 
-    def squeeze(self, axis=None) -> "Tensor":
+    def squeeze(self, axis=None) -> Tensor:
         """Drop size-1 axes (all, or ``axis``: an int or tuple whose axes have size 1)."""
         return _ops.squeeze(self, axis)
 
-    def unsqueeze(self, axis) -> "Tensor":
+    def unsqueeze(self, axis) -> Tensor:
         """Insert a size-1 axis at ``axis`` (an int or tuple; numpy's expand_dims)."""
         return _ops.unsqueeze(self, axis)
 
     expand_dims = unsqueeze
 
-    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> "Tensor":
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         """Merge axes ``start_dim``..``end_dim`` into one (PyTorch's flatten)."""
         return _ops.flatten(self, start_dim, end_dim)
 
-    def flip(self, axis=None) -> "Tensor":
+    def flip(self, axis=None) -> Tensor:
         """Reverse the order along ``axis`` (an int or tuple; None: every axis)."""
         return _ops.flip(self, axis)
 
-    def expand(self, *sizes) -> "Tensor":
+    def expand(self, *sizes) -> Tensor:
         """PyTorch's expand: broadcast to ``sizes``, -1 keeping an axis's size."""
         return _ops.expand(self, sizes)
 
-    def tile(self, reps) -> "Tensor":
+    def tile(self, reps) -> Tensor:
         """The whole tensor repeated ``reps`` times per axis (numpy's tile;
         this is what PyTorch calls ``repeat``)."""
         return _ops.tile(self, reps)
 
-    def repeat(self, repeats, axis=None) -> "Tensor":
+    def repeat(self, repeats, axis=None) -> Tensor:
         """Each element repeated ``repeats`` times along ``axis`` (numpy's
         repeat, PyTorch's ``repeat_interleave``; PyTorch's ``repeat`` is :meth:`tile`)."""
         return _ops.repeat(self, repeats, axis)
 
     repeat_interleave = repeat
 
-    def pad(self, pad_width, value: float = 0.0) -> "Tensor":
+    def pad(self, pad_width, value: float = 0.0) -> Tensor:
         """Constant padding, numpy's ``pad_width`` (an int, (before, after), or
         one pair per axis); the gradient drops the padding."""
         return _ops.pad(self, pad_width, value)
 
-    def take_along_axis(self, indices, axis: int) -> "Tensor":
+    def take_along_axis(self, indices, axis: int) -> Tensor:
         """numpy's take_along_axis (indices broadcast outside ``axis``)."""
         return _ops.take_along_axis(self, indices, axis)
 
-    def gather(self, axis: int, index) -> "Tensor":
+    def gather(self, axis: int, index) -> Tensor:
         """PyTorch's gather (``index`` may be smaller outside ``axis``)."""
         return _ops.gather(self, axis, index)
 
     @property
-    def T(self) -> "Tensor":
+    def T(self) -> Tensor:
         """The axes reversed (``transpose()``)."""
         return _ops.transpose(self, ())
 
-    def __getitem__(self, idx) -> "Tensor":
+    def __getitem__(self, idx) -> Tensor:
         return _ops.getitem(self, idx)
 
     # --- backprop ---------------------------------------------------------------
@@ -734,7 +736,7 @@ class Tensor(Node):
         seed = self._seed(grad, "Tensor.backward_steps")
         return walk((self,), (seed,))
 
-    def detach(self) -> "Tensor":
+    def detach(self) -> Tensor:
         """Same data, no history."""
         t = _plain(self.data)
         t.label = self.label
@@ -774,13 +776,13 @@ class Tensor(Node):
     def _set_grad(self, g) -> None:
         self.grad = g
 
-    def _constant(self, data) -> "Tensor":
+    def _constant(self, data) -> Tensor:
         arr = np.asarray(data)
         if arr.dtype.kind in "fiub":
             arr = arr.astype(self.data.dtype, copy=False)
         return _plain(arr)
 
-    def _record(self, data, kern, parents: tuple) -> "Tensor":
+    def _record(self, data, kern, parents: tuple) -> Tensor:
         """The constructor, for the structural ops in :mod:`autograd.tensor_ops`."""
         return _record(data, kern, parents)
 
@@ -797,7 +799,7 @@ class Tensor(Node):
         s = self._seed(g, what)
         return _plain(s) if create_graph else s
 
-    def _grad_node(self, g, create_graph: bool) -> "Tensor":
+    def _grad_node(self, g, create_graph: bool) -> Tensor:
         if g is None:
             return _plain(np.zeros_like(self.data))
         if isinstance(g, Tensor):
@@ -807,7 +809,7 @@ class Tensor(Node):
     def _gc_array(self) -> np.ndarray:
         return np.array(self.data, dtype=np.float64)
 
-    def _gc_leaf(self, arr) -> "Tensor":
+    def _gc_leaf(self, arr) -> Tensor:
         return Tensor(np.array(arr, dtype=np.float64), requires_grad=True, label=self.label)
 
 

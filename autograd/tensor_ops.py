@@ -401,7 +401,7 @@ def _cumprod_grad_exact(M, g, x, axis):
     n = x.shape[axis]
     if n == 0:  # nothing along the axis: the (empty) gradient is g itself
         return g
-    at = lambda i: (slice(None),) * axis + (i,)  # noqa: E731
+    at = lambda i: (slice(None),) * axis + (i,)
     p = [M.const(x, np.ones(M.data(x)[at(0)].shape, dtype=M.data(x).dtype))]
     for i in range(1, n):
         p.append(p[-1] * x[at(i - 1)])

@@ -21,8 +21,9 @@ Example::
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from hypothesis import strategies as st
 
@@ -257,6 +258,7 @@ def expressions(draw, ops: Sequence[Any] | None = None, max_leaves: int = 3, max
 # ==========================================================================
 import numpy as np  # noqa: E402
 
+
 def tensors(shape=None, dtype=np.float64, min_value: float = -3.0, max_value: float = 3.0,
             label: str = "", requires_grad: bool = True) -> st.SearchStrategy:
     """Tensor leaves with finite data in ``[min_value, max_value]``.
@@ -265,6 +267,7 @@ def tensors(shape=None, dtype=np.float64, min_value: float = -3.0, max_value: fl
     (0 to 3 dimensions, sides 1 to 4). ``dtype``: float64 or float32.
     """
     from hypothesis.extra import numpy as hnp
+
     from .tensor import Tensor
     dt = np.dtype(dtype)
     if shape is None:
@@ -347,6 +350,7 @@ def tensor_expressions(draw, ops: Sequence[Op] | None = None, max_leaves: int = 
     array when needed) and away from ties (``max``: distinct values), so
     ``gradcheck(expr.fn, *expr.leaves)`` must pass."""
     from hypothesis.extra import numpy as hnp
+
     from . import functional as F
     from .tensor import Tensor
     ops = list(ops) if ops is not None else elementwise_ops()
@@ -626,6 +630,7 @@ def _domain_floats(op, j: int, margin: float):
 def _fail(op, prop: str, dtype, out, err, artifacts_dir):
     """An OpCheckError for a failed gradcheck ``err`` on graph ``out``."""
     import os
+
     import numpy as _np
     name = op.name
     text = graph_text(out)
@@ -682,6 +687,7 @@ def check_op(op: Any, *, dtypes=None, max_examples: int | None = None,
     import numpy as _np
     from hypothesis import HealthCheck, assume, given, settings
     from hypothesis.extra import numpy as hnp
+
     from .check import GradcheckError, gradcheck, gradgradcheck
     from .graph import topological_order
     from .tensor import Tensor

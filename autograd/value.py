@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import inspect
 import numbers
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
-from .graph import Node, backward as _backward_pass, walk
+from .graph import Node, walk
+from .graph import backward as _backward_pass
 from .kernel import FLOAT, ConstKernels, Kernel, kernel
 from .mode import ACTIVE, DEFAULT, current, finish_node
 from .ops import OPS, FloatMath
@@ -30,7 +32,7 @@ _pow = FloatMath.pow
 # --------------------------------------------------------------------------
 # The constructor
 # --------------------------------------------------------------------------
-def _record(data: float, kern, parents: tuple) -> "Value":
+def _record(data: float, kern, parents: tuple) -> Value:
     """The one way a Value result is made."""
     v = _alloc(Value)
     v.data = data
@@ -43,7 +45,7 @@ def _record(data: float, kern, parents: tuple) -> "Value":
     return v
 
 
-def _finish(v: "Value", kern, parents: tuple) -> "Value":
+def _finish(v: Value, kern, parents: tuple) -> Value:
     m = current()
     if not m.record:
         v._op = None
@@ -56,7 +58,7 @@ def _finish(v: "Value", kern, parents: tuple) -> "Value":
     return v
 
 
-def _leaf(x: float) -> "Value":
+def _leaf(x: float) -> Value:
     v = _alloc(Value)
     v.data = x
     v.grad = 0.0
@@ -143,8 +145,8 @@ class Value(Node):
     data: float
     grad: float
     label: str
-    _op: "Kernel | None"
-    _parents: "tuple[Value, ...]"
+    _op: Kernel | None
+    _parents: tuple[Value, ...]
     _ctx: Any
     _site: str
 
@@ -320,7 +322,7 @@ class Value(Node):
     logsigmoid = _method("logsigmoid")
     asin, acos, atan = arcsin, arccos, arctan   # PyTorch's spellings
 
-    def clip(self, min: "float | None" = None, max: "float | None" = None) -> "Value":
+    def clip(self, min: float | None = None, max: float | None = None) -> Value:
         lo = -_INF if min is None else _number(min, "clip min")
         hi = _INF if max is None else _number(max, "clip max")
         k = kernel("clip", FLOAT, bounds=(lo, hi))
@@ -329,11 +331,11 @@ class Value(Node):
                     f"{OPS['clip'].rule[0]}")
     clamp = clip
 
-    def maximum(self, other) -> "Value":
+    def maximum(self, other) -> Value:
         """The larger of self and other (ties share the gradient)."""
         return OPS["maximum"](self, other)
 
-    def minimum(self, other) -> "Value":
+    def minimum(self, other) -> Value:
         """The smaller of self and other (ties share the gradient)."""
         return OPS["minimum"](self, other)
 
@@ -345,14 +347,14 @@ class Value(Node):
     def gt(self, other) -> bool: return self.data > float(other)
     def ge(self, other) -> bool: return self.data >= float(other)
 
-    def swish(self, beta: "float | Value" = 1.0) -> "Value":
+    def swish(self, beta: float | Value = 1.0) -> Value:
         """x * sigmoid(beta * x); beta a number or a (learnable) Value."""
         if isinstance(beta, Value):
             return _record(_SWISH.forward(self.data, beta.data), _SWISH, (self, beta))
         return self._swish_const(beta)
 
     # --- backprop ---------------------------------------------------------------
-    def backward(self, grad: "float | Value" = 1.0) -> None:
+    def backward(self, grad: float | Value = 1.0) -> None:
         """Backpropagate from this node (seed d(self)/d(self) = ``grad``)."""
         seed = grad.data if isinstance(grad, Value) else _number(grad, "backward grad")
         _backward_pass((self,), (seed,))
@@ -362,7 +364,7 @@ class Value(Node):
         per node; exhausting it leaves the same grads."""
         return walk((self,), (1.0,))
 
-    def detach(self) -> "Value":
+    def detach(self) -> Value:
         """Same data, no history."""
         v = _leaf(self.data)
         v.label = self.label
@@ -382,7 +384,7 @@ class Value(Node):
     def _set_grad(self, g: float) -> None:
         self.grad = g
 
-    def _constant(self, data) -> "Value":
+    def _constant(self, data) -> Value:
         return _leaf(float(data))
 
     def _default_seed(self, what: str, create_graph: bool):
@@ -394,7 +396,7 @@ class Value(Node):
         g = _number(g, f"{what} grad_outputs")
         return _leaf(g) if create_graph else g
 
-    def _grad_node(self, g, create_graph: bool) -> "Value":
+    def _grad_node(self, g, create_graph: bool) -> Value:
         if g is None:
             return _leaf(0.0)
         return g if isinstance(g, Value) else _leaf(float(g))
@@ -403,7 +405,7 @@ class Value(Node):
         import numpy as np
         return np.array(self.data, dtype=np.float64)
 
-    def _gc_leaf(self, arr) -> "Value":
+    def _gc_leaf(self, arr) -> Value:
         v = _leaf(float(arr))
         v.label = self.label
         return v

@@ -4,13 +4,13 @@
 collapsed diagrams (:mod:`viz.scope`), and the ``gradviz`` command line
 (:mod:`viz.cli`). See :mod:`viz.dot` for how to read a diagram and
 :mod:`viz.model` for the diagram model every picture is drawn from."""
-from . import scope
-from .dot import GraphTooBigWarning, GraphvizNotFoundError, LayoutError, draw, render
-from .text import esc, fmt
-from . import check_report as _check_report  # noqa: F401  (registers gradcheck report drawing)
-from . import steps as _steps_module  # noqa: F401  (the module; `viz.steps` is the function)
-from .steps import Steps, draw_steps, step_text, steps, steps_html
 from ..autograd.graph import register_display as _register_display
+from . import check_report as _check_report  # noqa: F401  (registers gradcheck report drawing)
+from . import scope
+from . import steps as _steps_module  # noqa: F401  (the module; `viz.steps` is the function)
+from .dot import GraphTooBigWarning, GraphvizNotFoundError, LayoutError, draw, render
+from .steps import Steps, draw_steps, step_text, steps, steps_html
+from .text import esc, fmt
 
 # Values and Tensors display as their diagram in Jupyter (the engine does not import viz).
 _register_display("svg", lambda node: draw(node).pipe(format="svg", encoding="utf-8"))

@@ -30,7 +30,8 @@ import os
 import re
 import sys
 import warnings
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 __all__ = ["main"]
 
@@ -490,9 +491,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(a: argparse.Namespace) -> int:
+    from .check_report import run as _cmd_check
     from .dot import GraphvizNotFoundError
     from .expr import ExprError
-    from .check_report import run as _cmd_check
     run = {"expr": _cmd_expr, "steps": _cmd_steps, "demo": _cmd_demo, "check": _cmd_check}[a.command]
     with warnings.catch_warnings(record=True) as caught, _library_news(a.command):
         warnings.simplefilter("always")

@@ -125,9 +125,9 @@ def _by_module(order: list, root: Any, depth: int | None, params: set) -> Groupi
     if not paths:
         paths, modules = _label_paths(order, root), {}
     if depth is None:  # innermost: the full path
-        keyf = lambda p: p  # noqa: E731
+        keyf = lambda p: p
     else:
-        keyf = lambda p: p[:depth]  # noqa: E731
+        keyf = lambda p: p[:depth]
     of: dict[int, str] = {}
     boxes: dict[str, Box] = {}
     for n in order:

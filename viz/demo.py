@@ -11,7 +11,7 @@ package, unlike ``examples/``).
 from __future__ import annotations
 
 import os
-from typing import Callable
+from collections.abc import Callable
 
 from ..autograd import Value
 

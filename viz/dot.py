@@ -37,18 +37,17 @@ never interpreted.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import time
 import warnings
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import graphviz
 import numpy as np
 
 from ..autograd.fileio import write_atomic
-
 from . import backend
 from . import model as _model
 from .model import Diagram, Item

@@ -23,7 +23,8 @@ from __future__ import annotations
 import ast
 import numbers
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..autograd import Value
 from ..autograd.ops import OPS

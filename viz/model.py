@@ -24,13 +24,14 @@ Graphs too big for Graphviz are collapsed before they reach it: see
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
+
+import numpy as np
 
 from . import collapse as _collapse
 from . import scope as _scope
-import numpy as np
-
 from .text import SMALL, fmt, grad_norm, summary
 
 __all__ = ["Item", "Edge", "Diagram", "build", "topological", "is_node", "check_root",

@@ -28,9 +28,19 @@ from typing import Any
 import numpy as np
 
 from . import model as _model
-from .dot import (State, _is_compact, auto_rankdir, describe, diagram, dot_program, emit,
-                  data_text,
-                  grad_text, run_dot, DOT_TIMEOUT)
+from .dot import (
+    DOT_TIMEOUT,
+    State,
+    _is_compact,
+    auto_rankdir,
+    data_text,
+    describe,
+    diagram,
+    dot_program,
+    emit,
+    grad_text,
+    run_dot,
+)
 from .model import Diagram
 from .steps import backward_pass, num, seed_of, step_text
 from .text import esc, fmt, grad_norm
@@ -133,7 +143,7 @@ def page_data(d: Diagram, forward: bool) -> tuple[dict, dict, dict]:
     root = n - 1
     steps, final = backward_pass(d, "steps")
     index = {id(it.node): it.index for it in vals}
-    name = lambda node: vals[index[id(node)]].name  # noqa: E731
+    name = lambda node: vals[index[id(node)]].name
     locals_of: dict = {s.item: [c[1] for c in s.contributions] for s in steps}
 
     frames: list = []

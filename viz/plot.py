@@ -8,11 +8,11 @@ backprop computes (kinks follow PyTorch: relu'(0) = 0).
 from __future__ import annotations
 
 import os
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from ..autograd import Value
-from ..autograd.ops import activations
 from ..autograd.fileio import atomic_path
+from ..autograd.ops import activations
 from ..nn.plot import pyplot
 
 __all__ = ["ACTIVATIONS", "activation_curves", "plot_activations"]

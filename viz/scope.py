@@ -26,7 +26,8 @@ import contextlib
 import itertools
 import threading
 import weakref
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 __all__ = ["module_call", "scope", "mark", "assign", "ENABLED", "Record", "MAX_RECORDS_PER_NODE"]
 
@@ -34,7 +35,7 @@ ENABLED = True
 _local = threading.local()
 _seq = itertools.count()
 #: output node -> list of Record (one per call that returned it)
-_RECORDS: "weakref.WeakKeyDictionary[Any, list]" = weakref.WeakKeyDictionary()
+_RECORDS: weakref.WeakKeyDictionary[Any, list] = weakref.WeakKeyDictionary()
 
 
 class Record:
@@ -48,7 +49,7 @@ class Record:
 
     __slots__ = ("seq", "parent", "_module", "cls", "args", "kwargs", "name", "_path")
 
-    def __init__(self, seq: int, parent: "Record | None", module: Any, args: tuple,
+    def __init__(self, seq: int, parent: Record | None, module: Any, args: tuple,
                  kwargs: dict, name: str | None = None, path: tuple | None = None):
         self.seq = seq
         self.parent = parent
@@ -178,7 +179,7 @@ def module_call(module: Any, args: tuple, kwargs: dict) -> Any:
 MAX_RECORDS_PER_NODE = 16
 
 
-def _attach(o: Any, rec: "Record", args: tuple, kwargs: "dict | None") -> None:
+def _attach(o: Any, rec: Record, args: tuple, kwargs: dict | None) -> None:
     # An output passed straight through (an input returned as it came, as nn.Identity
     # does) is not recorded: the call made nothing of it, and the record would hold the
     # node that holds it (a reference cycle), one more per call. (kwargs None: the

@@ -27,7 +27,6 @@ import numpy as np
 
 from ..autograd import no_grad
 from ..autograd.fileio import write_atomic
-
 from . import model as _model
 from .dot import State, _check_dir, emit
 from .model import Diagram, rule_text
