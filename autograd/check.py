@@ -36,6 +36,7 @@ imported (``import gradviz`` always imports it).
 """
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -262,7 +263,7 @@ def _kink_between(f: Callable[[float], float], h: float, atol: float, rtol: floa
         gaps.append(right - left)
         scale = max(scale, abs(left) + abs(right))
     floor = 0.1 * (atol + rtol * scale)
-    return any(abs(g1 - 2.0 * g2) > 0.25 * abs(g1) + floor for g1, g2 in zip(gaps, gaps[1:]))
+    return any(abs(g1 - 2.0 * g2) > 0.25 * abs(g1) + floor for g1, g2 in itertools.pairwise(gaps))
 
 
 def _close(a: float, n: float, err: float, atol: float, rtol: float) -> bool:
@@ -359,7 +360,7 @@ def _whole(fn, inputs, out, step, atol, rtol, max_elements, directions, seed):
             for index in np.ndindex(x0.shape):
                 h = step * max(1.0, abs(float(x0[index])))
 
-                def f(t, i=i, index=index):
+                def f(t, i=i, index=index, x0=x0):
                     arrays = list(base)
                     arrays[i] = x0.copy()
                     arrays[i][index] += t
@@ -374,7 +375,7 @@ def _whole(fn, inputs, out, step, atol, rtol, max_elements, directions, seed):
                 u = rng.standard_normal(x0.shape)
                 u /= np.linalg.norm(u)
 
-                def f(t, i=i, u=u):
+                def f(t, i=i, u=u, x0=x0):
                     arrays = list(base)
                     arrays[i] = x0 + t * u
                     return value(arrays)
@@ -581,7 +582,8 @@ def check_nodes(output, *, eps: float | None = None, atol: float | None = None,
     order = [n for n in topological_order([output]) if not n.is_leaf]
     dt = np.dtype(np.float64)
     for n in order:
-        dt = _dtype_of(n) if _dtype_of(n).kind == "f" and _dtype_of(n).itemsize < dt.itemsize else dt
+        dt = (_dtype_of(n) if _dtype_of(n).kind == "f" and _dtype_of(n).itemsize < dt.itemsize
+              else dt)
     da, dr = tolerances(dt)
     atol = da if atol is None else atol
     rtol = dr if rtol is None else rtol
@@ -594,7 +596,7 @@ def check_nodes(output, *, eps: float | None = None, atol: float | None = None,
         if lazy and any(c.failed for c in found) and k + 1 < len(order):
             rest_nodes = order[k + 1:]
 
-            def rest():
+            def rest(rest_nodes=rest_nodes):
                 out: list[EdgeCheck] = []
                 for n in rest_nodes:
                     out += _check_node(n, step, atol, rtol, max_elements, directions, rng)

@@ -36,7 +36,8 @@ def _fused(key, name, arity, forward, vjp, rule, doc, fast=None):
 def _check_axis(x: Tensor, axis: int, what: str) -> int:
     nd = x.data.ndim
     if nd == 0 or not -nd <= axis < nd:
-        raise np.exceptions.AxisError(f"{what}: axis {axis} is out of range for shape {x.data.shape}")
+        raise np.exceptions.AxisError(
+            f"{what}: axis {axis} is out of range for shape {x.data.shape}")
     return axis % nd
 
 
@@ -193,7 +194,8 @@ def cross_entropy(logits: Tensor, targets, reduction: str = "mean",
     _check_reduction(reduction, "cross_entropy")
     eps = float(label_smoothing)
     if not 0.0 <= eps <= 1.0:
-        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing!r}")
+        raise ValueError(
+            f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing!r}")
     logits = _as_tensor(logits, "cross_entropy")
     tt = targets.data if isinstance(targets, Tensor) else np.asarray(targets)
     probs = tt.dtype.kind == "f" and tt.shape == logits.data.shape and logits.data.ndim >= 1 \

@@ -334,8 +334,8 @@ class ArrayMath:
     @staticmethod
     def sigmoid(x):
         # exp(-softplus(-x)): accurate in both tails, never overflows.
-        return np.exp(-np.logaddexp(0.0, -x)).astype(x.dtype, copy=False) if isinstance(x, np.ndarray) \
-            else np.exp(-np.logaddexp(0.0, -x))
+        return (np.exp(-np.logaddexp(0.0, -x)).astype(x.dtype, copy=False)
+                if isinstance(x, np.ndarray) else np.exp(-np.logaddexp(0.0, -x)))
 
     @staticmethod
     def softplus(x):
@@ -887,7 +887,8 @@ register(Op("rdiv_const", "/", 1, lambda M, a, c: M.div(c, a), lambda M, o, a, c
             rule=("d/da = -c/a²",), domain=(NONZERO,), params=CONST, symbol="÷",
             doc="c / a"))
 register(Op("pow_const", "**", 1, lambda M, a, c: M.pow(a, c), _powc_deriv,
-            rule=("d/da = c·a^(c-1)",), domain=(POS,), params={"c": (2.0, 3.0, -1.0, 0.5, -0.5, 0.0)},
+            rule=("d/da = c·a^(c-1)",), domain=(POS,),
+            params={"c": (2.0, 3.0, -1.0, 0.5, -0.5, 0.0)},
             doc="a ** c with a constant exponent c"))
 register(Op("rpow_const", "**", 1, lambda M, a, c: M.pow(c, a), _rpowc_deriv,
             rule=("d/da = c^a·ln c",), domain=(SMALL,), params={"c": (2.0, 0.5, 3.0)},
@@ -945,20 +946,24 @@ register(Op("leaky_relu", "leaky_relu", 1,
 register(Op("elu", "elu", 1,
             lambda M, a, alpha: M.where_pos(a, a, alpha * M.expm1(M.where_pos(a, 0.0 * a, a))),
             # alpha·e^a for a <= 0 (not elu(a) + alpha, which cancels for large negative a)
-            lambda M, o, a, alpha: (M.where_pos(a, 1.0, alpha * M.exp(M.where_pos(a, 0.0 * a, a))),),
+            lambda M, o, a, alpha: (
+                M.where_pos(a, 1.0, alpha * M.exp(M.where_pos(a, 0.0 * a, a))),),
             rule=("d/da = 1 if a > 0 else α·e^a",), domain=(OFF_KINK,), kink=_zero_kink,
             params={"alpha": (1.0, 0.5)}, doc="a if a > 0 else alpha * (e^a - 1)",
             method="elu", defaults={"alpha": 1.0},
             activation=True, gain=SQRT2))
 register(Op("gelu", "gelu", 1,
             lambda M, a: 0.5 * a * (1.0 + M.erf(a * SQRT1_2)),
-            lambda M, o, a: (0.5 * (1.0 + M.erf(a * SQRT1_2)) + a * M.exp(-0.5 * (a * a)) * INV_SQRT_2PI,),
-            rule=("d/da = Φ(a) + a·φ(a)",), domain=(R,), doc="exact GELU, a·Φ(a) with the normal CDF Φ",
+            lambda M, o, a: (
+                0.5 * (1.0 + M.erf(a * SQRT1_2)) + a * M.exp(-0.5 * (a * a)) * INV_SQRT_2PI,),
+            rule=("d/da = Φ(a) + a·φ(a)",), domain=(R,),
+            doc="exact GELU, a·Φ(a) with the normal CDF Φ",
             method="gelu",
             activation=True, gain=SQRT2))
 register(Op("silu", "silu", 1, lambda M, a: a * M.sigmoid(a),
             lambda M, o, a: (M.sigmoid(a) * (1.0 + a * M.sigmoid(-a)),),
-            rule=("d/da = σ(a)·(1 + a·σ(-a))",), domain=(R,), doc="a * sigmoid(a) (swish with beta = 1)",
+            rule=("d/da = σ(a)·(1 + a·σ(-a))",), domain=(R,),
+            doc="a * sigmoid(a) (swish with beta = 1)",
             method="silu",
             activation=True, gain=SQRT2))
 register(Op("swish_const", "swish", 1,
@@ -1093,7 +1098,8 @@ def _neg_part(M, a):
 
 register(Op("selu", "selu", 1,
             lambda M, a: SELU_SCALE * M.where_pos(a, a, SELU_ALPHA * M.expm1(_neg_part(M, a))),
-            lambda M, o, a: (SELU_SCALE * M.where_pos(a, 1.0, SELU_ALPHA * M.exp(_neg_part(M, a))),),
+            lambda M, o, a: (
+                SELU_SCALE * M.where_pos(a, 1.0, SELU_ALPHA * M.exp(_neg_part(M, a))),),
             rule=("d/da = λ if a > 0 else λα·e^a",), domain=(OFF_KINK,), kink=_zero_kink,
             doc="λ·(a if a > 0 else α(e^a - 1)), λ ≈ 1.0507, α ≈ 1.6733 (self-normalising)",
             method="selu", activation=True, gain=0.75))

@@ -125,7 +125,8 @@ def _const(x: Any) -> float | None:
     cls = x.__class__
     if cls is float or cls is int:
         return float(x)
-    if isinstance(x, (numbers.Real, np.integer, np.floating)) and not isinstance(x, (bool, np.bool_)):
+    if (isinstance(x, (numbers.Real, np.integer, np.floating))
+            and not isinstance(x, (bool, np.bool_))):
         return float(x)
     return None
 
@@ -189,7 +190,8 @@ def _binary(kern, sym: str, a: Tensor, b: Tensor) -> Tensor:
 def _with_const(consts: ConstKernels, a: Tensor, c: float) -> Tensor:
     k = consts.cache.get(c) or consts.make(c)
     d = a.data
-    if consts.op.key not in _INTEGER_CLOSED or (consts.op.key == "mul_const" and not c.is_integer()):
+    if (consts.op.key not in _INTEGER_CLOSED
+            or (consts.op.key == "mul_const" and not c.is_integer())):
         d = _floating(d)
     elif d.dtype.kind != "f" and c.is_integer():
         c = int(c)  # 3 * int array stays an int array
@@ -323,7 +325,8 @@ class Tensor(Node):
         if not isinstance(label, str):
             raise TypeError(f"Tensor label must be a str, got {type(label).__name__}")
         if requires_grad and arr.dtype.kind != "f":
-            raise TypeError(f"Tensor: only floating tensors can require grad, got dtype {arr.dtype}")
+            raise TypeError(
+                f"Tensor: only floating tensors can require grad, got dtype {arr.dtype}")
         self.data = arr
         self.grad = None
         self.label = label

@@ -940,7 +940,7 @@ def _einsum_parse(subscripts: str, shapes) -> tuple[list[str], str]:
     if len(ins) != len(shapes):
         raise ValueError(f"einsum: '{subscripts}' names {len(ins)} operand"
                          f"{'s' if len(ins) != 1 else ''} but {len(shapes)} were given")
-    used = set(c for c in s if c.isalpha())
+    used = {c for c in s if c.isalpha()}
     for c in s:
         if not (c.isalpha() or c in ",.->"):
             raise ValueError(f"einsum: invalid character {c!r} in '{subscripts}'")

@@ -38,7 +38,8 @@ __all__ = ["values", "expressions", "Expression", "op_inputs", "apply_op", "tens
            "tensor_expressions"]
 
 
-def values(min_value: float = -3.0, max_value: float = 3.0, label: str = "") -> st.SearchStrategy[Value]:
+def values(min_value: float = -3.0, max_value: float = 3.0,
+           label: str = "") -> st.SearchStrategy[Value]:
     """Value leaves with finite float data in ``[min_value, max_value]``."""
     return st.floats(min_value, max_value, allow_nan=False, allow_infinity=False).map(
         lambda x: Value(x, label=label))
@@ -398,7 +399,8 @@ def tensor_expressions(draw, ops: Sequence[Op] | None = None, max_leaves: int = 
                 idx[j] = len(pool) - 1
             if not _inside_arr(op, [pool[j].data for j in idx], margin):
                 continue
-            args = ", ".join(f"v{j}" for j in idx) + "".join(f", {a}={v!r}" for a, v in params.items())
+            args = (", ".join(f"v{j}" for j in idx)
+                    + "".join(f", {a}={v!r}" for a, v in params.items()))
             y = record("op", op, tuple(idx), params, text=f"{op.key}({args})")
             squash(y)
             continue
@@ -624,7 +626,8 @@ class OpCheckError(AssertionError):
 def _domain_floats(op, j: int, margin: float):
     dom = domain_of(op)
     intervals = dom[j] if j < len(dom) else ((-2.0, 2.0),)
-    return st.one_of(*[st.floats(lo + margin, hi - margin, allow_nan=False) for lo, hi in intervals])
+    return st.one_of(*[st.floats(lo + margin, hi - margin, allow_nan=False)
+                       for lo, hi in intervals])
 
 
 def _fail(op, prop: str, dtype, out, err, artifacts_dir):

@@ -64,7 +64,8 @@ def _value_text(data: Any) -> str:
     return f"{summary(a)} ({'×'.join(map(str, a.shape)) or 'scalar'}, {a.dtype})"
 
 
-def draw_report(report: CheckReport, *, rankdir: str = "LR", legend: bool = True) -> graphviz.Digraph:
+def draw_report(report: CheckReport, *, rankdir: str = "LR",
+                legend: bool = True) -> graphviz.Digraph:
     """The report's diagram (see the module docstring for the colours)."""
     if not isinstance(report, CheckReport):
         raise TypeError(f"draw_report: expected a CheckReport, got {type(report).__name__}")
@@ -105,17 +106,18 @@ def draw_report(report: CheckReport, *, rankdir: str = "LR", legend: bool = True
             c = edges.get((id(n), i))
             attrs: dict[str, str] = {}
             if c is None or c.verdict == "no gradient":
-                attrs = dict(color=NOGRAD_COLOUR, style="dotted")
+                attrs = {"color": NOGRAD_COLOUR, "style": "dotted"}
             elif c.verdict == "not differentiable":
-                attrs = dict(color=KINK_COLOUR, style="dashed", label="not differentiable here",
-                             fontcolor=KINK_COLOUR)
+                attrs = {"color": KINK_COLOUR, "style": "dashed",
+                         "label": "not differentiable here", "fontcolor": KINK_COLOUR}
             else:
                 colour = _band(c.rel_error)
-                attrs = dict(color=colour, fontcolor=colour, penwidth="1.6",
-                             label=f"rel. err {c.rel_error:.2g}")
+                attrs = {"color": colour, "fontcolor": colour, "penwidth": "1.6",
+                         "label": f"rel. err {c.rel_error:.2g}"}
                 if failing is not None and c is failing:
                     attrs.update(penwidth="4", color="#b91c1c", fontcolor="#b91c1c",
-                                 label=esc(f"analytic {fmt(c.analytic)} · numeric {fmt(c.numeric)}"))
+                                 label=esc(f"analytic {fmt(c.analytic)} · "
+                                           f"numeric {fmt(c.numeric)}"))
             dg.edge(f"v{ids[id(p)]}", f"o{k}", **attrs)
     if legend:
         cells = "".join(f'<TR><TD BGCOLOR="{colour}" WIDTH="16"></TD><TD ALIGN="LEFT">'
@@ -255,7 +257,7 @@ def run(a: argparse.Namespace) -> int:
     except _Usage as e:
         print(f"gradviz check: {e}", file=sys.stderr)
         return 2
-    out, leaves = build_checked(a.expression, np.float32 if a.dtype == "float32" else np.float64)
+    out, _leaves = build_checked(a.expression, np.float32 if a.dtype == "float32" else np.float64)
     report = check_nodes(out)
     print(report_table(report))
     if report.kind == "mismatch":

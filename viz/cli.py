@@ -351,8 +351,8 @@ def _nonfinite_note(root: Any, with_grads: bool) -> str | None:
 # Commands
 # --------------------------------------------------------------------------
 def _draw_options(a: argparse.Namespace) -> dict:
-    opts: dict = dict(show_grad=not a.no_grad, show_edge_grads=not a.no_edge_grads,
-                      legend=a.legend, collapse=a.collapse)
+    opts: dict = {"show_grad": not a.no_grad, "show_edge_grads": not a.no_edge_grads,
+                  "legend": a.legend, "collapse": a.collapse}
     if a.rankdir is not None:
         opts["rankdir"] = a.rankdir
     return opts
@@ -494,7 +494,8 @@ def _run(a: argparse.Namespace) -> int:
     from .check_report import run as _cmd_check
     from .dot import GraphvizNotFoundError
     from .expr import ExprError
-    run = {"expr": _cmd_expr, "steps": _cmd_steps, "demo": _cmd_demo, "check": _cmd_check}[a.command]
+    run = {"expr": _cmd_expr, "steps": _cmd_steps, "demo": _cmd_demo,
+           "check": _cmd_check}[a.command]
     with warnings.catch_warnings(record=True) as caught, _library_news(a.command):
         warnings.simplefilter("always")
         try:

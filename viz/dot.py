@@ -355,8 +355,8 @@ def draw(root: Any, *, show_grad: bool = True, show_edge_grads: bool = True,
     """
     d = diagram(root, collapse=collapse, params=params, who="draw")
     _warn_size(d, compact, max_nodes)
-    opts = dict(show_grad=show_grad, show_edge_grads=show_edge_grads, legend=legend,
-                compact=compact)
+    opts = {"show_grad": show_grad, "show_edge_grads": show_edge_grads, "legend": legend,
+            "compact": compact}
     if rankdir is None:
         rankdir = auto_rankdir(d, "draw", **opts)
     return emit(d, rankdir=rankdir, **opts)
@@ -575,7 +575,8 @@ def render(root: Any, path: str | os.PathLike, *, timeout: float | None = DOT_TI
         return path
     if ext == ".png" and (dpi is not None or scale is not None or "dpi" not in dg.graph_attr):
         dg = dg.copy()
-        dg.graph_attr["dpi"] = f"{dpi if dpi is not None else 96 * (scale if scale is not None else 2):g}"
+        dpi_value = dpi if dpi is not None else 96 * (scale if scale is not None else 2)
+        dg.graph_attr["dpi"] = f"{dpi_value:g}"
     write_atomic(path, run_dot(dg.source, _IMAGE[ext], timeout, what,
                                progress=f"render {os.path.basename(path)}"))
     return path

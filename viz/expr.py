@@ -3,8 +3,8 @@
     price = 15; count = 2; tax = 1.1; total = price * count * tax
 
 Statements are separated by ``;`` or new lines (``#`` starts a comment). Each
-is ``name = expression`` (a final bare expression is allowed too). Expressions may use numbers, names
-assigned earlier, ``+ - * / **``, unary minus/plus, parentheses, and calls of
+is ``name = expression`` (a final bare expression is allowed too). Expressions may use
+numbers, names assigned earlier, ``+ - * / **``, unary minus/plus, parentheses, and calls of
 the op table's functions (``tanh(x)``, ``sigmoid(x)``, ``leaky_relu(x, 0.2)``
 ...: see :data:`FUNCTIONS`). Every number becomes a :class:`autograd.Value`;
 ``name = 15`` makes a leaf labelled ``name``, ``name = <expr>`` labels the

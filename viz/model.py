@@ -350,7 +350,7 @@ def extent(d: Diagram, compact: bool, labels: bool) -> tuple:
             continue
         rank[u] = r
         if u.startswith("m"):
-            box = d.grouping.boxes[[k for k, v in d.box_ids.items() if v == u][0]]
+            box = d.grouping.boxes[next(k for k, v in d.box_ids.items() if v == u)]
             sizes[u] = (max(len(box.title) + 4, 24) * _CHAR, 70.0)
         else:
             sizes[u] = _node_size(d, it, compact)

@@ -249,7 +249,7 @@ def page_data(d: Diagram, forward: bool) -> tuple[dict, dict, dict]:
             u = U.of_value[i]
             acc[i] = s.grad
             inbox = u in U.box_of_unit
-            for p, (pn, loc, c), total in zip(s.parents, s.contributions, s.totals):
+            for p, (pn, _loc, c), total in zip(s.parents, s.contributions, s.totals):
                 if total is not None:
                     acc[p] = total
                 pu = U.of_value[p]
@@ -269,8 +269,8 @@ def page_data(d: Diagram, forward: bool) -> tuple[dict, dict, dict]:
                 lines = step_text(s, name)
                 lines[0] = f"step {k}: " + lines[0].split(": ", 1)[1]
             else:
-                lines = [f"step {k}: {U.name(u)} sends its gradient back "
-                         f"({_norm_text('‖grad‖ at its output', [acc.get(j) for j in U.outputs[u]])})"]
+                out_norm = _norm_text('‖grad‖ at its output', [acc.get(j) for j in U.outputs[u]])
+                lines = [f"step {k}: {U.name(u)} sends its gradient back ({out_norm})"]
                 for p, c in sent.pop(u, {}).items():
                     if vals[p].scalar:
                         amount = f"contribution {num(c)} (running sum at {vals[p].name}: " \
@@ -302,7 +302,7 @@ def page_data(d: Diagram, forward: bool) -> tuple[dict, dict, dict]:
         if dst in U.index:
             hot.setdefault(U.index[dst], []).append(f"e{k}")
     click: dict = {}
-    for f, (a, ph, _, upd) in enumerate(frames):
+    for f, (a, ph, _, _upd) in enumerate(frames):
         if ph == "b" and a >= 0 and a not in click:
             click[a] = f
     last_upd: dict = {}

@@ -2,8 +2,8 @@
 
 Importing this module registers :func:`module_call` as ``nn``'s module-call
 hook (``nn.hooks.register_module_call_hook``: ``nn`` does not import ``viz``),
-so every ``Module.__call__`` comes here. It runs ``forward`` inside a scope named after the module and, when it
-returns, remembers ``(scope path, module, arguments)`` on the output nodes
+so every ``Module.__call__`` comes here. It runs ``forward`` inside a scope named after
+the module and, when it returns, remembers ``(scope path, module, arguments)`` on the output nodes
 (in their public ``scope`` attribute; other node types in a
 :class:`weakref.WeakKeyDictionary`), so nothing outlives the graph. Nothing
 is tagged per node at build time; :func:`assign` works out membership when a

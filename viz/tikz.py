@@ -287,7 +287,8 @@ class _Emitter:
             if pen is None:
                 opts.append("draw=none")
         elif kind == "head" and fill is not None and fill == pen:
-            opts.append("gradviz/arrow" if fill == self._edge() else f"fill={self.colour_ref(fill)}, draw=none")
+            opts.append("gradviz/arrow" if fill == self._edge()
+                        else f"fill={self.colour_ref(fill)}, draw=none")
         elif kind == "edge" and fill is None and pen == self._edge():
             opts.append("gradviz/edge")
         elif kind == "cluster" and fill in (None, "#ffffff") and pen == self._cluster():
