@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import Value
-from .module import Module, _tensor_type
+from .module import Module, _is_int, _is_real, _tensor_type
 
 __all__ = ["MSELoss", "CrossEntropyLoss", "BCELoss", "BCEWithLogitsLoss", "NLLLoss", "L1Loss",
            "HuberLoss"]
@@ -159,8 +159,7 @@ class CrossEntropyLoss(_Loss):
 
     def __init__(self, reduction: str = "mean", label_smoothing: float = 0.0):
         super().__init__(reduction)
-        if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, numbers.Real) \
-                or not 0.0 <= label_smoothing <= 1.0:
+        if not _is_real(label_smoothing) or not 0.0 <= label_smoothing <= 1.0:
             raise ValueError(f"CrossEntropyLoss: label_smoothing must be a number in [0, 1], "
                              f"got {label_smoothing!r}")
         self.label_smoothing = float(label_smoothing)
@@ -215,7 +214,7 @@ class NLLLoss(_Loss):
                              f"{len(targets)} targets")
         terms = []
         for row, t in zip(rows, targets):
-            if isinstance(t, bool) or not isinstance(t, numbers.Integral) or not 0 <= t < len(row):
+            if not _is_int(t) or not 0 <= t < len(row):
                 raise ValueError(f"NLLLoss: target must be a class index in [0, {len(row)}), "
                                  f"got {t!r}")
             v = row[int(t)]
@@ -264,7 +263,7 @@ class HuberLoss(_Loss):
 
     def __init__(self, reduction: str = "mean", delta: float = 1.0):
         super().__init__(reduction)
-        if isinstance(delta, bool) or not isinstance(delta, numbers.Real) or not delta > 0:
+        if not _is_real(delta) or not delta > 0:
             raise ValueError(f"HuberLoss: delta must be a positive number, got {delta!r}")
         self.delta = float(delta)
 
