@@ -498,7 +498,7 @@ def _check_edge(node, i, datas64, g64, contrib, kink_flags, scalar, step, atol, 
             ok = _close(a, n, err, atol, rtol)
         rel = _rel(a, n, atol, rtol)
         kink = False
-        if kink_flags is not None:
+        if kinks is not None:  # i.e. kink_flags is not None
             # on a kink, or within a step of one: the one-sided slopes disagree
             on = bool(kinks[index]) if u is None else bool(kinks.any())
             kink = on or _kink_between(f, h, atol, rtol)
@@ -527,15 +527,18 @@ def _check_node(node, step, atol, rtol, max_elements, directions, rng) -> list[E
     site = node.creation_site
     info = node.op_info
     scalar = isinstance(node.data, float)
+    g: float | np.ndarray
+    g64: float | np.ndarray
+    datas64: list[float] | list[np.ndarray]
     if scalar:
         g = SCALAR_SEED
         g64 = SCALAR_SEED
         datas64 = [float(p.data) for p in parents]
     else:
-        out = np.asarray(node.data)
-        g64 = rng.standard_normal(out.shape)
-        g = g64.astype(out.dtype) if out.dtype.kind == "f" else g64
-        if not out.shape:
+        data = np.asarray(node.data)
+        noise = rng.standard_normal(data.shape)
+        g = noise.astype(data.dtype) if data.dtype.kind == "f" else noise
+        if not data.shape:
             g = np.asarray(g)
         datas64 = [np.asarray(p.data, dtype=np.float64) if np.asarray(p.data).dtype.kind == "f"
                    else np.asarray(p.data) for p in parents]
@@ -555,7 +558,7 @@ def _check_node(node, step, atol, rtol, max_elements, directions, rng) -> list[E
             kink_flags = None
         if kink_flags is None:
             kink_flags = (False,) * len(parents)
-    out = []
+    out: list[EdgeCheck] = []
     for i, p in enumerate(parents):
         c = contribs[i] if i < len(contribs) else None
         if c is None or (not scalar and np.asarray(p.data).dtype.kind != "f"):
@@ -640,6 +643,7 @@ def _message(report: CheckReport) -> str:
     whole = _whole_text(report)
     if report.kind == "mismatch":
         c = report.failing
+        assert c is not None  # a "mismatch" report has a failing edge
         p = c.parent
         pname = p.label or ("a leaf" if p.is_leaf else f"the output of {p.op!r}")
         where = f"node {c.label!r}" if c.label else "an unlabelled node"

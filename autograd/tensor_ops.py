@@ -442,7 +442,7 @@ def moments(t, key: str, axis, keepdims: bool, ddof):
     """``t.var/std(axis, keepdims, ddof)``: ddof must leave a positive count."""
     d = t.data
     axes = _axes(axis, d.ndim, key)
-    if isinstance(ddof, bool) or not isinstance(ddof, numbers.Integral) or ddof < 0:
+    if not _is_int(ddof) or ddof < 0:
         raise ValueError(f"Tensor.{key}: ddof must be a non-negative int, got {ddof!r}")
     n = _count(d.shape, axes)
     if ddof >= n:
@@ -735,6 +735,12 @@ _struct("take_along_axis", "take_along_axis", 1, lambda M, x, index: x[index],
         "values at indices along an axis (numpy's take_along_axis, PyTorch's gather)")
 
 
+def _is_int(x: object) -> bool:
+    """An integer (Python or numpy) that is not a bool. A plain bool, not a TypeGuard:
+    mypy does not know that int is a numbers.Integral (see nn.module._is_int)."""
+    return isinstance(x, numbers.Integral) and not isinstance(x, bool)
+
+
 def _int_arg(v, what):
     try:
         return operator.index(v)
@@ -762,7 +768,7 @@ def unsqueeze(t, axis):
     d = t.data
     items = axis if isinstance(axis, (tuple, list)) else (axis,)
     nd = d.ndim + len(items)
-    axes = []
+    axes: list[int] = []
     for a in items:
         a = _int_arg(a, "Tensor.unsqueeze: axis")
         if not -nd <= a < nd:
@@ -771,8 +777,8 @@ def unsqueeze(t, axis):
         axes.append(a % nd)
     if len(set(axes)) != len(axes):
         raise ValueError(f"Tensor.unsqueeze: repeated axis in {axis!r}")
-    axes = tuple(sorted(axes))
-    return t._record(np.expand_dims(d, axes), kernel("unsqueeze", ARRAY, axis=axes), (t,))
+    where = tuple(sorted(axes))
+    return t._record(np.expand_dims(d, where), kernel("unsqueeze", ARRAY, axis=where), (t,))
 
 
 def flatten(t, start_dim=0, end_dim=-1):

@@ -48,7 +48,7 @@ def values(min_value: float = -3.0, max_value: float = 3.0,
 def domain_of(op: Any) -> tuple:
     """``op.domain`` with every input's entry as a tuple of intervals (an
     entry may be one interval ``(lo, hi)``, as ``define_op`` allows)."""
-    out = []
+    out: list[tuple] = []
     for entry in op.domain:
         if len(entry) == 2 and all(isinstance(v, (int, float)) for v in entry):
             out.append((tuple(entry),))
@@ -78,7 +78,7 @@ def apply_op(op: Op, args: Sequence[Any], params: dict | None = None):
     (and so is a user's op from ``define_op``); the built-in structural ops
     whose rows need normalised parameters go through their public spelling."""
     params = params or {}
-    spelled = _SPELLED.get(getattr(op, "key", None))
+    spelled = _SPELLED.get(getattr(op, "key", ""))
     if spelled is not None and OPS.get(op.key) is op:
         return spelled(*args, **params)
     return op(*args, **params)
@@ -164,7 +164,7 @@ def _raw_step(draw, ops: Sequence[Any], max_back: int = 7):
 
 def _into(x: float, intervals, margin: float) -> float:
     """The point of ``intervals`` (shrunk by 2·margin) nearest to ``x``."""
-    best = None
+    best: float | None = None
     for lo, hi in intervals:
         lo2, hi2 = lo + 2 * margin, hi - 2 * margin
         if lo2 > hi2:
@@ -172,6 +172,7 @@ def _into(x: float, intervals, margin: float) -> float:
         y = min(max(x, lo2), hi2)
         if best is None or abs(y - x) < abs(best - x):
             best = y
+    assert best is not None, "_into: no intervals"  # a domain entry has at least one
     return best
 
 
@@ -418,8 +419,8 @@ def tensor_expressions(draw, ops: Sequence[Op] | None = None, max_leaves: int = 
             shape = draw(st.sampled_from([(-1,), x.data.shape[::-1], (1,) + x.data.shape]))
             record(kind, i, shape, text=f"v{i}.reshape{shape}")
         elif kind == "transpose":
-            perm = tuple(draw(st.permutations(range(nd))))
-            record(kind, i, perm, text=f"v{i}.transpose{perm}")
+            axes_order = tuple(draw(st.permutations(range(nd))))
+            record(kind, i, axes_order, text=f"v{i}.transpose{axes_order}")
         elif kind == "matmul" and nd >= 1:
             k = x.data.shape[-1]
             m = draw(st.integers(1, max_side))
