@@ -524,7 +524,7 @@ def _library_news(command: str):
     """Lines the library prints for the user (``viz.dot.say``, e.g. "drawn with
     collapse='repeat'") said in the command line's words while a command runs."""
     import importlib
-    dot = importlib.import_module(__package__ + ".dot")
+    dot: Any = importlib.import_module(__package__ + ".dot")  # its say() is replaced below
     say = getattr(dot, "say", None)
     if not callable(say):
         yield

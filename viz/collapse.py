@@ -115,8 +115,10 @@ def _label_paths(order: list, root: Any) -> dict:
         if i in paths or n is root or n.is_leaf:
             continue
         got = {paths.get(c) for c in consumers.get(i, ())}
-        if len(got) == 1 and None not in got:
-            paths[i] = got.pop()
+        if len(got) == 1:
+            (only,) = got
+            if only is not None:
+                paths[i] = only
     return paths
 
 
@@ -185,7 +187,10 @@ def _by_repeat(order: list, root: Any, params: set) -> Grouping:
         if n.is_leaf:
             sig[i], ext[i], size[i] = _LEAF, frozenset(), 1
             continue
-        parts, e, sz, seen = [], set(), 1, set()
+        parts: list = []
+        e: set[int] = set()
+        sz = 1
+        seen: set[int] = set()
         for p in n.parents:
             if exclusive(p, n):
                 parts.append(sig[id(p)])

@@ -355,8 +355,8 @@ def draw(root: Any, *, show_grad: bool = True, show_edge_grads: bool = True,
     """
     d = diagram(root, collapse=collapse, params=params, who="draw")
     _warn_size(d, compact, max_nodes)
-    opts = {"show_grad": show_grad, "show_edge_grads": show_edge_grads, "legend": legend,
-            "compact": compact}
+    opts: dict[str, Any] = {"show_grad": show_grad, "show_edge_grads": show_edge_grads,
+                            "legend": legend, "compact": compact}
     if rankdir is None:
         rankdir = auto_rankdir(d, "draw", **opts)
     return emit(d, rankdir=rankdir, **opts)
@@ -462,7 +462,8 @@ def _limit_memory() -> None:  # pragma: no cover - runs in the child
         pass
 
 
-def _layout(source: str, fmt_: str, timeout: float | None, progress: str | None) -> tuple:
+def _layout(source: str, fmt_: str, timeout: float | None,
+            progress: str | None) -> tuple | None:
     """Run the layout program: ``(returncode, stdout, stderr)``, or None when
     it ran past ``timeout`` seconds (it is stopped). The one place a layout
     program is started: the one :func:`viz.backend.find_renderer` picks
@@ -472,7 +473,7 @@ def _layout(source: str, fmt_: str, timeout: float | None, progress: str | None)
     r = backend.find_renderer(fmt_)
     if r.name == "graphviz-pure":
         source = backend._for_fallback(source)
-    kw = {"preexec_fn": _limit_memory} if os.name == "posix" else {}
+    kw: dict[str, Any] = {"preexec_fn": _limit_memory} if os.name == "posix" else {}
     proc = subprocess.Popen([r.path, f"-T{fmt_}"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, **kw)
     t0 = time.monotonic()

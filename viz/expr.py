@@ -24,7 +24,7 @@ import ast
 import numbers
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from ..autograd import Value
 from ..autograd.ops import OPS
@@ -259,9 +259,11 @@ def build(src: str) -> tuple[Value, dict[str, Value]]:
     env: dict[str, Value] = {}
     out = None
     for st, chk in stmts:
+        # checked above: each statement is `name = expression` or a final expression
+        st = cast(ast.Assign | ast.Expr, st)
         value = _evaluate(st.value, env, chk)
         if isinstance(st, ast.Assign):
-            name = st.targets[0].id
+            name = cast(ast.Name, st.targets[0]).id
             if not value.label:
                 value.label = name
             env[name] = value
@@ -280,7 +282,7 @@ def _evaluate(root: ast.AST, env: dict, chk: _Checker) -> Value:
     while stack:
         n, ready = stack.pop()
         if isinstance(n, ast.Constant):
-            results[id(n)] = Value(float(n.value))
+            results[id(n)] = Value(float(cast(float, n.value)))  # a number (_Checker)
             continue
         if isinstance(n, ast.Name):
             results[id(n)] = env[n.id]
@@ -300,10 +302,11 @@ def _evaluate(root: ast.AST, env: dict, chk: _Checker) -> Value:
             v = _BINOPS[type(n.op)](vals[0], vals[1])
         elif isinstance(n, ast.UnaryOp):
             v = -vals[0] if isinstance(n.op, ast.USub) else vals[0]
-        else:  # a whitelisted call
-            fn, params = FUNCTIONS[n.func.id]
-            given = [_number(a, chk) for a in n.args[1:]]
-            kws = {kw.arg: _number(kw.value, chk) for kw in n.keywords}
+        else:  # a whitelisted call (_Checker): f(...) with f a name in FUNCTIONS
+            call = cast(ast.Call, n)
+            fn, params = FUNCTIONS[cast(ast.Name, call.func).id]
+            given = [_number(a, chk) for a in call.args[1:]]
+            kws = {kw.arg: _number(kw.value, chk) for kw in call.keywords}
             args = given + [kws.get(p, d) for p, d in params[len(given):]]
             v = fn(vals[0], *args)
         if n is not root and not v.label:  # intermediates are named by their text
@@ -316,7 +319,8 @@ def _evaluate(root: ast.AST, env: dict, chk: _Checker) -> Value:
 
 def _text_of(chk: _Checker, n: ast.AST) -> str:
     """The source text of ``n`` (from its position: no recursion, unlike unparse)."""
-    if getattr(n, "end_col_offset", None) is None or n.lineno != n.end_lineno:
+    if getattr(n, "end_col_offset", None) is None \
+            or getattr(n, "lineno", None) != getattr(n, "end_lineno", None):
         return ""
     c0, c1 = chk.span(n)
     return chk.src[c0:c1]

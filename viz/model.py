@@ -250,7 +250,7 @@ def expression_names(values: list) -> None:
     unlabelled scalar leaf is named by its value (a constant: ``0``, ``2``),
     an op's result by its expression where short (``x*w``, ``tanh(x*w)``),
     else ``v<i>``."""
-    infix = {}
+    infix: dict[int, bool] = {}
     for it in values:
         node = it.node
         if node.label:

@@ -150,7 +150,7 @@ def page_data(d: Diagram, forward: bool) -> tuple[dict, dict, dict]:
     slot_texts: dict = {}     # (u, slot) -> longest text
 
     def upd_list(pairs: list) -> list:
-        out = []
+        out: list[tuple] = []
         for u, slot, text in pairs:
             key = (u, slot)
             old = slot_texts.get(key)

@@ -74,26 +74,27 @@ class Record:
     @property
     def path(self) -> tuple:
         """The names from the outermost call down to this one (cached)."""
-        if self._path is None:
-            chain = []
-            r = self
-            while r is not None and r._path is None:
-                chain.append(r)
-                r = r.parent
-            path = r._path if r is not None else ()
-            for r in reversed(chain):
-                if r.name is not None:
-                    name = r.name
+        if self._path is not None:
+            return self._path
+        chain: list[Record] = []
+        r: Record | None = self
+        while r is not None and r._path is None:
+            chain.append(r)
+            r = r.parent
+        path: tuple = r._path if r is not None and r._path is not None else ()
+        for rec in reversed(chain):  # ends with self
+            if rec.name is not None:
+                name = rec.name
+            else:
+                m = rec.module
+                if m is None:  # gone: its class
+                    name = rec.cls.__name__
                 else:
-                    m = r.module
-                    if m is None:  # gone: its class
-                        name = r.cls.__name__
-                    else:
-                        parent_module = r.parent.module if r.parent is not None else None
-                        name = _name_of(m, parent_module)
-                path = path + (name,)
-                r._path = path
-        return self._path
+                    parent_module = rec.parent.module if rec.parent is not None else None
+                    name = _name_of(m, parent_module)
+            path = path + (name,)
+            rec._path = path
+        return path
 
     @property
     def inputs(self) -> list:
@@ -236,7 +237,7 @@ def _is_argument(o: Any, args: tuple, kwargs: dict) -> bool:
 
 
 def _input_ids(args: Any, kwargs: Any) -> set:
-    ids = set()
+    ids: set[int] = set()
     for a in args:
         t = type(a)
         if t is list or t is tuple:
@@ -301,7 +302,7 @@ def assign(order: list) -> tuple[dict, dict]:
     (tuple of names; nodes made outside every module are absent);
     ``modules`` maps each path to its module (or None).
     """
-    records = []
+    records: list[tuple[Record, Any]] = []
     for node in order:
         recs = getattr(node, "scope", None) or _RECORDS.get(node)
         if recs:
