@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from ..autograd.graph import topological_order
 from . import collapse as _collapse
 from . import scope as _scope
 from .text import SMALL, fmt, grad_norm, summary
@@ -57,23 +58,9 @@ def _short(x: Any) -> str:
 
 def topological(root: Any) -> list:
     """Every node reachable from ``root``, parents before children, the root
-    last (deterministic: operand order). No recursion."""
-    seen: set = set()
-    order: list = []
-    stack: list = [(root, False)]
-    while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
-            continue
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        stack.append((node, True))
-        for p in reversed(node.parents):
-            if id(p) not in seen:
-                stack.append((p, False))
-    return order
+    last (deterministic: operand order). No recursion: the engine's own
+    :func:`autograd.graph.topological_order`."""
+    return topological_order([root])
 
 
 @dataclass
