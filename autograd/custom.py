@@ -154,24 +154,24 @@ def where(cond, a, b):
     return OPS["select"](av, bv, mask=1.0 if cond else 0.0)
 
 
+def _pairwise(name: str, a, b):
+    """``a.name(b)``, with whichever operand is a node first."""
+    if isinstance(a, (Value, Tensor)):
+        return getattr(a, name)(b)
+    if isinstance(b, (Value, Tensor)):
+        return getattr(b, name)(a)
+    raise TypeError(f"{name}: needs a Value or a Tensor, got {type(a).__name__} and "
+                    f"{type(b).__name__}")
+
+
 def maximum(a, b):
     """Elementwise larger of ``a`` and ``b`` (ties share the gradient)."""
-    if isinstance(a, (Value, Tensor)):
-        return a.maximum(b)
-    if isinstance(b, (Value, Tensor)):
-        return b.maximum(a)
-    raise TypeError(f"maximum: needs a Value or a Tensor, got {type(a).__name__} and "
-                    f"{type(b).__name__}")
+    return _pairwise("maximum", a, b)
 
 
 def minimum(a, b):
     """Elementwise smaller of ``a`` and ``b`` (ties share the gradient)."""
-    if isinstance(a, (Value, Tensor)):
-        return a.minimum(b)
-    if isinstance(b, (Value, Tensor)):
-        return b.minimum(a)
-    raise TypeError(f"minimum: needs a Value or a Tensor, got {type(a).__name__} and "
-                    f"{type(b).__name__}")
+    return _pairwise("minimum", a, b)
 
 
 # --------------------------------------------------------------------------

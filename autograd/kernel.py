@@ -21,6 +21,7 @@ floats: nothing) and which parents want a gradient.
 """
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -235,6 +236,34 @@ class ConstKernels:
                 self.cache.clear()
             self.cache[c] = k
         return k
+
+
+def spell_method(op: Op, plain: Callable[[Any], Any],
+                 with_params: Callable[[Any, dict], Any],
+                 coerce: Callable[[Any, str], Any]) -> Callable[..., Any]:
+    """Value's and Tensor's method for row ``op``: its name, parameters with
+    their defaults, and doc come from the row. ``plain(self)`` serves rows
+    without parameters; ``with_params(self, {name: value})`` the others,
+    each value passed through ``coerce(value, what)``."""
+    method: Callable[..., Any]
+    if not op.defaults:
+        method = plain
+    else:
+        names = tuple(op.defaults)
+        sig = inspect.Signature(
+            [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+            + [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=d)
+               for n, d in op.defaults.items()])
+
+        def method(self, *args, **kwargs):
+            bound = sig.bind(self, *args, **kwargs)
+            bound.apply_defaults()
+            return with_params(self, {n: coerce(bound.arguments[n], f"{op.key} {n}")
+                                      for n in names})
+        method.__signature__ = sig  # type: ignore[attr-defined]
+    method.__name__ = method.__qualname__ = op.method or op.key
+    method.__doc__ = f"{op.doc}; local derivative {'; '.join(op.rule)}"
+    return method
 
 
 def forget(key: str) -> None:

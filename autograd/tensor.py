@@ -24,7 +24,6 @@ view), so nothing else is ever written in place.
 """
 from __future__ import annotations
 
-import inspect
 import numbers
 from collections.abc import Callable
 from typing import Any
@@ -34,7 +33,7 @@ import numpy as np
 from . import tensor_ops as _ops
 from .graph import Node, walk
 from .graph import backward as _backward_pass
-from .kernel import ARRAY, ConstKernels, Kernel, kernel
+from .kernel import ARRAY, ConstKernels, Kernel, kernel, spell_method
 from .mode import ACTIVE, DEFAULT, current, finish_node
 from .ops import OPS, ArrayMath
 
@@ -252,44 +251,29 @@ def where(cond, a, b) -> Tensor:
 
 
 def _method(key: str) -> Callable:
-    """The Tensor method of table row ``key``: its name, parameters with
-    their defaults, and doc come from the row."""
+    """The Tensor method of table row ``key`` (spelled by the row)."""
     op = OPS[key]
     f = op.forward
     promote = key not in _INTEGER_CLOSED
-    if not op.defaults:
-        k = kernel(key, ARRAY)
-        direct = op.fast.get("array_forward")  # the row's own fast forward, if it has one
-        forward = direct if direct is not None else (lambda d: f(ArrayMath, d))
+    k = kernel(key, ARRAY)
+    direct = op.fast.get("array_forward")  # the row's own fast forward, if it has one
+    forward = direct if direct is not None else (lambda d: f(ArrayMath, d))
 
-        def plain(self):
-            d = self.data
-            if promote and d.dtype.kind != "f":
-                d = d.astype(DEFAULT_FLOAT)
-            r = forward(d)
-            if r.__class__ is not _ndarray or r.dtype is not d.dtype:  # 0-d scalars, promotion
-                r = np.asarray(r).astype(d.dtype, copy=False)
-            return _record(r, k, (self,))
-    else:
-        names = tuple(op.defaults)
+    def plain(self):
+        d = self.data
+        if promote and d.dtype.kind != "f":
+            d = d.astype(DEFAULT_FLOAT)
+        r = forward(d)
+        if r.__class__ is not _ndarray or r.dtype is not d.dtype:  # 0-d scalars, promotion
+            r = np.asarray(r).astype(d.dtype, copy=False)
+        return _record(r, k, (self,))
 
-        def with_params(self, *args, **kwargs):
-            bound = sig.bind(self, *args, **kwargs)
-            bound.apply_defaults()
-            params = {n: _number(bound.arguments[n], f"{key} {n}") for n in names}
-            kp = kernel(key, ARRAY, **params)
-            d = _floating(self.data)
-            return _record(np.asarray(f(ArrayMath, d, *kp.args)).astype(d.dtype, copy=False),
-                           kp, (self,))
-        sig = inspect.Signature(
-            [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
-            + [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=d)
-               for n, d in op.defaults.items()])
-        with_params.__signature__ = sig  # type: ignore[attr-defined]
-    method: Callable[..., Any] = plain if not op.defaults else with_params
-    method.__name__ = method.__qualname__ = op.method or key
-    method.__doc__ = f"{op.doc}; local derivative {'; '.join(op.rule)}"
-    return method
+    def with_params(self, params):
+        kp = kernel(key, ARRAY, **params)
+        d = _floating(self.data)
+        return _record(np.asarray(f(ArrayMath, d, *kp.args)).astype(d.dtype, copy=False),
+                       kp, (self,))
+    return spell_method(op, plain, with_params, _number)
 
 
 # --------------------------------------------------------------------------

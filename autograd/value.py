@@ -10,14 +10,13 @@ so long chains build fast and stay small.
 """
 from __future__ import annotations
 
-import inspect
 import numbers
 from collections.abc import Callable
 from typing import Any
 
 from .graph import Node, walk
 from .graph import backward as _backward_pass
-from .kernel import FLOAT, ConstKernels, Kernel, kernel
+from .kernel import FLOAT, ConstKernels, Kernel, kernel, spell_method
 from .mode import ACTIVE, DEFAULT, current, finish_node
 from .ops import OPS, FloatMath
 
@@ -93,37 +92,22 @@ _ADDC, _SUBC, _RSUBC, _MULC, _DIVC, _RDIVC, _POWC, _RPOWC = (
 
 
 def _method(key: str) -> Callable:
-    """The Value method of table row ``key``: its name, parameters with
-    their defaults, and doc come from the row."""
+    """The Value method of table row ``key`` (spelled by the row)."""
     op = OPS[key]
     f = op.forward
-    if not op.defaults:
-        k = kernel(key, FLOAT)
-        direct = op.fast.get("float_forward")  # the row's own fast forward, if it has one
-        if direct is not None:
-            def plain(self):
-                return _record(direct(self.data), k, (self,))
-        else:
-            def plain(self):
-                return _record(f(FloatMath, self.data), k, (self,))
+    k = kernel(key, FLOAT)
+    direct = op.fast.get("float_forward")  # the row's own fast forward, if it has one
+    if direct is not None:
+        def plain(self):
+            return _record(direct(self.data), k, (self,))
     else:
-        names = tuple(op.defaults)
+        def plain(self):
+            return _record(f(FloatMath, self.data), k, (self,))
 
-        def with_params(self, *args, **kwargs):
-            bound = sig.bind(self, *args, **kwargs)
-            bound.apply_defaults()
-            params = {n: _number(bound.arguments[n], f"{key} {n}") for n in names}
-            kp = kernel(key, FLOAT, **params)
-            return _record(f(FloatMath, self.data, *kp.args), kp, (self,))
-        sig = inspect.Signature(
-            [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
-            + [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=d)
-               for n, d in op.defaults.items()])
-        with_params.__signature__ = sig  # type: ignore[attr-defined]
-    method: Callable[..., Any] = plain if not op.defaults else with_params
-    method.__name__ = method.__qualname__ = op.method or key
-    method.__doc__ = f"{op.doc}; local derivative {'; '.join(op.rule)}"
-    return method
+    def with_params(self, params):
+        kp = kernel(key, FLOAT, **params)
+        return _record(f(FloatMath, self.data, *kp.args), kp, (self,))
+    return spell_method(op, plain, with_params, _number)
 
 
 # --------------------------------------------------------------------------
