@@ -21,6 +21,7 @@ the node protocol is :class:`Node`.
 """
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +33,10 @@ __all__ = ["no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly", "recor
            "AnomalyError", "Node", "OpInfo", "Step", "Pass", "walk", "backward", "grad",
            "topological_order", "count_uses", "contributions"]
 
+
+#: The next leaf's creation number (Value's and Tensor's constructors draw one,
+#: kept in the leaf's otherwise unused ``_ctx`` slot): which leaf came first.
+next_leaf_number = itertools.count(1).__next__
 
 #: How nodes show themselves in Jupyter: mime kind -> function(node) -> text.
 #: ``viz`` registers its diagram here when imported (``import gradviz`` does
@@ -97,7 +102,10 @@ class Node:
     * ``creation_site`` -- "file:line" of the user code that created the
       node, when recorded (under :func:`detect_anomaly`), else None;
     * ``scope`` -- the module-call records attached to the node (a list), or
-      None.
+      None;
+    * ``creation_index`` -- for a leaf made by ``Value(...)``/``Tensor(...)``,
+      a number that grows with creation order (the order the user declared
+      inputs and parameters in: diagrams lay leaves out by it), else None.
 
     Internally a node holds ``_op`` (its kernel, None for a leaf) and
     ``_parents`` (a tuple)."""
@@ -155,6 +163,11 @@ class Node:
     @property
     def creation_site(self) -> str | None:
         return getattr(self, "_site", None)
+
+    @property
+    def creation_index(self) -> int | None:
+        n = getattr(self, "_ctx", None) if not self._parents else None
+        return abs(n) if n.__class__ is int else None
 
     @property
     def scope(self) -> list | None:

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from . import tensor_ops as _ops
-from .graph import Node, walk
+from .graph import Node, next_leaf_number, walk
 from .graph import backward as _backward_pass
 from .kernel import ARRAY, ConstKernels, Kernel, kernel, spell_method
 from .mode import ACTIVE, DEFAULT, current, finish_node
@@ -288,8 +288,8 @@ class Tensor(Node):
     array([ 2., -4.,  6.])
     """
 
-    # _ctx (saved forward arrays, fused ops only) and _site (creation sites)
-    # are set only on the nodes that need them.
+    # _ctx (saved forward arrays, fused ops only; a leaf's creation number) and
+    # _site (creation sites) are set only on the nodes that need them.
     __slots__ = ("data", "grad", "label", "requires_grad", "_op", "_parents", "_ctx", "_site",
                  "_scope", "__weakref__")
     data: np.ndarray
@@ -317,6 +317,7 @@ class Tensor(Node):
         self.requires_grad = bool(requires_grad)
         self._op = None
         self._parents = ()
+        self._ctx = next_leaf_number()  # its creation number (Node.creation_index)
 
     # --- array facts -------------------------------------------------------------
     def __array__(self, dtype=None, copy=None):

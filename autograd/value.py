@@ -14,7 +14,7 @@ import numbers
 from collections.abc import Callable
 from typing import Any
 
-from .graph import Node, walk
+from .graph import Node, next_leaf_number, walk
 from .graph import backward as _backward_pass
 from .kernel import FLOAT, ConstKernels, Kernel, kernel, spell_method
 from .mode import ACTIVE, DEFAULT, current, finish_node
@@ -122,8 +122,9 @@ class Value(Node):
     2.2
     """
 
-    # _ctx (a custom Function's saved values), _site (creation sites) and
-    # _scope (module calls) are set only on the nodes that need them.
+    # _ctx (a custom Function's saved values; on a leaf, its creation number,
+    # negative for a constant), _site (creation sites) and _scope (module calls) are set only
+    # on the nodes that need them.
     __slots__ = ("data", "grad", "label", "_op", "_parents", "_ctx", "_site", "_scope",
                  "__weakref__")
     data: float
@@ -134,7 +135,7 @@ class Value(Node):
     _ctx: Any
     _site: str
 
-    def __init__(self, data: float, label: str = "") -> None:
+    def __init__(self, data: float, label: str = "", requires_grad: bool = True) -> None:
         if isinstance(data, Value):
             data = data.data
         elif isinstance(data, bool) or not isinstance(data, numbers.Real):
@@ -143,11 +144,25 @@ class Value(Node):
                 + (" (use Tensor for arrays)" if hasattr(data, "__len__") else ""))
         if not isinstance(label, str):
             raise TypeError(f"Value label must be a str, got {type(label).__name__}")
+        if requires_grad is not True and requires_grad is not False:
+            raise TypeError("Value requires_grad must be True or False, got "
+                            f"{type(requires_grad).__name__}")
         self.data = float(data)
         self.grad = 0.0
         self.label = label
         self._op = None
         self._parents = ()
+        n = next_leaf_number()
+        self._ctx = n if requires_grad else -n  # its creation number; negative: a constant
+
+    @property
+    def requires_grad(self) -> bool:
+        """False for a constant: a leaf made with ``Value(x, requires_grad=False)``
+        (a loss's target, a fixed coefficient). Diagrams draw it as a constant
+        and show no gradient for it; ``backward()`` still adds into its
+        ``grad`` (cheaply) but nothing reads it. Results of ops report True."""
+        n = getattr(self, "_ctx", None) if not self._parents else None
+        return n.__class__ is not int or n > 0
 
     def __repr__(self) -> str:
         lab = f", label={self.label!r}" if self.label else ""

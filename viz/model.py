@@ -143,16 +143,16 @@ def _params_of(order: list, params: Iterable[Any] | None) -> set:
 def _role(node: Any, is_root: bool, params: set) -> str:
     """output, param, leaf (an input), const, or inter. A constant is a leaf
     no gradient is wanted for: an unlabelled tensor that does not require
-    grad (a number an op wrapped, a loss's target). A scalar Value publishes
-    no such flag (an unlabelled Value may be a weight made in user code), so
-    Value leaves are inputs or parameters, never constants."""
+    grad (a number an op wrapped, a loss's target), or a Value made with
+    ``requires_grad=False``. Any other Value leaf, labelled or not, keeps its
+    gradient (an unlabelled Value may be a weight made in user code)."""
     if is_root:
         return "output"
     if node.is_leaf:
         if id(node) in params:
             return "param"
         if isinstance(node.data, float):
-            return "leaf"
+            return "leaf" if node.requires_grad else "const"
         if getattr(node, "requires_grad", False):
             return "param"
         return "leaf" if node.label else "const"

@@ -298,3 +298,24 @@ def test_step_totals_are_running_sums_after_each_contribution():
     assert [c for _, _, c in step.contributions] == [3.0, 3.0]
     assert step.totals == (3.0, 6.0)  # a parent used twice shows both partial sums
     assert x.grad == 6.0
+
+
+def test_a_constant_value_does_not_require_grad():
+    target = Value(3.0, requires_grad=False)
+    w = Value(0.5)
+    assert not target.requires_grad and w.requires_grad
+    assert (w * target).requires_grad and target.is_leaf
+    with pytest.raises(TypeError, match="requires_grad must be True or False"):
+        Value(1.0, requires_grad="no")
+
+
+def test_leaves_know_their_creation_order():
+    """``creation_index`` grows with creation, for Values and Tensors alike
+    (constants included); results have none."""
+    from gradviz.autograd import Tensor
+    a, b = Value(1.0), Value(2.0, requires_grad=False)
+    t = Tensor(np.ones(2))
+    c = Value(3.0)
+    idx = [a.creation_index, b.creation_index, t.creation_index, c.creation_index]
+    assert all(isinstance(i, int) for i in idx) and idx == sorted(set(idx))
+    assert (a * b).creation_index is None and (t * 2).creation_index is None

@@ -303,6 +303,23 @@ def test_unlabelled_value_leaves_keep_their_gradient():
     assert viz.dot.COLOURS["const"][0] not in src and src.count("grad ") == 3
 
 
+@needs_dot
+def test_a_value_made_without_grad_is_a_constant():
+    """``Value(x, requires_grad=False)``: the constant's look, no gradient, in
+    the diagram and on the step page; the other leaves keep theirs."""
+    w = Value(0.5, label="w")
+    target = Value(3.0, label="target", requires_grad=False)
+    loss = (w * Value(2.0, label="x") - target) ** 2
+    src = viz.draw(loss).source
+    const_fill = viz.dot.COLOURS["const"][0]
+    const_lines = [line for line in src.splitlines() if const_fill in line]
+    assert len(const_lines) == 1 and "target" in const_lines[0]
+    assert "grad" not in const_lines[0] and src.count("grad ") == 5
+    data = page_data(viz.steps(loss).html)
+    consts = [u for u in data["units"] if u["r"] == "const"]
+    assert [u["n"] for u in consts] == ["target"] and consts[0]["g"] == -1
+
+
 def test_the_legend_lists_only_the_roles_present():
     src = viz.draw(car_tax()["total"], legend=True).source
     legend = next(line for line in src.splitlines() if line.strip().startswith("legend"))
