@@ -37,6 +37,7 @@ def _record(data: float, kern, parents: tuple) -> Value:
     v.data = data
     v.grad = 0.0
     v.label = ""
+    v._pending = 0
     if ACTIVE:  # some context somewhere is in a non-default mode: ask ours
         return _finish(v, kern, parents)
     v._op = kern
@@ -125,8 +126,8 @@ class Value(Node):
     # _ctx (a custom Function's saved values; on a leaf, its creation number,
     # negative for a constant), _site (creation sites) and _scope (module calls) are set only
     # on the nodes that need them.
-    __slots__ = ("data", "grad", "label", "_op", "_parents", "_ctx", "_site", "_scope",
-                 "__weakref__")
+    __slots__ = ("data", "grad", "label", "_op", "_parents", "_pending", "_ctx", "_site",
+                 "_scope", "__weakref__")
     data: float
     grad: float
     label: str
