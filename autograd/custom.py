@@ -69,24 +69,38 @@ def _plain_kernel(op: Op, engine) -> Kernel:
     return k
 
 
+class UnaryOp(Op):
+    """A user's row with one input, a local derivative and no constants: the
+    common user op (``softsign``, ``smooth_clamp``). Calling it on one Value
+    or one floating Tensor goes straight to the node constructor, without
+    :func:`apply`'s checks and conversions, so it costs about what a
+    built-in op does; anything else goes through :func:`apply`. The row's
+    fields are read on every call (a row changed in place is seen)."""
+
+    _float_kernel: ClassVar[Kernel | None] = None  # the row's kernels, made on first use
+    _array_kernel: ClassVar[Kernel | None] = None
+
+    def __call__(self, *inputs: Any, **params: Any) -> Any:
+        if len(inputs) == 1 and not params:
+            x = inputs[0]
+            cls = x.__class__
+            if cls is Value:
+                out = self.forward(FloatMath, x.data)
+                if out.__class__ is float:
+                    return _record_value(out, self._float_kernel or _plain_kernel(self, FLOAT),
+                                         inputs)
+            elif cls is Tensor and x.data.dtype.kind == "f":
+                d = x.data
+                out = self.forward(ArrayMath, d)
+                if out.__class__ is np.ndarray and out.dtype is d.dtype:
+                    return x._record(out, self._array_kernel or _plain_kernel(self, ARRAY),
+                                     inputs)
+        return apply(self, *inputs, **params)
+
+
 def apply(op: Op, *xs: Any, **params: Any):
     """Run table row ``op`` on nodes (Values, or Tensors that broadcast) with
     constant ``params``; the result is recorded like any built-in op's."""
-    if len(xs) == 1 and not params and op.arity == 1 and not op.params and op.deriv is not None:
-        # the common case -- a one-input elementwise row without constants --
-        # without the general path's checks and conversions
-        x0 = xs[0]
-        if x0.__class__ is Value:
-            out = op.forward(FloatMath, x0.data)
-            if out.__class__ is float:
-                k = op.__dict__.get("_float_kernel") or _plain_kernel(op, FLOAT)
-                return _record_value(out, k, xs)
-        elif x0.__class__ is Tensor and x0.data.dtype.kind == "f":
-            d = x0.data
-            out = op.forward(ArrayMath, d)
-            if out.__class__ is np.ndarray and out.dtype is d.dtype:
-                k = op.__dict__.get("_array_kernel") or _plain_kernel(op, ARRAY)
-                return x0._record(out, k, xs)
     unknown = set(params) - set(op.params) - set(op.defaults)
     if unknown:
         raise TypeError(f"op {op.key!r}: unknown parameter{'s' if len(unknown) > 1 else ''} "
@@ -266,7 +280,8 @@ def define_op(name: str, *, forward: Callable, deriv: Callable | None = None,
                          f"input{'s' if arity != 1 else ''}")
     if kink is not None and not callable(kink):
         raise TypeError(f"define_op({name!r}): kink must be a function of the inputs")
-    op = Op(name, name, arity, forward, deriv=deriv, vjp=vjp,
+    row = UnaryOp if arity == 1 and deriv is not None and not params else Op
+    op = row(name, name, arity, forward, deriv=deriv, vjp=vjp,
             rule=rule or tuple(f"d/dx{i + 1}" for i in range(max(arity, 1))),
             domain=domain or tuple(((-2.0, 2.0),) for _ in range(max(arity, 1))),
             kink=kink, params={k: (v,) for k, v in params.items()}, symbol=symbol or "",

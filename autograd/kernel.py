@@ -100,7 +100,7 @@ class Kernel:
             self.vjp = fast
         elif op.deriv is not None:
             self.vjp = (_float_rule(op, len(self.args)) or self._float_vjp) if engine is FLOAT \
-                else self._elementwise_vjp
+                else (_array_rule(op, len(self.args)) or self._elementwise_vjp)
         else:
             self.vjp = self._structural_vjp
 
@@ -181,6 +181,21 @@ def _float_rule(op: Op, n_args: int) -> Callable | None:
 
     def rule(n, g):
         return (g * op.deriv(FloatMath, n.data, n._parents[0].data)[0],)  # type: ignore[misc]
+    return rule
+
+
+def _array_rule(op: Op, n_args: int) -> Callable | None:
+    """The generic array rule for one-input rows without constants, without
+    the general rule's list building (users' own ops take it)."""
+    if op.arity != 1 or n_args:
+        return None
+
+    def rule(n, g):
+        p = n._parents[0]
+        if not p.requires_grad:
+            return (None,)
+        d = op.deriv(ArrayMath, n.data, p.data)[0]  # type: ignore[misc]
+        return (unbroadcast(g if d is ONE else g * d, p),)
     return rule
 
 

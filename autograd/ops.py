@@ -176,6 +176,8 @@ class FloatMath:
     def absolute(x: float) -> float:
         return abs(x)
 
+    abs = absolute  # both spellings (numpy's, Python's) work in a user's rule
+
     @staticmethod
     def nonzero(x: float) -> float:
         return 0.0 if x == 0.0 else 1.0
@@ -311,7 +313,7 @@ class ArrayMath:
     tanh = staticmethod(np.tanh)
     sin = staticmethod(np.sin)
     cos = staticmethod(np.cos)
-    absolute = staticmethod(np.abs)
+    absolute = abs = staticmethod(np.abs)
 
     @staticmethod
     def div(a, b):
@@ -473,6 +475,8 @@ class NodeMath:
 
     @staticmethod
     def absolute(x): return abs(x)
+
+    abs = absolute
 
     @staticmethod
     def div(a, b): return a / b

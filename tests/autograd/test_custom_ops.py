@@ -177,3 +177,30 @@ def test_user_op_is_callable_like_a_row_and_rejects_bad_calls(cube):
         cube("x")
     with pytest.raises(ValueError, match=r"input shapes \(2,\), \(3,\) do not broadcast"):
         OPS["mul"](Tensor(np.ones(2)), Tensor(np.ones(3)))
+
+
+def test_a_one_input_user_op_takes_the_short_call_and_agrees_with_the_general_one():
+    """A one-input row without constants is called straight into the node
+    constructor; the result (value, op, gradient) is the general path's, on
+    Values, float64/float32 Tensors and integer Tensors (which promote)."""
+    from gradviz.autograd.custom import UnaryOp, apply
+    op = define_op("short_softsign", forward=lambda M, a: a / (1.0 + M.abs(a)),
+                   deriv=lambda M, o, a: (1.0 / ((1.0 + M.abs(a)) * (1.0 + M.abs(a))),),
+                   rule="d/da = 1/(1+|a|)²")
+    assert isinstance(op, UnaryOp)
+    with pytest.raises(TypeError, match="unknown parameter"):
+        op(Value(1.0), alpha=2.0)
+    for make in (lambda: Value(-0.7),
+                 lambda: Tensor(np.array([-0.7, 0.2, 3.0]), requires_grad=True),
+                 lambda: Tensor(np.array([-0.7, 0.2], dtype=np.float32), requires_grad=True),
+                 lambda: Tensor(np.array([-1, 2]))):
+        a, b = make(), make()
+        ya, yb = op(a), apply(op, b)
+        recorded = isinstance(a, Value) or a.requires_grad
+        assert ya.op == yb.op == ("short_softsign" if recorded else "")
+        np.testing.assert_array_equal(np.asarray(ya.data), np.asarray(yb.data))
+        assert np.asarray(ya.data).dtype == np.asarray(yb.data).dtype
+        if recorded:
+            (ya if isinstance(a, Value) else ya.sum()).backward()
+            (yb if isinstance(b, Value) else yb.sum()).backward()
+            np.testing.assert_array_equal(np.asarray(a.grad), np.asarray(b.grad))
