@@ -372,15 +372,54 @@ def backward(roots: Sequence[Any], seeds: Sequence[Any]) -> None:
     if _mode.current().anomaly:  # the checked pass
         Pass(roots, seeds).run()
         return
-    in_place = all(r._leaf_grads_in_place for r in roots)
-    if in_place:
-        try:
+    try:
+        if all(r._leaf_grads_in_place for r in roots):
             _in_place_pass(roots, seeds)
-        except BaseException:
-            _clear_pending(roots)  # a failed rule (or ^C) leaves no half-counted node behind
-            raise
-        return
-    uses = count_uses(roots, reset=None)
+        else:
+            _owning_pass(roots, seeds)
+    except BaseException:
+        _clear_pending(roots)  # a failed rule (or ^C) leaves no half-counted node behind
+        raise
+
+
+def _discover(roots: Sequence[Any], reset: Any, leaf_uses: dict | None = None) -> dict:
+    """Count every reachable non-leaf's uses into its ``_pending`` slot and
+    set its ``grad`` to ``reset``; with ``leaf_uses``, count the leaves'
+    uses there (a dict of this pass's own: leaves, parameters above all, may
+    be shared by passes running at once in other threads, which must not
+    share their counts). Returns the roots, deduplicated. A root is
+    expanded once even when another root uses it."""
+    tops = dict.fromkeys(roots)
+    many = len(tops) > 1
+    stack = []
+    for r in tops:
+        if r._parents:
+            r.grad = reset
+            stack.append(r)
+    pop, push = stack.pop, stack.append
+    count_leaves = leaf_uses is not None
+    while stack:
+        for p in pop()._parents:
+            if p._parents:
+                n = p._pending
+                if n:
+                    p._pending = n + 1
+                else:
+                    p._pending = 1
+                    if not many or p not in tops:
+                        p.grad = reset
+                        push(p)
+            elif count_leaves:
+                leaf_uses[p] = leaf_uses.get(p, 0) + 1  # type: ignore[index,union-attr]
+    return tops
+
+
+def _owning_pass(roots: Sequence[Any], seeds: Sequence[Any]) -> None:
+    """The fast pass for node types whose leaves may take ownership of a
+    gradient array (Tensor): a leaf's contributions are summed aside and
+    handed to ``_accumulate_grad`` once its last use has sent one."""
+    leaf_uses: dict = {}
+    tops = _discover(roots, None, leaf_uses)
     handed = {id(s) for s in seeds}  # arrays a leaf must not take as its own .grad
     leaf_acc: dict = {}
     for r, s in zip(roots, seeds):
@@ -388,10 +427,10 @@ def backward(roots: Sequence[Any], seeds: Sequence[Any]) -> None:
             r.grad = s if r.grad is None else r.grad + s
         else:
             leaf_acc[r] = leaf_acc[r] + s if r in leaf_acc else s
-    for r in dict.fromkeys(roots):  # a root that is a leaf and used by nobody else
-        if not r._parents and not uses[r] and r in leaf_acc:
+    for r in tops:  # a root that is a leaf and used by nobody else
+        if not r._parents and r not in leaf_uses and r in leaf_acc:
             r._accumulate_grad(leaf_acc.pop(r), handed)
-    ready = [r for r in dict.fromkeys(roots) if uses[r] == 0 and r._parents]
+    ready = [r for r in tops if r._parents and not r._pending]
     pop, push = ready.pop, ready.append
     leaf_pop, leaf_get = leaf_acc.pop, leaf_acc.get
     while ready:
@@ -407,19 +446,21 @@ def backward(roots: Sequence[Any], seeds: Sequence[Any]) -> None:
         for p in parents:
             c = cs[i]
             i += 1
-            if c is not None:
-                if p._parents:
+            if p._parents:
+                if c is not None:
                     prev = p.grad
                     p.grad = c if prev is None else prev + c
-                else:
+                n = p._pending - 1
+                p._pending = n
+                if not n:
+                    push(p)
+            else:
+                if c is not None:
                     prev = leaf_get(p)
                     leaf_acc[p] = c if prev is None else prev + c
-            n = uses[p] - 1
-            uses[p] = n
-            if not n:
-                if p._parents:
-                    push(p)
-                else:
+                n = leaf_uses[p] - 1
+                leaf_uses[p] = n
+                if not n:
                     total = leaf_pop(p, None)
                     if total is not None:
                         p._accumulate_grad(total, handed)
@@ -438,26 +479,7 @@ def _in_place_pass(roots: Sequence[Any], seeds: Sequence[Any]) -> None:
     finished pass leaves every count at 0, as discovery expects; a failed
     one is cleaned up by :func:`_clear_pending`. The one- and two-operand
     cases (almost every node) skip the inner loop."""
-    # Discovery: count uses of every non-leaf; a non-leaf's grad restarts at 0.
-    many = len(roots) > 1
-    tops = dict.fromkeys(roots)
-    stack = []
-    for r in tops:
-        if r._parents:
-            r.grad = 0.0
-            stack.append(r)
-    pop, push = stack.pop, stack.append
-    while stack:
-        for p in pop()._parents:
-            if p._parents:
-                n = p._pending
-                if n:
-                    p._pending = n + 1
-                else:
-                    p._pending = 1
-                    if not many or p not in tops:  # a root is expanded once, above
-                        p.grad = 0.0
-                        push(p)
+    tops = _discover(roots, 0.0)
     for r, s in zip(roots, seeds):
         r.grad += s
     ready = [r for r in tops if r._parents and not r._pending]
@@ -500,7 +522,7 @@ def _in_place_pass(roots: Sequence[Any], seeds: Sequence[Any]) -> None:
 
 
 def _clear_pending(roots: Sequence[Any]) -> None:
-    """Zero the use counts a failed in-place pass left behind."""
+    """Zero the use counts a failed pass left behind."""
     seen: set = set()
     stack = list(roots)
     while stack:

@@ -61,6 +61,7 @@ def _record(data, kern, parents: tuple) -> Tensor:
     t.data = data if data.__class__ is _ndarray else np.asarray(data)
     t.grad = None
     t.label = ""
+    t._pending = 0
     if ACTIVE:
         m = current()
         if not m.record:
@@ -290,8 +291,8 @@ class Tensor(Node):
 
     # _ctx (saved forward arrays, fused ops only; a leaf's creation number) and
     # _site (creation sites) are set only on the nodes that need them.
-    __slots__ = ("data", "grad", "label", "requires_grad", "_op", "_parents", "_ctx", "_site",
-                 "_scope", "__weakref__")
+    __slots__ = ("data", "grad", "label", "requires_grad", "_op", "_parents", "_pending", "_ctx",
+                 "_site", "_scope", "__weakref__")
     data: np.ndarray
     grad: Any
     label: str

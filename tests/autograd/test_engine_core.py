@@ -320,3 +320,27 @@ def test_a_failed_pass_leaves_the_graph_ready_for_the_next():
     h2 = x2 * w2
     (h2.sin() * h2 + h2).backward()
     assert (x.grad, w.grad) == pytest.approx((x2.grad, w2.grad), rel=1e-14)
+
+
+def test_a_pass_started_inside_another_keeps_its_own_leaf_counts():
+    """Two passes in flight at once (here one started from inside the other's
+    rule; threads do the same) over graphs that share a parameter: each
+    counts the shared leaf's uses on its own, so neither loses the other's
+    gradient and both hand the leaf its full total."""
+    from gradviz.autograd import Function
+    w = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    other = (w * 3.0 * w).sum()  # d/dw = 6w
+
+    class Reenter(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 1.0
+
+        @staticmethod
+        def backward(ctx, g):
+            other.backward()  # a second pass over a graph sharing w, mid-pass
+            return g
+
+    y = (Reenter.apply(w * w) * w).sum()  # d/dw = 3w²
+    y.backward()
+    np.testing.assert_allclose(w.grad, 3 * w.data ** 2 + 6 * w.data)
