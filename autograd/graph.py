@@ -478,7 +478,9 @@ def _in_place_pass(roots: Sequence[Any], seeds: Sequence[Any]) -> None:
     8 bytes instead of a dict entry). Every counted node is processed, so a
     finished pass leaves every count at 0, as discovery expects; a failed
     one is cleaned up by :func:`_clear_pending`. The one- and two-operand
-    cases (almost every node) skip the inner loop."""
+    cases (almost every node) skip the inner loop, and a node whose first
+    operand becomes ready goes on to it directly (a chain never touches the
+    stack)."""
     tops = _discover(roots, 0.0)
     for r, s in zip(roots, seeds):
         r.grad += s
@@ -486,39 +488,41 @@ def _in_place_pass(roots: Sequence[Any], seeds: Sequence[Any]) -> None:
     pop, push = ready.pop, ready.append
     while ready:
         node = pop()
-        parents = node._parents
-        cs = node._op.vjp(node, node.grad)
-        if len(parents) == 2:
-            a, b = parents
-            ca, cb = cs
-            a.grad += ca
-            b.grad += cb
-            if a._parents:
-                n = a._pending - 1
-                a._pending = n
-                if not n:
-                    push(a)
-            if b._parents:
-                n = b._pending - 1
-                b._pending = n
-                if not n:
-                    push(b)
-        elif len(parents) == 1:
-            a = parents[0]
-            a.grad += cs[0]
-            if a._parents:
-                n = a._pending - 1
-                a._pending = n
-                if not n:
-                    push(a)
-        else:
-            for p, c in zip(parents, cs):
-                p.grad += c
-                if p._parents:
-                    n = p._pending - 1
-                    p._pending = n
+        while node is not None:  # along a chain, the next node without the stack
+            parents = node._parents
+            cs = node._op.vjp(node, node.grad)
+            node = None
+            if len(parents) == 2:
+                a, b = parents
+                ca, cb = cs
+                a.grad += ca
+                b.grad += cb
+                if b._parents:
+                    n = b._pending - 1
+                    b._pending = n
                     if not n:
-                        push(p)
+                        push(b)
+                if a._parents:
+                    n = a._pending - 1
+                    a._pending = n
+                    if not n:
+                        node = a
+            elif len(parents) == 1:
+                a = parents[0]
+                a.grad += cs[0]
+                if a._parents:
+                    n = a._pending - 1
+                    a._pending = n
+                    if not n:
+                        node = a
+            else:
+                for p, c in zip(parents, cs):
+                    p.grad += c
+                    if p._parents:
+                        n = p._pending - 1
+                        p._pending = n
+                        if not n:
+                            push(p)
 
 
 def _clear_pending(roots: Sequence[Any]) -> None:
