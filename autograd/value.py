@@ -90,6 +90,9 @@ _NEG, _ABS, _WSUM, _SWISH = (kernel(k, FLOAT) for k in ("neg", "abs", "wsum", "s
 _ADDC, _SUBC, _RSUBC, _MULC, _DIVC, _RDIVC, _POWC, _RPOWC = (
     ConstKernels(k, FLOAT) for k in ("add_const", "sub_const", "rsub_const", "mul_const",
                                      "div_const", "rdiv_const", "pow_const", "rpow_const"))
+# their caches' lookups, bound once (a cache is cleared in place, never replaced)
+_addc_get, _subc_get, _rsubc_get, _mulc_get, _divc_get, _rdivc_get, _powc_get, _rpowc_get = (
+    k.cache.get for k in (_ADDC, _SUBC, _RSUBC, _MULC, _DIVC, _RDIVC, _POWC, _RPOWC))
 
 
 def _method(key: str) -> Callable:
@@ -174,75 +177,92 @@ class Value(Node):
         return self.data
 
     # --- arithmetic: a Value or a number on either side ----------------------
+    # A float constant goes straight to its op (the common case, one test);
+    # another Value makes a two-operand node; other real numbers are converted.
     def __add__(self, other):
-        if other.__class__ is Value or isinstance(other, Value):
-            return _record(self.data + other.data, _ADD, (self, other))
-        c = _const(other)
-        if c is None:
-            return NotImplemented
-        return _record(self.data + c, _ADDC.cache.get(c) or _ADDC.make(c), (self,))
+        cls = other.__class__
+        if cls is not float:
+            if cls is Value or isinstance(other, Value):
+                return _record(self.data + other.data, _ADD, (self, other))
+            other = _const(other)
+            if other is None:
+                return NotImplemented
+        return _record(self.data + other, _addc_get(other) or _ADDC.make(other), (self,))
 
     def __radd__(self, other):
-        c = _const(other)
-        if c is None:
-            return NotImplemented
-        return _record(c + self.data, _ADDC.cache.get(c) or _ADDC.make(c), (self,))
+        if other.__class__ is not float:
+            other = _const(other)
+            if other is None:
+                return NotImplemented
+        return _record(other + self.data, _addc_get(other) or _ADDC.make(other), (self,))
 
     def __sub__(self, other):
-        if isinstance(other, Value):
-            return _record(self.data - other.data, _SUB, (self, other))
-        c = _const(other)
-        if c is None:
-            return NotImplemented
-        return _record(self.data - c, _SUBC.cache.get(c) or _SUBC.make(c), (self,))
+        cls = other.__class__
+        if cls is not float:
+            if cls is Value or isinstance(other, Value):
+                return _record(self.data - other.data, _SUB, (self, other))
+            other = _const(other)
+            if other is None:
+                return NotImplemented
+        return _record(self.data - other, _subc_get(other) or _SUBC.make(other), (self,))
 
     def __rsub__(self, other):
-        c = _const(other)
-        if c is None:
-            return NotImplemented
-        return _record(c - self.data, _RSUBC.cache.get(c) or _RSUBC.make(c), (self,))
+        if other.__class__ is not float:
+            other = _const(other)
+            if other is None:
+                return NotImplemented
+        return _record(other - self.data, _rsubc_get(other) or _RSUBC.make(other), (self,))
 
     def __mul__(self, other):
-        if other.__class__ is Value or isinstance(other, Value):
-            return _record(self.data * other.data, _MUL, (self, other))
-        c = _const(other)
-        if c is None:
-            return NotImplemented
-        return _record(self.data * c, _MULC.cache.get(c) or _MULC.make(c), (self,))
+        cls = other.__class__
+        if cls is not float:
+            if cls is Value or isinstance(other, Value):
+                return _record(self.data * other.data, _MUL, (self, other))
+            other = _const(other)
+            if other is None:
+                return NotImplemented
+        return _record(self.data * other, _mulc_get(other) or _MULC.make(other), (self,))
 
     def __rmul__(self, other):
-        c = _const(other)
-        if c is None:
-            return NotImplemented
-        return _record(c * self.data, _MULC.cache.get(c) or _MULC.make(c), (self,))
+        if other.__class__ is not float:
+            other = _const(other)
+            if other is None:
+                return NotImplemented
+        return _record(other * self.data, _mulc_get(other) or _MULC.make(other), (self,))
 
     def __truediv__(self, other):
-        if isinstance(other, Value):
-            return _record(_div(self.data, other.data), _DIV, (self, other))
-        c = _const(other)
-        if c is None:
-            return NotImplemented
-        return _record(_div(self.data, c), _DIVC.cache.get(c) or _DIVC.make(c), (self,))
+        cls = other.__class__
+        if cls is not float:
+            if cls is Value or isinstance(other, Value):
+                return _record(_div(self.data, other.data), _DIV, (self, other))
+            other = _const(other)
+            if other is None:
+                return NotImplemented
+        return _record(_div(self.data, other), _divc_get(other) or _DIVC.make(other), (self,))
 
     def __rtruediv__(self, other):
-        c = _const(other)
-        if c is None:
-            return NotImplemented
-        return _record(_div(c, self.data), _RDIVC.cache.get(c) or _RDIVC.make(c), (self,))
+        if other.__class__ is not float:
+            other = _const(other)
+            if other is None:
+                return NotImplemented
+        return _record(_div(other, self.data), _rdivc_get(other) or _RDIVC.make(other), (self,))
 
     def __pow__(self, other):
-        if isinstance(other, Value):
-            return _record(_pow(self.data, other.data), _POW, (self, other))
-        c = _const(other)
-        if c is None:
-            return NotImplemented
-        return _record(_pow(self.data, c), _POWC.cache.get(c) or _POWC.make(c), (self,))
+        cls = other.__class__
+        if cls is not float:
+            if cls is Value or isinstance(other, Value):
+                return _record(_pow(self.data, other.data), _POW, (self, other))
+            other = _const(other)
+            if other is None:
+                return NotImplemented
+        return _record(_pow(self.data, other), _powc_get(other) or _POWC.make(other), (self,))
 
     def __rpow__(self, other):
-        c = _const(other)
-        if c is None:
-            return NotImplemented
-        return _record(_pow(c, self.data), _RPOWC.cache.get(c) or _RPOWC.make(c), (self,))
+        if other.__class__ is not float:
+            other = _const(other)
+            if other is None:
+                return NotImplemented
+        return _record(_pow(other, self.data), _rpowc_get(other) or _RPOWC.make(other), (self,))
 
     def __neg__(self):
         return _record(-self.data, _NEG, (self,))
