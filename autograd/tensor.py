@@ -299,6 +299,7 @@ class Tensor(Node):
     requires_grad: bool
     _op: Kernel | None
     _parents: tuple[Tensor, ...]
+    _pending: int        # the fast pass's count of uses not yet sent
     _ctx: Any
     _site: str
     __array_priority__ = 1000.0  # ndarray + Tensor -> Tensor.__radd__

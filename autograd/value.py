@@ -136,6 +136,7 @@ class Value(Node):
     label: str
     _op: Kernel | None
     _parents: tuple[Value, ...]
+    _pending: int        # the fast pass's count of uses not yet sent
     _ctx: Any
     _site: str
 
