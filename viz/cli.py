@@ -300,20 +300,18 @@ def _build(text: str, origin: str):
 # --------------------------------------------------------------------------
 # inf and nan
 # --------------------------------------------------------------------------
-def _topological(root: Any) -> list:
-    """Nodes reachable from ``root``, parents first (public ``parents`` only)."""
-    seen: set = set()
-    order: list = []
-    stack: list = [(root, False)]
-    while stack:
-        node, done = stack.pop()
-        if done:
-            order.append(node)
-        elif id(node) not in seen:
-            seen.add(id(node))
-            stack.append((node, True))
-            stack.extend((p, False) for p in reversed(node.parents) if id(p) not in seen)
-    return order
+def _named_order(root: Any) -> tuple[list, dict]:
+    """The nodes reachable from ``root``, parents first, and the name each
+    goes by in diagrams (its label, else a name from its expression such as
+    ``x*w``, else ``v<i>``): the CLI's messages use the picture's names."""
+    from . import model
+    values = model.build(root, who="gradviz").values
+    return [it.node for it in values], {id(it.node): it.name for it in values}
+
+
+def _d(name: str) -> str:
+    """``name`` as it reads after a ``d`` (``dx``, ``d(x*w)``)."""
+    return name if name.isidentifier() else f"({name})"
 
 
 def _finite(x: Any) -> bool:
@@ -330,8 +328,7 @@ def _nonfinite_note(root: Any, with_grads: bool) -> str | None:
     """One line naming the first node whose value (forward order), else whose
     gradient (backward order), is inf or nan; None when all are finite."""
     from .text import fmt
-    order = _topological(root)
-    names = {id(n): n.label or f"v{i}" for i, n in enumerate(order)}
+    order, names = _named_order(root)
 
     def name(n: Any) -> str:
         return f"{names[id(n)]!r}" + (f" (op {n.op})" if n.op else "")
@@ -433,19 +430,18 @@ def _print_steps(root: Any) -> None:
     flat however long the pass is); grads shown are this pass's own."""
     from .steps import step_text
     from .text import fmt
-    order = _topological(root)
-    names = {id(n): n.label or f"v{i}" for i, n in enumerate(order)}
+    order, names = _named_order(root)
 
     def name(n: Any) -> str:
         return names[id(n)]
-    r = name(root)
-    _say(f"forward: {r} = {fmt(root.data)}; backward seeds d{r}/d{r} = 1")
+    r = _d(name(root))
+    _say(f"forward: {name(root)} = {fmt(root.data)}; backward seeds d{r}/d{r} = 1")
     for step in root.backward_steps():
         lines = step_text(step, name)
         _say("\n".join([lines[0]] + ["    " + ln for ln in lines[1:]]))
     leaves = [n for n in order if not n.parents and n.label]
     if leaves:
-        _say("gradients: " + ", ".join(f"d{r}/d{name(n)} = {fmt(n.grad)}" for n in leaves))
+        _say("gradients: " + ", ".join(f"d{r}/d{_d(name(n))} = {fmt(n.grad)}" for n in leaves))
 
 
 def _cmd_demo(a: argparse.Namespace) -> int:

@@ -281,7 +281,8 @@ def _evaluate(root: ast.AST, env: dict, chk: _Checker) -> Value:
     while stack:
         n, ready = stack.pop()
         if isinstance(n, ast.Constant):
-            results[id(n)] = Value(float(cast(float, n.value)))  # a number (_Checker)
+            # a number inside an expression is a constant (no gradient wanted)
+            results[id(n)] = Value(float(cast(float, n.value)), requires_grad=False)
             continue
         if isinstance(n, ast.Name):
             results[id(n)] = env[n.id]
@@ -292,7 +293,7 @@ def _evaluate(root: ast.AST, env: dict, chk: _Checker) -> Value:
             for k in reversed(kids):
                 f = _fold(k)
                 if f is not None:
-                    results[id(k)] = Value(f)
+                    results[id(k)] = Value(f, requires_grad=False)
                 else:
                     stack.append((k, False))
             continue

@@ -116,6 +116,25 @@ def test_inf_and_nan_give_one_warning_naming_the_first_node(capsys):
     assert "warning" in err and "gradient of 'x' is inf" in err
     assert main(["expr", CAR]) == 0
     assert capsys.readouterr().err == ""
+    assert main(["expr", "x=1; tanh(x)/0"]) == 0  # an unnamed node: its diagram name
+    assert "'tanh(x)/0' (op /) is inf" in capsys.readouterr().err
+
+
+def test_steps_text_uses_the_diagrams_names_and_literals_are_constants(capsys):
+    """The printed pass names unlabelled results as the diagram does (never
+    v<i> or #N when the expression is short) and a number inside an
+    expression is a constant: no gradient for it in the summary or picture."""
+    assert main(["steps", "x=3; y=tanh(x*2)+1", "--text"]) == 0
+    out = capsys.readouterr().out
+    assert "step 2: tanh(x*2) (op tanh)" in out and "x*2 (op ×)" in out
+    assert out.rstrip().splitlines()[-1].startswith("gradients: dy/dx = ")
+    assert main(["steps", "x=3; x*x*2", "--text"]) == 0
+    assert capsys.readouterr().out.rstrip().endswith("gradients: d(x*x*2)/dx = 12")
+    assert main(["expr", "x=3; y=tanh(x*2)+1"]) == 0
+    src = capsys.readouterr().out
+    from gradviz import viz
+    const_lines = [ln for ln in src.splitlines() if viz.dot.COLOURS["const"][0] in ln]
+    assert len(const_lines) == 2 and not any("grad" in ln for ln in const_lines)
 
 
 def _closed_pipe_run(cmd):
