@@ -62,6 +62,9 @@ MAX_NODES = 6000
 COMPACT_AT = 300
 #: Above this many drawn values, dot's iterations are bounded (see :func:`emit`).
 FAST_AT = 1500
+#: Up to this many drawn values, leaves are kept in declaration order
+#: (:func:`viz.model.leaf_plan`); bigger graphs leave the order to ``dot``.
+ORDER_AT_MOST = FAST_AT
 #: Collapsed graphs with more box-to-box edges than this bundle them.
 CONCENTRATE_AT = 40
 
@@ -78,6 +81,10 @@ COLOURS = {
 }
 GRAD_COLOUR = "#b91c1c"
 RULE_COLOUR = "#64748b"
+#: The thin line that ties an edge's label to its edge (``decorate``).
+LINK_COLOUR = "#b8c2cf"
+#: The edges of the node sending its gradient (the step pictures).
+HOT_COLOUR = "#dc2626"
 FONT = "Helvetica"
 
 
@@ -269,7 +276,10 @@ def emit(d: Diagram, *, show_grad: bool = True, show_edge_grads: bool = True,
                 hot = (hot[:-1] + f" id={nid}opo]") if hot else f" [id={nid}opo]"
             body.append(f"\t{nid}op -> {nid}{hot}\n")
     n_box_edges = 0
-    for k, e in enumerate(_model.edges(d, compact=compact, numbers=show_edge_grads)):
+    drawn_edges = _model.edges(d, compact=compact, numbers=show_edge_grads)
+    plan = _model.leaf_plan(d, drawn_edges, compact) if n_drawn <= ORDER_AT_MOST else None
+    lifted = plan.lifted if plan is not None else set()
+    for k, e in enumerate(drawn_edges):
         eid = f" id=e{k}" if ids else ""
         if e.child < 0:  # between boxes: one per pair, counted
             if e.src[0] == "m" and e.dst[0] == "m":
@@ -279,7 +289,9 @@ def emit(d: Diagram, *, show_grad: bool = True, show_edge_grads: bool = True,
             body.append(f"\t{e.src} -> {e.dst}" + (f" [{attrs}]\n" if attrs else "\n"))
             continue
         hot = e.child == active
-        extra = ' color="#dc2626" fontcolor="#dc2626" penwidth=2' if hot else ""
+        extra = f' color="{HOT_COLOUR}" fontcolor="{HOT_COLOUR}" penwidth=2' if hot else ""
+        if (e.src, e.dst) in lifted:  # an input: a row above the weights
+            extra += " minlen=2"
         extra += eid
         if compact:  # the derivative as a tooltip: no layout cost
             tip = esc(" · ".join(t for t in (e.local, e.rule) if t)) if (
@@ -289,18 +301,32 @@ def emit(d: Diagram, *, show_grad: bool = True, show_edge_grads: bool = True,
             continue
         lab = ""
         if show_edge_grads:
-            parts = [e.local] if e.local else []
+            ink = HOT_COLOUR if hot else "#000000"
+            parts = [f'<FONT COLOR="{ink}">{esc(e.local)}</FONT>'] if e.local else []
             if e.rule:
                 parts.append(f'<FONT POINT-SIZE="9" COLOR="{RULE_COLOUR}">{esc(e.rule)}</FONT>')
             lab = "<" + "<BR/>".join(parts) + ">" if parts else ""
+        if lab:  # tied to its edge by a thin light line (the label's font colour)
+            extra = extra.replace(f' fontcolor="{HOT_COLOUR}"', "")
+            lab += f' decorate=true fontcolor="{HOT_COLOUR if hot else LINK_COLOUR}"'
         attrs = (f"label={lab}" if lab else "") + extra
         body.append(f"\t{e.src} -> {e.dst} [{attrs.strip()}]\n" if attrs else
                     f"\t{e.src} -> {e.dst}\n")
+    if plan is not None:
+        _leaf_rows(body, plan)
     if n_box_edges > CONCENTRATE_AT and not ids:
         dg.graph_attr["concentrate"] = "true"  # bundle box-to-box edges (layer to layer)
     if legend:
         _legend(body, d)
     return dg
+
+
+def _leaf_rows(body: list, plan: Any) -> None:
+    """Each row of leaves on one rank, in declaration order: a ``rank=same``
+    subgraph chained left to right (top to bottom) by invisible edges, which
+    ``dot`` keeps in order."""
+    for row in plan.rows:
+        body.append("\t{rank=same; " + " -> ".join(row) + " [style=invis]}\n")
 
 
 #: Graphs with at most this many drawn values get their direction from their

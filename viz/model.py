@@ -36,7 +36,7 @@ from . import scope as _scope
 from .text import SMALL, fmt, grad_norm, summary
 
 __all__ = ["Item", "Edge", "Diagram", "build", "topological", "is_node", "check_root",
-           "cost", "fit", "DOT_BUDGET"]
+           "cost", "fit", "DOT_BUDGET", "LeafPlan", "leaf_plan", "declaration_order"]
 
 
 def is_node(x: Any) -> bool:
@@ -298,6 +298,109 @@ def edges(d: Diagram, *, compact: bool, numbers: bool = True) -> list:
     for (src, dst), count in bundled.items():
         out.append(Edge(src, dst, count=count))
     return out
+
+
+# --------------------------------------------------------------------------
+# Where the leaves go (declaration order, inputs above the weights)
+# --------------------------------------------------------------------------
+@dataclass
+class LeafPlan:
+    """Layout hints for the leaves: ``rows`` -- groups of drawn leaf ids
+    that sit on one rank, each in declaration order (to be kept in that
+    order along the rank: the shared leaves, the inputs several ops read, in
+    one row, the others, the weights, in another); ``lifted`` -- the (src,
+    dst) edges from a shared leaf into an op that also reads a leaf of its
+    own (a weight), when the inputs read best as a row of their own (see
+    :func:`leaf_plan`): drawn one rank longer, so the inputs sit above the
+    weights instead of mingling with them."""
+
+    rows: list
+    lifted: set
+
+
+#: An op reading this many shared leaves (inputs) and some leaves of its own
+#: (weights) gets its inputs a row above the weights (see :func:`leaf_plan`).
+LIFT_AT = 3
+
+
+def declaration_order(items: list) -> list:
+    """``items`` (leaf :class:`Item` s, in topological order) in the order
+    they were created: the ones with a ``creation_index`` sorted by it,
+    each one without (a leaf made inside the library) kept in its place
+    (its first use)."""
+    known = sorted((it for it in items if _creation(it.node) is not None),
+                   key=lambda it: _creation(it.node))
+    pos = iter(known)
+    return [next(pos) if _creation(it.node) is not None else it for it in items]
+
+
+def _creation(node: Any) -> int | None:
+    n = getattr(node, "creation_index", None)
+    return n if isinstance(n, int) and not isinstance(n, bool) else None
+
+
+def leaf_plan(d: Diagram, drawn_edges: list, compact: bool) -> LeafPlan:
+    """Which drawn leaves share a rank (see :class:`LeafPlan`), from a rank
+    estimate made the way ``dot`` ranks: every other node as low as its
+    longest path from the leaves, each leaf just above its highest
+    consumer."""
+    leaves = {it.key: it for it in d.values
+              if not it.parents and d.box_of(it.index) is None}
+    if len(leaves) < 2:
+        return LeafPlan([], set())
+    out: dict = {}    # drawn id -> its consumers (drawn ids), in order
+    into: dict = {}   # drawn id -> its operands
+    for e in drawn_edges:
+        if e.src == e.dst:
+            continue
+        out.setdefault(e.src, []).append(e.dst)
+        into.setdefault(e.dst, []).append(e.src)
+    if not compact:  # op circle -> its result
+        for it in d.values:
+            if it.parents and d.box_of(it.index) is None:
+                out.setdefault(f"{it.key}op", []).append(it.key)
+                into.setdefault(it.key, []).append(f"{it.key}op")
+    shared = {u for u in leaves if len(set(out.get(u, ()))) > 1}
+    lifted = set()
+    for u in shared:
+        for c in set(out[u]):
+            ops = set(into.get(c, ()))
+            own = sum(1 for p in ops if p in leaves and p not in shared)
+            # one weight per op (x*w): inputs above, each weight beside its op; many
+            # inputs (a wide layer): a row of their own; a few inputs among many weights
+            # (a small neuron) sit best between the weights, on their rank
+            if own == 1 or (own and len(ops & shared) >= LIFT_AT):
+                lifted.add((u, c))
+    # longest path from the leaves (drawn ids in a topological order: the values', ops first)
+    order: list = []
+    seen: set = set()
+    for it in d.values:
+        u = d.unit(it.index)
+        for v in ((f"{u}op", u) if (not compact and it.parents and u[0] == "n") else (u,)):
+            if v not in seen:
+                seen.add(v)
+                order.append(v)
+    rank: dict = {}
+    for v in order:
+        if v in leaves:
+            continue
+        rank[v] = max((rank.get(p, 0) + (2 if (p, v) in lifted else 1)
+                       for p in into.get(v, ()) if p != v), default=0)
+    groups: dict = {}
+    for u, it in leaves.items():
+        cons = out.get(u)
+        if not cons:
+            continue
+        r = min(rank.get(c, 1) - (2 if (u, c) in lifted else 1) for c in cons)
+        groups.setdefault(r, []).append(it)
+    rows = []
+    for r in sorted(groups):  # on a rank: the inputs in order, the weights in order
+        for kind in (True, False):
+            row = [it for it in groups[r] if (it.key in shared) is kind]
+            if len(row) > 1:
+                rows.append([it.key for it in declaration_order(sorted(row,
+                                                                        key=lambda it: it.index))])
+    return LeafPlan(rows, lifted)
 
 
 # --------------------------------------------------------------------------
