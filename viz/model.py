@@ -319,8 +319,9 @@ class LeafPlan:
 
 
 #: An op reading this many shared leaves (inputs) and some leaves of its own
-#: (weights) gets its inputs a row above the weights (see :func:`leaf_plan`).
-LIFT_AT = 3
+#: (weights) gets its inputs a row above the weights (see :func:`leaf_plan`);
+#: so does an op reading one leaf of its own.
+LIFT_AT = 2
 
 
 def declaration_order(items: list) -> list:
@@ -366,9 +367,8 @@ def leaf_plan(d: Diagram, drawn_edges: list, compact: bool) -> LeafPlan:
         for c in set(out[u]):
             ops = set(into.get(c, ()))
             own = sum(1 for p in ops if p in leaves and p not in shared)
-            # one weight per op (x*w): inputs above, each weight beside its op; many
-            # inputs (a wide layer): a row of their own; a few inputs among many weights
-            # (a small neuron) sit best between the weights, on their rank
+            # inputs above, each op's weights beside it (x*w, a neuron); but a lone
+            # input among an op's weights (a one-input neuron) sits best between them
             if own == 1 or (own and len(ops & shared) >= LIFT_AT):
                 lifted.add((u, c))
     # longest path from the leaves (drawn ids in a topological order: the values', ops first)
@@ -412,11 +412,17 @@ _SEP = 18.0       # nodesep, about
 
 
 def _node_size(d: Diagram, it: Item, compact: bool) -> tuple:
+    """((width, height) left to right, (width, height) top to bottom): top
+    to bottom a labelled scalar node is stacked, its name over its numbers."""
     node = it.node
     if it.scalar:
-        text = len(node.label or "") + 8 + len(fmt(node.data)) + 9 + (3 if compact else 0)
-        return text * _CHAR + 24, 24.0
-    return 30 * _CHAR, 62.0
+        name = len(node.label or "")
+        nums = 8 + len(fmt(node.data)) + 9 + (3 if compact else 0)
+        lr = ((name + nums) * _CHAR + 24, 24.0)
+        if name and not compact:
+            return lr, (max(name + 2, nums) * _CHAR + 16, 42.0)
+        return lr, lr
+    return (30 * _CHAR, 62.0), (30 * _CHAR, 62.0)
 
 
 def extent(d: Diagram, compact: bool, labels: bool) -> tuple:
@@ -454,16 +460,20 @@ def extent(d: Diagram, compact: bool, labels: bool) -> tuple:
     for u, r in leaves.items():
         rank[u] = 0 if r is None else r
     by_rank: dict = {}
+    by_rank_tb: dict = {}
     for u, r in rank.items():
-        by_rank.setdefault(r, []).append(sizes[u])
+        lr, tb = sizes[u] if isinstance(sizes[u][0], tuple) else (sizes[u], sizes[u])
+        by_rank.setdefault(r, []).append(lr)
+        by_rank_tb.setdefault(r, []).append(tb)
     if not compact:  # op circles and label ranks between the value ranks
         for r in range(max(by_rank, default=0) + 1):
             by_rank.setdefault(r, [(24.0, 24.0)])
+            by_rank_tb.setdefault(r, [(24.0, 24.0)])
     lr_w = sum(max(w for w, _ in ns) + _GAP for ns in by_rank.values())
     lr_h = max(sum(h + _SEP for _, h in ns) for ns in by_rank.values())
-    tb_w = max(sum(w + _SEP for w, _ in ns) for ns in by_rank.values())
+    tb_w = max(sum(w + _SEP for w, _ in ns) for ns in by_rank_tb.values())
     # top to bottom, op and label ranks are thinner than the sum suggests
-    tb_h = 0.78 * sum(max(h for _, h in ns) + _GAP for ns in by_rank.values())
+    tb_h = 0.78 * sum(max(h for _, h in ns) + _GAP for ns in by_rank_tb.values())
     return (lr_w, lr_h), (tb_w, tb_h)
 
 

@@ -66,18 +66,19 @@ def test_declaration_order_wins_over_operand_order(rankdir):
     assert rows(out, rankdir) == [["b", "a"], ["c"]]  # c joins one op later, a rank lower
 
 
-def test_part_lifetime_parameters_and_inputs_in_creation_order():
+@pytest.mark.parametrize("rankdir", ["TB", "LR"])
+def test_part_lifetime_parameters_and_inputs_in_creation_order(rankdir):
     loss = lifetime_loss()
-    leaves = {it.node.label: it.node.creation_index for it in model.build(loss).values
-              if not it.parents and it.node.label}
-    for row in rows(loss, "TB"):
-        params = [n for n in row if n in leaves and n not in ("length", "width")]
-        assert params == sorted(params, key=leaves.get)
-        inputs = [n for n in row if n in ("length", "width")]
-        assert inputs in ([], ["length", "width"])
-    first = rows(loss, "TB")[0]
-    # the inputs sit between the two hidden neurons' weights, not off to one side
-    assert first.index("length") == 3 and first.index("width") == 4
+    order = {it.node.label: it.node.creation_index for it in model.build(loss).values
+             if not it.parents and it.node.label}
+    # the model (its parameters) was made before the inputs, by nn.MLP in layer order
+    assert sorted(order, key=order.get)[:6] == [
+        "L1.n1.w1", "L1.n1.w2", "L1.n1.b", "L1.n2.w1", "L1.n2.w2", "L1.n2.b"]
+    got = rows(loss, rankdir)
+    # the inputs a row above the first layer's weights, each row in creation order
+    assert got[0] == ["length", "width"]
+    assert got[1] == ["L1.n1.w1", "L1.n1.w2", "L1.n1.b", "L1.n2.w1", "L1.n2.w2", "L1.n2.b"]
+    assert got[2] == ["L2.n1.w1", "L2.n1.w2", "L2.n1.b"]
 
 
 @pytest.mark.parametrize("rankdir", ["TB", "LR"])
