@@ -177,14 +177,14 @@ def _value_label(it: Item, role: str, show_grad: bool, state: State, op_cell: bo
         if show_grad and it.role != "const":  # a constant wants no gradient
             cells.append(_cell(esc(gtext), GRAD_COLOUR, width=76 if state.steady else 0))
         sep = '<TD BGCOLOR="' + border + '" WIDTH="1" CELLPADDING="0"></TD>'
-        if stacked and n_head and len(cells) - n_head > 1:
+        if stacked and n_head == 1 and len(cells) > 2:
             # top to bottom: the name over "data | grad", a node half as wide
-            body = cells[n_head:]
-            span = 2 * len(body) - 1
-            top = sep.join(cells[:n_head]).replace("<TD", f'<TD COLSPAN="{span}"', 1) \
-                if n_head == 1 else sep.join(cells[:n_head])
-            rule = f'<TR><TD COLSPAN="{span}" BGCOLOR="{border}" HEIGHT="1" CELLPADDING="0"></TD></TR>'
-            return (head + f"<TR>{top}</TR>" + rule + "<TR>" + sep.join(body) + "</TR></TABLE>>")
+            span = 2 * len(cells) - 3  # the cells below and their separators
+            top = cells[0].replace("<TD", f'<TD COLSPAN="{span}"', 1)
+            rule = (f'<TR><TD COLSPAN="{span}" BGCOLOR="{border}" HEIGHT="1" CELLPADDING="0">'
+                    "</TD></TR>")
+            return (head + f"<TR>{top}</TR>" + rule + "<TR>" + sep.join(cells[1:])
+                    + "</TR></TABLE>>")
         return head + "<TR>" + sep.join(cells) + "</TR></TABLE>>"
     data = node.data
     if node.label:
@@ -227,7 +227,10 @@ def _new_digraph(rankdir: str, who: str = "draw") -> graphviz.Digraph:
         raise ValueError(f"{who}: rankdir must be 'LR' or 'TB' (or 'RL', 'BT'), got {rankdir!r}")
     return backend.Digraph(
         "gradviz",
-        graph_attr={"rankdir": rankdir, "bgcolor": "white", "nodesep": "0.25", "ranksep": "0.45",
+        graph_attr={"rankdir": rankdir, "bgcolor": "white", "nodesep": "0.25",
+                    # top to bottom the edge labels sit beside their edges, between ranks
+                    # that need little room: closer ranks fit a slide (16:9) larger
+                    "ranksep": "0.25" if rankdir in ("TB", "BT") else "0.45",
                     "fontname": FONT, "pad": "0.2"},
         node_attr={"fontname": FONT, "fontsize": "11", "shape": "plain"},
         edge_attr={"fontname": FONT, "fontsize": "10", "color": "#475569",

@@ -329,9 +329,8 @@ def declaration_order(items: list) -> list:
     they were created: the ones with a ``creation_index`` sorted by it,
     each one without (a leaf made inside the library) kept in its place
     (its first use)."""
-    known = sorted((it for it in items if _creation(it.node) is not None),
-                   key=lambda it: _creation(it.node))
-    pos = iter(known)
+    numbered = [(n, it) for it in items if (n := _creation(it.node)) is not None]
+    pos = iter(it for _, it in sorted(numbered, key=lambda p: p[0]))
     return [next(pos) if _creation(it.node) is not None else it for it in items]
 
 
@@ -407,7 +406,8 @@ def leaf_plan(d: Diagram, drawn_edges: list, compact: bool) -> LeafPlan:
 # The picture's size, estimated (for choosing the layout direction)
 # --------------------------------------------------------------------------
 _CHAR = 6.4       # points per character at the diagrams' 11 pt
-_GAP = 32.0       # ranksep, about
+_GAP = 32.0       # ranksep, about (left to right)
+_GAP_TB = 18.0    # ... and top to bottom
 _SEP = 18.0       # nodesep, about
 
 
@@ -473,7 +473,7 @@ def extent(d: Diagram, compact: bool, labels: bool) -> tuple:
     lr_h = max(sum(h + _SEP for _, h in ns) for ns in by_rank.values())
     tb_w = max(sum(w + _SEP for w, _ in ns) for ns in by_rank_tb.values())
     # top to bottom, op and label ranks are thinner than the sum suggests
-    tb_h = 0.78 * sum(max(h for _, h in ns) + _GAP for ns in by_rank_tb.values())
+    tb_h = 0.78 * sum(max(h for _, h in ns) + _GAP_TB for ns in by_rank_tb.values())
     return (lr_w, lr_h), (tb_w, tb_h)
 
 

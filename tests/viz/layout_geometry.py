@@ -3,6 +3,7 @@ the crossing counts: node centres, edge splines as polylines, edge-label
 positions, and the number of places where two edges cross."""
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import subprocess
@@ -80,7 +81,7 @@ def _seg_dist(p: tuple, a: tuple, b: tuple) -> float:
 
 def distance(p: tuple, line: list) -> float:
     """The distance from point ``p`` to a polyline."""
-    return min(_seg_dist(p, a, b) for a, b in zip(line, line[1:]))
+    return min(_seg_dist(p, a, b) for a, b in itertools.pairwise(line))
 
 
 def _cross(a: tuple, b: tuple, c: tuple, d: tuple) -> tuple | None:
@@ -107,8 +108,8 @@ def crossings(g: dict) -> int:
             if {e["tail"], e["head"]} & {f["tail"], f["head"]}:
                 continue
             points: list = []
-            for a, b in zip(e["line"], e["line"][1:]):
-                for c, d in zip(f["line"], f["line"][1:]):
+            for a, b in itertools.pairwise(e["line"]):
+                for c, d in itertools.pairwise(f["line"]):
                     p = _cross(a, b, c, d)
                     if p is not None and all(math.hypot(p[0] - q[0], p[1] - q[1]) > 3
                                              for q in points):

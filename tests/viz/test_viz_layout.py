@@ -4,13 +4,12 @@ lays the DOT out with the real ``dot`` and reads positions back
 (``dot -Tjson``, :mod:`layout_geometry`)."""
 import re
 
+import layout_geometry as lg
 import pytest
 
 from gradviz import Value, viz
 from gradviz.viz import model
 from gradviz.viz.demo import part_lifetime
-
-import layout_geometry as lg
 
 
 def tanh2():
@@ -133,3 +132,18 @@ def test_step_page_and_tikz_keep_the_order(tmp_path):
     svg_x = {m.group(2): float(m.group(1)) for m in
              re.finditer(r'<text[^>]* x="([-\d.]+)"[^>]*>(bee|ay)</text>', html)}
     assert svg_x["bee"] < svg_x["ay"]
+
+
+#: A 16:9 slide (px) and the smallest size the diagrams' 11 pt node text may
+#: shrink to on it when the picture is scaled to fit (px): readable from the back.
+SLIDE_PX = (1920, 1080)
+TEXT_PX_AT_LEAST = 14
+
+
+@pytest.mark.parametrize("make", [tanh2, lifetime_loss])
+def test_the_networks_fit_a_slide_at_a_readable_size(make):
+    g = lg.layout(viz.draw(make()).source)  # the default direction: top to bottom
+    assert g["rankdir"] == "TB"
+    _, _, w, h = (float(v) for v in g["bb"].split(","))
+    scale = min(SLIDE_PX[0] / w, SLIDE_PX[1] / h)  # px per pt, the picture fitted
+    assert 11 * scale >= TEXT_PX_AT_LEAST, (w, h)
