@@ -10,7 +10,13 @@ pass):
   ``σ``...); it sits between its operands and its result;
 * an **edge into an op** carries the local derivative of the op's output with
   respect to that operand: the number (``× 1.1``: backprop multiplies the
-  incoming gradient by it) and the rule from the op table (``d/da = b``).
+  incoming gradient by it) and the rule from the op table (``d/da = b``),
+  tied to its edge by a thin light line (``decorate``).
+
+Layout: leaves sit in the order they were created (``Node.creation_index``,
+see :func:`viz.model.leaf_plan`), inputs that several ops read a row before
+the weights; top to bottom, a labelled scalar node shows its label above
+``data | grad`` (half as wide) and the ranks sit closer.
 
 Colour legend (fill / border):
 
