@@ -36,7 +36,7 @@ from . import scope as _scope
 from .text import SMALL, fmt, grad_norm, summary
 
 __all__ = ["Item", "Edge", "Diagram", "build", "topological", "is_node", "check_root",
-           "cost", "fit", "DOT_BUDGET"]
+           "cost", "fit", "DOT_BUDGET", "LeafPlan", "leaf_plan", "declaration_order"]
 
 
 def is_node(x: Any) -> bool:
@@ -301,19 +301,128 @@ def edges(d: Diagram, *, compact: bool, numbers: bool = True) -> list:
 
 
 # --------------------------------------------------------------------------
+# Where the leaves go (declaration order, inputs above the weights)
+# --------------------------------------------------------------------------
+@dataclass
+class LeafPlan:
+    """Layout hints for the leaves: ``rows`` -- groups of drawn leaf ids
+    that sit on one rank, each in declaration order (to be kept in that
+    order along the rank: the shared leaves, the inputs several ops read, in
+    one row, the others, the weights, in another); ``lifted`` -- the (src,
+    dst) edges from a shared leaf into an op that also reads a leaf of its
+    own (a weight), when the inputs read best as a row of their own (see
+    :func:`leaf_plan`): drawn one rank longer, so the inputs sit above the
+    weights instead of mingling with them."""
+
+    rows: list
+    lifted: set
+
+
+#: An op reading this many shared leaves (inputs) and some leaves of its own
+#: (weights) gets its inputs a row above the weights (see :func:`leaf_plan`);
+#: so does an op reading one leaf of its own.
+LIFT_AT = 2
+
+
+def declaration_order(items: list) -> list:
+    """``items`` (leaf :class:`Item` s, in topological order) in the order
+    they were created: the ones with a ``creation_index`` sorted by it,
+    each one without (a leaf made inside the library) kept in its place
+    (its first use)."""
+    numbered = [(n, it) for it in items if (n := _creation(it.node)) is not None]
+    pos = iter(it for _, it in sorted(numbered, key=lambda p: p[0]))
+    return [next(pos) if _creation(it.node) is not None else it for it in items]
+
+
+def _creation(node: Any) -> int | None:
+    n = getattr(node, "creation_index", None)
+    return n if isinstance(n, int) and not isinstance(n, bool) else None
+
+
+def leaf_plan(d: Diagram, drawn_edges: list, compact: bool) -> LeafPlan:
+    """Which drawn leaves share a rank (see :class:`LeafPlan`), from a rank
+    estimate made the way ``dot`` ranks: every other node as low as its
+    longest path from the leaves, each leaf just above its highest
+    consumer."""
+    leaves = {it.key: it for it in d.values
+              if not it.parents and d.box_of(it.index) is None}
+    if len(leaves) < 2:
+        return LeafPlan([], set())
+    out: dict = {}    # drawn id -> its consumers (drawn ids), in order
+    into: dict = {}   # drawn id -> its operands
+    for e in drawn_edges:
+        if e.src == e.dst:
+            continue
+        out.setdefault(e.src, []).append(e.dst)
+        into.setdefault(e.dst, []).append(e.src)
+    if not compact:  # op circle -> its result
+        for it in d.values:
+            if it.parents and d.box_of(it.index) is None:
+                out.setdefault(f"{it.key}op", []).append(it.key)
+                into.setdefault(it.key, []).append(f"{it.key}op")
+    shared = {u for u in leaves if len(set(out.get(u, ()))) > 1}
+    lifted = set()
+    for u in shared:
+        for c in set(out[u]):
+            ops = set(into.get(c, ()))
+            own = sum(1 for p in ops if p in leaves and p not in shared)
+            # inputs above, each op's weights beside it (x*w, a neuron); but a lone
+            # input among an op's weights (a one-input neuron) sits best between them
+            if own == 1 or (own and len(ops & shared) >= LIFT_AT):
+                lifted.add((u, c))
+    # longest path from the leaves (drawn ids in a topological order: the values', ops first)
+    order: list = []
+    seen: set = set()
+    for it in d.values:
+        u = d.unit(it.index)
+        for v in ((f"{u}op", u) if (not compact and it.parents and u[0] == "n") else (u,)):
+            if v not in seen:
+                seen.add(v)
+                order.append(v)
+    rank: dict = {}
+    for v in order:
+        if v in leaves:
+            continue
+        rank[v] = max((rank.get(p, 0) + (2 if (p, v) in lifted else 1)
+                       for p in into.get(v, ()) if p != v), default=0)
+    groups: dict = {}
+    for u, it in leaves.items():
+        cons = out.get(u)
+        if not cons:
+            continue
+        r = min(rank.get(c, 1) - (2 if (u, c) in lifted else 1) for c in cons)
+        groups.setdefault(r, []).append(it)
+    rows = []
+    for r in sorted(groups):  # on a rank: the inputs in order, the weights in order
+        for kind in (True, False):
+            row = [it for it in groups[r] if (it.key in shared) is kind]
+            if len(row) > 1:
+                rows.append([it.key for it in declaration_order(sorted(row,
+                                                                        key=lambda it: it.index))])
+    return LeafPlan(rows, lifted)
+
+
+# --------------------------------------------------------------------------
 # The picture's size, estimated (for choosing the layout direction)
 # --------------------------------------------------------------------------
 _CHAR = 6.4       # points per character at the diagrams' 11 pt
-_GAP = 32.0       # ranksep, about
+_GAP = 32.0       # ranksep, about (left to right)
+_GAP_TB = 18.0    # ... and top to bottom
 _SEP = 18.0       # nodesep, about
 
 
 def _node_size(d: Diagram, it: Item, compact: bool) -> tuple:
+    """((width, height) left to right, (width, height) top to bottom): top
+    to bottom a labelled scalar node is stacked, its name over its numbers."""
     node = it.node
     if it.scalar:
-        text = len(node.label or "") + 8 + len(fmt(node.data)) + 9 + (3 if compact else 0)
-        return text * _CHAR + 24, 24.0
-    return 30 * _CHAR, 62.0
+        name = len(node.label or "")
+        nums = 8 + len(fmt(node.data)) + 9 + (3 if compact else 0)
+        lr = ((name + nums) * _CHAR + 24, 24.0)
+        if name and not compact:
+            return lr, (max(name + 2, nums) * _CHAR + 16, 42.0)
+        return lr, lr
+    return (30 * _CHAR, 62.0), (30 * _CHAR, 62.0)
 
 
 def extent(d: Diagram, compact: bool, labels: bool) -> tuple:
@@ -351,16 +460,20 @@ def extent(d: Diagram, compact: bool, labels: bool) -> tuple:
     for u, r in leaves.items():
         rank[u] = 0 if r is None else r
     by_rank: dict = {}
+    by_rank_tb: dict = {}
     for u, r in rank.items():
-        by_rank.setdefault(r, []).append(sizes[u])
+        lr, tb = sizes[u] if isinstance(sizes[u][0], tuple) else (sizes[u], sizes[u])
+        by_rank.setdefault(r, []).append(lr)
+        by_rank_tb.setdefault(r, []).append(tb)
     if not compact:  # op circles and label ranks between the value ranks
         for r in range(max(by_rank, default=0) + 1):
             by_rank.setdefault(r, [(24.0, 24.0)])
+            by_rank_tb.setdefault(r, [(24.0, 24.0)])
     lr_w = sum(max(w for w, _ in ns) + _GAP for ns in by_rank.values())
     lr_h = max(sum(h + _SEP for _, h in ns) for ns in by_rank.values())
-    tb_w = max(sum(w + _SEP for w, _ in ns) for ns in by_rank.values())
+    tb_w = max(sum(w + _SEP for w, _ in ns) for ns in by_rank_tb.values())
     # top to bottom, op and label ranks are thinner than the sum suggests
-    tb_h = 0.78 * sum(max(h for _, h in ns) + _GAP for ns in by_rank.values())
+    tb_h = 0.78 * sum(max(h for _, h in ns) + _GAP_TB for ns in by_rank_tb.values())
     return (lr_w, lr_h), (tb_w, tb_h)
 
 

@@ -26,10 +26,11 @@ The styles, one per role: ``gradviz/input``, ``gradviz/parameter``,
 ``gradviz/active`` (collapsed boxes, the highlighted node), ``gradviz/grad``
 (the gradient text), ``gradviz/name`` (node names), ``gradviz/text`` (other
 text), ``gradviz/rule`` (the derivative rules on edges), ``gradviz/edge``
-and ``gradviz/arrow`` (edges and their heads), ``gradviz/cluster`` (the
-legend's frame). Each uses colours named ``gradviz<Role>Fill`` /
+and ``gradviz/arrow`` (edges and their heads), ``gradviz/link`` (the thin
+line tying an edge's label to its edge), ``gradviz/cluster`` (the legend's
+frame). Each uses colours named ``gradviz<Role>Fill`` /
 ``gradviz<Role>Line`` (``gradvizInputFill``...), ``gradvizGrad``,
-``gradvizRule``, ``gradvizEdge``, ``gradvizText``.
+``gradvizRule``, ``gradvizEdge``, ``gradvizText``, ``gradvizLink``.
 
 Labels are escaped for TeX: ``\\ { } $ & # ^ _ % ~`` and the rest show as
 typed; the op symbols (``×``, ``σ``, ``√``...) become math symbols, so the
@@ -125,7 +126,8 @@ def _palette() -> tuple[dict, dict]:
         roles.setdefault(style, pair)
     named = {"Grad": getattr(_dot, "GRAD_COLOUR", "#b91c1c").lower(),
              "Rule": getattr(_dot, "RULE_COLOUR", "#64748b").lower(),
-             "Edge": "#475569", "Text": "#000000", "Cluster": "#cbd5e1"}
+             "Edge": "#475569", "Text": "#000000", "Cluster": "#cbd5e1",
+             "Link": getattr(_dot, "LINK_COLOUR", "#b8c2cf").lower()}
     return roles, named
 
 
@@ -171,7 +173,8 @@ def _preamble(roles: dict, named: dict) -> list[str]:
               r"\gradvizstyle{rule}{text=gradvizRule}",
               r"\gradvizstyle{edge}{draw=gradvizEdge}",
               r"\gradvizstyle{arrow}{fill=gradvizEdge, draw=none}",
-              r"\gradvizstyle{cluster}{draw=gradvizCluster, fill=none}"]
+              r"\gradvizstyle{cluster}{draw=gradvizCluster, fill=none}",
+              r"\gradvizstyle{link}{draw=gradvizLink, fill=none}"]
     return lines
 
 
@@ -293,6 +296,8 @@ class _Emitter:
             opts.append("gradviz/edge")
         elif kind == "cluster" and fill in (None, "#ffffff") and pen == self._cluster():
             opts.append("gradviz/cluster")
+        elif kind == "label" and fill is None and pen == self._named("Link"):
+            opts.append("gradviz/link")
         else:
             opts.append(f"fill={self.colour_ref(fill)}" if fill else "fill=none")
             opts.append(f"draw={self.colour_ref(pen)}" if pen else "draw=none")
@@ -305,6 +310,9 @@ class _Emitter:
 
     def _cluster(self) -> str:
         return next(c for c, n in self.named.items() if n == "Cluster")
+
+    def _named(self, name: str) -> str | None:
+        return next((c for c, n in self.named.items() if n == name), None)
 
     def text(self, op: dict, colour: str | None, size: float, bold: bool) -> None:
         text = op.get("text", "")
