@@ -19,7 +19,7 @@ Where each idea lives:
 from . import functional
 from .check import CheckReport, GradcheckError, gradcheck, gradgradcheck
 from .custom import Function, FunctionCtx, define_op, maximum, minimum, where
-from .graph import Step, grad
+from .graph import Step, grad, warm_up
 from .mode import AnomalyError, detect_anomaly, enable_grad, is_grad_enabled, no_grad, record_sites
 from .ops import OPS
 from .tensor import Tensor, concatenate, einsum, stack
@@ -30,3 +30,8 @@ __all__ = ["Value", "wsum", "grad", "no_grad", "enable_grad", "is_grad_enabled",
            "concatenate", "stack", "functional", "define_op", "Function", "FunctionCtx", "OPS",
            "gradgradcheck", "CheckReport", "where", "maximum", "minimum",
            "einsum"]
+
+# The walker's loops, specialised now rather than during a user's first passes
+# (CPython 3.11; see graph.warm_up).
+warm_up(lambda: (Value(0.5) * Value(2.0) + 1.0).tanh())
+warm_up(lambda: (Tensor([0.5, 1.0], requires_grad=True) * 2.0).sum())

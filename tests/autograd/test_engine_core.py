@@ -344,3 +344,30 @@ def test_a_pass_started_inside_another_keeps_its_own_leaf_counts():
     y = (Reenter.apply(w * w) * w).sum()  # d/dw = 3w²
     y.backward()
     np.testing.assert_allclose(w.grad, 3 * w.data ** 2 + 6 * w.data)
+
+
+def test_the_walker_is_specialised_when_the_package_is_imported():
+    """CPython 3.11 specialises a function's bytecode only after a few calls,
+    and a pass is one call: importing the engine runs the passes on tiny
+    graphs so that a user's first backward() (often the only one, on the
+    biggest graph) is not run unspecialised. Checked in a fresh process."""
+    import subprocess
+    import sys
+    code = (
+        "import dis, io, sys\n"
+        "import gradviz.autograd.graph as g\n"
+        "out = []\n"
+        "for f in (g._discover, g._in_place_pass, g._owning_pass):\n"
+        "    s = io.StringIO(); dis.dis(f, adaptive=True, file=s)\n"
+        "    out.append(sum('_SLOT' in ln for ln in s.getvalue().splitlines()))\n"
+        "calls = []\n"
+        "g.warm_up(lambda: calls.append(1) or __import__('gradviz').Value(1.0))\n"
+        "print(out, len(calls))\n")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    counts, calls = res.stdout.rsplit(" ", 1)
+    if sys.version_info < (3, 12):
+        assert all(n >= 3 for n in eval(counts)), res.stdout  # slot loads/stores specialised
+        assert int(calls) == 8
+    else:  # specialised from the start: nothing to warm
+        assert int(calls) == 0
