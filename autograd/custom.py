@@ -69,6 +69,9 @@ def _plain_kernel(op: Op, engine) -> Kernel:
     return k
 
 
+_NO_INPUT: Any = object()  # UnaryOp called with no input at all
+
+
 class UnaryOp(Op):
     """A user's row with one input, a local derivative and no constants: the
     common user op (``softsign``, ``smooth_clamp``). Calling it on one Value
@@ -80,22 +83,23 @@ class UnaryOp(Op):
     _float_kernel: ClassVar[Kernel | None] = None  # the row's kernels, made on first use
     _array_kernel: ClassVar[Kernel | None] = None
 
-    def __call__(self, *inputs: Any, **params: Any) -> Any:
-        if len(inputs) == 1 and not params:
-            x = inputs[0]
+    def __call__(self, x: Any = _NO_INPUT, /, *more: Any, **params: Any) -> Any:
+        if not more and not params:  # (one positional input, no packing of the rest)
             cls = x.__class__
             if cls is Value:
                 out = self.forward(FloatMath, x.data)
                 if out.__class__ is float:
                     return _record_value(out, self._float_kernel or _plain_kernel(self, FLOAT),
-                                         inputs)
+                                         (x,))
             elif cls is Tensor and x.data.dtype.kind == "f":
                 d = x.data
                 out = self.forward(ArrayMath, d)
                 if out.__class__ is np.ndarray and out.dtype is d.dtype:
                     return x._record(out, self._array_kernel or _plain_kernel(self, ARRAY),
-                                     inputs)
-        return apply(self, *inputs, **params)
+                                     (x,))
+        if x is _NO_INPUT:
+            return apply(self, *more, **params)
+        return apply(self, x, *more, **params)
 
 
 def apply(op: Op, *xs: Any, **params: Any):
