@@ -400,18 +400,25 @@ def _discover(roots: Sequence[Any], reset: Any, leaf_uses: dict | None = None) -
     pop, push = stack.pop, stack.append
     count_leaves = leaf_uses is not None
     while stack:
-        for p in pop()._parents:
-            if p._parents:
-                n = p._pending
-                if n:
-                    p._pending = n + 1
-                else:
-                    p._pending = 1
-                    if not many or p not in tops:
-                        p.grad = reset
-                        push(p)
-            elif count_leaves:
-                leaf_uses[p] = leaf_uses.get(p, 0) + 1  # type: ignore[index,union-attr]
+        node = pop()
+        while node is not None:  # along a chain, the next node without the stack
+            nxt = None
+            for p in node._parents:
+                if p._parents:
+                    n = p._pending
+                    if n:
+                        p._pending = n + 1
+                    else:
+                        p._pending = 1
+                        if not many or p not in tops:
+                            p.grad = reset
+                            if nxt is None:
+                                nxt = p
+                            else:
+                                push(p)
+                elif count_leaves:
+                    leaf_uses[p] = leaf_uses.get(p, 0) + 1  # type: ignore[index,union-attr]
+            node = nxt
     return tops
 
 
