@@ -421,6 +421,18 @@ def _elements(x0: np.ndarray, max_elements: int, rng, directions: int):
             yield None, u / np.linalg.norm(u)
 
 
+def _numeric(f, a: float, h: float, atol: float, rtol: float) -> tuple[float, bool, float]:
+    """The numeric slope of ``f`` at 0 against the analytic ``a``: (slope,
+    agrees, relative error). A plain central difference first, enough when it
+    agrees; else Richardson extrapolation with its error estimate."""
+    n = (f(h) - f(-h)) / (2 * h)
+    ok = _close(a, n, 0.0, atol, rtol)
+    if not ok:
+        n, err = _richardson(f, h)
+        ok = _close(a, n, err, atol, rtol)
+    return n, ok, _rel(a, n, atol, rtol)
+
+
 def _check_scalar_edge(node, i, datas, a, kink_flags, step, atol, rtol, site,
                        name) -> EdgeCheck:
     """:func:`_check_edge` for a Value node (plain floats, no numpy)."""
@@ -437,15 +449,9 @@ def _check_scalar_edge(node, i, datas, a, kink_flags, step, atol, rtol, site,
             return float(op_forward(*args))
     a = float(a)
     h = step * max(1.0, abs(x0))
-    n = (f(h) - f(-h)) / (2 * h)  # plain central difference first: enough when it agrees
-    ok = _close(a, n, 0.0, atol, rtol)
-    if not ok:
-        n, err = _richardson(f, h)
-        ok = _close(a, n, err, atol, rtol)
-    rel = _rel(a, n, atol, rtol)
+    n, ok, rel = _numeric(f, a, h, atol, rtol)
     verdict = "ok"
-    if kink_flags is not None and (bool(kink_flags[i]) or
-                                   _kink_between(f, step * max(1.0, abs(x0)), atol, rtol)):
+    if kink_flags is not None and (bool(kink_flags[i]) or _kink_between(f, h, atol, rtol)):
         verdict = "ok" if ok else "not differentiable"
     elif not ok:
         verdict = "mismatch"
@@ -491,12 +497,7 @@ def _check_edge(node, i, datas64, g64, contrib, kink_flags, scalar, step, atol, 
             def f(t, u=u):
                 return value(x0 + t * u)
             a = float(np.sum(a_full * u))
-        n = (f(h) - f(-h)) / (2 * h)  # plain central difference first: enough when it agrees
-        ok = _close(a, n, 0.0, atol, rtol)
-        if not ok:
-            n, err = _richardson(f, h)
-            ok = _close(a, n, err, atol, rtol)
-        rel = _rel(a, n, atol, rtol)
+        n, ok, rel = _numeric(f, a, h, atol, rtol)
         kink = False
         if kinks is not None:  # i.e. kink_flags is not None
             # on a kink, or within a step of one: the one-sided slopes disagree
