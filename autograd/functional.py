@@ -203,12 +203,7 @@ def cross_entropy(logits: Tensor, targets, reduction: str = "mean",
     if not probs and reduction == "mean" and eps == 0.0:
         return _cross_entropy_fused(logits, targets)
     x = logits if logits.data.ndim != 1 else logits.reshape(1, -1)
-    if x.data.ndim != 2:
-        raise ValueError(f"cross_entropy: logits must have shape (N, C) or (C,), got "
-                         f"{logits.data.shape}")
-    n, c = x.data.shape
-    if n == 0 or c == 0:
-        raise ValueError(f"cross_entropy: logits of shape {x.data.shape} are empty")
+    n, c = _rows_of_classes(x, logits)
     if probs:
         q = np.asarray(tt, dtype=x.data.dtype).reshape(x.data.shape)
         if not ((q >= 0) & (q <= 1)).all():
@@ -307,6 +302,19 @@ def huber_loss(pred: Tensor, target, reduction: str = "mean", delta: float = 1.0
     return _reduce(OPS["huber"](d, delta=delta), reduction)
 
 
+def _rows_of_classes(x: Tensor, logits: Tensor) -> tuple[int, int]:
+    """(N, C) of ``x``, the logits as rows (``logits`` as the user gave
+    them, for the message); a clear error when they are not a non-empty
+    (N, C)."""
+    if x.data.ndim != 2:
+        raise ValueError(f"cross_entropy: logits must have shape (N, C) or (C,), got "
+                         f"{logits.data.shape}")
+    n, c = x.data.shape
+    if n == 0 or c == 0:
+        raise ValueError(f"cross_entropy: logits of shape {x.data.shape} are empty")
+    return n, c
+
+
 def _cross_entropy_fused(logits: Tensor, targets) -> Tensor:
     """Mean cross-entropy of ``logits`` (N, C) against integer class
     ``targets`` (N,) -- or (C,) logits with one integer target. Fused: one
@@ -320,12 +328,7 @@ def _cross_entropy_fused(logits: Tensor, targets) -> Tensor:
             raise ValueError(f"cross_entropy: logits of shape {logits.data.shape} (one sample) "
                              f"take one target, got targets of shape {tt.shape}")
         targets = tt.reshape((1,))
-    if x.data.ndim != 2:
-        raise ValueError(f"cross_entropy: logits must have shape (N, C) or (C,), got "
-                         f"{logits.data.shape}")
-    n, c = x.data.shape
-    if n == 0 or c == 0:
-        raise ValueError(f"cross_entropy: logits of shape {x.data.shape} are empty")
+    n, c = _rows_of_classes(x, logits)
     t = _targets(targets, n, c, "cross_entropy")
     d = x.data
     rows = np.arange(n)

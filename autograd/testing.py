@@ -537,28 +537,25 @@ def graph_text(output: Any) -> str:
     names: dict[int, str] = {}
     used: set = set()
     lines = []
-    n_leaf = n_op = 0
+    counters = {"x": 0, "v": 0}  # x<k> for unnamed leaves, v<k> for unnamed results
+
+    def name_for(node: Any, prefix: str) -> str:
+        lab = node.label
+        if lab.isidentifier() and lab not in used and lab not in _KEYWORDS \
+                and lab not in OPS and lab not in ("abs", "swish"):
+            return lab
+        k = counters[prefix]
+        while f"{prefix}{k}" in used:
+            k += 1
+        counters[prefix] = k
+        return f"{prefix}{k}"
     for node in order:
         if node.is_leaf:
-            lab = node.label
-            if lab.isidentifier() and lab not in used and lab not in _KEYWORDS \
-                    and not (lab in OPS or lab in ("abs", "swish")):
-                name = lab
-            else:
-                while f"x{n_leaf}" in used:
-                    n_leaf += 1
-                name = f"x{n_leaf}"
+            name = name_for(node, "x")
             lines.append(f"{name} = {_num_text(node.data)}")
         else:
-            n_op += 1
-            lab = node.label
-            if lab.isidentifier() and lab not in used and lab not in _KEYWORDS \
-                    and lab not in OPS and lab not in ("abs", "swish"):
-                name = lab
-            else:
-                while f"v{n_op}" in used:
-                    n_op += 1
-                name = f"v{n_op}"
+            counters["v"] += 1  # v<k>: k counts op nodes, from 1
+            name = name_for(node, "v")
             lines.append(f"{name} = {_spell(node, [names[id(p)] for p in node.parents])}")
         used.add(name)
         names[id(node)] = name
