@@ -169,25 +169,34 @@ def run_mutants(max_examples: int, torch_points: int, seed: int = 0) -> dict:
                 continue
             name = f"{row.key}__mut__{kind.replace('[', '_').replace(']', '')}"
             op = user_op(row, name, wrong)
-            t0 = time.perf_counter()
-            rec = dict(op=row.key, kind=kind, caught=False, named=False, size=None, prop=None)
-            try:
-                check_op(op, max_examples=max_examples)
-            except OpCheckError as e:
-                rec.update(caught=True, named=e.named, size=e.size, prop=e.prop)
-            except Exception as e:  # noqa: BLE001 - a crash is not a catch: counted as missed
-                rec.update(prop=f"{type(e).__name__}: {str(e)[:80]}")
-            finally:
-                unregister_op(op)
-            rec["seconds"] = time.perf_counter() - t0
-            t0 = time.perf_counter()
-            rec["torch_caught"] = torch_catches(row, wrong, rng, torch_points)
-            rec["torch_seconds"] = time.perf_counter() - t0
-            results.append(rec)
-            print(f"  {name}: caught={rec['caught']} named={rec['named']} size={rec['size']} "
-                  f"{rec['seconds']:.1f}s torch={rec['torch_caught']} {rec['torch_seconds']:.1f}s",
-                  file=sys.stderr, flush=True)
+            results.append(_check_mutant(row.key, kind, name, op, op, max_examples,
+                                         lambda: torch_catches(row, wrong, rng, torch_points)))
     return dict(results=results, skipped=skipped)
+
+
+def _check_mutant(key: str, kind: str, name: str, op, registered, max_examples: int,
+                  torch_catch) -> dict:
+    """One mutant through check_op (caught? named? how small?) and through
+    torch's gradcheck (``torch_catch()``), timed; ``registered`` is the row
+    to unregister afterwards."""
+    t0 = time.perf_counter()
+    rec = dict(op=key, kind=kind, caught=False, named=False, size=None, prop=None)
+    try:
+        check_op(op, max_examples=max_examples)
+    except OpCheckError as e:
+        rec.update(caught=True, named=e.named, size=e.size, prop=e.prop)
+    except Exception as e:  # noqa: BLE001 - a crash is not a catch: counted as missed
+        rec.update(prop=f"{type(e).__name__}: {str(e)[:80]}")
+    finally:
+        unregister_op(registered)
+    rec["seconds"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    rec["torch_caught"] = torch_catch()
+    rec["torch_seconds"] = time.perf_counter() - t0
+    print(f"  {name}: caught={rec['caught']} named={rec['named']} size={rec['size']} "
+          f"{rec['seconds']:.1f}s torch={rec['torch_caught']} {rec['torch_seconds']:.1f}s "
+          f"({rec['prop']})", file=sys.stderr, flush=True)
+    return rec
 
 
 # ----------------------------------------------------------------------------
@@ -295,24 +304,9 @@ def run_struct_mutants(max_examples: int, torch_points: int, seed: int = 0) -> l
         for kind, wrong in struct_mutants(row):
             name = f"{key}__mut__{kind}"
             op = struct_user_op(row, name, wrong)
-            t0 = time.perf_counter()
-            rec = dict(op=key, kind=kind, caught=False, named=False, size=None, prop=None)
-            try:
-                check_op(op, max_examples=max_examples)
-            except OpCheckError as e:
-                rec.update(caught=True, named=e.named, size=e.size, prop=e.prop)
-            except Exception as e:  # noqa: BLE001 - a crash is not a catch: counted as missed
-                rec.update(prop=f"{type(e).__name__}: {str(e)[:80]}")
-            finally:
-                unregister_op(op.row)
-            rec["seconds"] = time.perf_counter() - t0
-            t0 = time.perf_counter()
-            rec["torch_caught"] = torch_catches_struct(row, wrong, rng, torch_points)
-            rec["torch_seconds"] = time.perf_counter() - t0
-            results.append(rec)
-            print(f"  {name}: caught={rec['caught']} named={rec['named']} size={rec['size']} "
-                  f"{rec['seconds']:.1f}s torch={rec['torch_caught']} ({rec['prop']})",
-                  file=sys.stderr, flush=True)
+            results.append(_check_mutant(
+                key, kind, name, op, op.row, max_examples,
+                lambda: torch_catches_struct(row, wrong, rng, torch_points)))
     return results
 
 

@@ -47,6 +47,17 @@ class CheckpointError(ValueError):
     unexpected key, wrong shape, unreadable or corrupt file)."""
 
 
+def key_mismatch(what: str, missing: list, unexpected: list) -> CheckpointError:
+    """The error for a state whose keys are not the model's: ``what`` (the
+    operation and model), then the missing and the unexpected keys."""
+    parts = []
+    if missing:
+        parts.append("missing key(s) " + ", ".join(map(repr, missing)))
+    if unexpected:
+        parts.append("unexpected key(s) " + ", ".join(map(repr, unexpected)))
+    return CheckpointError(f"{what}: " + "; ".join(parts))
+
+
 def _is_int(x: object) -> bool:
     """An integer (Python or numpy) that is not a bool: what arguments such as widths,
     axes and seeds must be. A plain bool result, not a TypeGuard: mypy does not know
@@ -222,13 +233,8 @@ class Module:
         missing = [k for k in slots if k not in state]
         unexpected = [k for k in state if k not in slots]
         if strict and (missing or unexpected):
-            parts = []
-            if missing:
-                parts.append("missing key(s) " + ", ".join(map(repr, missing)))
-            if unexpected:
-                parts.append("unexpected key(s) " + ", ".join(map(repr, unexpected)))
-            raise CheckpointError(f"load_state_dict into {type(self).__name__}: "
-                                  + "; ".join(parts))
+            raise key_mismatch(f"load_state_dict into {type(self).__name__}", missing,
+                               unexpected)
         plan = []
         for key, (kind, x) in slots.items():
             if key not in state:

@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 
 from .layers import Linear, PReLU
-from .module import CheckpointError, Module
+from .module import CheckpointError, Module, key_mismatch
 
 __all__ = ["to_torch_state", "from_torch_state"]
 
@@ -132,13 +132,7 @@ def from_torch_state(torch_state: Mapping[str, Any], model: Module | None = None
     missing = [theirs for _, theirs, _, _ in plan if theirs not in torch_state]
     unexpected = [k for k in torch_state if k not in wanted]
     if missing or unexpected:
-        parts = []
-        if missing:
-            parts.append("missing key(s) " + ", ".join(map(repr, missing)))
-        if unexpected:
-            parts.append("unexpected key(s) " + ", ".join(map(repr, unexpected)))
-        raise CheckpointError(f"from_torch_state into {type(model).__name__}: "
-                              + "; ".join(parts))
+        raise key_mismatch(f"from_torch_state into {type(model).__name__}", missing, unexpected)
     for ours, theirs, kind, _ in plan:
         arr = _array(torch_state[theirs], theirs)
         want = ours_state[ours].shape
