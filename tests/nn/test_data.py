@@ -315,7 +315,31 @@ def test_load_mnist_offline_with_nothing_cached_fails_fast_and_clearly(tmp_path)
     assert os.listdir(root) == []                                        # no partial files
 
 
-class _Server:
+class _LocalHTTP:
+    """A local threading HTTP server on a free port (``url``), serving for the
+    length of a ``with`` block; ``stop``, if set, is signalled on exit."""
+
+    stop: threading.Event | None = None
+
+    def _serve(self, handler):
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        if self.stop is not None:
+            self.stop.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(timeout=5)
+
+
+class _Server(_LocalHTTP):
     """A local http.server over `folder`, counting the files it serves."""
 
     def __init__(self, folder):
@@ -332,18 +356,7 @@ class _Server:
             def log_message(self, *args):
                 pass
 
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join(timeout=5)
+        self._serve(Handler)
 
 
 def test_load_mnist_downloads_verifies_and_caches(tmp_path):
@@ -457,7 +470,7 @@ def test_read_idx_never_inflates_past_what_the_header_declares(tmp_path):
 
 # --------------------------------------------------------------------------- slow and hostile mirrors (issue 13 item 13)
 
-class _Mirror:
+class _Mirror(_LocalHTTP):
     """A local HTTP/1.0 server whose every GET runs `body(handler, stop)`; counts requests.
     Handlers wait on `stop` (set on exit), so nothing outlives the test."""
 
@@ -477,20 +490,7 @@ class _Mirror:
             def log_message(self, *args):
                 pass
 
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stop.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join(timeout=5)
+        self._serve(Handler)
 
 
 def _trickle(h, stop, sent, limit=500):
