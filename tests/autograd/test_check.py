@@ -11,22 +11,7 @@ from gradviz.autograd import Tensor, Value, detect_anomaly
 from gradviz.autograd.check import (CheckReport, GradcheckError, check_nodes, gradcheck,
                                     gradgradcheck)
 from gradviz.autograd.ops import NM, OPS
-from gradviz.autograd import define_op
-from gradviz.autograd.testing import unregister_op
 
-
-@pytest.fixture
-def user_ops():
-    """Ops defined in a test are removed from the table afterwards."""
-    made = []
-
-    def make(name, **kw):
-        op = define_op(name, **kw)
-        made.append(op)
-        return op
-    yield make
-    for op in made:
-        unregister_op(op)
 
 
 def _cube(user_ops, wrong=False):

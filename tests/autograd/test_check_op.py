@@ -10,22 +10,9 @@ from hypothesis import strategies as st
 from gradviz.autograd import Value
 from gradviz.autograd.check import gradcheck
 from gradviz.autograd.ops import OPS
-from gradviz.autograd import define_op
 from gradviz.autograd.testing import (OpCheckError, check_op, expressions, graph_size, graph_text,
                                       unregister_op)
 
-
-@pytest.fixture
-def user_ops():
-    made = []
-
-    def make(name, **kw):
-        op = define_op(name, **kw)
-        made.append(op)
-        return op
-    yield make
-    for op in made:
-        unregister_op(op)
 
 
 _BUILTIN_KEYS = [k for k, op in OPS.items() if op.deriv is not None] + [
