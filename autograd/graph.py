@@ -225,21 +225,16 @@ def topological_order(roots: Sequence[Any]) -> list:
     return order
 
 
-_KEEP = object()
-
-
-def count_uses(roots, reset: Any = _KEEP) -> dict:
+def count_uses(roots) -> dict:
     """{node: number of uses inside the graph} for everything reachable from
-    ``roots``. With ``reset``, every non-leaf node's ``grad`` is set to it on
-    discovery (the fast pass sums into the ``grad`` slots)."""
-    resetting = reset is not _KEEP
+    ``roots``, in a dict of the caller's own. The stepping walk counts here,
+    not in the nodes' ``_pending`` slots as the fast pass does: a walk may be
+    paused halfway (a generator) while other passes run over the same graph."""
     uses: dict = {}
     stack = []
     for r in roots:
         if r not in uses:
             uses[r] = 0
-            if resetting and r._parents:
-                r.grad = reset
             stack.append(r)
     pop, push, get = stack.pop, stack.append, uses.get
     while stack:
@@ -247,8 +242,6 @@ def count_uses(roots, reset: Any = _KEEP) -> dict:
             n = get(p)
             if n is None:
                 uses[p] = 1
-                if resetting and p._parents:
-                    p.grad = reset
                 push(p)
             else:
                 uses[p] = n + 1

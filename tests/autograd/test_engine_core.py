@@ -371,3 +371,22 @@ def test_the_walker_is_specialised_when_the_package_is_imported():
         assert int(calls) == 8
     else:  # specialised from the start: nothing to warm
         assert int(calls) == 0
+
+
+def test_a_paused_stepping_walk_and_a_backward_over_the_same_graph():
+    """backward_steps() may be paused halfway while backward() runs over the
+    same graph: each keeps its own counts, so both finish with their full
+    gradient (the leaves get the sum of the two passes)."""
+    def build():
+        x, w = Value(0.3), Value(-1.2)
+        h = x * w
+        return x, w, (h.tanh() * h + h.exp()) * x
+    x1, w1, y1 = build()
+    y1.backward()
+    x, w, y = build()
+    steps = y.backward_steps()
+    next(steps)
+    next(steps)
+    y.backward()
+    rest = list(steps)
+    assert rest and (x.grad, w.grad) == pytest.approx((2 * x1.grad, 2 * w1.grad), rel=1e-12)
