@@ -169,7 +169,7 @@ class Node:
     @property
     def creation_index(self) -> int | None:
         n = getattr(self, "_ctx", None) if not self._parents else None
-        return abs(n) if n.__class__ is int else None
+        return abs(n) or None if n.__class__ is int else None  # 0: made by the engine
 
     @property
     def scope(self) -> list | None:

@@ -59,12 +59,15 @@ def _finish(v: Value, kern, parents: tuple) -> Value:
 
 
 def _leaf(x: float) -> Value:
+    """A constant leaf the engine makes (a number wrapped for an op, a seed, a
+    create_graph constant, ``detach()``): it wants no gradient."""
     v = _alloc(Value)
     v.data = x
     v.grad = 0.0
     v.label = ""
     v._op = None
     v._parents = ()
+    v._ctx = 0  # a constant without a creation number (see Value.__init__)
     return v
 
 
@@ -126,9 +129,10 @@ class Value(Node):
     2.2
     """
 
-    # _ctx (a custom Function's saved values; on a leaf, its creation number,
-    # negative for a constant), _site (creation sites) and _scope (module calls) are set only
-    # on the nodes that need them.
+    # _ctx: a custom Function's saved values; on a leaf, its creation number
+    # (negative for a constant, 0 for a constant the engine made). _site
+    # (creation sites) and _scope (module calls) are set only on the nodes
+    # that need them.
     __slots__ = ("data", "grad", "label", "_op", "_parents", "_pending", "_ctx", "_site",
                  "_scope", "__weakref__")
     data: float
@@ -386,7 +390,8 @@ class Value(Node):
         return walk((self,), (1.0,))
 
     def detach(self) -> Value:
-        """Same data, no history."""
+        """Same data, no history: a constant (``requires_grad`` False), as
+        ``Tensor.detach()`` gives."""
         v = _leaf(self.data)
         v.label = self.label
         return v
@@ -427,9 +432,7 @@ class Value(Node):
         return np.array(self.data, dtype=np.float64)
 
     def _gc_leaf(self, arr) -> Value:
-        v = _leaf(float(arr))
-        v.label = self.label
-        return v
+        return Value(float(arr), self.label)  # an input, like the one it stands for
 
 
 def wsum(weights, inputs, bias=0.0) -> Value:

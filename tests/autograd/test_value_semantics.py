@@ -319,3 +319,19 @@ def test_leaves_know_their_creation_order():
     idx = [a.creation_index, b.creation_index, t.creation_index, c.creation_index]
     assert all(isinstance(i, int) for i in idx) and idx == sorted(set(idx))
     assert (a * b).creation_index is None and (t * 2).creation_index is None
+
+
+def test_numbers_the_engine_wraps_are_constants(user_ops):
+    """A number wsum or a user's op wraps, and detach(), give constant leaves
+    (no creation number, requires_grad False), as Tensor.detach() does;
+    the user's own leaves stay inputs."""
+    from gradviz.autograd import wsum
+    x = Value(2.0)
+    y = wsum([x], [3.0], bias=1.0)
+    bias, w, three = y.parents
+    assert w is x and w.requires_grad and w.creation_index is not None
+    for c in (bias, three, x.detach()):
+        assert not c.requires_grad and c.creation_index is None and c.is_leaf
+    op = user_ops("wrap_pair", forward=lambda M, a, b: a * b, deriv=lambda M, o, a, b: (b, a))
+    z = op(x, 4.0)
+    assert not z.parents[1].requires_grad and z.parents[0] is x
