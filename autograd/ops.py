@@ -70,6 +70,20 @@ ONE = 1.0
 # --------------------------------------------------------------------------
 # Math namespaces: the same rule text runs on floats, arrays and nodes.
 # --------------------------------------------------------------------------
+def _namespace(cls: type) -> type:
+    """A class used as a namespace, never instantiated: its staticmethods
+    become the plain functions they wrap. Called through the class
+    (``M.tanh(a)``) a plain function is the same call, but CPython 3.11
+    caches that lookup only for plain functions and non-descriptors, not for
+    staticmethod objects: a rule's ``M.`` lookups (users' own rules above
+    all, which cannot bind them ahead) cost about 25 ns less each."""
+    for name, attr in list(vars(cls).items()):
+        if isinstance(attr, staticmethod):
+            setattr(cls, name, attr.__func__)
+    return cls
+
+
+@_namespace
 class FloatMath:
     """Scalar math with IEEE results instead of Python exceptions."""
 
@@ -303,6 +317,7 @@ class FloatMath:
         return -FloatMath.softplus(-x)
 
 
+@_namespace
 class ArrayMath:
     """numpy versions of the same functions (stable forms for arrays)."""
 
@@ -435,6 +450,7 @@ def _erf_array(x):
     return sp_erf(x)
 
 
+@_namespace
 class NodeMath:
     """Node versions: each call records a node, so derivatives can be
     differentiated again (``create_graph=True``). Works for Value and Tensor,

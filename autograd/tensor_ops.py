@@ -22,7 +22,7 @@ import numpy as np
 
 from .graph import Node
 from .kernel import ARRAY, kernel
-from .ops import ArrayMath, NodeMath, Op, register, sum_to_shape
+from .ops import ArrayMath, NodeMath, Op, _namespace, register, sum_to_shape
 
 __all__ = ["ArrayNS", "NodeNS", "TA", "TN", "matmul", "reduce", "reshape", "transpose",
            "swapaxes", "broadcast_to", "getitem", "concatenate", "stack"]
@@ -45,6 +45,7 @@ def _expand(x, shape):
     return out
 
 
+@_namespace
 class ArrayNS(ArrayMath):
     """The table's array namespace plus the shape helpers vjp rules need."""
 
@@ -89,6 +90,7 @@ class ArrayNS(ArrayMath):
         return np.einsum(spec, *xs, optimize=len(xs) > 2)
 
 
+@_namespace
 class NodeNS(NodeMath):
     """The table's node namespace plus the same shape helpers on Tensors:
     every call records a node."""
