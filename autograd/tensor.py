@@ -62,6 +62,7 @@ def _record(data, kern, parents: tuple) -> Tensor:
     t.grad = None
     t.label = ""
     t._pending = 0
+    t._scope = None
     if ACTIVE:
         m = current()
         if not m.record:
@@ -290,7 +291,8 @@ class Tensor(Node):
     """
 
     # _ctx (saved forward arrays, fused ops only; a leaf's creation number) and
-    # _site (creation sites) are set only on the nodes that need them.
+    # _site (creation sites) are set only on the nodes that need them; _scope
+    # (module-call records) is None on every result, as for Value.
     __slots__ = ("data", "grad", "label", "requires_grad", "_op", "_parents", "_pending", "_ctx",
                  "_site", "_scope", "__weakref__")
     data: np.ndarray
@@ -302,6 +304,7 @@ class Tensor(Node):
     _pending: int        # the fast pass's count of uses not yet sent
     _ctx: Any
     _site: str
+    _scope: list | None
     __array_priority__ = 1000.0  # ndarray + Tensor -> Tensor.__radd__
     __array_ufunc__ = None       # and numpy ufuncs do not swallow Tensors
 

@@ -38,6 +38,7 @@ def _record(data: float, kern, parents: tuple) -> Value:
     v.grad = 0.0
     v.label = ""
     v._pending = 0
+    v._scope = None
     if ACTIVE:  # some context somewhere is in a non-default mode: ask ours
         return _finish(v, kern, parents)
     v._op = kern
@@ -131,8 +132,10 @@ class Value(Node):
 
     # _ctx: a custom Function's saved values; on a leaf, its creation number
     # (negative for a constant, 0 for a constant the engine made). _site
-    # (creation sites) and _scope (module calls) are set only on the nodes
-    # that need them.
+    # (creation sites) is set only on the nodes that need it; _scope (the
+    # records of the module calls that returned the node, see viz.scope) is
+    # None on every result, so that a module call reads it without the cost
+    # of an unset slot's exception (a leaf sets it when a call returns it).
     __slots__ = ("data", "grad", "label", "_op", "_parents", "_pending", "_ctx", "_site",
                  "_scope", "__weakref__")
     data: float
@@ -143,6 +146,7 @@ class Value(Node):
     _pending: int        # the fast pass's count of uses not yet sent
     _ctx: Any
     _site: str
+    _scope: list | None
 
     def __init__(self, data: float, label: str = "", requires_grad: bool = True) -> None:
         if isinstance(data, Value):

@@ -29,6 +29,8 @@ import weakref
 from collections.abc import Iterable
 from typing import Any
 
+from ..autograd.graph import Node
+
 __all__ = ["module_call", "scope", "mark", "assign", "ENABLED", "Record", "MAX_RECORDS_PER_NODE"]
 
 ENABLED = True
@@ -109,7 +111,7 @@ def _stack() -> list:
 
 
 def _is_node(x: Any) -> bool:
-    return hasattr(x, "parents") and hasattr(x, "data")
+    return isinstance(x, Node) or (hasattr(x, "parents") and hasattr(x, "data"))
 
 
 def _nodes(obj: Any) -> list:
@@ -148,31 +150,60 @@ def _name_of(module: Any, parent: Any) -> str:
 
 
 def module_call(module: Any, args: tuple, kwargs: dict) -> Any:
-    """``module.forward(*args, **kwargs)`` recorded as one scope (for nn.Module.__call__)."""
+    """``module.forward(*args, **kwargs)`` recorded as one scope (for nn.Module.__call__).
+
+    Every module call of every model pays for this while ``viz`` is imported,
+    so the common case is kept to a few stores: the record is filled in
+    place (no ``__init__`` call), and a result that no call has returned yet
+    (one this call computed) gets its first record without the searches a
+    node handed back from the arguments needs."""
     if not ENABLED:
         return module.forward(*args, **kwargs)
     try:
         st = _local.stack
     except AttributeError:
         st = _local.stack = []
-    rec = Record(0, st[-1] if st else None, module, args, kwargs)
+    rec = _new(Record)
+    rec.parent = st[-1] if st else None
+    rec.cls = type(module)
+    try:
+        rec._module = _weak(module)
+    except TypeError:  # not weak-referenceable: held as it is
+        rec._module = module
+    rec.args = args
+    rec.kwargs = kwargs
+    rec.name = rec._path = None
     st.append(rec)
     try:
         out = module.forward(*args, **kwargs)
     finally:
         st.pop()
     rec.seq = next(_seq)  # after the inner calls: innermost calls are assigned first
-    if getattr(out, "parents", None) is not None:  # one node: the common case
-        if not _is_argument(out, args, kwargs):
-            _attach(out, rec, (), None)
+    if isinstance(out, Node):  # one node: the common case
+        recs = out.scope
+        if recs is None and not out.is_leaf:
+            # a result no call has returned: this call computed it, unless it came
+            # straight in as an argument (items of list arguments are then results
+            # of code outside any module, recorded here as the original did)
+            for a in args:
+                if a is out:
+                    return out
+            if not kwargs or all(a is not out for a in kwargs.values()):
+                out.scope = [rec]
+        elif not _passed_through(out, args, kwargs):
+            _attach(out, rec)
     else:
         outs = _nodes(out)
         if outs:
             given = _input_ids(args, kwargs)
             for o in outs:
                 if id(o) not in given:
-                    _attach(o, rec, (), None)
+                    _attach(o, rec)
     return out
+
+
+_new = object.__new__
+_weak = weakref.ref
 
 
 #: At most this many records are kept on one node (the newest): a node returned by
@@ -180,13 +211,11 @@ def module_call(module: Any, args: tuple, kwargs: dict) -> Any:
 MAX_RECORDS_PER_NODE = 16
 
 
-def _attach(o: Any, rec: Record, args: tuple, kwargs: dict | None) -> None:
-    # An output passed straight through (an input returned as it came, as nn.Identity
-    # does) is not recorded: the call made nothing of it, and the record would hold the
-    # node that holds it (a reference cycle), one more per call. (kwargs None: the
-    # caller has checked.)
-    if kwargs is not None and _passed_through(o, args, kwargs):
-        return
+def _attach(o: Any, rec: Record) -> None:
+    """Add ``rec`` to the records of output ``o`` (the caller has checked that
+    ``o`` did not come straight from the arguments: an output passed through,
+    as nn.Identity does, is not recorded, since the call made nothing of it
+    and the record would hold the node that holds it, one more per call)."""
     recs = getattr(o, "scope", None)  # Value and Tensor keep them in a `scope` attribute
     if recs is None:
         try:
@@ -199,10 +228,10 @@ def _attach(o: Any, rec: Record, args: tuple, kwargs: dict | None) -> None:
             recs = _RECORDS.setdefault(o, [])
         except TypeError:  # not weak-referenceable
             return
-    module = rec.module
+    module = rec._module  # the module's weak reference: one per module, so `is` compares
     if module is not None:  # the same module returning the same node again: the newer call
         for i, r in enumerate(recs):
-            if r.module is module:
+            if r._module is module:
                 del recs[i]
                 break
     recs.append(rec)
@@ -215,25 +244,7 @@ def _remember(out, path, module, args, kwargs) -> None:
     given = _input_ids(args, kwargs)
     for o in ((out,) if getattr(out, "parents", None) is not None else _nodes(out)):
         if id(o) not in given:
-            _attach(o, rec, (), None)
-
-
-def _is_argument(o: Any, args: tuple, kwargs: dict) -> bool:
-    """:func:`_passed_through` for one output, cheap for a fresh one: the
-    arguments themselves are compared, and the items inside list, tuple or
-    dict arguments (a neuron's 784 inputs) only when ``o`` could be one of
-    them -- a leaf, or a node some call has already returned. A node the call
-    just computed is neither, so calls pay O(1), not O(inputs)."""
-    for a in args:
-        if a is o:
-            return True
-    if kwargs:
-        for a in kwargs.values():
-            if a is o:
-                return True
-    if getattr(o, "scope", None) or getattr(o, "is_leaf", True):
-        return _passed_through(o, args, kwargs)
-    return False
+            _attach(o, rec)
 
 
 def _input_ids(args: Any, kwargs: Any) -> set:

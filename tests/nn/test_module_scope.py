@@ -136,3 +136,35 @@ def test_a_module_gone_before_drawing_is_named_by_its_class():
     paths, modules = scope.assign(topological_order([y]))
     assert set(paths.values()) == {("Linear",)} and modules[("Linear",)] is None
     assert "Linear" in viz.draw(y, collapse="module").source
+
+
+def test_a_result_made_outside_modules_and_passed_through_is_not_recorded():
+    """The common case is kept short (a result no call has returned gets its
+    first record without searching the arguments); it must still tell a
+    result passed straight through from one the call made."""
+    x = Value(1.0) * 2.0                        # a result, made outside any module
+    assert PassThrough()(x) is x and x.scope is None
+    out = ReturnsKwarg()(Value(1.0), skip=x)    # returned from a keyword argument
+    assert out[1] is x and x.scope is None and len(out[0].scope) == 1
+    y = ReturnsInputAndNew()(x)[1]              # made by the call: one record
+    assert [r.cls for r in y.scope] == [ReturnsInputAndNew]
+
+
+def test_one_module_returning_the_same_node_again_keeps_its_newest_record():
+    w = Value(3.0) * 1.0                        # a result the modules hand out (not an input)
+
+    class Give(nn.Module):
+        def forward(self, x):
+            return w
+    give = Give()
+    assert give(Value(0.0)) is w and len(w.scope) == 1
+    for _ in range(3):
+        give(Value(0.0))
+    newest = w.scope[0]
+    assert len(w.scope) == 1 and newest.seq > 0
+    Give()(Value(0.0))                          # another module: one more record
+    assert len(w.scope) == 2 and w.scope[0] is newest
+    give(Value(0.0))                            # the first module again: its record moves last
+    assert len(w.scope) == 2 and w.scope[-1].module is give and w.scope[-1] is not newest
+    first = ReturnsFirst()([w])                 # inside a list argument: handed back, not made
+    assert first is w and len(w.scope) == 2
