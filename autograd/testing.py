@@ -30,8 +30,13 @@ from hypothesis import strategies as st
 from .ops import OPS, FloatMath, Op, arity_of, elementwise_ops
 from .value import Value
 
-#: The table's own rows (users' ops are registered after this module loads).
-_BUILTIN = frozenset(OPS)
+
+def _builtin(key: str) -> bool:
+    """Is ``key`` one of the table's own rows? (Asked of the row: users' ops
+    may be defined before this module is first imported.)"""
+    row = OPS.get(key)
+    return row is not None and not row.user
+
 
 __all__ = ["values", "expressions", "Expression", "op_inputs", "apply_op", "tensors",
            "check_op", "OpCheckError", "graph_text", "graph_size",
@@ -501,7 +506,7 @@ def unregister_op(op: Any) -> None:
     many throwaway ops); built-in ops cannot be removed."""
     from .kernel import forget
     key = getattr(op, "key", None)
-    if key in _BUILTIN:
+    if key is not None and _builtin(key):
         raise ValueError(f"unregister_op: {key!r} is a built-in op")
     if key is not None and OPS.get(key) is op:
         del OPS[key]
@@ -574,8 +579,9 @@ def _spell(node: Any, args: list) -> str:
         c = params["c"]
         text = _CONST_INFIX[key]
         return text.format(a=args[0], c=repr(float(c)) if not hasattr(c, "shape") else repr(c))
-    name = "swish" if key == "swish_const" else (key if key in _BUILTIN else info.name)
-    extra = "".join(f", {v!r}" for v in params.values()) if key in _BUILTIN else \
+    builtin = _builtin(key)
+    name = "swish" if key == "swish_const" else (key if builtin else info.name)
+    extra = "".join(f", {v!r}" for v in params.values()) if builtin else \
         "".join(f", {k}={v!r}" for k, v in params.items())
     return f"{name}({', '.join(args)}{extra})"
 

@@ -130,3 +130,25 @@ def test_check_op_catches_a_wrong_vjp_on_tensors():
     finally:
         unregister_op(swapped)
     assert check_op(OPS["matmul"], max_examples=10) and check_op(OPS["softmax"], max_examples=10)
+
+
+def test_a_user_op_defined_before_the_testing_module_is_imported_is_still_the_users():
+    """autograd.testing loads on demand (it needs hypothesis): an op defined
+    before that is no built-in op. It could not be unregistered, and the
+    expr text named it as a built-in op, when the built-in set was taken at
+    import. Checked in a fresh process."""
+    import subprocess
+    import sys
+    code = (
+        "from gradviz.autograd import Value, define_op\n"
+        "cube = define_op('early_cube', forward=lambda M, a, k: k * a * a * a,\n"
+        "                 deriv=lambda M, out, a, k: (3.0 * k * a * a,), params={'k': 1.0})\n"
+        "from gradviz.autograd.testing import graph_text, unregister_op\n"
+        "print(graph_text(cube(Value(2.0, label='x'), k=2.0)).splitlines()[-1])\n"
+        "unregister_op(cube)\n"
+        "from gradviz.autograd.ops import OPS\n"
+        "print('early_cube' in OPS)\n")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    text, still_there = res.stdout.split("\n")[:2]
+    assert "early_cube(x, k=2.0)" in text and still_there == "False"
