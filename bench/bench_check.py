@@ -48,14 +48,13 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from gradviz import autograd  # noqa: E402,F401  (imports viz too: reports can draw)
-from gradviz.autograd import Tensor, Value  # noqa: E402
-from gradviz.autograd.check import GradcheckError, gradcheck  # noqa: E402
-from gradviz.autograd.ops import (AM, FM, OPS, SQRT1_2, Op, arity_of, elementwise_ops,  # noqa: E402
-                                  register)
-from gradviz.autograd.testing import OpCheckError, check_op, unregister_op  # noqa: E402
+from gradviz import autograd
+from gradviz.autograd import Tensor, Value
+from gradviz.autograd.check import GradcheckError, gradcheck
+from gradviz.autograd.ops import AM, FM, OPS, SQRT1_2, Op, arity_of, elementwise_ops, register
+from gradviz.autograd.testing import OpCheckError, check_op, unregister_op
 
 KINKED = ("relu", "abs", "leaky_relu", "elu")
 
@@ -169,9 +168,10 @@ def run_mutants(max_examples: int, torch_points: int, seed: int = 0) -> dict:
                 continue
             name = f"{row.key}__mut__{kind.replace('[', '_').replace(']', '')}"
             op = user_op(row, name, wrong)
-            results.append(_check_mutant(row.key, kind, name, op, op, max_examples,
-                                         lambda: torch_catches(row, wrong, rng, torch_points)))
-    return dict(results=results, skipped=skipped)
+            results.append(_check_mutant(
+                row.key, kind, name, op, op, max_examples,
+                lambda row=row, wrong=wrong: torch_catches(row, wrong, rng, torch_points)))
+    return {"results": results, "skipped": skipped}
 
 
 def _check_mutant(key: str, kind: str, name: str, op, registered, max_examples: int,
@@ -180,12 +180,12 @@ def _check_mutant(key: str, kind: str, name: str, op, registered, max_examples: 
     torch's gradcheck (``torch_catch()``), timed; ``registered`` is the row
     to unregister afterwards."""
     t0 = time.perf_counter()
-    rec = dict(op=key, kind=kind, caught=False, named=False, size=None, prop=None)
+    rec = {"op": key, "kind": kind, "caught": False, "named": False, "size": None, "prop": None}
     try:
         check_op(op, max_examples=max_examples)
     except OpCheckError as e:
         rec.update(caught=True, named=e.named, size=e.size, prop=e.prop)
-    except Exception as e:  # noqa: BLE001 - a crash is not a catch: counted as missed
+    except Exception as e:
         rec.update(prop=f"{type(e).__name__}: {str(e)[:80]}")
     finally:
         unregister_op(registered)
@@ -234,7 +234,7 @@ def struct_user_op(row: Op, name: str, vjp) -> StructuralOp:
     keys = tuple(apply_op(row, sample, {}).op_info.params)
     return StructuralOp(register(dataclasses.replace(
         row, key=name, name=name, symbol=name, vjp=vjp, fast={}, user=True,
-        params={k: (None,) for k in keys}, defaults={})), row)
+        params=dict.fromkeys(keys, (None,)), defaults={})), row)
 
 
 def struct_mutants(row: Op) -> list[tuple[str, object]]:
@@ -246,8 +246,10 @@ def struct_mutants(row: Op) -> list[tuple[str, object]]:
            ("plus_const", each(lambda c: c + 0.5)),
            ("ignores_g", lambda M, g, out, *xs, **p: true(M, g * 0.0 + 1.0, out, *xs, **p))]
     if row.key == "matmul":
-        out.append(("swapped", lambda M, g, o, a, b, **p: tuple(reversed(true(M, g, o, a, b, **p)))))
-        out.append(("term_dropped", lambda M, g, o, a, b, **p: (true(M, g, o, a, b, **p)[0], b * 0.0)))
+        out.append(("swapped",
+                    lambda M, g, o, a, b, **p: tuple(reversed(true(M, g, o, a, b, **p)))))
+        out.append(("term_dropped",
+                    lambda M, g, o, a, b, **p: (true(M, g, o, a, b, **p)[0], b * 0.0)))
     elif row.key == "softmax":  # g·s - s·Σ(g·s)  ->  g·s
         out.append(("term_dropped", lambda M, g, o, x, **p: (g * o,)))
     elif row.key == "log_softmax":  # g - softmax·Σg  ->  g
@@ -277,21 +279,23 @@ def torch_catches_struct(row: Op, wrong, rng, points: int):
             @staticmethod
             def forward(ctx, *xs):
                 ds = [x.detach().numpy() for x in xs]
-                out = np.asarray(row.forward(AM, *ds, **params), dtype=np.float64)
+                out = np.asarray(row.forward(AM, *ds, **params),  # noqa: B023 (used at once)
+                                 dtype=np.float64)
                 ctx.ds, ctx.out = ds, out
                 return torch.from_numpy(out.copy())
 
             @staticmethod
             def backward(ctx, g):
-                cs = wrong(TA, g.detach().numpy(), ctx.out, *ctx.ds, **params)
-                return tuple(torch.from_numpy(np.array(np.broadcast_to(c, d.shape), dtype=np.float64))
+                cs = wrong(TA, g.detach().numpy(), ctx.out, *ctx.ds, **params)  # noqa: B023
+                return tuple(torch.from_numpy(np.array(np.broadcast_to(c, d.shape),
+                                                       dtype=np.float64))
                              if np.size(c) == d.size or np.ndim(c) == 0 else
                              torch.from_numpy(np.zeros(d.shape)) + float("nan")
                              for c, d in zip(cs, ctx.ds))
         xs = tuple(torch.tensor(a, dtype=torch.float64, requires_grad=True) for a in arrs)
         try:
             torch.autograd.gradcheck(Mutant.apply, xs)
-        except Exception:  # noqa: BLE001
+        except Exception:
             return True
     return False
 
@@ -306,7 +310,7 @@ def run_struct_mutants(max_examples: int, torch_points: int, seed: int = 0) -> l
             op = struct_user_op(row, name, wrong)
             results.append(_check_mutant(
                 key, kind, name, op, op.row, max_examples,
-                lambda: torch_catches_struct(row, wrong, rng, torch_points)))
+                lambda row=row, wrong=wrong: torch_catches_struct(row, wrong, rng, torch_points)))
     return results
 
 
@@ -339,7 +343,7 @@ def torch_catches(row: Op, wrong, rng, points: int):
             @staticmethod
             def forward(ctx, *xs):
                 arrs = [x.detach().numpy() for x in xs]
-                out = np.asarray(row.forward(AM, *arrs, *p), dtype=np.float64)
+                out = np.asarray(row.forward(AM, *arrs, *p), dtype=np.float64)  # noqa: B023
                 ctx.save_for_backward(*xs)
                 ctx.out = out
                 return torch.from_numpy(out.copy())
@@ -347,7 +351,7 @@ def torch_catches(row: Op, wrong, rng, points: int):
             @staticmethod
             def backward(ctx, g):
                 arrs = [x.detach().numpy() for x in ctx.saved_tensors]
-                ds = wrong(AM, ctx.out, *arrs, *p)
+                ds = wrong(AM, ctx.out, *arrs, *p)  # noqa: B023 (the class is used at once)
                 gn = g.detach().numpy()
                 return tuple(torch.from_numpy(np.array(np.broadcast_to(gn * d, a.shape),
                                                        dtype=np.float64)) for d, a in zip(ds, arrs))
@@ -360,7 +364,7 @@ def torch_catches(row: Op, wrong, rng, points: int):
             xs.append(torch.tensor(vals, dtype=torch.float64, requires_grad=True))
         try:
             torch.autograd.gradcheck(Mutant.apply, tuple(xs))
-        except Exception:  # noqa: BLE001 - torch's GradcheckError (a RuntimeError)
+        except Exception:
             return True
     return False
 
@@ -426,8 +430,8 @@ def run_false_failures(n_graphs: int, seed: int = 1) -> dict:
     out = {}
     for dtype in ("float64", "float32"):
         rng = np.random.default_rng(seed)
-        counts = dict(graphs=0, passed=0, not_differentiable=0, false_failures=0,
-                      kink_graphs=0, kink_false_failures=0, examples=[])
+        counts = {"graphs": 0, "passed": 0, "not_differentiable": 0, "false_failures": 0,
+                      "kink_graphs": 0, "kink_false_failures": 0, "examples": []}
         t0 = time.perf_counter()
         for g in range(n_graphs):
             near = g % 4 == 0
@@ -442,7 +446,7 @@ def run_false_failures(n_graphs: int, seed: int = 1) -> dict:
             counts["kink_graphs"] += touched
             try:
                 with np.errstate(all="ignore"):
-                    gradcheck(lambda *xs: _sum(fn(*xs)), *leaves)
+                    gradcheck(lambda *xs, fn=fn: _sum(fn(*xs)), *leaves)
                 counts["passed"] += 1
             except GradcheckError as e:
                 if e.report is not None and e.report.kind == "not differentiable":
@@ -505,8 +509,8 @@ def run_localisation(repeats: int = 40) -> dict:
     bad.deriv = bad_rule
     unregister_op(bad)
     plain, loc, full = min(times["plain"]), min(times["localised"]), min(passing)
-    return dict(op_nodes=n_nodes, plain_s=plain, localised_s=loc, passing_s=full,
-                ratio=loc / plain, ratio_vs_passing=loc / full, named=named)
+    return {"op_nodes": n_nodes, "plain_s": plain, "localised_s": loc, "passing_s": full,
+                "ratio": loc / plain, "ratio_vs_passing": loc / full, "named": named}
 
 
 def _apply(op, x):
@@ -575,7 +579,8 @@ def main(argv=None) -> int:
     print()
     missed = [f"{r['op']}:{r['kind']}" + (f" ({r['prop']})" if r["prop"] else "")
               for r in res if not r["caught"]]
-    unnamed = [f"{r['op']}:{r['kind']} ({r['prop']})" for r in res if r["caught"] and not r["named"]]
+    unnamed = [f"{r['op']}:{r['kind']} ({r['prop']})"
+               for r in res if r["caught"] and not r["named"]]
     torch_missed = [f"{r['op']}:{r['kind']}" for r in res if r["torch_caught"] is False]
     print(f"missed: {missed or 'none'}")
     print(f"caught but not named: {unnamed or 'none'}")
@@ -602,8 +607,8 @@ def main(argv=None) -> int:
     print(f"\nwhole benchmark: {total:.0f} s")
     if a.json:
         with open(a.json, "w") as f:
-            json.dump(dict(mutants=mut, false_failures=ff, localisation=loc, seconds=total), f,
-                      indent=1, default=str)
+            json.dump({"mutants": mut, "false_failures": ff, "localisation": loc,
+                       "seconds": total}, f, indent=1, default=str)
     return 0
 
 

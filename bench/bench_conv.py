@@ -47,11 +47,11 @@ import numpy as np  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
+import gradviz.autograd.functional as F  # noqa: E402
 from gradviz import nn  # noqa: E402
 from gradviz.autograd import Tensor  # noqa: E402
-import gradviz.autograd.functional as F  # noqa: E402
 
-try:  # noqa: E402
+try:
     import torch
     torch.set_num_threads(1)
 except ImportError:  # pragma: no cover - depends on the environment

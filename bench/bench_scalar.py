@@ -48,13 +48,12 @@ def _engine(name):
         from micrograd.nn import MLP
         return Value, lambda: MLP(2, [16, 16, 1])
     sys.path.insert(0, ROOT)
-    from gradviz.autograd import Value
     from gradviz import nn
+    from gradviz.autograd import Value
     return Value, lambda: nn.MLP(2, [16, 16, 1], seed=1337)
 
 
 def _moons():
-    import numpy as np
     from sklearn.datasets import make_moons
     X, y = make_moons(n_samples=100, noise=0.1, random_state=1)
     return X.tolist(), (y * 2 - 1).tolist()
@@ -75,7 +74,7 @@ def work_demo(engine: str, repeats: int, gc_off: bool) -> dict:
         scores = list(map(model, inputs))
         losses = [(1 + -yi * si).relu() for yi, si in zip(y, scores)]
         data_loss = sum(losses) * (1.0 / len(losses))
-        reg_loss = 1e-4 * sum((p * p for p in model.parameters()))
+        reg_loss = 1e-4 * sum(p * p for p in model.parameters())
         total_loss = data_loss + reg_loss
         model.zero_grad()
         total_loss.backward()
@@ -212,7 +211,8 @@ def _need(res: dict, what: str) -> dict:
 
 
 def main(argv=None) -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true")
     p.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     a = p.parse_args(argv)
@@ -277,7 +277,8 @@ def main(argv=None) -> None:
               f"{p_ours['seconds'] / p_mg['seconds']:.3f}  (target <= 0.15)")
     p_big = _run_worker(["pyconst", "gradviz", "1000000"])
     print("  N = 1,000,000: gradviz   "
-          f"{p_big.get('seconds', float('nan')):8.2f} s (build {p_big.get('build', float('nan')):.2f} s)"
+          f"{p_big.get('seconds', float('nan')):8.2f} s "
+          f"(build {p_big.get('build', float('nan')):.2f} s)"
           f"   peak RSS {p_big.get('peak_mb', float('nan')):.0f} MB (targets: 5 s, 500 MB)")
     m_ours = _run_worker(["million", "gradviz"])
     m_mg = _run_worker(["million", "micrograd"])
@@ -287,7 +288,8 @@ def main(argv=None) -> None:
     if "error" in m_mg:
         print(f"  micrograd                fails: {m_mg['error']}")
     else:
-        print(f"  micrograd                {m_mg['seconds']:8.2f} s   peak RSS {m_mg['peak_mb']:.0f} MB")
+        print(f"  micrograd                {m_mg['seconds']:8.2f} s   "
+              f"peak RSS {m_mg['peak_mb']:.0f} MB")
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ are left out and the script says how to get them.
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import statistics
 import sys
@@ -42,10 +43,10 @@ import numpy as np  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
-from gradviz.autograd import Tensor  # noqa: E402
 import gradviz.autograd.functional as F  # noqa: E402
+from gradviz.autograd import Tensor  # noqa: E402
 
-try:  # noqa: E402
+try:
     import torch
     torch.set_num_threads(1)
 except ImportError:  # pragma: no cover - depends on the environment
@@ -61,7 +62,7 @@ SIZES = (784, 512, 256, 10)
 def _params(seed=0):
     rng = np.random.default_rng(seed)
     ps = []
-    for nin, nout in zip(SIZES[:-1], SIZES[1:]):
+    for nin, nout in itertools.pairwise(SIZES):
         ps.append((rng.standard_normal((nin, nout)) * np.sqrt(2.0 / nin)).astype(np.float32))
         ps.append(np.zeros(nout, dtype=np.float32))
     return ps
@@ -257,7 +258,7 @@ def check_same_losses(batch):
     if torch is not None:
         losses["torch"] = float(torch_step_factory(batch)().detach())
     ref = losses["numpy"]
-    for k, v in losses.items():
+    for v in losses.values():
         if not np.isclose(v, ref, rtol=1e-4):
             raise SystemExit(f"loss mismatch at batch {batch}: {losses}")
 

@@ -7,8 +7,8 @@ Two pairs: tanh written as a user would (``forward=M.tanh(a)``,
 ``deriv=1 - out*out``) against the built-in ``.tanh()``, which has a
 hand-specialised forward and backward declared in its row; and sin
 (``forward=M.sin(a)``, ``deriv=M.cos(a)``) against the built-in ``.sin()``,
-which, like a user's op, runs the table's generic rule. Measured on Values (chains of 300 ops) and on
-(8, 8) Tensors (chains of 100 ops), best of several rounds, rounds
+which, like a user's op, runs the table's generic rule. Measured on Values
+(chains of 300 ops) and on (8, 8) Tensors (chains of 100 ops), best of several rounds, rounds
 interleaved, one thread. Target: the user op at most 1.5x the built-in.
 """
 from __future__ import annotations
@@ -21,9 +21,9 @@ import time
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from gradviz import Tensor, Value, autograd  # noqa: E402
+from gradviz import Tensor, Value, autograd
 
 user_tanh = autograd.define_op("bench_tanh", forward=lambda M, a: M.tanh(a),
                                deriv=lambda M, out, a: (1.0 - out * out,),

@@ -97,7 +97,7 @@ def peer_draw_dot(root) -> graphviz.Digraph:
     g = graphviz.Digraph(format="svg", graph_attr={"rankdir": "LR"})
     for n in nodes:
         uid = str(id(n))
-        g.node(name=uid, label="{ %s | data %.4f | grad %.4f }" % (n.label, n.data, n.grad),
+        g.node(name=uid, label="{ %s | data %.4f | grad %.4f }" % (n.label, n.data, n.grad),  # noqa: UP031 (micrograd's own line)
                shape="record")
         if n.op:
             g.node(name=uid + n.op, label=n.op)
@@ -200,7 +200,8 @@ _STEP_JS = """(args) => {
     }
     for (let j = 0; j < jumps; j++) {
         const k = (j * 7919) % window.gradviz.frames;
-        const t = performance.now(); window.gradviz.go(k); flush(); jump.push(performance.now() - t);
+        const t = performance.now(); window.gradviz.go(k); flush();
+        jump.push(performance.now() - t);
     }
     return [seq, jump];
 }"""
@@ -227,6 +228,7 @@ def browser_step_times(page: str):
 # --- big graphs ---------------------------------------------------------------
 def bench_big(a) -> None:
     import resource
+
     from gradviz.viz.cli import main as cli
     expr = "y = " + " + ".join(str(i % 9 + 1) for i in range(2000))
     with tempfile.TemporaryDirectory() as d:

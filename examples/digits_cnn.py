@@ -40,7 +40,7 @@ def build(side: int, channels=(16, 32), classes: int = 10, seed: int = 0) -> nn.
 
 def images(X: np.ndarray) -> np.ndarray:
     """Flat (N, side*side) pixels as (N, 1, side, side) images."""
-    side = int(math.isqrt(X.shape[1]))
+    side = math.isqrt(X.shape[1])
     return X.reshape(len(X), 1, side, side)
 
 

@@ -22,9 +22,9 @@ from gradviz.autograd.testing import OpCheckError, check_op, unregister_op
 def make_softsign(buggy: bool = True):
     """Our own op (``autograd.define_op``; see the README, "Your own ops")."""
     if buggy:  # the planted bug: d/da = 1/(1+|a|) -- the square is missing
-        deriv = lambda M, out, a: (M.div(1.0, 1.0 + M.absolute(a)),)  # noqa: E731
+        deriv = lambda M, out, a: (M.div(1.0, 1.0 + M.absolute(a)),)
     else:
-        deriv = lambda M, out, a: (M.div(1.0, (1.0 + M.absolute(a)) * (1.0 + M.absolute(a))),)  # noqa: E731
+        deriv = lambda M, out, a: (M.div(1.0, (1.0 + M.absolute(a)) * (1.0 + M.absolute(a))),)
     return define_op("my_softsign", forward=lambda M, a: M.div(a, 1.0 + M.absolute(a)), deriv=deriv,
                      rule=("d/da = 1/(1+|a|)²",), domain=(((-3.0, -0.05), (0.05, 3.0)),),
                      kink=lambda a: a == 0)

@@ -61,7 +61,7 @@ def main(argv=None) -> dict:
     loss.backward()
     grads = {name: p.grad for name, p in model.named_parameters()}
     print("gradients (d loss / d parameter):")
-    for name, p in model.named_parameters():
+    for p in model.parameters():
         print(f"    {p.label:>8}  {p.grad:+.6f}")
     if args.plot:
         from gradviz.viz import render
