@@ -196,14 +196,15 @@ register_report_drawer(draw_report, render_report)
 # --------------------------------------------------------------------------
 # gradviz check
 # --------------------------------------------------------------------------
-def build_checked(text: str, dtype=np.float64):
-    """The expression's graph, as Values (float64) or as 0-d float32
-    Tensors replaying the same ops; returns (output, leaves)."""
+def build_checked(text: str, dtype=np.float64, inputs: dict | None = None):
+    """The expression's graph (with ``inputs`` for its names, see
+    :func:`viz.expr.build`), as Values (float64) or as 0-d float32 Tensors
+    replaying the same ops; returns (output, leaves)."""
     from ..autograd import Tensor
     from ..autograd.ops import OPS
     from ..autograd.testing import apply_op
     from .expr import build
-    root, _ = build(text)
+    root, _ = build(text, inputs)
     order = topological_order([root])
     leaves = [n for n in order if n.is_leaf]
     if np.dtype(dtype) == np.float64:
@@ -234,6 +235,9 @@ def add_parser(sub) -> None:
                     "gradient against central differences of that op alone, print a table. "
                     "Exit 0: all agree; 1: a mismatch; 2: bad input.")
     c.add_argument("expression", help="e.g. \"x=0.5; y=tanh(x*x)\"")
+    c.add_argument("values", nargs="*", metavar="NAME=VALUE",
+                   help="values for the expression's names, as for gradviz expr: "
+                        "gradviz check \"y=tanh(x*x)\" x=0.5")
     c.add_argument("-o", "--output", metavar="PATH",
                    help="write the coloured diagram: .svg .png .pdf .dot .gv, or .html (page "
                         "with the table)")
@@ -257,7 +261,10 @@ def run(a: argparse.Namespace) -> int:
     except _Usage as e:
         print(f"gradviz check: {e}", file=sys.stderr)
         return 2
-    out, _leaves = build_checked(a.expression, np.float32 if a.dtype == "float32" else np.float64)
+    from .expr import parse_inputs
+    inputs = parse_inputs(a.values)
+    out, _leaves = build_checked(a.expression, np.float32 if a.dtype == "float32" else np.float64,
+                                 inputs)
     report = check_nodes(out)
     print(report_table(report))
     if report.kind == "mismatch":

@@ -40,6 +40,10 @@ _EXPR_HELP = ("statements separated by ';' or new lines, e.g. \"price=15; count=
               "table's functions (tanh(x), sigmoid(x), leaky_relu(x, 0.2), ...); the last "
               "statement is the output. '-' reads it from stdin; or use -f FILE")
 
+_VALUES_HELP = ("values for the expression's names, to try others without editing it: "
+                "gradviz expr \"y=tanh(x*w)\" x=0.5 w=2 (a name the expression sets to a "
+                "number takes the value given here instead)")
+
 #: Output formats of ``gradviz expr -o``.
 FORMATS = (".svg", ".png", ".pdf", ".tex", ".dot", ".gv")
 #: PNG resolution when neither --dpi nor --scale is given: sharp on a projector.
@@ -172,6 +176,7 @@ def _version() -> str:
 
 def _add_source(p: argparse.ArgumentParser) -> None:
     p.add_argument("expression", nargs="?", help=_EXPR_HELP)
+    p.add_argument("values", nargs="*", metavar="NAME=VALUE", help=_VALUES_HELP)
     p.add_argument("-f", "--file", metavar="FILE",
                    help="read the expression from FILE ('-': stdin) instead of the command line")
 
@@ -246,8 +251,30 @@ def _parser() -> argparse.ArgumentParser:
 # --------------------------------------------------------------------------
 # Input and output paths
 # --------------------------------------------------------------------------
-def _source(a: argparse.Namespace) -> tuple[str, str]:
-    """(expression text, where it came from: '' for the command line)."""
+def _source(a: argparse.Namespace) -> tuple[str, str, dict[str, float]]:
+    """(expression text, where it came from: '' for the command line, the
+    NAME=VALUE inputs)."""
+    raw = list(getattr(a, "values", None) or ())
+    if a.file is not None and a.expression is not None and _looks_like_value(a.expression):
+        raw.insert(0, a.expression)  # with -f FILE, every positional argument is a value
+        a.expression = None
+    from .expr import parse_inputs
+    inputs = parse_inputs(raw)
+    text, origin = _text(a)
+    return text, origin, inputs
+
+
+def _looks_like_value(item: str) -> bool:
+    """NAME=NUMBER (not a program such as "x=2; y=x*x")."""
+    name, sep, val = item.partition("=")
+    try:
+        float(val)
+    except ValueError:
+        return False
+    return bool(sep) and name.strip().isidentifier()
+
+
+def _text(a: argparse.Namespace) -> tuple[str, str]:
     given = [x for x in (a.expression, a.file) if x is not None]
     if len(given) != 1:
         raise _Usage("give the expression as an argument, '-' to read it from stdin, or "
@@ -289,10 +316,10 @@ def _output_ok(path: str, exts: Sequence[str], what: str) -> str:
     return ext
 
 
-def _build(text: str, origin: str):
+def _build(text: str, origin: str, inputs: dict[str, float] | None = None):
     from .expr import ExprError, build
     try:
-        return build(text)
+        return build(text, inputs)
     except ExprError as e:
         raise ExprError(f"{origin}: {e}" if origin else str(e)) from None
 
@@ -362,8 +389,8 @@ def _cmd_expr(a: argparse.Namespace) -> int:
     if (a.dpi or a.scale) and ext != ".png":
         raise _Usage(f"--{'dpi' if a.dpi else 'scale'} applies to .png output only"
                      + (f", not {ext}" if ext else ""))
-    text, origin = _source(a)
-    root, _ = _build(text, origin)
+    text, origin, inputs = _source(a)
+    root, _ = _build(text, origin, inputs)
     root.backward()
     note = _nonfinite_note(root, with_grads=True)
     if note:
@@ -391,9 +418,10 @@ def _cmd_steps(a: argparse.Namespace) -> int:
         raise _Usage("give -o PAGE.html, or --text to print the steps")
     if a.output:
         _output_ok(a.output, (".html", ".htm"), "the page must be an .html file")
-    text, origin = _source(a)
-    root, _ = _build(text, origin)
-    check, _ = _build(text, origin)  # a copy to look for inf/nan; the page runs its own pass
+    text, origin, inputs = _source(a)
+    root, _ = _build(text, origin, inputs)
+    # a copy to look for inf/nan; the page runs its own pass
+    check, _ = _build(text, origin, inputs)
     check.backward()
     note = _nonfinite_note(check, with_grads=True)
     if note:
@@ -402,7 +430,7 @@ def _cmd_steps(a: argparse.Namespace) -> int:
         _print_steps(root)
         if not a.output:
             return 0
-        root, _ = _build(text, origin)
+        root, _ = _build(text, origin, inputs)
     import importlib
     _steps = importlib.import_module(__package__ + ".steps")  # the module, not viz.steps()
     wanted = {"title": a.title, "collapse": a.collapse, "rankdir": a.rankdir,

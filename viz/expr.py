@@ -21,14 +21,15 @@ quotes the offending part with a caret under it.
 from __future__ import annotations
 
 import ast
+import keyword
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, cast
 
 from ..autograd import Value
 from ..autograd.ops import OPS
 
-__all__ = ["ExprError", "build", "FUNCTIONS", "MAX_LENGTH"]
+__all__ = ["ExprError", "build", "parse_inputs", "FUNCTIONS", "MAX_LENGTH"]
 
 MAX_LENGTH = 20_000
 #: Intermediate results are labelled with their source text up to this length.
@@ -234,14 +235,23 @@ def _statements(src: str) -> list[tuple[ast.stmt, _Checker]]:
     return out
 
 
-def build(src: str) -> tuple[Value, dict[str, Value]]:
+def build(src: str, inputs: Mapping[str, float] | None = None
+          ) -> tuple[Value, dict[str, Value]]:
     """Parse, check and compute ``src``; returns (output Value, {name: Value}).
 
+    ``inputs`` ({name: number}: the command line's ``NAME=VALUE``) gives
+    names their values without editing the program: a name the program
+    assigns a number takes the input's value instead (in the program's
+    place, so the diagram keeps its order), any other name is defined
+    before the program. An input for a name the program computes, or one
+    the program never reads, is an error (a typo, most likely).
+
     Checks the whole program before computing anything."""
+    given = _inputs(inputs)
     stmts = _statements(src)
     if not stmts:
         raise ExprError("the expression is empty: write e.g. 'x = 2; y = x * x'")
-    names: set[str] = set()
+    names: set[str] = set(given)
     for i, (st, chk) in enumerate(stmts):
         if isinstance(st, ast.Assign):
             if len(st.targets) != 1 or not isinstance(st.targets[0], ast.Name):
@@ -250,17 +260,33 @@ def build(src: str) -> tuple[Value, dict[str, Value]]:
             if tgt in FUNCTIONS:
                 raise chk.fail(st.targets[0], f"{tgt!r} is a function name; pick another name")
             chk.expr(st.value, names)
+            if tgt in given and _fold(st.value) is None:
+                raise chk.fail(st.value, f"{tgt} is given a value ({tgt}={given[tgt]:g}) but "
+                                         "computed here; give values only to names the "
+                                         "program sets to a number, or new names")
             names.add(tgt)
         elif isinstance(st, ast.Expr) and i == len(stmts) - 1:
             chk.expr(st.value, names)
         else:
             raise chk.fail(st, _describe(st) + " (statements are 'name = expression')")
-    env: dict[str, Value] = {}
+    if given:
+        read = {n.id for st, _ in stmts for n in ast.walk(st)
+                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+        unread = [f"{k}={v:g}" for k, v in given.items() if k not in read]
+        if unread:
+            raise ExprError(f"{', '.join(unread)}: the expression never uses "
+                            f"{'this name' if len(unread) == 1 else 'these names'}")
+    assigned = {cast(ast.Name, st.targets[0]).id for st, _ in stmts if isinstance(st, ast.Assign)}
+    env: dict[str, Value] = {k: Value(v, label=k) for k, v in given.items() if k not in assigned}
     out = None
     for st, chk in stmts:
         # checked above: each statement is `name = expression` or a final expression
         st = cast(ast.Assign | ast.Expr, st)
-        value = _evaluate(st.value, env, chk)
+        if isinstance(st, ast.Assign) and cast(ast.Name, st.targets[0]).id in given:
+            name = cast(ast.Name, st.targets[0]).id
+            value = Value(given[name], label=name)
+        else:
+            value = _evaluate(st.value, env, chk)
         if isinstance(st, ast.Assign):
             name = cast(ast.Name, st.targets[0]).id
             if not value.label:
@@ -269,6 +295,47 @@ def build(src: str) -> tuple[Value, dict[str, Value]]:
         out = value
     assert out is not None
     return out, env
+
+
+def parse_inputs(items: Iterable[str]) -> dict[str, float]:
+    """The command line's ``NAME=VALUE`` arguments as ``{name: number}`` for
+    :func:`build`; a malformed one is an :class:`ExprError` naming it."""
+    inputs: dict[str, float] = {}
+    for item in items:
+        name, sep, val = item.partition("=")
+        name = name.strip()
+        if not sep or not name.isidentifier():
+            raise ExprError(f"{item!r}: expected NAME=VALUE after the expression, e.g. x=0.5 "
+                            "(an expression with spaces goes in quotes: \"y = x * x\")")
+        try:
+            number = float(val)
+        except ValueError:
+            raise ExprError(f"{item}: {val.strip()!r} is not a number") from None
+        if name in inputs:
+            raise ExprError(f"{name} is given twice ({name}={inputs[name]:g} and {item})")
+        inputs[name] = number
+    return inputs
+
+
+def _inputs(inputs: Mapping[str, float] | None) -> dict[str, float]:
+    """The inputs checked: names the language accepts, real numbers."""
+    if inputs is None:
+        return {}
+    if not isinstance(inputs, Mapping):
+        raise TypeError(f"inputs must be a mapping of names to numbers, got "
+                        f"{type(inputs).__name__}")
+    out = {}
+    for k, v in inputs.items():
+        if not isinstance(k, str) or not k.isidentifier() or keyword.iskeyword(k) \
+                or k.startswith("__"):
+            raise ExprError(f"{k!r} cannot be a name in an expression (a letter or _, then "
+                            "letters, digits or _)")
+        if k in FUNCTIONS:
+            raise ExprError(f"{k!r} is a function name; pick another name")
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise ExprError(f"{k}: the value must be a number, got {type(v).__name__}")
+        out[k] = float(v)
+    return out
 
 
 def _evaluate(root: ast.AST, env: dict, chk: _Checker) -> Value:

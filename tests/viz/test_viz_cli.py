@@ -182,3 +182,54 @@ def test_console_script_runs():
     assert res.returncode == 0 and "digraph" in res.stdout
     res = subprocess.run(cmd + ["expr", "y=().__class__"], capture_output=True, text=True)
     assert res.returncode == 2 and "not allowed" in res.stderr
+
+
+# --- NAME=VALUE: other values without editing the expression ------------------
+def test_inputs_give_new_names_and_replace_numbers_the_program_sets():
+    root, names = build("y = tanh(x*w + b)", {"x": 0.5, "w": -2, "b": 1})
+    assert root.data == 0.0 and [names[k].data for k in "xwb"] == [0.5, -2.0, 1.0]
+    root, names = build("price=15; count=2; tax=1.1; total=price*count*tax", {"count": 3})
+    assert math.isclose(root.data, 49.5)
+    from gradviz.autograd.graph import topological_order
+    leaves = [n.label for n in topological_order([root]) if n.is_leaf]
+    assert sorted(leaves) == ["count", "price", "tax"]
+    order = sorted((names[k].creation_index, k) for k in ("price", "count", "tax"))
+    assert [k for _, k in order] == ["price", "count", "tax"]  # the program's order, kept
+
+
+@pytest.mark.parametrize("src,inputs,message", [
+    ("a = 2; x = a * 2; y = x * x", {"x": 2}, "x is given a value (x=2) but computed here"),
+    ("x = 1; y = x * x", {"z": 2}, "z=2: the expression never uses this name"),
+    ("y = x * x", {"tanh": 1}, "'tanh' is a function name"),
+    ("y = x * x", {"1x": 1}, "'1x' cannot be a name"),
+    ("y = x * x", {"x": "one"}, "x: the value must be a number, got str"),
+])
+def test_inputs_that_cannot_be_right_are_refused(src, inputs, message):
+    with pytest.raises(ExprError) as e:
+        build(src, inputs)
+    assert message in str(e.value)
+
+
+def test_cli_takes_name_value_arguments_after_the_expression(tmp_path, capsys):
+    assert main(["expr", "y = tanh(x*w + b)", "x=0.5", "w=-2", "b=1"]) == 0
+    dot = capsys.readouterr().out
+    assert "data 0.5" in dot and "data -2" in dot and "grad 0.5" in dot  # dy/dw = x at tanh'(0)
+    src = tmp_path / "model.txt"
+    src.write_text("x = 0.5\ny = tanh(x) * w\n", encoding="utf-8")
+    assert main(["steps", "-f", str(src), "w=2", "x=1", "--text"]) == 0
+    assert "dy/dw = 0.7616" in capsys.readouterr().out       # tanh(1), with x=1 from here
+    assert main(["check", "y = tanh(x*x)", "x=0.3"]) == 0
+    assert "all 3 checked edges agree" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["expr", "y", "=", "x*x"], "an expression with spaces goes in quotes"),
+    (["expr", "y=x*x", "x=abc"], "x=abc: 'abc' is not a number"),
+    (["expr", "y=x*x", "x=1", "x=2"], "x is given twice (x=1 and x=2)"),
+    (["expr", "y=x*x", "x=1", "q=2"], "q=2: the expression never uses this name"),
+    (["check", "y=x*x", "x"], "'x': expected NAME=VALUE"),
+])
+def test_cli_name_value_mistakes_are_messages(argv, message, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
