@@ -110,23 +110,31 @@ def work_chain(engine: str, repeats: int, n: int = 400, chains: int = 50) -> dic
     return {"us_per_op": best / (n * chains) * 1e6}
 
 
-def work_mixed(engine: str, repeats: int, n: int = 399, chains: int = 50) -> dict:
-    """Chains cycling ``y * w``, ``y + b``, ``y.relu()`` (as users write code)."""
-    Value, _ = _engine(engine)
+def mixed_chain(make, repeats: int, n: int = 399, chains: int = 50) -> tuple[float, float]:
+    """Chains cycling ``y * w``, ``y + b``, ``y.relu()`` (as users write code)
+    with ``make`` (a Value class): microseconds per op (best of ``repeats``)
+    and the last chain's dL/dw (so engines can be checked against each other)."""
     best = float("inf")
+    grad = 0.0
     for _ in range(repeats):
         t0 = time.perf_counter()
         for _ in range(chains):
-            w, b = Value(1.0001), Value(0.0001)
-            y = Value(0.5)
+            w, b = make(1.0001), make(0.0001)
+            y = make(0.5)
             for _ in range(n // 3):
                 y = y * w
                 y = y + b
                 y = y.relu()
             y.backward()
         best = min(best, time.perf_counter() - t0)
+        grad = w.grad
         del y
-    return {"us_per_op": best / (n * chains) * 1e6}
+    return best / (n * chains) * 1e6, grad
+
+
+def work_mixed(engine: str, repeats: int) -> dict:
+    Value, _ = _engine(engine)
+    return {"us_per_op": mixed_chain(Value, repeats)[0]}
 
 
 def work_pyconst(engine: str, n: int) -> dict:

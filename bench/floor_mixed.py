@@ -32,11 +32,12 @@ import json
 import os
 import subprocess
 import sys
-import time
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
+
+from bench_scalar import mixed_chain  # noqa: E402  (the same workload, timed the same way)
 
 _alloc = object.__new__
 MUL, ADD, RELU = 1, 2, 3
@@ -178,25 +179,6 @@ class NoDiscovery:
                 node.seq = -node.seq  # taken
 
 
-def run(make, repeats: int, n: int = 399, chains: int = 50) -> tuple[float, float]:
-    """Microseconds per op (best of ``repeats``) and the last chain's dL/dw."""
-    best = float("inf")
-    grad = 0.0
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        for _ in range(chains):
-            w, b = make(1.0001), make(0.0001)
-            y = make(0.5)
-            for _ in range(n // 3):
-                y = y * w
-                y = y + b
-                y = y.relu()
-            y.backward()
-        best = min(best, time.perf_counter() - t0)
-        grad = w.grad
-    return best / (n * chains) * 1e6, grad
-
-
 ENGINES = ("gradviz", "inlined", "no-discovery", "micrograd")
 
 
@@ -207,7 +189,7 @@ def _worker(name: str, reps: int) -> None:
         from micrograd.engine import Value as make
     else:
         make = Inlined if name == "inlined" else NoDiscovery
-    us, grad = run(make, reps)
+    us, grad = mixed_chain(make, reps)
     print(json.dumps({"us": us, "grad": grad}))
 
 
