@@ -8,6 +8,7 @@ import argparse
 
 from gradviz import viz
 from gradviz.autograd import Value
+from gradviz.viz.args import plot_file
 from gradviz.viz.plot import ACTIVATIONS
 
 
@@ -30,6 +31,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()),
                                  formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     ap.add_argument("--plot", "-o", "--output", dest="plot", metavar="PATH",
+                    type=plot_file(".png"),
                     default=argparse.SUPPRESS,
                     help="also save the curves and their derivatives as a PNG at PATH (needs "
                          "matplotlib: pip install 'gradviz-engine[examples]'; default: the "

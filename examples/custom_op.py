@@ -15,6 +15,7 @@ import argparse
 import numpy as np
 
 from gradviz import Tensor, Value, autograd, viz
+from gradviz.viz.args import output_file
 
 # (gradviz has softsign built in, x.softsign(); this defines the same op as your own)
 softsign = autograd.define_op(
@@ -43,6 +44,7 @@ def main(argv=None) -> int:
                                 "gradient-check it and take its second derivative.",
                                 formatter_class=Help)
     p.add_argument("--svg", metavar="PATH", default=None,
+                   type=output_file(".svg", ".png", ".pdf", ".dot", ".gv"),
                    help="also write the diagram of y = softsign(w*x) to PATH, .svg/.png/.dot "
                         "(default: draw nothing)")
     p.add_argument("--x", type=float, default=1.5, help="the input value x")

@@ -25,6 +25,7 @@ import numpy as np
 from gradviz import nn
 from gradviz.autograd import Tensor, no_grad
 from gradviz.nn.data import DataLoader, load_digits, load_mnist
+from gradviz.viz.args import at_least, output_file, plot_file, positive
 
 
 def build(side: int, channels=(16, 32), classes: int = 10, seed: int = 0) -> nn.Sequential:
@@ -87,18 +88,24 @@ def main(argv=None) -> dict:
                     help="download MNIST into --data if missing")
     ap.add_argument("--no-checksum", action="store_true",
                     help="skip the SHA-256 check of the MNIST files (for IDX files of your own)")
-    ap.add_argument("--epochs", type=int, default=10, help="passes over the training set")
-    ap.add_argument("--batch-size", type=int, default=64, help="samples per Adam step")
-    ap.add_argument("--lr", type=float, default=1e-2, help="Adam's peak learning rate")
-    ap.add_argument("--channels", type=int, nargs=2, default=[16, 32],
+    ap.add_argument("--epochs", type=at_least(int, 0, "a number of epochs >= 0"),
+                    default=10, help="passes over the training set")
+    ap.add_argument("--batch-size", type=positive(int, "a batch size >= 1"),
+                    default=64, help="samples per Adam step")
+    ap.add_argument("--lr", type=positive(float, "a learning rate > 0"),
+                    default=1e-2, help="Adam's peak learning rate")
+    ap.add_argument("--channels", type=positive(int, "a number of channels >= 1"),
+                    nargs=2, default=[16, 32],
                     help="filters of the two 3x3 convolutions")
     ap.add_argument("--seed", type=int, default=0,
                     help="seeds the weights, the split and the batches")
-    ap.add_argument("--limit", type=int, default=0, help="use only this many samples (0: all)")
+    ap.add_argument("--limit", type=at_least(int, 0, "a number of samples >= 0"),
+                    default=0, help="use only this many samples (0: all)")
     ap.add_argument("--no-progress", action="store_true", help="no progress bars")
-    ap.add_argument("--plot", metavar="PATH",
+    ap.add_argument("--plot", metavar="PATH", type=plot_file(".png", ".svg", ".pdf"),
                     help="save the loss curve as a PNG at PATH (default: no picture)")
     ap.add_argument("--graph", metavar="PATH",
+                    type=output_file(".svg", ".png", ".pdf", ".dot", ".gv"),
                     help="write the module-collapsed diagram of a training loss to PATH, "
                          ".svg .png .pdf .dot (default: no diagram)")
     args = ap.parse_args(argv)

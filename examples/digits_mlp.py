@@ -26,6 +26,7 @@ import numpy as np
 from gradviz import nn
 from gradviz.autograd import Tensor, no_grad
 from gradviz.nn.data import DataLoader, load_digits, load_mnist
+from gradviz.viz.args import at_least, output_file, plot_file, positive
 
 
 class Help(argparse.ArgumentDefaultsHelpFormatter):
@@ -80,18 +81,23 @@ def main(argv=None) -> dict:
                     help="download MNIST into --data (or ~/.cache/gradviz/mnist) if missing")
     ap.add_argument("--no-checksum", action="store_true",
                     help="skip the SHA-256 check of the MNIST files (for IDX files of your own)")
-    ap.add_argument("--epochs", type=int, default=20, help="passes over the training set")
-    ap.add_argument("--batch-size", type=int, default=64, help="samples per Adam step")
-    ap.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate")
-    ap.add_argument("--hidden", type=int, nargs="+", default=[512, 256],
+    ap.add_argument("--epochs", type=at_least(int, 0, "a number of epochs >= 0"),
+                    default=20, help="passes over the training set")
+    ap.add_argument("--batch-size", type=positive(int, "a batch size >= 1"),
+                    default=64, help="samples per Adam step")
+    ap.add_argument("--lr", type=positive(float, "a learning rate > 0"),
+                    default=1e-3, help="Adam learning rate")
+    ap.add_argument("--hidden", type=positive(int, "a layer width >= 1"),
+                    nargs="+", default=[512, 256],
                     help="widths of the hidden ReLU layers")
     ap.add_argument("--seed", type=int, default=0,
                     help="seeds the weights, the split and the batches")
-    ap.add_argument("--limit", type=int, default=0, help="use only this many samples (0: all)")
+    ap.add_argument("--limit", type=at_least(int, 0, "a number of samples >= 0"),
+                    default=0, help="use only this many samples (0: all)")
     ap.add_argument("--no-progress", action="store_true", help="no progress bars")
-    ap.add_argument("--plot", metavar="PATH",
+    ap.add_argument("--plot", metavar="PATH", type=plot_file(".png", ".svg", ".pdf"),
                     help="save the loss curve as a PNG at PATH (default: no picture)")
-    ap.add_argument("--steps", metavar="PAGE.html",
+    ap.add_argument("--steps", metavar="PAGE.html", type=output_file(".html", ".htm"),
                     help="write one batch's backward pass, module by module, as a step page "
                          "(default: none)")
     args = ap.parse_args(argv)

@@ -17,6 +17,7 @@ import argparse
 import gradviz  # noqa: F401  (registers the report drawer)
 from gradviz.autograd import GradcheckError, Value, define_op, gradcheck
 from gradviz.autograd.testing import OpCheckError, check_op, unregister_op
+from gradviz.viz.args import output_file
 
 
 def make_softsign(buggy: bool = True):
@@ -48,6 +49,7 @@ def main(argv=None) -> dict:
                                              "gradcheck names it and draws it, check_op shrinks "
                                              "it to one node.")
     ap.add_argument("--svg", metavar="PATH",
+                    type=output_file(".svg", ".png", ".pdf", ".dot", ".gv", ".html", ".htm"),
                     help="also write the report's diagram to PATH (.svg .png .pdf .dot or .html; "
                          "default: no file)")
     a = ap.parse_args(argv)

@@ -15,6 +15,7 @@ import time
 from gradviz import nn
 from gradviz.autograd import wsum
 from gradviz.nn.data import make_moons
+from gradviz.viz.args import at_least, plot_file
 
 
 class Help(argparse.ArgumentDefaultsHelpFormatter):
@@ -56,15 +57,18 @@ def save_boundary(path: str, model, X, y) -> str:
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()),
                                  formatter_class=Help)
-    ap.add_argument("--steps", type=int, default=100, help="full-batch SGD steps")
-    ap.add_argument("--samples", type=int, default=100, help="points in the data set")
-    ap.add_argument("--noise", type=float, default=0.1,
+    ap.add_argument("--steps", type=at_least(int, 0, "a number of steps >= 0"),
+                    default=100, help="full-batch SGD steps")
+    ap.add_argument("--samples", type=at_least(int, 2, "a number of points >= 2"),
+                    default=100, help="points in the data set")
+    ap.add_argument("--noise", type=at_least(float, 0, "a noise level >= 0"), default=0.1,
                     help="standard deviation of the noise added to the points")
     ap.add_argument("--seed", type=int, default=0, help="seeds the data and the weights")
-    ap.add_argument("--alpha", type=float, default=1e-4, help="L2 regularisation strength")
-    ap.add_argument("--plot", metavar="PATH",
+    ap.add_argument("--alpha", type=at_least(float, 0, "a regularisation strength >= 0"),
+                    default=1e-4, help="L2 regularisation strength")
+    ap.add_argument("--plot", metavar="PATH", type=plot_file(".png", ".svg", ".pdf"),
                     help="save the loss curve as a PNG at PATH (default: no picture)")
-    ap.add_argument("--boundary", metavar="PATH",
+    ap.add_argument("--boundary", metavar="PATH", type=plot_file(".png", ".svg", ".pdf"),
                     help="save the decision boundary as a PNG at PATH (default: no picture)")
     args = ap.parse_args(argv)
 

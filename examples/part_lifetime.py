@@ -14,6 +14,7 @@ import argparse
 
 from gradviz import nn
 from gradviz.autograd import Value
+from gradviz.viz.args import at_least, output_file
 
 
 class Help(argparse.ArgumentDefaultsHelpFormatter):
@@ -33,11 +34,13 @@ def build() -> nn.MLP:
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()),
                                  formatter_class=Help)
-    ap.add_argument("--lr", type=float, default=0.5, help="SGD learning rate")
+    ap.add_argument("--lr", type=at_least(float, 0, "a learning rate >= 0"),
+                    default=0.5, help="SGD learning rate")
     ap.add_argument("--x", type=float, nargs=2, default=[0.1, 0.2], metavar=("LENGTH", "WIDTH"),
                     help="the part's length and width (the two inputs)")
     ap.add_argument("--target", type=float, default=1.0, help="the lifetime to predict")
     ap.add_argument("--plot", metavar="PATH",
+                    type=output_file(".svg", ".png", ".pdf", ".tex", ".dot", ".gv"),
                     help="also draw the graph of the loss into PATH (.svg .png .pdf .tex .dot; "
                          "default: no picture)")
     args = ap.parse_args(argv)

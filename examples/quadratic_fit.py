@@ -10,6 +10,7 @@ on the training points and between them.
 import argparse
 
 from gradviz import nn
+from gradviz.viz.args import at_least, plot_file, positive
 
 
 class Help(argparse.ArgumentDefaultsHelpFormatter):
@@ -28,12 +29,14 @@ def main(argv=None) -> dict:
     ap.add_argument("--b", type=float, default=-1.0, help="coefficient of x")
     ap.add_argument("--c", type=float, default=0.5, help="constant term")
     ap.add_argument("--points", type=int, default=21, help="training points on [-1, 1]")
-    ap.add_argument("--hidden", type=int, nargs="+", default=[8, 8],
+    ap.add_argument("--hidden", type=positive(int, "a layer width >= 1"), nargs="+", default=[8, 8],
                     help="widths of the hidden tanh layers")
-    ap.add_argument("--steps", type=int, default=800, help="Adam steps")
-    ap.add_argument("--lr", type=float, default=0.03, help="Adam learning rate")
+    ap.add_argument("--steps", type=at_least(int, 0, "a number of steps >= 0"),
+                    default=800, help="Adam steps")
+    ap.add_argument("--lr", type=positive(float, "a learning rate > 0"),
+                    default=0.03, help="Adam learning rate")
     ap.add_argument("--seed", type=int, default=0, help="seeds the initial weights")
-    ap.add_argument("--plot", metavar="PATH",
+    ap.add_argument("--plot", metavar="PATH", type=plot_file(".png", ".svg", ".pdf"),
                     help="save the loss curve and the fit as a PNG at PATH (default: no picture)")
     args = ap.parse_args(argv)
     if args.points < 2:

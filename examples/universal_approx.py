@@ -16,6 +16,7 @@ import argparse
 import math
 
 from gradviz import nn
+from gradviz.viz.args import at_least, plot_file, positive
 
 BARS = " ▁▂▃▄▅▆▇█"
 
@@ -51,11 +52,13 @@ def bumps(edges: list[float], heights: list[float], k: float) -> nn.MLP:
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()),
                                  formatter_class=Help)
-    ap.add_argument("--k", type=float, default=200.0, help="steepness of the sigmoid steps")
-    ap.add_argument("--points", type=int, default=60, help="points drawn on [0, 1]")
-    ap.add_argument("--max-bumps", type=int, default=32,
+    ap.add_argument("--k", type=positive(float, "a steepness > 0"),
+                    default=200.0, help="steepness of the sigmoid steps")
+    ap.add_argument("--points", type=at_least(int, 2, "a number of points >= 2"),
+                    default=60, help="points drawn on [0, 1]")
+    ap.add_argument("--max-bumps", type=positive(int, "a number of bumps >= 1"), default=32,
                     help="the largest number of bumps N tried for sin(2 pi x)")
-    ap.add_argument("--plot", metavar="PATH",
+    ap.add_argument("--plot", metavar="PATH", type=plot_file(".png", ".svg", ".pdf"),
                     help="save the curves as a PNG at PATH (default: no picture)")
     args = ap.parse_args(argv)
     k = args.k

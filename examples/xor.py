@@ -11,6 +11,7 @@ import argparse
 
 from gradviz import nn
 from gradviz.nn.data import make_xor
+from gradviz.viz.args import at_least, plot_file, positive
 
 _X, _Y = make_xor()
 X, Y = _X.tolist(), _Y.astype(float).tolist()
@@ -53,11 +54,14 @@ def report(name: str, model, losses: list[float]) -> float:
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()),
                                  formatter_class=Help)
-    ap.add_argument("--steps", type=int, default=300, help="training steps for each model")
-    ap.add_argument("--hidden", type=int, default=4, help="hidden tanh neurons in the MLP")
-    ap.add_argument("--lr", type=float, default=0.1, help="Adam learning rate")
+    ap.add_argument("--steps", type=at_least(int, 0, "a number of steps >= 0"),
+                    default=300, help="training steps for each model")
+    ap.add_argument("--hidden", type=positive(int, "a number of neurons >= 1"),
+                    default=4, help="hidden tanh neurons in the MLP")
+    ap.add_argument("--lr", type=positive(float, "a learning rate > 0"),
+                    default=0.1, help="Adam learning rate")
     ap.add_argument("--seed", type=int, default=0, help="seeds the initial weights")
-    ap.add_argument("--plot", metavar="PATH",
+    ap.add_argument("--plot", metavar="PATH", type=plot_file(".png", ".svg", ".pdf"),
                     help="save the two loss curves as a PNG at PATH (default: no picture)")
     args = ap.parse_args(argv)
 

@@ -33,6 +33,8 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from .args import positive
+
 __all__ = ["main"]
 
 _EXPR_HELP = ("statements separated by ';' or new lines, e.g. \"price=15; count=2; tax=1.1; "
@@ -153,19 +155,6 @@ def _collapse_arg(text: str) -> Any:
         f"expected module, module:N, repeat, none or a module depth N >= 1, got {text!r}")
 
 
-def _positive(kind: Callable[[str], Any], what: str) -> Callable[[str], Any]:
-    def parse(text: str) -> Any:
-        try:
-            v = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
-        if not (v > 0 and math.isfinite(v)):
-            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
-        return v
-    parse.__name__ = what
-    return parse
-
-
 def _version() -> str:
     try:
         from importlib.metadata import version
@@ -211,10 +200,10 @@ def _parser() -> argparse.ArgumentParser:
                         "module path), 'none' (never); default: only graphs too big to lay "
                         "out are grouped, where this version does so")
     res = e.add_mutually_exclusive_group()
-    res.add_argument("--dpi", type=_positive(float, "a positive number of dots per inch"),
+    res.add_argument("--dpi", type=positive(float, "a positive number of dots per inch"),
                      help=f"PNG resolution in dots per inch (default {DEFAULT_DPI}, sharp on a "
                           "projector; Graphviz's own is 96)")
-    res.add_argument("--scale", type=_positive(float, "a positive scale factor"),
+    res.add_argument("--scale", type=positive(float, "a positive scale factor"),
                      help=f"PNG size as a multiple of {SCALE_DPI} dpi (--scale 2 is "
                           f"--dpi {2 * SCALE_DPI})")
 
