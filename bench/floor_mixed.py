@@ -1,6 +1,6 @@
 """How fast can any pure-Python engine run the mixed chain? A floor, measured.
 
-    python bench/floor_mixed.py [--quick]
+    python bench/floor_mixed.py [--quick] [--plot PATH]
 
 ``bench_scalar.py``'s mixed chain (``y * w``, ``y + b``, ``y.relu()``,
 chains of 399 ops, forward + backward) asks gradviz for at most 0.25x
@@ -32,6 +32,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -190,17 +191,53 @@ def _worker(name: str, reps: int) -> None:
     else:
         make = Inlined if name == "inlined" else NoDiscovery
     us, grad = mixed_chain(make, reps)
-    print(json.dumps({"us": us, "grad": grad}))
+    print(json.dumps({"us": us, "grad": grad, "phases": _phases(make, reps)}))
+
+
+def _phases(make, repeats: int, n: int = 399, chains: int = 50) -> dict:
+    """The same chains with build, backward and freeing timed apart (ns per
+    op, from the round with the least total): where an engine's time goes."""
+    clock = time.perf_counter
+    best = None
+    for _ in range(repeats):
+        build = back = free = 0.0
+        for _ in range(chains):
+            t0 = clock()
+            w, b = make(1.0001), make(0.0001)
+            y = make(0.5)
+            for _ in range(n // 3):
+                y = y * w
+                y = y + b
+                y = y.relu()
+            t1 = clock()
+            y.backward()
+            t2 = clock()
+            del y, w, b
+            t3 = clock()
+            build, back, free = build + t1 - t0, back + t2 - t1, free + t3 - t2
+        if best is None or build + back + free < sum(best):
+            best = (build, back, free)
+    assert best is not None
+    return {k: v / (n * chains) * 1e9 for k, v in zip(("build", "backward", "free"), best)}
 
 
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true", help="fewer rounds")
+    p.add_argument("--plot", metavar="PATH",
+                   help="also draw where each engine's time goes (a bar per engine)")
     p.add_argument("--worker", nargs=2, metavar=("ENGINE", "REPEATS"), help=argparse.SUPPRESS)
     a = p.parse_args(argv)
     if a.worker:
         _worker(a.worker[0], int(a.worker[1]))
         return
+    if a.plot:  # checked here, not by argparse: a worker must not import gradviz for nothing
+        # (more live objects make micrograd's garbage collector, and so its time, slower)
+        from gradviz.viz.args import plot_file
+        try:
+            plot_file(".png", ".svg", ".pdf")(a.plot)
+        except argparse.ArgumentTypeError as e:
+            p.error(f"argument --plot: {e}")
     try:
         import micrograd  # noqa: F401
     except ImportError:
@@ -223,6 +260,39 @@ def main(argv=None) -> None:
             f"  (dL/dw {r['grad']} != {ref})"
         print(f"  {name:13s} {r['us']:6.3f} us/op   / micrograd {r['us'] / mg:5.3f}{ok}")
     print("\n  target for gradviz: <= 0.25 x micrograd")
+    print("\nwhere the time goes, ns per op (build / backward / free; micrograd frees its")
+    print("nodes, which hold reference cycles, in the garbage collector during the build):")
+    for name, r in best.items():
+        ph = r["phases"]
+        print(f"  {name:13s} {ph['build']:5.0f} / {ph['backward']:5.0f} / {ph['free']:4.0f}")
+    if a.plot:  # each bar: the engine's time per op, split in the proportions measured apart
+        _plot(a.plot, {name: {k: v * r["us"] * 1e3 / sum(r["phases"].values())
+                              for k, v in r["phases"].items()} for name, r in best.items()})
+
+
+def _plot(path: str, phases: dict) -> None:
+    from gradviz.autograd.fileio import atomic_path
+    from gradviz.nn.plot import pyplot
+    plt = pyplot("floor_mixed --plot")
+    names = list(phases)
+    fig, ax = plt.subplots(figsize=(6.5, 3.2), dpi=120)
+    try:
+        left = [0.0] * len(names)
+        for part, colour in (("build", "#60a5fa"), ("backward", "#f59e0b"), ("free", "#a3a3a3")):
+            widths = [phases[n][part] for n in names]
+            ax.barh(names, widths, left=left, color=colour, label=part)
+            left = [x + w for x, w in zip(left, widths)]
+        ax.axvline(0.25 * sum(phases["micrograd"].values()), color="#dc2626", linestyle="--",
+                   label="0.25 x micrograd")
+        ax.set_xlabel("ns per op (y*w, y+b, y.relu() chains, forward + backward)")
+        ax.invert_yaxis()
+        ax.legend(fontsize=8, loc="upper right")
+        fig.tight_layout()
+        with atomic_path(path, suffix=os.path.splitext(path)[1] or ".png") as tmp:
+            fig.savefig(tmp)
+    finally:
+        plt.close(fig)
+    print(f"\nplot written to {path}")
 
 
 if __name__ == "__main__":
