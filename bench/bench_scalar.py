@@ -119,17 +119,24 @@ def mixed_chain(make, repeats: int, n: int = 399, chains: int = 50) -> tuple[flo
     for _ in range(repeats):
         t0 = time.perf_counter()
         for _ in range(chains):
-            w, b = make(1.0001), make(0.0001)
-            y = make(0.5)
-            for _ in range(n // 3):
-                y = y * w
-                y = y + b
-                y = y.relu()
+            y, w = build_chain(make, n)
             y.backward()
         best = min(best, time.perf_counter() - t0)
         grad = w.grad
         del y
     return best / (n * chains) * 1e6, grad
+
+
+def build_chain(make, n: int):
+    """One chain of ``n`` ops cycling ``y * w``, ``y + b``, ``y.relu()``:
+    returns (its output, w)."""
+    w, b = make(1.0001), make(0.0001)
+    y = make(0.5)
+    for _ in range(n // 3):
+        y = y * w
+        y = y + b
+        y = y.relu()
+    return y, w
 
 
 def work_mixed(engine: str, repeats: int) -> dict:

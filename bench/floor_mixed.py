@@ -38,7 +38,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
-from bench_scalar import mixed_chain  # noqa: E402  (the same workload, timed the same way)
+from bench_scalar import build_chain, mixed_chain  # noqa: E402  (the same workload, timed the same way)
 
 _alloc = object.__new__
 MUL, ADD, RELU = 1, 2, 3
@@ -203,16 +203,11 @@ def _phases(make, repeats: int, n: int = 399, chains: int = 50) -> dict:
         build = back = free = 0.0
         for _ in range(chains):
             t0 = clock()
-            w, b = make(1.0001), make(0.0001)
-            y = make(0.5)
-            for _ in range(n // 3):
-                y = y * w
-                y = y + b
-                y = y.relu()
+            y, w = build_chain(make, n)
             t1 = clock()
             y.backward()
             t2 = clock()
-            del y, w, b
+            del y, w
             t3 = clock()
             build, back, free = build + t1 - t0, back + t2 - t1, free + t3 - t2
         if best is None or build + back + free < sum(best):
