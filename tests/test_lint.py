@@ -1,6 +1,6 @@
-"""Static checks in the test command (issue 10): ruff (rules in ruff.toml) and mypy
-(mypy.ini: --check-untyped-defs, through the strict editable install) on the library
-paths in LINTED. Both run from this venv (`python -m ruff`, `python -m mypy`), so the
+"""Static checks in the test command (issue 10): ruff (rules in ruff.toml) on the whole
+repository, and mypy (mypy.ini: --check-untyped-defs, through the strict editable
+install) on the library paths in LINTED. Both run from this venv (`python -m ruff`, `python -m mypy`), so the
 versions are the ones pinned in setup.cfg's `test` extra; a failure shows the tool's
 own report. pre-commit runs this file, so a commit is checked the same way.
 
@@ -16,9 +16,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 LINTED = ["src/gradviz", "autograd", "nn", "viz"]
-# What users read and run beside the library: ruff only (mypy would need stubs for the
-# peers the benchmarks import).
-RUFF_ALSO = ["bench", "examples"]
+# ruff checks the whole repository (tests, examples, bench and docs too); mypy the library.
+RUFF_PATHS = ["."]
 
 # Where each source folder installs (setup.cfg's package_dir): mypy checks the
 # installed package, so a path is named to it as a module (-m) or a package (-p).
@@ -67,7 +66,7 @@ def _run(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_ruff_is_clean():
-    paths = LINTED + RUFF_ALSO
+    paths = RUFF_PATHS
     r = _run("ruff", "check", "--no-cache", "--output-format", "concise", *paths)
     assert r.returncode == 0, f"ruff check {' '.join(paths)}:\n{r.stdout}{r.stderr}"
 

@@ -8,10 +8,14 @@ import numpy as np
 import pytest
 
 from gradviz.autograd import Tensor, Value, detect_anomaly
-from gradviz.autograd.check import (CheckReport, GradcheckError, check_nodes, gradcheck,
-                                    gradgradcheck)
-from gradviz.autograd.ops import NM, OPS
-
+from gradviz.autograd.check import (
+    CheckReport,
+    GradcheckError,
+    check_nodes,
+    gradcheck,
+    gradgradcheck,
+)
+from gradviz.autograd.ops import NM
 
 
 def _cube(user_ops, wrong=False):
@@ -38,7 +42,7 @@ def test_the_error_names_the_wrong_op_its_label_site_input_and_numbers(user_ops)
     assert isinstance(rep, CheckReport) and rep.kind == "mismatch"
     assert rep.op == "cube_t" and rep.node.label == "cubed" and rep.input_index == 0
     y = math.tanh(0.8)
-    (index, a, n, rel), = rep.rows
+    (_index, a, n, rel), = rep.rows
     assert a == pytest.approx(2 * y * y) and n == pytest.approx(3 * y * y, rel=1e-8)
     assert rel == pytest.approx(1 / 3, rel=1e-6)
     msg = str(err)

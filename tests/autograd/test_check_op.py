@@ -5,15 +5,18 @@ import math
 import numpy as np
 import pytest
 from hypothesis import find, given, settings
-from hypothesis import strategies as st
 
 from gradviz.autograd import Value
 from gradviz.autograd.check import gradcheck
 from gradviz.autograd.ops import OPS
-from gradviz.autograd.testing import (OpCheckError, check_op, expressions, graph_size, graph_text,
-                                      unregister_op)
-
-
+from gradviz.autograd.testing import (
+    OpCheckError,
+    check_op,
+    expressions,
+    graph_size,
+    graph_text,
+    unregister_op,
+)
 
 _BUILTIN_KEYS = [k for k, op in OPS.items() if op.deriv is not None] + [
     "sum", "mean", "max", "matmul", "softmax", "log_softmax"]
@@ -117,6 +120,7 @@ def test_graph_text_spells_operators_params_and_leaves():
 
 def test_check_op_catches_a_wrong_vjp_on_tensors():
     import dataclasses
+
     from gradviz.autograd.ops import register
     row = OPS["matmul"]
     swapped = register(dataclasses.replace(

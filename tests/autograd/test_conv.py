@@ -5,7 +5,8 @@ the errors bad arguments give."""
 import numpy as np
 import pytest
 import torch
-from hypothesis import assume, given, settings, strategies as st
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 import gradviz.autograd.functional as F
 from gradviz.autograd import Tensor, grad, gradcheck
@@ -14,7 +15,7 @@ from gradviz.autograd.conv import conv2d_backward, conv2d_forward
 TF = torch.nn.functional
 against_torch = settings(max_examples=min(settings.default.max_examples, 80))
 few = settings(max_examples=min(settings.default.max_examples, 25))
-TOL = {np.float32: dict(rtol=2e-4, atol=2e-4), np.float64: dict(rtol=1e-9, atol=1e-9)}
+TOL = {np.float32: {"rtol": 2e-4, "atol": 2e-4}, np.float64: {"rtol": 1e-9, "atol": 1e-9}}
 DTYPES = st.sampled_from([np.float32, np.float64])
 
 
@@ -49,8 +50,8 @@ def conv_configs(draw, max_side=9):
     assume(min_h <= max_side and min_w <= max_side)
     H, W = draw(st.integers(min_h, max_side)), draw(st.integers(min_w, max_side))
     N = draw(st.integers(1, 3))
-    return dict(x=(N, cin, H, W), w=(cout, cin // groups, kh, kw), bias=draw(st.booleans()),
-                kw=dict(stride=stride, padding=padding, dilation=dilation, groups=groups))
+    return {"x": (N, cin, H, W), "w": (cout, cin // groups, kh, kw), "bias": draw(st.booleans()),
+                "kw": {"stride": stride, "padding": padding, "dilation": dilation, "groups": groups}}
 
 
 @st.composite
@@ -63,8 +64,8 @@ def pool_configs(draw, dilation=True):
     H = draw(st.integers(max(1, eh - 2 * padding[0]), 8))
     W = draw(st.integers(max(1, ew - 2 * padding[1]), 8))
     x = (draw(st.integers(1, 2)), draw(st.integers(1, 3)), H, W)
-    kw_ = dict(kernel_size=(kh, kw), stride=stride, padding=padding,
-               ceil_mode=draw(st.booleans()))
+    kw_ = {"kernel_size": (kh, kw), "stride": stride, "padding": padding,
+               "ceil_mode": draw(st.booleans())}
     if dilation:
         kw_["dilation"] = dil
     return x, kw_
@@ -154,7 +155,7 @@ def test_second_derivatives_match_pytorch_double_backward():
     # d/dw of <v, d/dx <u, conv(x, w)^2>>: needs the vjp of the vjp, both ways
     rng = np.random.default_rng(3)
     x, w = rand(rng, (2, 4, 7, 6), np.float64), rand(rng, (6, 2, 3, 2), np.float64)
-    kw = dict(stride=(2, 1), padding=1, dilation=(1, 2), groups=2)
+    kw = {"stride": (2, 1), "padding": 1, "dilation": (1, 2), "groups": 2}
     X, W = Tensor(x, requires_grad=True), Tensor(w, requires_grad=True)
     xt, wt = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
     y = F.conv2d(X, W, **kw)
@@ -172,9 +173,9 @@ def test_second_derivatives_match_pytorch_double_backward():
 def test_pool_second_derivatives_match_pytorch():
     rng = np.random.default_rng(4)
     x = rand(rng, (2, 3, 7, 7), np.float64)
-    for fn, tfn, kw in ((F.max_pool2d, TF.max_pool2d, dict(kernel_size=3, stride=2, padding=1)),
-                        (F.avg_pool2d, TF.avg_pool2d, dict(kernel_size=3, stride=2, padding=1,
-                                                           count_include_pad=False))):
+    for fn, tfn, kw in ((F.max_pool2d, TF.max_pool2d, {"kernel_size": 3, "stride": 2, "padding": 1}),
+                        (F.avg_pool2d, TF.avg_pool2d, {"kernel_size": 3, "stride": 2, "padding": 1,
+                                                           "count_include_pad": False})):
         X = Tensor(x, requires_grad=True)
         xt = torch.tensor(x, requires_grad=True)
         y, yt = fn(X * X * X, **kw), tfn(xt * xt * xt, **kw)
@@ -248,10 +249,10 @@ def test_pools_gradcheck(cfg, data):
 def test_numpy_backward_skips_what_is_not_needed_and_agrees_with_the_full_one():
     rng = np.random.default_rng(5)
     x, w, g = rand(rng, (2, 3, 6, 5), np.float64), rand(rng, (4, 3, 2, 2), np.float64), None
-    p = dict(stride=(1, 2), padding=(1, 0, 1, 1), dilation=(1, 1), groups=1)
+    p = {"stride": (1, 2), "padding": (1, 0, 1, 1), "dilation": (1, 1), "groups": 1}
     y = conv2d_forward(x, w, None, **p)
     g = rand(rng, y.shape, np.float64)
-    dx, dw, db = conv2d_backward(g, x, w, (True, True, True), **p)
+    _dx, dw, db = conv2d_backward(g, x, w, (True, True, True), **p)
     only = conv2d_backward(g, x, w, (False, True, False), **p)
     assert only[0] is None and only[2] is None
     np.testing.assert_array_equal(only[1], dw)
@@ -337,8 +338,8 @@ def test_backward_steps_and_local_protocol_work_on_conv_nodes():
 
 
 @pytest.mark.parametrize("chunk", [1, 3000])
-@pytest.mark.parametrize("kw", [dict(padding=1), dict(stride=2, padding=(0, 1), groups=2),
-                                dict(dilation=2, padding="same", groups=2)])
+@pytest.mark.parametrize("kw", [{"padding": 1}, {"stride": 2, "padding": (0, 1), "groups": 2},
+                                {"dilation": 2, "padding": "same", "groups": 2}])
 def test_batch_chunks_give_the_same_result(monkeypatch, chunk, kw):
     # tiny chunks: one image (or a few) per im2col buffer, the rest of the batch reuses it
     import gradviz.autograd.conv as conv

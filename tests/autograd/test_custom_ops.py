@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from gradviz import Tensor, Value, autograd, viz
-from gradviz.autograd import Function, define_op, gradcheck, grad
+from gradviz.autograd import Function, define_op, grad, gradcheck
 from gradviz.autograd.ops import OPS, op_reference
 from gradviz.autograd.testing import expressions
 
@@ -84,14 +84,14 @@ def test_vjp_op_gets_the_upstream_gradient():
 
 
 @pytest.mark.parametrize("kwargs, pattern", [
-    (dict(name="tanh", forward=lambda M, a: a, deriv=lambda M, o, a: (1.0,)), "clashes with a built-in"),
-    (dict(name="two_d", forward=lambda M, a: a, deriv=lambda M, o, a: (1.0, 2.0)), "returned 2 derivatives for 1 input"),
-    (dict(name="dom_t", forward=lambda M, a, b: a * b, deriv=lambda M, o, a, b: (b, a),
-          domain=((0.0, 1.0),)), "domain has 1 entries for 2 inputs"),
-    (dict(name="both_t", forward=lambda M, a: a, deriv=lambda M, o, a: (1.0,),
-          vjp=lambda M, g, o, a: (g,)), "exactly one of deriv"),
-    (dict(name="none_t", forward=lambda M, a: a), "exactly one of deriv"),
-    (dict(name="bad name", forward=lambda M, a: a, deriv=lambda M, o, a: (1.0,)), "identifier"),
+    ({"name": "tanh", "forward": lambda M, a: a, "deriv": lambda M, o, a: (1.0,)}, "clashes with a built-in"),
+    ({"name": "two_d", "forward": lambda M, a: a, "deriv": lambda M, o, a: (1.0, 2.0)}, "returned 2 derivatives for 1 input"),
+    ({"name": "dom_t", "forward": lambda M, a, b: a * b, "deriv": lambda M, o, a, b: (b, a),
+          "domain": ((0.0, 1.0),)}, "domain has 1 entries for 2 inputs"),
+    ({"name": "both_t", "forward": lambda M, a: a, "deriv": lambda M, o, a: (1.0,),
+          "vjp": lambda M, g, o, a: (g,)}, "exactly one of deriv"),
+    ({"name": "none_t", "forward": lambda M, a: a}, "exactly one of deriv"),
+    ({"name": "bad name", "forward": lambda M, a: a, "deriv": lambda M, o, a: (1.0,)}, "identifier"),
 ])
 def test_define_op_errors_at_definition_time(kwargs, pattern):
     name = kwargs.pop("name")

@@ -10,7 +10,7 @@ import pytest
 from gradviz import Tensor, Value
 from gradviz.autograd import detect_anomaly, enable_grad, grad, is_grad_enabled, no_grad
 from gradviz.autograd import functional as F
-from gradviz.autograd.kernel import CACHE_LIMIT, _WITH_PARAMS
+from gradviz.autograd.kernel import _WITH_PARAMS, CACHE_LIMIT
 from gradviz.autograd.ops import OPS, arity_of, elementwise_ops
 
 
@@ -71,9 +71,9 @@ def test_every_spelled_row_is_a_method_and_every_method_a_row(cls):
         assert callable(getattr(cls, name)), f"{cls.__name__}.{name} missing"
         doc = getattr(cls, name).__doc__ or ""
         assert "local derivative" in doc or name == "swish"
-    elementwise_methods = {n for n in ("exp", "log", "sqrt", "tanh", "sigmoid", "relu", "sin",
-                                       "cos", "erf", "gelu", "silu", "softplus", "leaky_relu",
-                                       "elu", "swish", "neg", "abs")}
+    elementwise_methods = {"exp", "log", "sqrt", "tanh", "sigmoid", "relu", "sin",
+                           "cos", "erf", "gelu", "silu", "softplus", "leaky_relu",
+                           "elu", "swish", "neg", "abs"}
     assert elementwise_methods <= spelled
 
 
@@ -208,7 +208,7 @@ def test_small_bad_inputs_get_clear_errors():
     with pytest.raises(TypeError, match=r"grad: inputs must be a Value or a Tensor, got int"):
         grad(Value(1.0) * 2, 3)
     with pytest.raises(TypeError):
-        Value(1.0) < "x"
+        Value(1.0) < "x"  # noqa: B015 (the comparison is what must raise)
     assert Tensor(np.array(1.0)).swapaxes(0, 0).data == 1.0
     with pytest.raises(ValueError, match=r"cross_entropy: logits of shape \(3,\) \(one sample\) take one target"):
         F.cross_entropy(Tensor(np.ones(3)), [0, 1])
@@ -253,7 +253,8 @@ def test_direct_forwards_equal_the_generic_forward(op):
 
 
 # --- the fast pass ------------------------------------------------------------
-from hypothesis import given, strategies as st  # noqa: E402
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
 
 
 @st.composite
@@ -273,8 +274,8 @@ def _build(vals, plan):
     nodes = list(leaves)
     for op, i, j in plan:
         a, b = nodes[i % len(nodes)], nodes[j % len(nodes)]
-        nodes.append({"+": lambda: a + b, "*": lambda: a * b, "tanh": lambda: a.tanh(),
-                      "-": lambda: a - b, "c*": lambda: 0.5 * a}[op]())
+        nodes.append({"+": lambda: a + b, "*": lambda: a * b, "tanh": lambda: a.tanh(),  # noqa: B023
+                      "-": lambda: a - b, "c*": lambda: 0.5 * a}[op]())  # noqa: B023 (called at once)
     return leaves, nodes[-1]
 
 

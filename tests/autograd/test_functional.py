@@ -3,7 +3,8 @@ values (logits of magnitude 1e4, sigmoid at ±1000, BCE at 0 and 1), and
 clear errors for bad targets."""
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import gradviz.autograd.functional as F

@@ -2,8 +2,6 @@
 import pathlib
 import re
 
-import pytest
-
 from gradviz.autograd.ops import OPS, op_reference
 
 DOC = pathlib.Path(__file__).resolve().parents[2] / "docs" / "ops.md"

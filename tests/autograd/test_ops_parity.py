@@ -397,7 +397,7 @@ def _both(ours, theirs, x, *rest):
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 @pytest.mark.parametrize("smoothing", [0.0, 0.1])
 def test_cross_entropy_options_match_pytorch(reduction, smoothing):
-    kw = dict(reduction=reduction, label_smoothing=smoothing)
+    kw = {"reduction": reduction, "label_smoothing": smoothing}
     _both(lambda x, t: F.cross_entropy(x, t.astype(np.int64), **kw),
           lambda x, t: TF.cross_entropy(x, t, **kw), LOGITS, IDX)
     _both(lambda x, t: F.cross_entropy(x, t, **kw),
@@ -406,7 +406,7 @@ def test_cross_entropy_options_match_pytorch(reduction, smoothing):
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 def test_other_losses_match_pytorch(reduction):
-    r = dict(reduction=reduction)
+    r = {"reduction": reduction}
     lp = np.log(np.array([[0.2, 0.3, 0.5], [0.9, 0.05, 0.05]]))
     _both(lambda x, t: F.nll_loss(x, t.astype(np.int64), **r),
           lambda x, t: TF.nll_loss(x, t, **r), lp, np.array([2, 0]))
@@ -419,8 +419,8 @@ def test_other_losses_match_pytorch(reduction):
               x, t, pos_weight=torch.tensor([2.0, 0.5], dtype=torch.float64), **r), big, BIN_T)
     _both(lambda x, t: F.l1_loss(x, t, **r), lambda x, t: TF.l1_loss(x, t, **r), PRED, TARG)
     for delta in (1.0, 0.5, 3.0):
-        _both(lambda x, t: F.huber_loss(x, t, delta=delta, **r),
-              lambda x, t: TF.huber_loss(x, t, delta=delta, **r), PRED, TARG)
+        _both(lambda x, t: F.huber_loss(x, t, delta=delta, **r),  # noqa: B023 (run at once)
+              lambda x, t: TF.huber_loss(x, t, delta=delta, **r), PRED, TARG)  # noqa: B023
     _both(lambda x, t: F.mse_loss(x, t, **r), lambda x, t: TF.mse_loss(x, t, **r), PRED, TARG)
     p = np.array([[0.3, 0.9], [1e-3, 0.5]])
     _both(lambda x, t: F.binary_cross_entropy(x, t, **r),

@@ -6,13 +6,14 @@ numpy kernels against the table's generic rule, forward against the table,
 float32 kept float32."""
 import numpy as np
 import pytest
-from hypothesis import assume, given, settings, strategies as st
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import gradviz.autograd.functional as F
 from gradviz.autograd import Tensor, concatenate, grad, gradcheck, stack
-from gradviz.autograd.ops import AM, OPS, arity_of, elementwise_ops
 from gradviz.autograd.kernel import ARRAY, kernel
+from gradviz.autograd.ops import AM, OPS, arity_of, elementwise_ops
 from gradviz.autograd.tensor_ops import TN
 from gradviz.autograd.testing import apply_op, op_params
 
@@ -133,7 +134,7 @@ def test_fast_elementwise_backward_equals_table_rule(kern, data):
 # ---------------------------------------------------------------------------
 # structural and fused ops: one case per table key
 # ---------------------------------------------------------------------------
-ARR = dict(elements=st.floats(-2.0, 2.0, allow_nan=False))
+ARR = {"elements": st.floats(-2.0, 2.0, allow_nan=False)}
 small_shapes = hnp.array_shapes(min_dims=1, max_dims=3, max_side=3)
 
 
@@ -316,9 +317,9 @@ def case_pool(draw, name):
     shape = (draw(st.integers(1, 2)), draw(st.integers(1, 2)), draw(st.integers(2, 4)),
              draw(st.integers(2, 4)))
     k = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
-    kw = dict(kernel_size=k, stride=(draw(st.integers(1, 2)), draw(st.integers(1, 2))),
-              padding=(draw(st.integers(0, k[0] // 2)), draw(st.integers(0, k[1] // 2))),
-              ceil_mode=draw(st.booleans()))
+    kw = {"kernel_size": k, "stride": (draw(st.integers(1, 2)), draw(st.integers(1, 2))),
+              "padding": (draw(st.integers(0, k[0] // 2)), draw(st.integers(0, k[1] // 2))),
+              "ceil_mode": draw(st.booleans())}
     if name == "max_pool2d":
         return (lambda x: F.max_pool2d(x, **kw)), [leaf(draw(distinct(shape)))]
     x = draw(hnp.arrays(np.float64, shape, **ARR))
@@ -448,7 +449,7 @@ STRUCTURAL_CASES = {
 }
 STRUCTURAL = [op for op in OPS.values() if op.deriv is None]
 ST_IDS = [op.key for op in STRUCTURAL]
-SMOOTH2 = [op for op in STRUCTURAL]  # every structural op is twice differentiable on its cases
+SMOOTH2 = list(STRUCTURAL)  # every structural op is twice differentiable on its cases
 
 
 def test_every_op_in_the_table_has_a_tensor_test():

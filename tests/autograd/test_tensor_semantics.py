@@ -3,12 +3,21 @@ modes (steps, grad, create_graph, anomaly), bad input, and random Tensor
 graphs from autograd.testing."""
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
 
-from gradviz import autograd
 import gradviz.autograd.functional as F
-from gradviz.autograd import (AnomalyError, GradcheckError, Tensor, concatenate, detect_anomaly, grad,
-                      gradcheck, no_grad, stack)
+from gradviz import autograd
+from gradviz.autograd import (
+    AnomalyError,
+    GradcheckError,
+    Tensor,
+    concatenate,
+    detect_anomaly,
+    grad,
+    gradcheck,
+    no_grad,
+    stack,
+)
 from gradviz.autograd.testing import expressions, tensors
 
 
@@ -171,7 +180,7 @@ def test_backward_steps_leave_the_same_grads_and_show_contributions():
     np.testing.assert_allclose(x2.grad, x1.grad, rtol=1e-12)
     np.testing.assert_allclose(w2.grad, w1.grad, rtol=1e-12)
     mul = next(s for s in steps if s.node.op == "*")
-    (px, dx, cx), (pw, dw, cw) = mul.contributions
+    (px, dx, _cx), (_pw, dw, cw) = mul.contributions
     assert px is mul.node.parents[0] and isinstance(dx, np.ndarray)
     np.testing.assert_allclose(cw, (mul.grad * dw).sum(axis=0))  # reduced to w's shape
 

@@ -1,15 +1,15 @@
 """Every elementwise op in the table, through Value: gradients against central
 differences (first and second order), the hand-specialised float kernels
 against the table's generic rule, and the forward against the table."""
-import math
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from gradviz.autograd import Value, grad, gradcheck
+from gradviz.autograd.kernel import FLOAT, kernel
 from gradviz.autograd.ops import FM, OPS, arity_of, elementwise_ops
 from gradviz.autograd.testing import apply_op, expressions, op_inputs, op_params
-from gradviz.autograd.kernel import FLOAT, kernel
 
 ELEMENTWISE = elementwise_ops()
 EW_IDS = [op.key for op in ELEMENTWISE]
@@ -88,7 +88,6 @@ def test_random_expressions_gradcheck(expr):
 
 @given(expressions(max_ops=4))
 def test_random_expressions_second_order(expr):
-    x0 = expr.leaves[0]
     first = lambda *v: grad(expr.fn(*v), v[0], create_graph=True)
     assert gradcheck(first, *expr.leaves, atol=1e-3, rtol=5e-3)
 

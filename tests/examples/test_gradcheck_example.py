@@ -12,7 +12,7 @@ def test_gradcheck_custom_op_names_draws_and_shrinks_the_bug(tmp_path, capsys):
         ["--svg", str(tmp_path / "gradcheck_softsign.svg")])
     out = capsys.readouterr().out
     assert res["op"] == "my_softsign" and res["node"] == "h"
-    (_, analytic, numeric, rel), = res["rows"]
+    (_, analytic, numeric, _rel), = res["rows"]
     z = 0.8 * 1.5
     assert analytic == pytest.approx(1 / (1 + z)) and numeric == pytest.approx(1 / (1 + z) ** 2)
     assert "wrong local derivative in op 'my_softsign' at node 'h'" in out

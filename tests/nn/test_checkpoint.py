@@ -132,7 +132,8 @@ import tempfile  # noqa: E402
 import tracemalloc  # noqa: E402
 import warnings  # noqa: E402
 
-from hypothesis import example, given, strategies as st  # noqa: E402
+from hypothesis import example, given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
 
 ODD_KEYS = st.one_of(
     st.text(min_size=1, max_size=12),

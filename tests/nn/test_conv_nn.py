@@ -28,10 +28,10 @@ def _torch_conv(mine: nn.Conv2d) -> torch.nn.Conv2d:
 
 
 @pytest.mark.parametrize("args, kwargs", [
-    ((3, 4, 3), dict(padding=1)),
-    ((4, 6, (3, 2)), dict(stride=(2, 1), groups=2, bias=False)),
-    ((2, 3, 3), dict(padding="same", dilation=2)),
-    ((2, 2, 2), dict(padding="valid", stride=2)),
+    ((3, 4, 3), {"padding": 1}),
+    ((4, 6, (3, 2)), {"stride": (2, 1), "groups": 2, "bias": False}),
+    ((2, 3, 3), {"padding": "same", "dilation": 2}),
+    ((2, 2, 2), {"padding": "valid", "stride": 2}),
 ])
 def test_conv2d_module_matches_pytorch_module(args, kwargs):
     mine = nn.Conv2d(*args, **kwargs, dtype=np.float64, seed=0)
@@ -126,7 +126,7 @@ def test_digits_cnn_example_reaches_98_percent_and_draws_its_modules(capsys, tmp
     pytest.importorskip("sklearn")
     main = runpy.run_path(str(EXAMPLES / "digits_cnn.py"), run_name="example")["main"]
     svg = tmp_path / "cnn.svg"
-    from threadpoolctl import threadpool_limits   # small matrices: one BLAS thread is faster
+    from threadpoolctl import threadpool_limits  # small matrices: one BLAS thread is faster
     with threadpool_limits(limits=1):
         res = main(["--no-progress", "--epochs", "8", "--graph", str(svg)])
     assert res["test_accuracy"] >= 0.98, res["test_accuracies"]

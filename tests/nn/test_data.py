@@ -3,9 +3,11 @@
 MNIST tests never reach the internet: they write small IDX files themselves and
 serve them, when a download is wanted, from a local http.server.
 """
+import functools
 import gzip
 import hashlib
 import http.server
+import operator
 import os
 import sys
 import threading
@@ -15,8 +17,18 @@ import numpy as np
 import pytest
 
 from gradviz.nn import data
-from gradviz.nn.data import (ChecksumError, DataLoader, DatasetUnavailableError, batches, load_digits,
-                     load_mnist, make_moons, make_xor, read_idx, write_idx)
+from gradviz.nn.data import (
+    ChecksumError,
+    DataLoader,
+    DatasetUnavailableError,
+    batches,
+    load_digits,
+    load_mnist,
+    make_moons,
+    make_xor,
+    read_idx,
+    write_idx,
+)
 
 UNREACHABLE = "http://127.0.0.1:9/"          # discard port: nothing listens, refused at once
 
@@ -86,7 +98,7 @@ def test_dataloader_reshuffles_each_epoch_reproducibly():
     assert len(loader) == 3
     epochs = [[xb.tolist() for xb, _ in loader] for _ in range(3)]
     for ep in epochs:
-        assert sorted(sum(ep, [])) == list(range(11))
+        assert sorted(functools.reduce(operator.iadd, ep, [])) == list(range(11))
     assert epochs[0] != epochs[1]                              # a new shuffle per epoch
     again = DataLoader(X, y, batch_size=4, seed=7)
     assert [[xb.tolist() for xb, _ in again] for _ in range(3)] == epochs
@@ -407,7 +419,8 @@ def test_download_shows_progress_on_a_terminal(tmp_path, monkeypatch):
 import tracemalloc  # noqa: E402
 import zlib  # noqa: E402
 
-from hypothesis import example, given, strategies as st  # noqa: E402
+from hypothesis import example, given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
 
 _ARRAY = np.arange(300, dtype=np.int32).reshape(30, 10)
 _GZ = gzip.compress(b"\x00\x00\x0c\x02" + np.array([30, 10], ">u4").tobytes()

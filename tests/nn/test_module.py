@@ -174,7 +174,8 @@ def test_calls_are_recorded_as_viz_scopes_for_collapsed_diagrams():
     assert paths[id(y)] == ("Sequential", "1")
 
 
-from hypothesis import given, settings, strategies as st  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
 
 
 @settings(max_examples=20)

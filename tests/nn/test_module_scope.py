@@ -68,7 +68,7 @@ CASES = {
 
 
 def _nodes_of(out):
-    return [out] if isinstance(out, (Tensor, Value)) else [o for o in out]
+    return [out] if isinstance(out, (Tensor, Value)) else list(out)
 
 
 @pytest.mark.parametrize("case", list(CASES))
@@ -122,10 +122,10 @@ def test_identity_still_leaves_the_surrounding_boxes_right():
     x = Tensor(np.ones((1, 2), np.float32))
     y = net(x).sum()
     y.backward()
-    paths, modules = scope.assign(topological_order([y]))
+    paths, _modules = scope.assign(topological_order([y]))
     assert id(x) not in paths
     assert paths[id(net[1].weight)] == ("Sequential", "1")
-    assert {p for p in paths.values()} == {("Sequential", "1"), ("Sequential", "3")}
+    assert set(paths.values()) == {("Sequential", "1"), ("Sequential", "3")}
     assert "Sequential.1" in viz.draw(y, collapse="module").source
 
 

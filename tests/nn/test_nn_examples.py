@@ -1,4 +1,5 @@
 """The nn examples run (small sizes) and print what the teaching texts say."""
+import itertools
 import pathlib
 import runpy
 
@@ -56,7 +57,7 @@ def test_universal_approx_bumps_valleys_and_shrinking_error(capsys):
     assert (bump[inside] > 0.95).all() and (np.abs(bump[outside]) < 0.05).all()
     np.testing.assert_allclose(valley, -bump)
     errors = [res["errors"][n] for n in sorted(res["errors"])]
-    assert all(b < a for a, b in zip(errors, errors[1:]))
+    assert all(b < a for a, b in itertools.pairwise(errors))
     assert errors[-1] < 0.2
     assert "largest error" in capsys.readouterr().out
 

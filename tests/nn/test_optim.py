@@ -71,13 +71,13 @@ def test_adam_weight_decay_adds_to_the_gradient():
 # (numpy default_rng(0): start = standard_normal(5), grads = standard_normal((6, 5))),
 # recorded once so the comparison runs without torch installed.
 TORCH_RESULTS = [
-    ("SGD", dict(lr=0.05, momentum=0.8, weight_decay=0.01, nesterov=True),
+    ("SGD", {"lr": 0.05, "momentum": 0.8, "weight_decay": 0.01, "nesterov": True},
      [0.3891777337128285, -0.3955489506895332, 1.1535243653454885, 0.16883325636210206,
       -0.40712276909142675]),
-    ("SGD", dict(lr=0.05, momentum=0.5),
+    ("SGD", {"lr": 0.05, "momentum": 0.5},
      [0.2738422557899697, -0.2667908735681675, 0.9373800517331766, 0.1333091606438018,
       -0.49444368375522957]),
-    ("Adam", dict(lr=0.01, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.1),
+    ("Adam", {"lr": 0.01, "betas": (0.8, 0.99), "eps": 1e-6, "weight_decay": 0.1},
      [0.1426044990636286, -0.15770647440059996, 0.6538714559569315, 0.12303005132063105,
       -0.5150331207857111]),
 ]
@@ -179,7 +179,8 @@ def _reference_adam(p, grads, lr, b1, b2, eps, wd):
     return p
 
 
-from hypothesis import given, strategies as st  # noqa: E402
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
 
 finite = st.floats(-10, 10, allow_nan=False)
 

@@ -8,7 +8,7 @@ import pytest
 from gradviz import nn
 from gradviz.autograd import Value
 
-SIG = lambda z: 1.0 / (1.0 + math.exp(-z))  # noqa: E731
+SIG = lambda z: 1.0 / (1.0 + math.exp(-z))
 EXPECTED = {
     "linear": lambda z: z,
     "relu": lambda z: max(z, 0.0),
@@ -84,7 +84,7 @@ def test_mlp_returns_a_value_for_one_output_else_a_list():
 
 def test_mlp_last_layer_is_linear_unless_told():
     m = nn.MLP(2, [3, 3, 1], activation="tanh", seed=0)
-    assert [l.activation for l in m.layers] == ["tanh", "tanh", "linear"]
+    assert [layer.activation for layer in m.layers] == ["tanh", "tanh", "linear"]
     m2 = nn.MLP(2, [3, 1], out_activation="sigmoid", seed=0)
     assert m2.layers[-1].activation == "sigmoid"
     assert 0.0 < m2([5.0, -5.0]).data < 1.0

@@ -26,7 +26,7 @@ def _outputs(ours, theirs, x):
     return ours(Tensor(x)).data, t
 
 
-TOL = {np.float32: dict(rtol=1e-6, atol=1e-6), np.float64: dict(rtol=1e-13, atol=1e-14)}
+TOL = {np.float32: {"rtol": 1e-6, "atol": 1e-6}, np.float64: {"rtol": 1e-13, "atol": 1e-14}}
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -92,7 +92,7 @@ def test_a_module_tree_keeps_its_attribute_names():
 
 
 def test_state_dict_form_round_trips_exactly_and_through_a_checkpoint(tmp_path):
-    ours, theirs, _ = _pair(np.float32)
+    _ours, _theirs, _ = _pair(np.float32)
     sd = nn.Sequential(nn.Linear(5, 8, seed=1), nn.ReLU(), nn.Linear(8, 3, seed=2)).state_dict()
     back = from_torch_state(to_torch_state(sd))
     assert list(back) == list(sd)

@@ -6,12 +6,11 @@ import numpy as np
 import pytest
 
 import gradviz  # noqa: F401  (registers the report drawer)
-from gradviz.autograd import Value
+from gradviz.autograd import Value, define_op
 from gradviz.autograd.check import GradcheckError, check_nodes, gradcheck
 from gradviz.autograd.ops import OPS
-from gradviz.autograd import define_op
 from gradviz.autograd.testing import unregister_op
-from gradviz.viz.check_report import BANDS, draw_report, report_table
+from gradviz.viz.check_report import BANDS, report_table
 from gradviz.viz.cli import main
 
 

@@ -1,4 +1,5 @@
 """The expression language (whitelist, no eval) and the gradviz command line."""
+import itertools
 import math
 import os
 import shutil
@@ -25,7 +26,7 @@ def test_build_car_tax():
 
 
 def test_functions_numbers_unary_and_final_expression():
-    root, names = build("x = 0.5\n y = -x ** 2 + tanh(x) / 2 - leaky_relu(-x, alpha=0.2) "
+    root, _names = build("x = 0.5\n y = -x ** 2 + tanh(x) / 2 - leaky_relu(-x, alpha=0.2) "
                         "+ elu(x, 1.0) + abs(-3)")
     want = -(0.5 ** 2) + math.tanh(0.5) / 2 - (-0.1) + 0.5 + 3
     assert math.isclose(root.data, want)
@@ -166,7 +167,7 @@ def test_cli_demo_writes_and_prints_paths(tmp_path, capsys):
     assert "0.8676" in printed
     losses = [float(line.split("loss")[1]) for line in printed.splitlines()
               if line.strip().startswith("step ")]
-    assert len(losses) >= 3 and all(b < a for a, b in zip(losses, losses[1:]))
+    assert len(losses) >= 3 and all(b < a for a, b in itertools.pairwise(losses))
     assert "0.8676" in (outdir / "part_lifetime.svg").read_text(encoding="utf-8")
 
 

@@ -4,8 +4,7 @@ import shutil
 
 import pytest
 
-from gradviz import nn
-from gradviz import viz
+from gradviz import nn, viz
 from gradviz.autograd import Value
 from gradviz.autograd.graph import topological_order
 from gradviz.viz import scope

@@ -148,7 +148,7 @@ def test_dot_output_needs_no_dot_program(tmp_path, monkeypatch):
 def test_svg_without_dot_is_a_clear_error(tmp_path, monkeypatch):
     from gradviz.viz import backend
     monkeypatch.setenv("PATH", str(tmp_path))
-    monkeypatch.setattr(backend, "_fallback_dirs", lambda: [])  # and no graphviz-pure
+    monkeypatch.setattr(backend, "_fallback_dirs", list)  # and no graphviz-pure
     monkeypatch.delenv(backend.RENDERER_ENV, raising=False)
     with pytest.raises(GraphvizNotFoundError, match="Graphviz.*apt-get install graphviz"):
         viz.render(_car_tax_total(), tmp_path / "car.svg")
@@ -225,7 +225,7 @@ def test_tensor_nodes_show_shape_dtype_and_summary():
     assert "(1, 3) float64" in src and "[[1, 2, 3]]" in src
     assert "(3, 20) float64" in src and "min -1 · mean 0 · max 1" in src
     assert "‖grad‖" in src and "d/dA = G·Bᵀ" in src
-    assert viz.dot.COLOURS["param"][0] in next(l for l in src.splitlines() if ">W<" in l)
+    assert viz.dot.COLOURS["param"][0] in next(ln for ln in src.splitlines() if ">W<" in ln)
 
 
 def test_committed_readme_picture_is_the_car_tax():
@@ -237,7 +237,8 @@ def test_committed_readme_picture_is_the_car_tax():
         assert want in texts, want
 
 
-from hypothesis import given, strategies as st  # noqa: E402
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
 
 
 @given(st.floats(min_value=-1e300, max_value=1e300))  # 1.7975e308 shows as 1.798e+308
@@ -269,6 +270,7 @@ def test_writers_take_str_bytes_and_pathlike_paths(tmp_path, name):
 
 def test_tensor_edges_show_numbers_when_tiny_and_a_norm_otherwise():
     import numpy as np
+
     from gradviz import Tensor
     a = Tensor(np.array([1.0, 2.0]), requires_grad=True, label="a")
     b = Tensor(np.array([3.0, -1.0]), requires_grad=True, label="b")

@@ -4,7 +4,8 @@ import re
 import shutil
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from gradviz import Value, viz
 from gradviz.viz.cli import main
@@ -113,6 +114,7 @@ def test_carets_under_non_ascii_text():
 @pytest.mark.parametrize("text", ['"' * 20_000, "&" * 20_000, "日" * 20_000, "\\" * 20_000])
 def test_a_tooltip_of_any_label_fits_dot(text):
     import subprocess
+
     from gradviz.viz.text import TOOLTIP_MAX
     tip = esc_html(text, TOOLTIP_MAX)
     quoted = '"' + tip.replace("\\", "\\\\").replace('"', '\\"') + '"'

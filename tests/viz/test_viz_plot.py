@@ -45,7 +45,7 @@ def test_plot_writes_png(tmp_path):
     path = viz.plot_activations(tmp_path / "act.png", names=["relu", "tanh"], n=21)
     with open(path, "rb") as f:
         assert f.read(8) == b"\x89PNG\r\n\x1a\n"
-    assert [p for p in os.listdir(tmp_path)] == ["act.png"]  # no temp file left
+    assert list(os.listdir(tmp_path)) == ["act.png"]  # no temp file left
 
 
 def test_plot_bad_input(tmp_path):

@@ -242,8 +242,8 @@ def test_steps_object_displays_in_a_sandboxed_iframe_and_saves(tmp_path):
 
 @needs_dot
 def test_digits_example_writes_a_module_by_module_step_page(tmp_path, capsys):
-    import runpy
     import os
+    import runpy
     pytest.importorskip("sklearn")
     here = os.path.dirname(os.path.abspath(__file__))
     main = runpy.run_path(os.path.join(here, "..", "..", "examples", "digits_mlp.py"))["main"]
