@@ -607,6 +607,39 @@ FM = FloatMath
 AM = ArrayMath
 NM = NodeMath
 
+#: What a rule may call on ``M``: the functions every namespace has, so the same
+#: rule runs on floats, arrays and nodes (the op reference lists them; a test keeps
+#: this list and the namespaces in step). "A constant" means that on nodes the
+#: result carries no gradient.
+NAMESPACE_DOC: dict[str, str] = {
+    "abs": "|x| (also `absolute`)", "absolute": "|x| (also `abs`)",
+    "sqrt": "√x (nan below 0)", "rsqrt": "1/√x",
+    "exp": "eˣ (inf on overflow)", "exp2": "2ˣ", "expm1": "eˣ - 1, exact near 0",
+    "log": "ln x (-inf at 0, nan below)", "log2": "log₂ x", "log10": "log₁₀ x",
+    "log1p": "ln(1 + x), exact near 0", "xlogy": "x·ln y, 0 where x = 0",
+    "div": "a / b with IEEE results (x/0 = ±inf, 0/0 = nan)",
+    "pow": "a ** b with IEEE results", "erf": "the error function",
+    "sin": "sin x", "cos": "cos x", "tan": "tan x", "arcsin": "arcsin x",
+    "arccos": "arccos x", "arctan": "arctan x", "sinh": "sinh x", "cosh": "cosh x",
+    "tanh": "tanh x", "sigmoid": "σ(x) = 1/(1 + e⁻ˣ), stable at both ends",
+    "softplus": "ln(1 + eˣ), stable at both ends",
+    "log_sigmoid": "ln σ(x) = -softplus(-x), stable at both ends",
+    "relu": "max(x, 0) (nan stays nan)",
+    "maximum": "the larger of a and b, elementwise (nan if either is)",
+    "minimum": "the smaller of a and b, elementwise (nan if either is)",
+    "clip": "clip(x, lo, hi) = min(max(x, lo), hi)",
+    "floor": "⌊x⌋ (a constant)", "ceil": "⌈x⌉ (a constant)",
+    "round": "x rounded half to even (a constant)",
+    "sign": "-1, 0 or 1 (a constant)", "step": "1 where x > 0, else 0: relu's derivative "
+    "(a constant)", "nonzero": "1 where x ≠ 0, else 0 (a constant)",
+    "zeros": "zeros shaped like x (a constant)",
+    "val": "x's plain data (a float, an array, a node's `.data`): for conditions",
+    "lift": "lift(x, w): w, computed from data, as a constant shaped like x",
+    "where_pos": "where_pos(x, a, b): a where x > 0, else b",
+    "choose": "choose(cond, a, b): a where the data condition cond holds, else b "
+    "(the branch not taken never leaks a nan)",
+}
+
 
 def _math_of(data):
     return AM if isinstance(data, np.ndarray) else FM
@@ -1238,6 +1271,12 @@ def op_reference(user: bool = True) -> str:
     mine = [op for op in OPS.values() if op.user] if user else []
     if mine:
         lines += ["", "## Your own ops", "", *head, *[_reference_row(op) for op in mine]]
+    lines += ["", "## The math namespace `M`, for your own rules", "",
+              "`define_op(forward=lambda M, a: ..., deriv=lambda M, out, a: ...)` writes a rule "
+              "once; it runs with `M` the float, the array or the node namespace "
+              "(`FloatMath`, `ArrayMath`, `NodeMath`). Besides `+ - * / **` on its arguments, "
+              "a rule may call:", "", "| `M.` | what it gives |", "|---|---|"]
+    lines += [f"| `{name}` | {_md_cell(text)} |" for name, text in sorted(NAMESPACE_DOC.items())]
     return "\n".join(lines)
 
 
