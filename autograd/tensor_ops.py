@@ -169,9 +169,20 @@ def _scatter(g, shape, index):
     return z
 
 
-def _struct(key, name, arity, forward, vjp, rule, doc, symbol="", fast=None):
+def _struct(key, name, arity, forward, vjp, rule, doc, symbol="", fast=None, kink=None):
     return register(Op(key, name, arity, forward, vjp=vjp, rule=rule, doc=doc,
-                       symbol=symbol, fast={"array": fast} if fast else {}))
+                       symbol=symbol, fast={"array": fast} if fast else {}, kink=kink))
+
+
+def _tie_kink(pick):
+    """The kink predicate of a max or min reduction (``pick`` is np.max or
+    np.min): an element tied with another for its group's extreme, where the
+    gradient's split jumps. Near-ties are found by gradcheck's one-sided
+    slopes, which a predicate switches on."""
+    def kink(x, axis, keepdims):
+        at = x == pick(x, axis=axis, keepdims=True)
+        return (at & (at.sum(axis=axis, keepdims=True) > 1),)
+    return kink
 
 
 def _is_node(x) -> bool:
@@ -300,7 +311,7 @@ _struct("mean", "mean", 1, lambda M, x, axis, keepdims: x.mean(axis=axis, keepdi
         _mean_vjp, ("d/dx = 1/n (G broadcast back)",), "mean over axis (None, int or tuple)")
 _struct("max", "max", 1, lambda M, x, axis, keepdims: x.max(axis=axis, keepdims=keepdims),
         _max_vjp, ("d/dx = [x = max]/#ties",),
-        "maximum over axis; tied maxima share the gradient equally")
+        "maximum over axis; tied maxima share the gradient equally", kink=_tie_kink(np.max))
 
 
 def _count(shape, axes) -> int:
@@ -365,7 +376,7 @@ def _logsumexp_vjp(M, g, out, x, axis, keepdims):
 
 _struct("min", "min", 1, lambda M, x, axis, keepdims: x.min(axis=axis, keepdims=keepdims),
         _max_vjp, ("d/dx = [x = min]/#ties",),
-        "minimum over axis; tied minima share the gradient equally")
+        "minimum over axis; tied minima share the gradient equally", kink=_tie_kink(np.min))
 _struct("prod", "prod", 1, lambda M, x, axis, keepdims: x.prod(axis=axis, keepdims=keepdims),
         _prod_vjp, ("d/dx_i = Π_{j≠i} x_j (exact at zeros)",), "product over axis", "Π")
 _struct("var", "var", 1,

@@ -104,6 +104,41 @@ def test_points_on_or_within_a_step_of_a_kink_are_not_differentiable_not_a_misma
             assert "not differentiable" in str(e) and e.kink
 
 
+@pytest.mark.parametrize("reduce", ["max", "min"])
+@pytest.mark.parametrize("gap", [0.0, 1e-8, 1e-5])
+def test_near_ties_of_a_max_or_min_are_not_differentiable_not_a_mismatch(reduce, gap):
+    """Found by check_op on random float32 data: max over [0, 1e-8] was a
+    "wrong local derivative" (the reductions had no kink predicate, so the
+    one-sided slopes were never looked at)."""
+    data = np.array([[0.0], [gap]], dtype=np.float32) * (1 if reduce == "max" else -1)
+    x = Tensor(data, requires_grad=True)
+    try:
+        gradcheck(lambda t: getattr(t, reduce)(), x)
+    except GradcheckError as e:
+        assert e.report.kind == "not differentiable", str(e)
+
+
+def test_a_max_or_min_away_from_ties_is_still_checked():
+    from gradviz.autograd import define_op
+    from gradviz.autograd.ops import OPS
+    from gradviz.autograd.testing import unregister_op
+    x = np.array([[0.0, 3.0], [2.0, 3.0]])
+    (tied,) = OPS["max"].kink(x, None, False)  # the two 3s
+    assert tied.tolist() == [[False, True], [False, True]]
+    (alone,) = OPS["min"].kink(x, 1, False)    # each row's minimum is unique
+    assert not alone.any()
+    # a max with the same tie predicate and a doubled rule: away from ties, a mismatch
+    wrong = define_op("doubled_max", forward=lambda M, a: a.max(),
+                      vjp=lambda M, g, out, a: (2.0 * g * (a == out),),
+                      kink=lambda a: (a == a.max()) & ((a == a.max()).sum() > 1))
+    try:
+        with pytest.raises(GradcheckError) as info:
+            gradcheck(wrong, Tensor(np.array([[0.0, 3.0], [2.0, 1.0]]), requires_grad=True))
+        assert info.value.report.kind == "mismatch"
+    finally:
+        unregister_op(wrong)
+
+
 def test_a_kink_reached_only_by_the_whole_functions_step_is_not_a_mismatch():
     # relu's input moves 40x faster than x: the whole check's step crosses the kink,
     # relu's own (smaller) step does not
