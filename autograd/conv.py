@@ -665,9 +665,25 @@ def _avg_grad_vjp(M, h, out, g, x_shape, **p):
     return (_rec("avg_pool2d", avg_pool2d_forward(h.data, **p), (h,), **p),)
 
 
-def _op(key, arity, forward, vjp, rule, doc, symbol="", fast=None):
+def _op(key, arity, forward, vjp, rule, doc, symbol="", fast=None, kink=None):
     register(Op(key, key, arity, forward, vjp=vjp, rule=rule, doc=doc, symbol=symbol,
-                fast={"array": fast} if fast else {}))
+                fast={"array": fast} if fast else {}, kink=kink))
+
+
+def max_pool2d_ties(x, kernel_size, stride, padding=(0, 0, 0, 0), dilation=(1, 1),
+                    ceil_mode=False) -> tuple:
+    """max_pool2d's kinks (the row's ``kink``): the elements tied with another
+    for some window's maximum, where the gradient jumps from one to the other.
+    Near-ties are found by gradcheck's one-sided slopes, which a predicate
+    switches on."""
+    geo = _pool_geometry(x.shape, kernel_size, stride, padding, dilation, ceil_mode)
+    out = max_pool2d_forward(x, kernel_size, stride, padding, dilation, ceil_mode)
+    taps = list(_taps(_padded(x, geo, -np.inf), geo))
+    tied = sum((t == out).astype(np.int32) for t in taps) > 1     # windows with two maxima
+    flags = np.zeros(x.shape[:2] + (geo.Hp, geo.Wp), bool)
+    for t, f in zip(taps, _taps(flags, geo)):                      # back to their elements
+        f |= (t == out) & tied
+    return (_crop(flags, geo),)
 
 
 _op("conv2d", -1, lambda M, x, w, *b, **p: conv2d_forward(x, w, *b, **p), _conv_vjp,
@@ -683,7 +699,7 @@ _op("conv2d_weight_grad", 2, lambda M, x, g, **p: conv2d_weight_grad(x, g, **p),
 _op("max_pool2d", 1, lambda M, x, **p: max_pool2d_forward(x, **p), _max_pool_vjp,
     ("d/dx = G routed to each window's max",),
     "maximum over each kh x kw window (padding is -inf; the first max takes the gradient)",
-    "maxpool")
+    "maxpool", kink=max_pool2d_ties)
 _op("avg_pool2d", 1, lambda M, x, **p: avg_pool2d_forward(x, **p), _avg_pool_vjp,
     ("d/dx = G / window size, spread over the window",), "mean over each kh x kw window",
     "avgpool")

@@ -284,3 +284,20 @@ def test_a_rule_that_ignores_its_upstream_gradient_is_caught_even_for_a_scalar_o
     assert info.value.report.op == "SinIgnoresG"
     # the numbers are per unit upstream gradient: the derivative itself
     assert info.value.numeric == pytest.approx(math.cos(0.3), rel=1e-8)
+
+
+def test_max_pool_near_ties_are_not_differentiable_and_its_ties_are_its_kinks():
+    import gradviz.autograd.functional as F
+    from gradviz.autograd.conv import max_pool2d_ties
+    x = np.zeros((1, 1, 2, 2), np.float32)
+    x[0, 0, 1, 1] = 1e-8  # one window, two maxima 1e-8 apart in float32
+    with pytest.raises(GradcheckError) as info:
+        gradcheck(lambda t: F.max_pool2d(t, 2).sum(), Tensor(x, requires_grad=True))
+    assert info.value.report.kind == "not differentiable"
+    x = np.array([[[[1.0, 3.0, 3.0], [0.0, 2.0, 1.0], [5.0, 5.0, 0.0]]]])
+    (ties,) = max_pool2d_ties(x, (2, 2), (1, 1))  # overlapping windows
+    assert ties[0, 0].astype(int).tolist() == [[0, 1, 1], [0, 0, 0], [1, 1, 0]]
+    (ties,) = max_pool2d_ties(x[:, :, :2, :2], (2, 2), (2, 2), (1, 1, 1, 1))  # padding: -inf
+    assert not ties.any()
+    assert gradcheck(lambda t: F.max_pool2d(t, 2, stride=1).sum(),
+                     Tensor(np.arange(9.0).reshape(1, 1, 3, 3), requires_grad=True))
