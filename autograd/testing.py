@@ -97,7 +97,8 @@ def _softmax(kind):
 
 
 _SPELLED = {"sum": lambda x, **p: x.sum(**p), "mean": lambda x, **p: x.mean(**p),
-            "max": lambda x, **p: x.max(**p), "matmul": lambda a, b: a @ b,
+            "max": lambda x, **p: x.max(**p), "min": lambda x, **p: x.min(**p),
+            "matmul": lambda a, b: a @ b,
             "softmax": _softmax("softmax"), "log_softmax": _softmax("log_softmax")}
 
 
@@ -699,6 +700,12 @@ def check_op(op: Any, *, dtypes=None, max_examples: int | None = None,
     from .graph import topological_order
     from .tensor import Tensor
     _require_op("check_op", op)
+    if getattr(op, "deriv", None) is None and _builtin(getattr(op, "key", "")) \
+            and op.key not in _SPELLED:
+        raise ValueError(
+            f"check_op({op.key}): a built-in structural op whose inputs and parameters "
+            f"check_op cannot draw; it checks every elementwise op, your own ops, and "
+            f"{', '.join(_SPELLED)}")
     dtypes = (_np.float32, _np.float64) if dtypes is None else tuple(dtypes)
     for dt in dtypes:
         if _np.dtype(dt).kind != "f":

@@ -19,7 +19,7 @@ from gradviz.autograd.testing import (
 )
 
 _BUILTIN_KEYS = [k for k, op in OPS.items() if op.deriv is not None] + [
-    "sum", "mean", "max", "matmul", "softmax", "log_softmax"]
+    "sum", "mean", "max", "min", "matmul", "softmax", "log_softmax"]
 
 
 @pytest.mark.parametrize("key", _BUILTIN_KEYS)
@@ -156,3 +156,10 @@ def test_a_user_op_defined_before_the_testing_module_is_imported_is_still_the_us
     assert res.returncode == 0, res.stderr
     text, still_there = res.stdout.split("\n")[:2]
     assert "early_cube(x, k=2.0)" in text and still_there == "False"
+
+
+@pytest.mark.parametrize("key", ["prod", "cumsum", "conv2d", "cross_entropy"])
+def test_a_builtin_op_check_op_cannot_draw_for_is_a_clear_error(key):
+    with pytest.raises(ValueError, match=rf"check_op\({key}\): a built-in structural op .* "
+                                         r"it checks every elementwise op"):
+        check_op(OPS[key])
