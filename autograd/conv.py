@@ -575,9 +575,8 @@ def pool_params(op: str, x_shape, kernel_size, stride, padding, dilation, ceil_m
 # Part 2: the op table's rows and the Tensor functions
 # ==========================================================================
 from .kernel import ARRAY, kernel  # noqa: E402
-from .ops import Op, register  # noqa: E402
 from .tensor import Tensor  # noqa: E402
-from .tensor_ops import TA  # noqa: E402
+from .tensor_ops import TA, _struct  # noqa: E402
 
 
 def _rec(key: str, data, parents: tuple, **p):
@@ -665,11 +664,6 @@ def _avg_grad_vjp(M, h, out, g, x_shape, **p):
     return (_rec("avg_pool2d", avg_pool2d_forward(h.data, **p), (h,), **p),)
 
 
-def _op(key, arity, forward, vjp, rule, doc, symbol="", fast=None, kink=None):
-    register(Op(key, key, arity, forward, vjp=vjp, rule=rule, doc=doc, symbol=symbol,
-                fast={"array": fast} if fast else {}, kink=kink))
-
-
 def max_pool2d_ties(x, kernel_size, stride, padding=(0, 0, 0, 0), dilation=(1, 1),
                     ceil_mode=False) -> tuple:
     """max_pool2d's kinks (the row's ``kink``): the elements tied with another
@@ -686,25 +680,29 @@ def max_pool2d_ties(x, kernel_size, stride, padding=(0, 0, 0, 0), dilation=(1, 1
     return (_crop(flags, geo),)
 
 
-_op("conv2d", -1, lambda M, x, w, *b, **p: conv2d_forward(x, w, *b, **p), _conv_vjp,
-    ("d/dx = conv_transpose(G, w)", "d/dw = G ⋆ x (correlation)", "d/db = Σ G over N, H, W"),
-    "2-D cross-correlation of x (N, C, H, W) with w (O, C/groups, kh, kw), plus b (O,)",
-    "conv", fast=_b_conv2d)
-_op("conv2d_input_grad", 2, lambda M, g, w, **p: conv2d_input_grad(g, w, **p),
-    _input_grad_vjp, ("d/dg = conv2d(H, w)", "d/dw = H ⋆ g"),
-    "the input gradient of conv2d: transposed convolution of g with w", "convᵀ")
-_op("conv2d_weight_grad", 2, lambda M, x, g, **p: conv2d_weight_grad(x, g, **p),
-    _weight_grad_vjp, ("d/dx = conv_transpose(g, H)", "d/dg = conv2d(x, H)"),
-    "the weight gradient of conv2d: correlation of x with g", "conv_w")
-_op("max_pool2d", 1, lambda M, x, **p: max_pool2d_forward(x, **p), _max_pool_vjp,
-    ("d/dx = G routed to each window's max",),
-    "maximum over each kh x kw window (padding is -inf; the first max takes the gradient)",
-    "maxpool", kink=max_pool2d_ties)
-_op("avg_pool2d", 1, lambda M, x, **p: avg_pool2d_forward(x, **p), _avg_pool_vjp,
-    ("d/dx = G / window size, spread over the window",), "mean over each kh x kw window",
-    "avgpool")
-_op("avg_pool2d_grad", 1, lambda M, g, **p: avg_pool2d_backward(g, **p), _avg_grad_vjp,
-    ("d/dg = avg_pool2d(H)",), "the input gradient of avg_pool2d (its adjoint)", "avgpoolᵀ")
+_struct("conv2d", "conv2d", -1, lambda M, x, w, *b, **p: conv2d_forward(x, w, *b, **p),
+        _conv_vjp,
+        ("d/dx = conv_transpose(G, w)", "d/dw = G ⋆ x (correlation)", "d/db = Σ G over N, H, W"),
+        "2-D cross-correlation of x (N, C, H, W) with w (O, C/groups, kh, kw), plus b (O,)",
+        "conv", fast=_b_conv2d)
+_struct("conv2d_input_grad", "conv2d_input_grad", 2,
+        lambda M, g, w, **p: conv2d_input_grad(g, w, **p), _input_grad_vjp,
+        ("d/dg = conv2d(H, w)", "d/dw = H ⋆ g"),
+        "the input gradient of conv2d: transposed convolution of g with w", "convᵀ")
+_struct("conv2d_weight_grad", "conv2d_weight_grad", 2,
+        lambda M, x, g, **p: conv2d_weight_grad(x, g, **p), _weight_grad_vjp,
+        ("d/dx = conv_transpose(g, H)", "d/dg = conv2d(x, H)"),
+        "the weight gradient of conv2d: correlation of x with g", "conv_w")
+_struct("max_pool2d", "max_pool2d", 1, lambda M, x, **p: max_pool2d_forward(x, **p),
+        _max_pool_vjp, ("d/dx = G routed to each window's max",),
+        "maximum over each kh x kw window (padding is -inf; the first max takes the gradient)",
+        "maxpool", kink=max_pool2d_ties)
+_struct("avg_pool2d", "avg_pool2d", 1, lambda M, x, **p: avg_pool2d_forward(x, **p),
+        _avg_pool_vjp, ("d/dx = G / window size, spread over the window",),
+        "mean over each kh x kw window", "avgpool")
+_struct("avg_pool2d_grad", "avg_pool2d_grad", 1,
+        lambda M, g, **p: avg_pool2d_backward(g, **p), _avg_grad_vjp,
+        ("d/dg = avg_pool2d(H)",), "the input gradient of avg_pool2d (its adjoint)", "avgpoolᵀ")
 
 
 def _batched(x, op):

@@ -12,9 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from .kernel import ARRAY, Kernel, kernel
-from .ops import Op, register
 from .tensor import Tensor, _operand
-from .tensor_ops import TA
+from .tensor_ops import TA, _struct
 
 __all__ = ["softmax", "log_softmax", "cross_entropy", "mse_loss", "binary_cross_entropy", "conv2d",
            "max_pool2d", "avg_pool2d", "nll_loss", "binary_cross_entropy_with_logits", "l1_loss",
@@ -26,11 +25,6 @@ PROB_TOL = 1e-4  # probability targets: each row must sum to 1 within this
 
 LOG_CLAMP = -100.0   # binary_cross_entropy: logs are clamped here (PyTorch's choice)
 BCE_EPS = 1e-12      # and p(1 - p) is kept above this in its gradient
-
-
-def _fused(key, name, arity, forward, vjp, rule, doc, fast=None):
-    return register(Op(key, name, arity, forward, vjp=vjp, rule=rule, doc=doc,
-                       fast={"array": fast} if fast else {}))
 
 
 def _check_axis(x: Tensor, axis: int, what: str) -> int:
@@ -64,12 +58,12 @@ def _log_softmax_forward(M, x, axis):
     return z
 
 
-_fused("softmax", "softmax", 1, _softmax_forward,
-       lambda M, g, out, x, axis: (out * (g - (g * out).sum(axis=axis, keepdims=True)),),
-       ("d/dx = s·(G - Σ G·s)",), "exp(x) / Σ exp(x) along axis, stable (max subtracted)")
-_fused("log_softmax", "log_softmax", 1, _log_softmax_forward,
-       lambda M, g, out, x, axis: (g - M.exp(out) * g.sum(axis=axis, keepdims=True),),
-       ("d/dx = G - softmax(x)·Σ G",), "x - log Σ exp(x) along axis, stable")
+_struct("softmax", "softmax", 1, _softmax_forward,
+        lambda M, g, out, x, axis: (out * (g - (g * out).sum(axis=axis, keepdims=True)),),
+        ("d/dx = s·(G - Σ G·s)",), "exp(x) / Σ exp(x) along axis, stable (max subtracted)")
+_struct("log_softmax", "log_softmax", 1, _log_softmax_forward,
+        lambda M, g, out, x, axis: (g - M.exp(out) * g.sum(axis=axis, keepdims=True),),
+        ("d/dx = G - softmax(x)·Σ G",), "x - log Σ exp(x) along axis, stable")
 
 
 def _scalar_case(x: Tensor, axis: int, f, what: str) -> Tensor:
@@ -130,10 +124,10 @@ def _b_cross_entropy(n, g):
     return (d,)
 
 
-_CE_OP = _fused("cross_entropy", "cross_entropy", 1, _ce_forward, _ce_vjp,
-                ("d/dlogits = (softmax(logits) - onehot(t)) / N",),
-                "mean over the batch of -log softmax(logits)[t], fused and stable",
-                fast=_b_cross_entropy)
+_CE_OP = _struct("cross_entropy", "cross_entropy", 1, _ce_forward, _ce_vjp,
+                 ("d/dlogits = (softmax(logits) - onehot(t)) / N",),
+                 "mean over the batch of -log softmax(logits)[t], fused and stable",
+                 fast=_b_cross_entropy)
 
 
 def _targets(targets, n: int, c: int, what: str) -> np.ndarray:
@@ -375,12 +369,12 @@ def _bce_each_vjp(M, g, out, p, t):
     return g * (p - t) / (p * (1.0 - p)), g * ((1.0 - p).log() - p.log())
 
 
-_fused("binary_cross_entropy_each", "bce", 2, _bce_each, _bce_each_vjp,
-       ("d/dp = (p - t) / (p(1 - p))", "d/dt = log(1-p) - log p"),
-       "-(t·log p + (1-t)·log(1-p)) per element, logs clamped at -100 (reduction='none')")
-_fused("binary_cross_entropy", "bce", 2, _bce_forward, _bce_vjp,
-       ("d/dp = (p - t) / (p(1 - p)) / N", "d/dt = (log(1-p) - log p) / N"),
-       "mean of -(t·log p + (1-t)·log(1-p)), logs clamped at -100")
+_struct("binary_cross_entropy_each", "bce", 2, _bce_each, _bce_each_vjp,
+        ("d/dp = (p - t) / (p(1 - p))", "d/dt = log(1-p) - log p"),
+        "-(t·log p + (1-t)·log(1-p)) per element, logs clamped at -100 (reduction='none')")
+_struct("binary_cross_entropy", "bce", 2, _bce_forward, _bce_vjp,
+        ("d/dp = (p - t) / (p(1 - p)) / N", "d/dt = (log(1-p) - log p) / N"),
+        "mean of -(t·log p + (1-t)·log(1-p)), logs clamped at -100")
 
 
 def binary_cross_entropy(p: Tensor, target, reduction: str = "mean") -> Tensor:

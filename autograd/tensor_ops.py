@@ -170,6 +170,9 @@ def _scatter(g, shape, index):
 
 
 def _struct(key, name, arity, forward, vjp, rule, doc, symbol="", fast=None, kink=None):
+    """Register a vector-Jacobian row (here, and the conv and loss rows of
+    conv.py and functional.py): ``fast`` is its array rule, ``kink`` its
+    kink predicate."""
     return register(Op(key, name, arity, forward, vjp=vjp, rule=rule, doc=doc,
                        symbol=symbol, fast={"array": fast} if fast else {}, kink=kink))
 
