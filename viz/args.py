@@ -14,7 +14,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["positive", "at_least", "output_file", "plot_file"]
+__all__ = ["positive", "at_least", "check_output", "output_file", "plot_file"]
 
 
 def at_least(kind: Callable[[str], Any], low: float, what: str) -> Callable[[str], Any]:
@@ -43,23 +43,32 @@ def positive(kind: Callable[[str], Any], what: str) -> Callable[[str], Any]:
     return parse
 
 
-def output_file(*exts: str) -> Callable[[str], str]:
-    """A file to write: not a directory, in a directory that exists, and
-    (when ``exts`` are given) with one of those extensions."""
+def check_output(path: str, exts: tuple = (), formats: str = "") -> str:
+    """The one check of a file about to be written (the ``gradviz`` command's
+    ``-o``, the examples' options): not a directory, with one of ``exts``
+    when given (``formats`` says which in the message), in a directory that
+    exists. Returns the extension; raises ``argparse.ArgumentTypeError``."""
     allowed = tuple(e.lower() for e in exts)
+    if os.path.isdir(path):
+        example = os.path.join(path, "out" + (allowed or (".png",))[0])
+        raise argparse.ArgumentTypeError(f"{path!r} is a directory; give a file name "
+                                         f"such as {example!r}")
+    ext = os.path.splitext(path)[1].lower()
+    if allowed and ext not in allowed:
+        raise argparse.ArgumentTypeError(
+            f"cannot tell the format of {path!r}: "
+            + (formats or f"expected a {' or '.join(allowed)} file"))
+    d = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(d):
+        raise argparse.ArgumentTypeError(f"the directory {d!r} does not exist "
+                                         f"(for {path!r}); create it first")
+    return ext
 
+
+def output_file(*exts: str) -> Callable[[str], str]:
+    """An argparse type: a file to write (see :func:`check_output`)."""
     def parse(path: str) -> str:
-        if os.path.isdir(path):
-            example = os.path.join(path, "out" + (allowed or (".png",))[0])
-            raise argparse.ArgumentTypeError(f"{path!r} is a directory; give a file name "
-                                             f"such as {example!r}")
-        ext = os.path.splitext(path)[1].lower()
-        if allowed and ext not in allowed:
-            raise argparse.ArgumentTypeError(f"{path!r}: expected a {' or '.join(allowed)} file")
-        d = os.path.dirname(os.path.abspath(path))
-        if not os.path.isdir(d):
-            raise argparse.ArgumentTypeError(f"the directory {d!r} does not exist "
-                                             f"(for {path!r}); create it first")
+        check_output(path, exts)
         return path
     parse.__name__ = "output file"
     return parse

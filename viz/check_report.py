@@ -37,6 +37,7 @@ import numpy as np
 from ..autograd.check import CheckReport, check_nodes, register_report_drawer
 from ..autograd.fileio import write_atomic
 from ..autograd.graph import topological_order
+from .args import check_output
 from .text import esc, fmt, summary
 
 __all__ = ["draw_report", "render_report", "report_html", "report_table", "BANDS",
@@ -223,10 +224,6 @@ def build_checked(text: str, dtype=np.float64, inputs: dict | None = None):
     return new[id(root)], out_leaves
 
 
-class _Usage(Exception):
-    pass
-
-
 def add_parser(sub) -> None:
     """Add the ``check`` subcommand to the CLI's subparsers."""
     c = sub.add_parser(
@@ -250,15 +247,9 @@ def run(a: argparse.Namespace) -> int:
     CLI prints them, exit 2); other usage errors are printed here."""
     try:
         if a.output:
-            ext = os.path.splitext(a.output)[1].lower()
-            if ext not in (".svg", ".png", ".pdf", ".dot", ".gv", ".html", ".htm"):
-                raise _Usage(f"cannot tell the format of {a.output!r}: use .svg .png .pdf "
-                             ".dot .gv or .html")
-            d = os.path.dirname(os.path.abspath(a.output))
-            if not os.path.isdir(d):
-                raise _Usage(f"the output directory {d!r} does not exist (for {a.output!r}); "
-                             "create it first")
-    except _Usage as e:
+            check_output(a.output, (".svg", ".png", ".pdf", ".dot", ".gv", ".html", ".htm"),
+                         "use .svg .png .pdf .dot .gv or .html")
+    except argparse.ArgumentTypeError as e:
         print(f"gradviz check: {e}", file=sys.stderr)
         return 2
     from .expr import parse_inputs

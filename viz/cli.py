@@ -33,7 +33,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .args import positive
+from .args import check_output, positive
 
 __all__ = ["main"]
 
@@ -255,12 +255,12 @@ def _source(a: argparse.Namespace) -> tuple[str, str, dict[str, float]]:
 
 def _looks_like_value(item: str) -> bool:
     """NAME=NUMBER (not a program such as "x=2; y=x*x")."""
-    name, sep, val = item.partition("=")
+    from .expr import ExprError, parse_inputs
     try:
-        float(val)
-    except ValueError:
+        parse_inputs([item])
+    except ExprError:
         return False
-    return bool(sep) and name.strip().isidentifier()
+    return True
 
 
 def _text(a: argparse.Namespace) -> tuple[str, str]:
@@ -293,16 +293,10 @@ def _text(a: argparse.Namespace) -> tuple[str, str]:
 
 
 def _output_ok(path: str, exts: Sequence[str], what: str) -> str:
-    if os.path.isdir(path):
-        raise _Usage(f"{path!r} is a directory; -o needs a file name such as "
-                     f"{os.path.join(path, 'graph' + exts[0])!r}")
-    ext = os.path.splitext(path)[1].lower()
-    if ext not in exts:
-        raise _Usage(f"cannot tell the format of {path!r}: {what}")
-    d = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(d):
-        raise _Usage(f"the output directory {d!r} does not exist (for {path!r}); create it first")
-    return ext
+    try:
+        return check_output(path, tuple(exts), what)
+    except argparse.ArgumentTypeError as e:
+        raise _Usage(str(e)) from None
 
 
 def _build(text: str, origin: str, inputs: dict[str, float] | None = None):
