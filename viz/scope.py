@@ -50,22 +50,14 @@ class Record:
     name stands in for its name."""
 
     __slots__ = ("seq", "parent", "_module", "cls", "args", "kwargs", "name", "_path")
-
-    def __init__(self, seq: int, parent: Record | None, module: Any, args: tuple,
-                 kwargs: dict, name: str | None = None, path: tuple | None = None):
-        self.seq = seq
-        self.parent = parent
-        self.cls = type(module)
-        if module is not None:
-            try:
-                module = weakref.ref(module)
-            except TypeError:  # not weak-referenceable: held as it is
-                pass
-        self._module = module
-        self.args = args
-        self.kwargs = kwargs
-        self.name = name
-        self._path = path
+    seq: int
+    parent: Record | None
+    _module: Any            # a weak reference to the module, or the module itself
+    cls: type
+    args: tuple
+    kwargs: dict
+    name: str | None
+    _path: tuple | None
 
     @property
     def module(self) -> Any:
@@ -153,8 +145,8 @@ def module_call(module: Any, args: tuple, kwargs: dict) -> Any:
     """``module.forward(*args, **kwargs)`` recorded as one scope (for nn.Module.__call__).
 
     Every module call of every model pays for this while ``viz`` is imported,
-    so the common case is kept to a few stores: the record is filled in
-    place (no ``__init__`` call), and a result that no call has returned yet
+    so the common case is kept to a few stores: the record is filled by
+    :func:`_record` (no ``__init__`` call), and a result that no call has returned yet
     (one this call computed) gets its first record without the searches a
     node handed back from the arguments needs."""
     if not ENABLED:
@@ -163,16 +155,7 @@ def module_call(module: Any, args: tuple, kwargs: dict) -> Any:
         st = _local.stack
     except AttributeError:
         st = _local.stack = []
-    rec = _new(Record)
-    rec.parent = st[-1] if st else None
-    rec.cls = type(module)
-    try:
-        rec._module = _weak(module)
-    except TypeError:  # not weak-referenceable: held as it is
-        rec._module = module
-    rec.args = args
-    rec.kwargs = kwargs
-    rec.name = rec._path = None
+    rec = _record(0, st[-1] if st else None, module, args, kwargs)
     st.append(rec)
     try:
         out = module.forward(*args, **kwargs)
@@ -200,6 +183,27 @@ def module_call(module: Any, args: tuple, kwargs: dict) -> Any:
                 if id(o) not in given:
                     _attach(o, rec)
     return out
+
+
+def _record(seq: int, parent: Record | None, module: Any, args: tuple, kwargs: dict,
+            name: str | None = None, path: tuple | None = None) -> Record:
+    """The one way a :class:`Record` is made (its slots filled in place: a
+    Python ``__init__`` would cost every module call a second frame)."""
+    rec = _new(Record)
+    rec.seq = seq
+    rec.parent = parent
+    rec.cls = type(module)
+    if module is not None:
+        try:
+            module = _weak(module)
+        except TypeError:  # not weak-referenceable: held as it is
+            pass
+    rec._module = module
+    rec.args = args
+    rec.kwargs = kwargs
+    rec.name = name
+    rec._path = path
+    return rec
 
 
 _new = object.__new__
@@ -240,7 +244,7 @@ def _attach(o: Any, rec: Record) -> None:
 
 
 def _remember(out, path, module, args, kwargs) -> None:
-    rec = Record(next(_seq), None, module, args, kwargs, path=path)
+    rec = _record(next(_seq), None, module, args, kwargs, path=path)
     given = _input_ids(args, kwargs)
     for o in ((out,) if getattr(out, "parents", None) is not None else _nodes(out)):
         if id(o) not in given:
@@ -290,7 +294,7 @@ def scope(name: str):
     """Name a region of code; call :func:`mark` on its results (inside the
     block) to group the nodes they were computed from under ``name``."""
     st = _stack()
-    rec = Record(0, st[-1] if st else None, None, (), {}, name=str(name))
+    rec = _record(0, st[-1] if st else None, None, (), {}, name=str(name))
     st.append(rec)
     try:
         yield rec.path
