@@ -290,6 +290,13 @@ def _name(node) -> str:
 # --------------------------------------------------------------------------
 # Input checks
 # --------------------------------------------------------------------------
+def _unpack(inputs: tuple) -> tuple:
+    """``gradcheck(fn, x, y)``, or PyTorch's spelling ``gradcheck(fn, (x, y))``."""
+    if len(inputs) == 1 and isinstance(inputs[0], (tuple, list)):
+        return tuple(inputs[0])
+    return inputs
+
+
 def _check_inputs(who: str, inputs) -> np.dtype:
     if not inputs:
         raise ValueError(f"{who}: give at least one input node (a Value or a Tensor)")
@@ -693,7 +700,8 @@ def gradcheck(fn: Callable[..., Any], *inputs, eps: float | None = None, atol: f
     projected on a fixed random direction, one-element outputs seeded with
     :data:`SCALAR_SEED` rather than 1 so a rule that ignores its upstream
     gradient is caught; the numbers reported are per unit seed). The inputs are Values or Tensors
-    of one dtype that require grad. Numerical derivatives are taken in
+    of one dtype that require grad, given one by one or, as PyTorch's
+    ``gradcheck`` takes them, as one tuple or list. Numerical derivatives are taken in
     float64 on copies of the inputs, with a step ``eps * max(1, |x|)``
     (default ``eps`` 1e-3, Richardson extrapolated). ``atol``/``rtol``
     default to :func:`tolerances` of the inputs' dtype (float64: 1e-5,
@@ -701,6 +709,7 @@ def gradcheck(fn: Callable[..., Any], *inputs, eps: float | None = None, atol: f
     (default) the error names the first op whose local derivative is wrong
     and carries the :class:`CheckReport` as ``err.report``.
     """
+    inputs = _unpack(inputs)
     dt = _check_inputs("gradcheck", inputs)
     da, dr = tolerances(dt)
     atol = da if atol is None else atol
@@ -758,6 +767,7 @@ def gradgradcheck(fn: Callable[..., Any], *inputs, eps: float | None = None,
     directions so it is one number) is checked with :func:`gradcheck`, so a
     failure names the op of the double-backward graph that is wrong.
     Tolerances default to ten times :func:`tolerances`."""
+    inputs = _unpack(inputs)
     dt = _check_inputs("gradgradcheck", inputs)
     da, dr = tolerances(dt)
     atol = 10 * da if atol is None else atol

@@ -245,6 +245,18 @@ def test_an_input_that_does_not_require_grad_is_named():
         gradcheck(lambda: Value(1.0))
 
 
+def test_inputs_as_one_tuple_or_list_as_pytorch_spells_them(user_ops):
+    a = Tensor(np.array([0.3, -0.7]), requires_grad=True, label="a")
+    b = Tensor(np.array([1.5, 0.2]), requires_grad=True, label="b")
+    assert gradcheck(lambda u, v: (u * v.tanh()).sum(), (a, b))
+    assert gradgradcheck(lambda u, v: (u * v.tanh()).sum(), [a, b])
+    cube = _cube(user_ops, wrong=True)
+    with pytest.raises(GradcheckError, match="cube_t"):
+        gradcheck(lambda u: cube(u).sum(), (a,))
+    with pytest.raises(TypeError, match="input 1 is a float"):
+        gradcheck(lambda u, v: u * v, (a, 2.0))
+
+
 def test_drawing_without_a_registered_drawer_says_what_to_import(monkeypatch):
     from gradviz.autograd import check
     monkeypatch.setattr(check, "_DRAWER", {})
