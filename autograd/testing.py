@@ -21,6 +21,7 @@ Example::
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -168,6 +169,28 @@ def _raw_step(draw, ops: Sequence[Any], max_back: int = 7):
     return op, params, picks
 
 
+#: :func:`expressions`' default bound on how fast a drawn graph's values may
+#: move with a leaf (see there).
+MAX_SLOPE = 200.0
+
+
+def _local_slopes(op: Any, y: float, xs: Sequence[float], params: dict) -> list[float]:
+    """|d op / d input| per input at ``xs`` (the row's deriv, or its vjp
+    with an upstream gradient of 1); an input whose slope is not a finite
+    number counts as unbounded."""
+    if op.deriv is not None:
+        ds = op.deriv(FloatMath, y, *xs, *params.values())
+    else:
+        ds = op.vjp(FloatMath, 1.0, y, *xs, **params)
+    out = []
+    for d in ds:
+        try:
+            out.append(abs(float(d)))
+        except (TypeError, ValueError):
+            out.append(math.inf)
+    return [d if d == d else math.inf for d in out]
+
+
 def _into(x: float, intervals, margin: float) -> float:
     """The point of ``intervals`` (shrunk by 2·margin) nearest to ``x``."""
     best: float | None = None
@@ -191,7 +214,8 @@ def _leaf_floats(intervals, lo_default=-2.0, hi_default=2.0):
 @st.composite
 def expressions(draw, ops: Sequence[Any] | None = None, max_leaves: int = 3, max_ops: int = 6,
                 leaves: st.SearchStrategy | None = None, margin: float = 0.05,
-                bound: float = 8.0, tensors: bool = False) -> Expression:
+                bound: float = 8.0, tensors: bool = False,
+                max_slope: float = MAX_SLOPE) -> Expression:
     """Random computation graphs over 1..``max_leaves`` Value leaves.
 
     The graph is a list of steps (hypothesis shrinks it by deleting steps,
@@ -200,7 +224,12 @@ def expressions(draw, ops: Sequence[Any] | None = None, max_leaves: int = 3, max
     ``define_op`` works too) applied to earlier results or leaves. An operand
     outside the op's domain is first moved inside by adding a constant (a
     recorded ``+`` step, so ``fn`` rebuilds the same graph); results larger
-    than ``bound`` are squashed with tanh to keep later ops finite. The last
+    than ``bound`` are squashed with tanh to keep later ops finite. A step
+    whose result could move more than ``max_slope`` times as fast as a leaf
+    (the chain rule's bound: the sum over paths of the local slopes'
+    products) is left out: over a finite-difference step, such a function
+    is not close to linear (three ``cube`` ops in a row reach 10^5), and
+    gradcheck would measure the step, not the derivative. The last
     result is the output; values used twice make shared subgraphs.
     ``leaves``: a strategy of floats for the leaves (default: the first op's
     domain, else [-2, 2]). ``tensors=True``: Tensor graphs instead
@@ -222,6 +251,7 @@ def expressions(draw, ops: Sequence[Any] | None = None, max_leaves: int = 3, max
     steps: list[tuple] = []
     program: list[str] = []
     pool_vals: list[float] = list(leaf_vals)
+    slope: list[float] = [1.0] * n  # a bound on |d value / d leaf|, per value
     tanh = OPS["tanh"]
     fm = FloatMath
 
@@ -235,6 +265,7 @@ def expressions(draw, ops: Sequence[Any] | None = None, max_leaves: int = 3, max
             steps.append(("shift", i, offset))
             program.append(f"v{len(pool_vals)} = v{i} + {offset!r}")
             pool_vals.append(x + offset)
+            slope.append(slope[i])
             idx[j] = len(pool_vals) - 1
         xs = [pool_vals[i] for i in idx]
         if not _inside(op, xs, margin):  # float rounding put it on the edge
@@ -242,14 +273,19 @@ def expressions(draw, ops: Sequence[Any] | None = None, max_leaves: int = 3, max
         y = op.forward(fm, *xs, *params.values())
         if not isinstance(y, float) or y != y:
             continue
+        s = sum(d * slope[i] for d, i in zip(_local_slopes(op, y, xs, params), idx))
+        if not s <= max_slope:
+            continue
         steps.append(("op", op, tuple(idx), params))
         args = ", ".join(f"v{i}" for i in idx) + "".join(f", {k}={v!r}" for k, v in params.items())
         program.append(f"v{len(pool_vals)} = {getattr(op, 'key', op.name)}({args})")
         pool_vals.append(y)
+        slope.append(s)
         if abs(y) > bound:
             steps.append(("op", tanh, (len(pool_vals) - 1,), {}))
             program.append(f"v{len(pool_vals)} = tanh(v{len(pool_vals) - 1})")
             pool_vals.append(fm.tanh(y / 1.0))
+            slope.append(s * (1.0 - pool_vals[-1] ** 2))
     if len(pool_vals) == n:  # nothing applied: at least one op
         steps.append(("op", tanh, (n - 1,), {}))
         program.append(f"v{n} = tanh(v{n - 1})")
@@ -291,6 +327,23 @@ def _in_intervals(x, intervals, margin: float) -> bool:
     for lo, hi in intervals:
         ok |= (x >= lo + margin) & (x <= hi - margin)
     return bool(ok.all())
+
+
+def _local_slopes_arr(op: Any, xs: Sequence[Any], params: dict) -> list[float]:
+    """The largest |d op / d input| over the elements, per input (as
+    :func:`_local_slopes`, on arrays)."""
+    from .ops import ArrayMath
+    with np.errstate(all="ignore"):
+        y = op.forward(ArrayMath, *xs, *params.values())
+        if op.deriv is not None:
+            ds = op.deriv(ArrayMath, y, *xs, *params.values())
+        else:
+            ds = op.vjp(ArrayMath, np.ones_like(y), y, *xs, **params)
+        out = []
+        for d in ds:
+            m = float(np.max(np.abs(d), initial=0.0)) if d is not None else math.inf
+            out.append(m if m == m else math.inf)
+    return out
 
 
 def _inside_arr(op: Op, xs, margin: float) -> bool:
@@ -350,13 +403,16 @@ def _apply_step(kind, pool, args, F):
 @st.composite
 def tensor_expressions(draw, ops: Sequence[Op] | None = None, max_leaves: int = 3,
                        max_ops: int = 6, margin: float = 0.05, bound: float = 8.0,
-                       max_side: int = 3, dtype=np.float64) -> Expression:
+                       max_side: int = 3, dtype=np.float64,
+                       max_slope: float = MAX_SLOPE) -> Expression:
     """Random Tensor graphs: elementwise table ops on broadcasting operands
     mixed with the structural steps of :data:`TENSOR_STEPS`, over 1 to
     ``max_leaves`` float64 leaves of small mutually broadcastable shapes.
     Values are kept inside each op's smooth domain (shifted by a constant
-    array when needed) and away from ties (``max``: distinct values), so
-    ``gradcheck(expr.fn, *expr.leaves)`` must pass."""
+    array when needed) and away from ties (``max``: distinct values), and no
+    element moves more than ``max_slope`` times as fast as a leaf element
+    (see :func:`expressions`), so ``gradcheck(expr.fn, *expr.leaves)`` must
+    pass."""
     from hypothesis.extra import numpy as hnp
 
     from . import functional as F
@@ -368,19 +424,23 @@ def tensor_expressions(draw, ops: Sequence[Op] | None = None, max_leaves: int = 
     leaf_vals = [draw(hnp.arrays(np.float64, s, elements=st.floats(-2.0, 2.0, allow_nan=False)))
                  for s in shapes]
     pool: list = [Tensor(v) for v in leaf_vals]  # constants: the simulation
+    slope: list[float] = [1.0] * n  # a bound on |d element / d leaf element|, per value
     steps: list[tuple] = []
     program: list[str] = []
 
-    def record(kind, *args, text=""):
+    def record(kind, *args, text="", s=None):
         y = _apply_step(kind, pool, args, F)
         steps.append((kind, *args))
         program.append(f"v{len(pool)} = {text}")
+        slope.append(slope[args[0]] if s is None else s)  # default: moves as its operand
         pool.append(y)
         return y
 
     def squash(y):
         if np.abs(y.data).max(initial=0.0) > bound:
-            record("op", OPS["tanh"], (len(pool) - 1,), {}, text=f"tanh(v{len(pool) - 1})")
+            i = len(pool) - 1
+            record("op", OPS["tanh"], (i,), {}, text=f"tanh(v{i})",
+                   s=slope[i] * float(np.max(1.0 - np.tanh(y.data) ** 2, initial=0.0)))
 
     consts: set = set()  # pool positions of constant operands (never the output)
     for _ in range(draw(st.integers(1, max_ops))):
@@ -404,11 +464,15 @@ def tensor_expressions(draw, ops: Sequence[Op] | None = None, max_leaves: int = 
                 offset = target - pool[pi].data
                 record("shift", pi, offset, text=f"v{pi} + const{offset.shape}")
                 idx[j] = len(pool) - 1
-            if not _inside_arr(op, [pool[j].data for j in idx], margin):
+            xs = [pool[j].data for j in idx]
+            if not _inside_arr(op, xs, margin):
+                continue
+            s = sum(d * slope[j] for d, j in zip(_local_slopes_arr(op, xs, params), idx))
+            if not s <= max_slope:
                 continue
             args = (", ".join(f"v{j}" for j in idx)
                     + "".join(f", {a}={v!r}" for a, v in params.items()))
-            y = record("op", op, tuple(idx), params, text=f"{op.key}({args})")
+            y = record("op", op, tuple(idx), params, text=f"{op.key}({args})", s=s)
             squash(y)
             continue
         if kind in ("sum", "mean", "max"):
@@ -420,7 +484,11 @@ def tensor_expressions(draw, ops: Sequence[Op] | None = None, max_leaves: int = 
                 i = len(pool) - 1
             axis = draw(st.one_of(st.none(), st.integers(0, nd - 1) if nd else st.none()))
             keep = draw(st.booleans())
-            record(kind, i, axis, keep, text=f"v{i}.{kind}(axis={axis}, keepdims={keep})")
+            terms = x.data.size if axis is None else x.data.shape[axis]  # summed per result
+            s = slope[i] * terms if kind == "sum" else slope[i]
+            if not s <= max_slope:
+                continue
+            record(kind, i, axis, keep, text=f"v{i}.{kind}(axis={axis}, keepdims={keep})", s=s)
         elif kind == "reshape":
             shape = draw(st.sampled_from([(-1,), x.data.shape[::-1], (1,) + x.data.shape]))
             record(kind, i, shape, text=f"v{i}.reshape{shape}")
@@ -431,15 +499,22 @@ def tensor_expressions(draw, ops: Sequence[Op] | None = None, max_leaves: int = 
             k = x.data.shape[-1]
             m = draw(st.integers(1, max_side))
             w = draw(hnp.arrays(np.float64, (k, m), elements=st.floats(-1.0, 1.0)))
+            s = slope[i] * float(np.abs(w).sum(axis=0).max())
+            if not s <= max_slope:
+                continue
             consts.add(len(pool))
             pool.append(Tensor(w))  # a constant operand, not a leaf
+            slope.append(0.0)
             steps.append(("const", w))
             program.append(f"v{len(pool) - 1} = const{w.shape}")
-            record(kind, i, len(pool) - 1, text=f"v{i} @ v{len(pool) - 1}")
+            record(kind, i, len(pool) - 1, text=f"v{i} @ v{len(pool) - 1}", s=s)
             squash(pool[-1])
         elif kind in ("softmax", "log_softmax") and nd >= 1:
             axis = draw(st.integers(-nd, nd - 1))
-            record(kind, i, axis, text=f"{kind}(v{i}, axis={axis})")
+            # a result's row sum of |d softmax_i / d x_j| is 2 s_i (1 - s_i) <= 1/2; log_softmax's
+            # is 2 (1 - s_i) < 2
+            record(kind, i, axis, text=f"{kind}(v{i}, axis={axis})",
+                   s=slope[i] * (0.5 if kind == "softmax" else 2.0))
         elif kind == "getitem" and nd >= 1:
             n0 = x.data.shape[0]
             index = draw(st.one_of(
@@ -455,13 +530,14 @@ def tensor_expressions(draw, ops: Sequence[Op] | None = None, max_leaves: int = 
             if kind == "concatenate" and nd == 0:
                 continue
             axis = draw(st.integers(0, nd - 1 if kind == "concatenate" else nd))
-            record(kind, i, j, axis, text=f"{kind}([v{i}, v{j}], axis={axis})")
+            record(kind, i, j, axis, text=f"{kind}([v{i}, v{j}], axis={axis})",
+                   s=max(slope[i], slope[j]))
         elif kind == "broadcast_to":
             shape = (draw(st.integers(1, max_side)),) + tuple(
                 draw(st.integers(1, max_side)) if s == 1 else s for s in x.data.shape)
             record(kind, i, shape, text=f"v{i}.broadcast_to({shape})")
     if len(pool) == n:
-        record("op", OPS["tanh"], (0,), {}, text="tanh(v0)")
+        record("op", OPS["tanh"], (0,), {}, text="tanh(v0)", s=slope[0])
 
     def fn(*leaves):
         p = list(leaves)

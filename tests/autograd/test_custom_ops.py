@@ -72,6 +72,57 @@ def test_expressions_strategy_draws_graphs_containing_the_op(cube):
     assert seen
 
 
+def _graph_values(output):
+    """Every non-leaf value of the graph, not only the output (a tanh at the
+    end can flatten the output while the values before it are steep)."""
+    nodes, stack = {}, [output]
+    while stack:
+        v = stack.pop()
+        if id(v) not in nodes and v.parents:
+            nodes[id(v)] = v
+            stack.extend(v.parents)
+    return list(nodes.values())
+
+
+def _steepest(expr):
+    """The largest |d element / d leaf element| over the graph's values."""
+    worst = 0.0
+    for v in _graph_values(expr.output):
+        if isinstance(v, Value):
+            for leaf in expr.leaves:
+                leaf.grad = 0.0
+            v.backward()
+            worst = max([worst] + [abs(leaf.grad) for leaf in expr.leaves])
+            continue
+        for e in np.ndindex(v.shape):
+            seed = np.zeros(v.shape)
+            seed[e] = 1.0
+            for g in grad(v, expr.leaves, grad_outputs=Tensor(seed)):
+                worst = max(worst, float(np.abs(g.data).max(initial=0.0)))
+    return worst
+
+
+@pytest.mark.parametrize("which", ["cube", "every op", "cube, tensors"])
+def test_expressions_never_draws_a_graph_too_steep_for_finite_differences(cube, which):
+    # Three cube_t ops in a row, each operand shifted back into (-3, 3), made
+    # a leaf's gradient reach 1e5: gradcheck then measures its step, not the
+    # derivative, and the property fails for a correct op.
+    from hypothesis import given, settings
+
+    from gradviz.autograd.testing import MAX_SLOPE
+    seen = []
+
+    @settings(max_examples=200 if which != "cube, tensors" else 60, database=None)
+    @given(expressions(ops=None if which == "every op"
+                       else [cube], max_ops=8, tensors="tensors" in which))
+    def check(expr):
+        seen.append(_steepest(expr))
+        assert seen[-1] <= MAX_SLOPE * (1 + 1e-9), expr
+
+    check()
+    assert max(seen) > MAX_SLOPE / 100  # steep graphs are still drawn
+
+
 def test_vjp_op_gets_the_upstream_gradient():
     sumsq = define_op("sumsq_t", forward=lambda M, a: (a * a).sum(),
                       vjp=lambda M, g, out, a: (2.0 * a * g,), rule=("d/da = 2a",))
