@@ -173,7 +173,10 @@ class Node:
 
     @property
     def scope(self) -> list | None:
-        return getattr(self, "_scope", None)
+        try:  # read on every module call while viz is imported: no getattr call
+            return self._scope  # type: ignore[attr-defined]
+        except AttributeError:  # a leaf no call has returned yet
+            return None
 
     @scope.setter
     def scope(self, records: list | None) -> None:

@@ -108,6 +108,11 @@ def _is_node(x: Any) -> bool:
 
 def _nodes(obj: Any) -> list:
     """Nodes in an argument or a result: a node, or a (nested) list/tuple/dict of them."""
+    t = type(obj)
+    if t is list or t is tuple:  # a flat list of nodes (a layer's outputs): one pass
+        flat = [x for x in obj if isinstance(x, Node)]
+        if len(flat) == len(obj):
+            return flat
     out, todo = [], [obj]
     while todo:
         x = todo.pop()
@@ -176,12 +181,17 @@ def module_call(module: Any, args: tuple, kwargs: dict) -> Any:
         elif not _passed_through(out, args, kwargs):
             _attach(out, rec)
     else:
-        outs = _nodes(out)
-        if outs:
-            given = _input_ids(args, kwargs)
-            for o in outs:
-                if id(o) not in given:
-                    _attach(o, rec)
+        given = None
+        for o in _nodes(out):
+            recs = getattr(o, "scope", None) if not isinstance(o, Node) else o.scope
+            if recs is None or recs[-1].parent is not rec:
+                # not returned by a call inside this one (as a layer's outputs, each
+                # from its neuron, are): it may be one of the arguments, passed through
+                if given is None:
+                    given = _input_ids(args, kwargs)
+                if id(o) in given:
+                    continue
+            _attach(o, rec)
     return out
 
 

@@ -40,6 +40,16 @@ class ReturnsParam(nn.Module):
         return self.w
 
 
+class SubCallAndInput(nn.Module):
+    """A list of a sub-call's output and the input (an input made by an
+    earlier call, so it already carries a record)."""
+    def __init__(self):
+        self.act = nn.Tanh()
+
+    def forward(self, x):
+        return [self.act(x), x]
+
+
 def _tensor():
     return Tensor(np.arange(3.0), requires_grad=True)
 
@@ -64,6 +74,8 @@ CASES = {
                                 lambda m, x: m(x)),
     "Sequential with Identity": (lambda: None, _tensor, lambda m, x: _seq_identity(x)),
     "returns its parameter": (ReturnsParam, _tensor, lambda m, x: m(x)),
+    "a sub-call's output and its input": (SubCallAndInput, lambda: nn.Tanh()(_tensor()),
+                                          lambda m, x: m(x)),
 }
 
 
