@@ -29,6 +29,7 @@ import argparse
 import math
 import os
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import graphviz
@@ -224,17 +225,16 @@ def build_checked(text: str, dtype=np.float64, inputs: dict | None = None):
     return new[id(root)], out_leaves
 
 
-def add_parser(sub) -> None:
-    """Add the ``check`` subcommand to the CLI's subparsers."""
+def add_parser(sub, add_source: Callable[[argparse.ArgumentParser], None]) -> None:
+    """Add the ``check`` subcommand to the CLI's subparsers; ``add_source``
+    adds the expression arguments every command shares (the expression or
+    ``-f FILE``, then NAME=VALUE)."""
     c = sub.add_parser(
         "check", help="check every op of an expression against central differences",
         description="Parse an expression (the 'gradviz expr' language), check each op's local "
                     "gradient against central differences of that op alone, print a table. "
                     "Exit 0: all agree; 1: a mismatch; 2: bad input.")
-    c.add_argument("expression", help="e.g. \"x=0.5; y=tanh(x*x)\"")
-    c.add_argument("values", nargs="*", metavar="NAME=VALUE",
-                   help="values for the expression's names, as for gradviz expr: "
-                        "gradviz check \"y=tanh(x*x)\" x=0.5")
+    add_source(c)
     c.add_argument("-o", "--output", metavar="PATH",
                    help="write the coloured diagram: .svg .png .pdf .dot .gv, or .html (page "
                         "with the table)")
@@ -242,9 +242,11 @@ def add_parser(sub) -> None:
                    help="compute the graph in this dtype (default float64)")
 
 
-def run(a: argparse.Namespace) -> int:
-    """``gradviz check``: expression errors propagate as ``ExprError`` (the
-    CLI prints them, exit 2); other usage errors are printed here."""
+def run(a: argparse.Namespace, text: str, origin: str, inputs: dict[str, float]) -> int:
+    """``gradviz check`` on expression ``text`` (from ``origin``: '' for the
+    command line, else the file it was read from) with NAME=VALUE
+    ``inputs``: expression errors propagate as ``ExprError`` (the CLI prints
+    them, exit 2); other usage errors are printed here."""
     try:
         if a.output:
             check_output(a.output, (".svg", ".png", ".pdf", ".dot", ".gv", ".html", ".htm"),
@@ -252,10 +254,12 @@ def run(a: argparse.Namespace) -> int:
     except argparse.ArgumentTypeError as e:
         print(f"gradviz check: {e}", file=sys.stderr)
         return 2
-    from .expr import parse_inputs
-    inputs = parse_inputs(a.values)
-    out, _leaves = build_checked(a.expression, np.float32 if a.dtype == "float32" else np.float64,
-                                 inputs)
+    from .expr import ExprError
+    try:
+        out, _leaves = build_checked(text, np.float32 if a.dtype == "float32" else np.float64,
+                                     inputs)
+    except ExprError as e:
+        raise ExprError(f"{origin}: {e}" if origin else str(e)) from None
     report = check_nodes(out)
     print(report_table(report))
     if report.kind == "mismatch":

@@ -233,7 +233,7 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("-o", "--outdir", default="out", metavar="DIR",
                    help="output directory (default ./out; created if missing)")
     from .check_report import add_parser as _add_check  # gradviz check (viz/check_report.py)
-    _add_check(sub)
+    _add_check(sub, _add_source)
     return ap
 
 
@@ -497,8 +497,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def _cmd_check(a: argparse.Namespace) -> int:
+    from .check_report import run
+    return run(a, *_source(a))
+
+
 def _run(a: argparse.Namespace) -> int:
-    from .check_report import run as _cmd_check
     from .dot import GraphvizNotFoundError
     from .expr import ExprError
     run = {"expr": _cmd_expr, "steps": _cmd_steps, "demo": _cmd_demo,

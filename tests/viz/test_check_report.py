@@ -1,4 +1,5 @@
 """Gradcheck reports drawn by viz, and `gradviz check`."""
+import io
 import re
 
 import graphviz
@@ -100,7 +101,25 @@ def test_cli_check_not_differentiable_is_not_a_mismatch(capsys):
     assert "not differentiable at this point" in capsys.readouterr().out
 
 
+def test_cli_check_reads_the_expression_from_a_file_or_stdin_as_expr_does(
+        tmp_path, monkeypatch, capsys):
+    src = tmp_path / "model.txt"
+    src.write_text("x = 0.5\ny = tanh(x*x) + sigmoid(x)\n")
+    assert main(["check", "-f", str(src)]) == 0
+    assert "all 6 checked edges agree" in capsys.readouterr().out
+    assert main(["check", "-f", str(src), "x=2", "--dtype", "float32"]) == 0
+    assert "all 6 checked edges agree (float32)" in capsys.readouterr().out
+    monkeypatch.setattr("sys.stdin", io.StringIO("w = 3\nz = w*w"))
+    assert main(["check", "-"]) == 0
+    assert "all 2 checked edges agree" in capsys.readouterr().out
+    src.write_text("x = 1\ny = nope(x)\n")
+    assert main(["check", "-f", str(src)]) == 2
+    assert re.search(r"model\.txt: not allowed: a call of 'nope'.*line 2", capsys.readouterr().err)
+
+
 @pytest.mark.parametrize("args, pattern", [
+    (["check"], r"give the expression as an argument, '-' to read it from stdin, or -f FILE"),
+    (["check", "-f", "/no/such/model.txt"], r"-f /no/such/model.txt: no such file"),
     (["check", "x=1; y=x.foo"], r"not allowed: attribute access.*\n.*\n\s+\^+"),
     (["check", "x=1; y=nope(x)"], r"not allowed: a call of 'nope'"),
     (["check", "x=1; y=x*2", "-o", "r.xyz"], r"cannot tell the format"),
