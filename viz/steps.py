@@ -127,6 +127,11 @@ def step_text(step: Any, name=None) -> list[str]:
     """The chain-rule arithmetic of one step (this module's :class:`Step` or
     :class:`autograd.graph.Step`) as lines:
     ``total: grad 1 × local 1.1 = 1.1 → subtotal (running sum 1.1)``."""
+    if not (hasattr(step, "node") and hasattr(step, "contributions")):
+        what = ("a node: pass its steps one at a time, for step in root.backward_steps(): "
+                "print('\\n'.join(viz.step_text(step)))" if hasattr(step, "parents")
+                else type(step).__name__)
+        raise TypeError(f"step_text: expected one step of a backward pass, got {what}")
     name = name or (lambda n: n.label or "node")
     node = step.node
     info = node.op_info

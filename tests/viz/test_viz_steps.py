@@ -98,6 +98,16 @@ def test_step_text_is_the_chain_rule_arithmetic():
         "subtotal: grad 1.1 × local 15 = 16.5 → count (running sum 16.5)")
 
 
+def test_step_text_given_a_node_says_to_pass_its_steps():
+    total = car_tax()["total"]
+    with pytest.raises(TypeError, match=r"got a node: pass its steps one at a time, for step in "
+                                        r"root\.backward_steps\(\)"):
+        viz.step_text(total)
+    with pytest.raises(TypeError, match="expected one step of a backward pass, got int"):
+        viz.step_text(3)
+    assert viz.step_text(next(total.backward_steps()))[0] == "step 1: total (op ×) has grad 1"
+
+
 def test_running_sum_for_a_node_used_twice():
     x = Value(3.0, label="x")
     y = x * x
