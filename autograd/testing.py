@@ -21,6 +21,7 @@ Example::
 """
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from .custom import Function, FunctionCtx
 from .ops import OPS, FloatMath, Op, arity_of, elementwise_ops
 from .value import Value
 
@@ -750,10 +752,50 @@ def _drawers():
     return _DRAWER
 
 
+class _FunctionView:
+    """check_op's view of an :class:`autograd.Function` subclass: an op with
+    the Function's arity (from its ``forward``'s signature), a domain to
+    draw inputs from, and a vector-Jacobian rule that runs the Function's
+    own ``forward`` and ``backward`` (first order: there is no second)."""
+
+    deriv = None
+    kink = None
+    smooth2 = False
+
+    def __init__(self, cls: type[Function], domain: Any):
+        row = cls._row()
+        sig = inspect.signature(cls.forward)
+        ps = list(sig.parameters.values())[1:]  # after ctx
+        if not ps or any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD, p.KEYWORD_ONLY)
+                         for p in ps):
+            raise ValueError(f"check_op({cls.__name__}): its forward(ctx, ...) must name its "
+                             f"inputs (got forward{sig}), so that check_op knows how many to "
+                             f"draw")
+        self.cls, self.key, self.name, self.arity = cls, row.key, row.name, len(ps)
+        self.params: dict = {}
+        self.forward = row.forward
+        self.domain = (((-3.0, 3.0),),) * self.arity if domain is None else tuple(domain)
+        if len(self.domain) != self.arity:
+            raise ValueError(f"check_op({cls.__name__}): domain has {len(self.domain)} entries "
+                             f"for {self.arity} inputs (one per input: an interval (lo, hi) "
+                             f"or a tuple of them)")
+
+    def vjp(self, M: Any, g: Any, out: Any, *xs: Any) -> tuple:
+        ctx = FunctionCtx()
+        self.cls.forward(ctx, *xs)
+        grads = self.cls.backward(ctx, g)
+        return grads if isinstance(grads, tuple) else (grads,)
+
+    def __call__(self, *args: Any, **params: Any) -> Any:
+        return self.cls.apply(*args)
+
+
 def check_op(op: Any, *, dtypes=None, max_examples: int | None = None,
-             artifacts_dir: str | None = None, companions: Sequence[Any] | None = None) -> bool:
+             artifacts_dir: str | None = None, companions: Sequence[Any] | None = None,
+             domain: Any = None) -> bool:
     """A one-call hypothesis property test of one op (a row of
-    :data:`autograd.ops.OPS` or a user's op from ``define_op``).
+    :data:`autograd.ops.OPS`, a user's op from ``define_op``, or an
+    :class:`autograd.Function` subclass).
 
     Checked, for each dtype in ``dtypes`` (default float32 and float64):
     the op's value against its ``forward`` on floats; first-order gradients
@@ -767,6 +809,12 @@ def check_op(op: Any, *, dtypes=None, max_examples: int | None = None,
     that graph in the ``gradviz expr`` language, plus the localised report
     naming the wrong op. With ``artifacts_dir``, the minimal graph's text and
     diagram are written there. Returns True when everything passes.
+
+    An ``autograd.Function`` is checked like an elementwise op, first order
+    only, with inputs of one shape (a hand-written backward need not undo
+    broadcasting): on Values, on Tensors of each dtype, and in random
+    graphs. ``domain`` says where to draw its inputs (one entry per input,
+    an interval ``(lo, hi)`` or a tuple of them; default (-3, 3)).
     """
     import numpy as _np
     from hypothesis import HealthCheck, assume, given, settings
@@ -775,6 +823,12 @@ def check_op(op: Any, *, dtypes=None, max_examples: int | None = None,
     from .check import GradcheckError, gradcheck, gradgradcheck
     from .graph import topological_order
     from .tensor import Tensor
+    function = isinstance(op, type) and issubclass(op, Function)
+    if function:
+        op = _FunctionView(op, domain)
+    elif domain is not None:
+        raise TypeError("check_op: domain= is for an autograd.Function; an op row or a "
+                        "define_op op carries its own domain")
     _require_op("check_op", op)
     if getattr(op, "deriv", None) is None and _builtin(getattr(op, "key", "")) \
             and op.key not in _SPELLED:
@@ -790,7 +844,7 @@ def check_op(op: Any, *, dtypes=None, max_examples: int | None = None,
         raise ValueError(f"check_op: max_examples must be a positive int, got {max_examples!r}")
     n_ex = max_examples or 50
     arity = arity_of(op)
-    elementwise = getattr(op, "deriv", None) is not None
+    elementwise = getattr(op, "deriv", None) is not None or function
     name = op.name
     from hypothesis import Phase
     cfg = settings(max_examples=n_ex, deadline=None, report_multiple_bugs=False, database=None,
@@ -822,7 +876,8 @@ def check_op(op: Any, *, dtypes=None, max_examples: int | None = None,
     @cfg
     @given(xs=point, params=params_st)
     def values_prop(xs, params):
-        want = op.forward(FloatMath, *xs, *params.values()) if elementwise else None
+        want = op.forward(FloatMath, *xs, *params.values()) if elementwise and not function \
+            else None
         got = call([Value(x) for x in xs], params).data
         if want is not None and not _np.isclose(got, want, rtol=1e-9, atol=1e-12, equal_nan=True):
             raise OpCheckError(f"check_op({name}): value at {xs} is {got!r}, its forward on "
@@ -850,8 +905,11 @@ def check_op(op: Any, *, dtypes=None, max_examples: int | None = None,
     # 3. first order on Tensors, broadcasting shapes, each dtype
     @st.composite
     def tensor_case(draw, dt):
-        shapes = draw(hnp.mutually_broadcastable_shapes(num_shapes=arity, min_dims=0, max_dims=2,
-                                                        max_side=3)).input_shapes
+        if function:  # one shape for every input
+            shapes = (draw(hnp.array_shapes(min_dims=0, max_dims=2, max_side=3)),) * arity
+        else:
+            shapes = draw(hnp.mutually_broadcastable_shapes(num_shapes=arity, min_dims=0,
+                                                            max_dims=2, max_side=3)).input_shapes
         arrays = []
         for j, shp in enumerate(shapes):
             size = int(_np.prod(shp)) if shp else 1

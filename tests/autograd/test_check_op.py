@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import find, given, settings
 
-from gradviz.autograd import Value
+from gradviz.autograd import Function, Value
 from gradviz.autograd.check import gradcheck
 from gradviz.autograd.ops import OPS
 from gradviz.autograd.testing import (
@@ -163,3 +163,71 @@ def test_a_builtin_op_check_op_cannot_draw_for_is_a_clear_error(key):
     with pytest.raises(ValueError, match=rf"check_op\({key}\): a built-in structural op .* "
                                          r"it checks every elementwise op"):
         check_op(OPS[key])
+
+
+# --- autograd.Function subclasses (PyTorch's shape of a hand-written op) ----------
+class _Softsign(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x / (1 + np.abs(x))
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g / (1 + np.abs(x)) ** 2
+
+
+class _SoftsignBad(_Softsign):
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g / (1 + np.abs(x))  # the square is missing
+
+
+class _Hypot(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        out = np.hypot(a, b)
+        ctx.save_for_backward(a, b, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        a, _b, out = ctx.saved_tensors
+        return g * a / out, g * a / out  # the second should be g * _b / out
+
+
+def test_a_correct_function_passes_on_values_tensors_and_graphs():
+    assert check_op(_Softsign, max_examples=15)
+
+
+def test_a_wrong_function_backward_is_caught_named_and_shrunk():
+    with pytest.raises(OpCheckError) as info:
+        check_op(_SoftsignBad, max_examples=25)
+    e = info.value
+    assert e.op == "_SoftsignBad" and e.size == 1 and e.named
+    assert "wrong local derivative in op '_SoftsignBad'" in str(e)
+
+
+def test_a_function_with_two_inputs_is_checked_on_its_domain():
+    # hypot is not smooth at (0, 0): the domain keeps the first input away from it
+    with pytest.raises(OpCheckError, match=r"_Hypot.*input 1"):
+        check_op(_Hypot, max_examples=25, domain=((0.5, 3.0), (-3.0, 3.0)))
+
+
+def test_function_arguments_to_check_op_are_checked():
+    class Star(Function):
+        @staticmethod
+        def forward(ctx, *xs):
+            return sum(xs)
+
+        @staticmethod
+        def backward(ctx, g):
+            return g
+    with pytest.raises(ValueError, match=r"check_op\(Star\): its forward\(ctx, \.\.\.\) must name"):
+        check_op(Star)
+    with pytest.raises(ValueError, match=r"domain has 1 entries for 2 inputs"):
+        check_op(_Hypot, domain=((0.5, 3.0),))
+    with pytest.raises(TypeError, match="domain= is for an autograd.Function"):
+        check_op(OPS["tanh"], domain=((0.5, 3.0),))
