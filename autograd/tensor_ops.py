@@ -626,10 +626,30 @@ def _norm_index(idx):
     return tuple(out)
 
 
+def _index_text(idx) -> str:
+    parts = idx if isinstance(idx, tuple) else (idx,)
+    out = []
+    for p in parts:
+        if isinstance(p, slice):
+            out.append(":".join("" if v is None else str(v) for v in (p.start, p.stop, p.step))
+                       .rstrip(":") or ":")
+        elif p is Ellipsis:
+            out.append("...")
+        elif isinstance(p, np.ndarray) or isinstance(p, list):
+            out.append(f"array of shape {np.shape(p)}")
+        else:
+            out.append(repr(p)[:40])
+    return ", ".join(out)
+
+
 def getitem(t, idx):
     """``t[idx]``: basic and integer-array indexing, numpy's semantics."""
     index = _norm_index(idx)
-    d = t.data[index]
+    try:
+        d = t.data[index]
+    except IndexError as e:  # numpy's words, with the op and the shape
+        raise IndexError(f"Tensor[{_index_text(idx)}]: {e} (the tensor has shape "
+                         f"{t.data.shape})") from None
     if not isinstance(d, np.ndarray):
         d = np.asarray(d)
     return t._record(d, kernel("getitem", ARRAY, index=index), (t,))

@@ -280,6 +280,18 @@ def test_shape_errors_name_the_op_and_shapes_before_recording(make_bad, pattern)
         make_bad(a, b)
 
 
+@pytest.mark.parametrize("idx, pattern", [
+    (5, r"Tensor\[5\]: index 5 is out of bounds for axis 0 with size 2 \(the tensor has shape \(2, 3\)\)"),
+    ((slice(0, 2), 7), r"Tensor\[0:2, 7\]: index 7 is out of bounds for axis 1"),
+    (np.array([0, 4]), r"Tensor\[array of shape \(2,\)\]: index 4"),
+    ((slice(None), slice(1, None, 2), 0), r"Tensor\[:, 1::2, 0\]: too many indices"),
+])
+def test_an_index_out_of_range_names_the_index_and_the_shape(idx, pattern):
+    a = Tensor(np.ones((2, 3)), requires_grad=True)
+    with pytest.raises(IndexError, match=pattern):
+        a[idx]
+
+
 def test_truth_value_only_for_one_element():
     assert bool(Tensor([1.0])) and not bool(Tensor(0.0))
     with pytest.raises(ValueError, match=r"shape \(2,\) is ambiguous"):
