@@ -75,16 +75,42 @@ def _width(n: Any, what: str) -> int:
     return int(n)
 
 
-def _inputs(x: Any) -> list:
+_BATCH_HINT = ("a scalar module takes one point, a list of {n} numbers or Values; for a "
+               "batch, call it once per point, or use the Tensor modules (nn.Linear, "
+               "nn.Sequential)")
+
+
+def _inputs(x: Any, module: Any) -> list:
     """A list of Values from a list, tuple, 1-d array or one number; numbers
-    become constant leaves (one per input, shared by every neuron reading it)."""
-    if isinstance(x, (Value, numbers.Real)):
+    become constant leaves (one per input, shared by every neuron reading it).
+    Anything else is a TypeError naming the module and the input at fault."""
+    if isinstance(x, (list, tuple)):
+        out = [v for v in x if v.__class__ is Value]
+        if len(out) == len(x):  # the common case: Values already
+            return out
+    elif isinstance(x, (Value, numbers.Real)):  # one number (a bool is refused below)
         x = [x]
     elif isinstance(x, np.ndarray):
         if x.ndim > 1:
-            raise ValueError(f"expected a 1-d input, got an array of shape {x.shape}")
+            raise ValueError(f"{module._who()}: expected one point (a 1-d input), got an array "
+                             f"of shape {x.shape}: " + _BATCH_HINT.format(n=module.nin))
         x = x.reshape(-1).tolist()
-    return [v if v.__class__ is Value else (v if isinstance(v, Value) else Value(v)) for v in x]
+    else:
+        raise TypeError(f"{module._who()}: expected a list of {module.nin} numbers or Values, "
+                        f"got {type(x).__name__}")
+    out = []
+    for i, v in enumerate(x):
+        if v.__class__ is float:  # a data point's numbers
+            v = Value(v)
+        elif not isinstance(v, Value):
+            if isinstance(v, bool) or not isinstance(v, numbers.Real):
+                hint = (": " + _BATCH_HINT.format(n=module.nin)
+                        if isinstance(v, (list, tuple, np.ndarray)) else "")
+                raise TypeError(f"{module._who()}: input {i} is a {type(v).__name__}, not a "
+                                f"number or Value{hint}")
+            v = Value(float(v))
+        out.append(v)
+    return out
 
 
 def _numbers(x: Any, n: int, what: str) -> list[float]:
@@ -143,10 +169,15 @@ class Neuron(Module):
 
     def forward(self, x) -> Value:
         if type(x) is not list:  # a list goes straight to wsum (it wraps numbers itself)
-            x = _inputs(x)
+            x = _inputs(x, self)
         if len(x) != self.nin:
             raise ValueError(f"{self._who()}: expected {self.nin} inputs, got {len(x)}")
-        out = self._act(wsum(self.w, x, self.b), self)
+        try:
+            lin = wsum(self.w, x, self.b)
+        except TypeError:  # an input that is not a number: say which, in the neuron's words
+            _inputs(x, self)
+            raise
+        out = self._act(lin, self)
         if self.name:
             out.label = self.name
         return out
@@ -187,7 +218,7 @@ class Layer(Module):
         return f"Layer {self.name} ({inner})" if self.name else f"Layer({inner})"
 
     def forward(self, x) -> list[Value]:
-        x = _inputs(x)
+        x = _inputs(x, self)
         if len(x) != self.nin:
             raise ValueError(f"{self._who()}: expected {self.nin} inputs, got {len(x)}")
         return [n(x) for n in self.neurons]

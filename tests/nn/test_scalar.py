@@ -115,6 +115,26 @@ def test_wrong_input_width_names_the_layer_and_both_widths():
         nn.Neuron(4)(np.zeros((2, 2)))
 
 
+@pytest.mark.parametrize("x, error, pattern", [
+    ([[1.0, 2.0]], TypeError, r"Layer L1 \(2 -> 3.*input 0 is a list, not a number or Value: a "
+                              r"scalar module takes one point, a list of 2 numbers.*for a batch"),
+    (np.ones((5, 2)), ValueError, r"Layer L1.*one point.*array of shape \(5, 2\).*for a batch"),
+    ([1.0, None], TypeError, r"Layer L1.*input 1 is a NoneType, not a number or Value$"),
+    ("ab", TypeError, r"Layer L1.*expected a list of 2 numbers or Values, got str"),
+    ([True, 1.0], TypeError, r"input 0 is a bool"),
+])
+def test_inputs_that_are_not_one_point_of_numbers_name_the_layer_and_the_input(x, error, pattern):
+    m = nn.MLP(2, [3, 1], seed=0)
+    with pytest.raises(error, match=pattern):
+        m(x)
+
+
+def test_a_neuron_given_a_list_with_a_non_number_names_itself():
+    n = nn.MLP(2, [3, 1], seed=0).layers[0].neurons[0]
+    with pytest.raises(TypeError, match=r"Neuron L1.n1 \(2.*input 1 is a str"):
+        n([1.0, "x"])
+
+
 def test_unknown_activation_lists_the_valid_ones():
     with pytest.raises(ValueError, match=r"unknown activation 'rleu'; valid: linear, tanh, sigmoid, relu"):
         nn.MLP(2, [3, 1], activation="rleu")
