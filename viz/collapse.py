@@ -42,16 +42,23 @@ class Box:
     params: int = 0
     norm2: float = 0.0
     extra: str = ""
+    #: what ``params`` counts: an nn model's parameters, or (a graph built
+    #: outside nn modules) its labelled inputs
+    counted: str = "param"
 
     def lines(self) -> list[str]:
         out = []
         if self.extra:
             out.append(self.extra)
-        nodes = f"{len(self.members)} node{'s' if len(self.members) != 1 else ''}"
-        out.append(f"{self.params} params · {nodes}" if self.params else nodes)
+        nodes = _count(len(self.members), "node")
+        out.append(f"{_count(self.params, self.counted)} · {nodes}" if self.params else nodes)
         if self.params:
             out.append(f"‖grad‖ {fmt(self.norm2 ** 0.5)}")
         return out
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n:,} {word}{'s' if n != 1 else ''}"
 
 
 @dataclass
@@ -224,7 +231,8 @@ def _by_repeat(order: list, root: Any, params: set) -> Grouping:
 
     def make_box(title, kind, trees, extra=""):
         key = f"g{len(boxes)}"
-        box = boxes[key] = Box(key, title, kind, extra=extra)
+        box = boxes[key] = Box(key, title, kind, extra=extra,
+                               counted="param" if params else "input")
         for t in trees:
             for m in t:
                 of[id(m)] = key

@@ -574,7 +574,7 @@ def describe(d: Diagram) -> str:
     drawn = sum(1 for it in d.values if d.box_of(it.index) is None)
     boxes = len(d.grouping.boxes) if d.grouping is not None else 0
     return (f"a graph of {len(d.values)} values" +
-            (f" ({drawn} drawn, {boxes} boxes)" if boxes else ""))
+            (f" ({drawn} drawn, {boxes} box{'es' if boxes != 1 else ''})" if boxes else ""))
 
 
 def render(root: Any, path: str | os.PathLike, *, timeout: float | None = DOT_TIMEOUT,

@@ -29,9 +29,13 @@ from typing import Any, cast
 from ..autograd import Value
 from ..autograd.ops import OPS
 
-__all__ = ["ExprError", "build", "parse_inputs", "FUNCTIONS", "MAX_LENGTH"]
+__all__ = ["ExprError", "build", "parse_inputs", "FUNCTIONS", "MAX_LENGTH", "MAX_PROGRAM"]
 
+#: The longest statement, in characters (each is parsed on its own, by Python's parser).
 MAX_LENGTH = 20_000
+#: The longest program, in characters: tens of thousands of statements, a graph far
+#: bigger than a diagram shows whole (it is drawn collapsed) but one a step page can hold.
+MAX_PROGRAM = 1_000_000
 #: Intermediate results are labelled with their source text up to this length.
 LABEL_MAX = 24
 
@@ -206,8 +210,9 @@ def _statements(src: str) -> list[tuple[ast.stmt, _Checker]]:
     for messages. ``#`` starts a comment (the language has no strings)."""
     if not isinstance(src, str):
         raise TypeError(f"expression must be a str, got {type(src).__name__}")
-    if len(src) > MAX_LENGTH:
-        raise ExprError(f"the expression is {len(src)} characters long; the limit is {MAX_LENGTH}")
+    if len(src) > MAX_PROGRAM:
+        raise ExprError(f"the expression is {len(src):,} characters long; the limit is "
+                        f"{MAX_PROGRAM:,}")
     lines = _LINE_BREAK.split(src)
     multiline = len([ln for ln in lines if ln.strip()]) > 1
     out = []
@@ -221,6 +226,10 @@ def _statements(src: str) -> list[tuple[ast.stmt, _Checker]]:
             if not text:
                 continue
             chk = _Checker(text, line, lineno, col, multiline)
+            if len(text) > MAX_LENGTH:
+                raise ExprError(f"a statement is {len(text):,} characters long; the limit is "
+                                f"{MAX_LENGTH:,} (split it into several)"
+                                + chk.point(0, min(len(text), 60)))
             try:
                 tree = ast.parse(text, mode="exec")
             except SyntaxError as e:

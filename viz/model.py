@@ -533,9 +533,11 @@ def fit(d: Diagram, *, compact_at: int, budget: int = DOT_BUDGET) -> Diagram:
         set_grouping(d, g)
         tried.append(how)
         if cost(d, _compact(d, compact_at)) <= budget:
+            nb = len(g.boxes)
             d.note = (f"the graph has {n_values} values (about {full} nodes and edges to lay "
-                      f"out): drawn with collapse='{how}' ({len(g.boxes)} boxes) so Graphviz can "
-                      f"lay it out; pass collapse='none' for the full graph (slow)")
+                      f"out): drawn with collapse='{how}' ({nb} box{'es' if nb != 1 else ''}) "
+                      f"so Graphviz can lay it out; pass collapse='none' for the full graph "
+                      f"(slow)")
             return d
     set_grouping(d, _nearest(d, budget // 6))
     hidden = sum(len(b.members) for b in d.grouping.boxes.values())

@@ -75,8 +75,23 @@ def test_syntax_errors_and_limits():
         build("x = 2; y = x +* 3")
     with pytest.raises(ExprError, match="empty"):
         build(" ; \n ")
-    with pytest.raises(ExprError, match="limit"):
+    with pytest.raises(ExprError, match=r"a statement is 40,005 characters long; the limit is "
+                                        r"20,000 \(split it into several\)"):
         build("x = 1" + " + 1" * 10000)
+    with pytest.raises(ExprError, match=r"the expression is 1,\d{3},\d{3} characters long"):
+        build("x = 1\n" * 200_000)
+
+
+def test_a_long_program_of_short_statements_is_drawn_collapsed(tmp_path, capsys):
+    # 1,200 statements, ~40,000 characters: a lesson's unrolled iteration
+    lines = ["x = 0.5"] + [f"v{i} = tanh({'x' if i == 1 else f'v{i - 1}'} * 1.01 + 0.01)"
+                           for i in range(1, 1201)]
+    src = tmp_path / "long.txt"
+    src.write_text("\n".join(lines))
+    assert main(["expr", "-f", str(src), "-o", str(tmp_path / "long.svg")]) == 0
+    err = capsys.readouterr().err
+    assert "drawn with --collapse repeat (1 box)" in err, err
+    assert (tmp_path / "long.svg").stat().st_size > 0
 
 
 def test_deep_expression_without_recursion():

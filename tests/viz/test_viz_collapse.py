@@ -170,3 +170,18 @@ def test_many_box_edges_are_bundled():
     _, loss = _mlp_loss()
     assert "concentrate=true" in viz.draw(loss, collapse="module").source  # 16 x 16 edges
     assert "concentrate" not in viz.draw(loss, collapse=2).source
+
+
+def test_a_box_outside_nn_counts_its_labelled_inputs_as_inputs_in_words_of_one():
+    # a long chain built outside nn modules: one region box, holding the input x
+    x = Value(0.5, label="x")
+    y = x
+    for _ in range(12):
+        y = (y * 1.01 + 0.01).tanh()
+    y.backward()
+    boxes = _boxes(viz.draw(y, collapse="repeat").source)
+    assert len(boxes) == 1 and "1 input · 36 nodes" in boxes[0], boxes
+    assert "params" not in boxes[0]
+    model, loss = _mlp_loss((3, 1))
+    boxes = _boxes(viz.draw(loss, collapse="module").source)
+    assert all(re.search(r"\b\d+ params? ·", b) for b in boxes)
