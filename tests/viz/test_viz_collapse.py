@@ -182,6 +182,6 @@ def test_a_box_outside_nn_counts_its_labelled_inputs_as_inputs_in_words_of_one()
     boxes = _boxes(viz.draw(y, collapse="repeat").source)
     assert len(boxes) == 1 and "1 input · 36 nodes" in boxes[0], boxes
     assert "params" not in boxes[0]
-    model, loss = _mlp_loss((3, 1))
+    _model, loss = _mlp_loss((3, 1))
     boxes = _boxes(viz.draw(loss, collapse="module").source)
     assert all(re.search(r"\b\d+ params? ·", b) for b in boxes)
