@@ -14,7 +14,8 @@ Two ways to group (``draw(collapse=...)``):
   signature; subtrees with the same signature and the same inputs are
   repeats, and the largest repeats become one box ("16 × Σ → relu");
   leftover regions of more than :data:`BIG_CONE` nodes get a box of their
-  own.
+  own, named after one step when the region is an unrolled loop (a chain
+  whose ops repeat: "200 × (× → + → tanh)").
 
 The result is a :class:`Grouping`: node id -> box key, and per box its title
 and text lines. Nodes in no box are drawn as usual.
@@ -267,8 +268,39 @@ def _by_repeat(order: list, root: Any, params: set) -> Grouping:
             region.append(m)
             todo.extend(p for p in m.parents if exclusive(p, m))
         if len(region) > BIG_CONE:
-            make_box(_ops(region), "region", [region])
+            loop = _periodic_spine(n, region, size, exclusive)
+            if loop is None:
+                make_box(_ops(region), "region", [region])
+            else:  # an unrolled loop: one step's ops, and how many steps
+                pattern, times, length = loop
+                make_box(f"{times:,} × ({pattern})", "region", [region],
+                         f"a chain of {length:,} ops: this step {times:,} times")
     return Grouping(of, boxes)
+
+
+def _periodic_spine(top: Any, region: list, size: dict, exclusive) -> tuple | None:
+    """(one period's ops, how many periods, chain length) when ``region``
+    is mostly one chain whose ops repeat with a short period (an unrolled
+    loop: ``y = tanh(y * w + b)`` a hundred times), else None. The chain
+    follows, from ``top`` towards the inputs, the operand with the largest
+    subtree."""
+    seq: list[str] = []
+    m = top
+    while m is not None and not m.is_leaf:
+        seq.append(m.op_info.symbol)
+        nxt = None
+        for p in m.parents:
+            if not p.is_leaf and exclusive(p, m) and (nxt is None or size[id(p)] > size[id(nxt)]):
+                nxt = p
+        m = nxt
+    ops = sum(1 for x in region if not x.is_leaf)
+    if len(seq) < 0.8 * ops:
+        return None
+    seq.reverse()  # inputs side first
+    for period in range(1, min(16, len(seq) // 3) + 1):
+        if all(seq[i] == seq[i + period] for i in range(len(seq) - period)):
+            return " → ".join(seq[:period]), len(seq) // period, len(seq)
+    return None
 
 
 _LEAF = hash("leaf")

@@ -172,7 +172,7 @@ def test_many_box_edges_are_bundled():
     assert "concentrate" not in viz.draw(loss, collapse=2).source
 
 
-def test_a_box_outside_nn_counts_its_labelled_inputs_as_inputs_in_words_of_one():
+def test_an_unrolled_loop_outside_nn_is_one_box_naming_its_step_and_its_input():
     # a long chain built outside nn modules: one region box, holding the input x
     x = Value(0.5, label="x")
     y = x
@@ -182,6 +182,15 @@ def test_a_box_outside_nn_counts_its_labelled_inputs_as_inputs_in_words_of_one()
     boxes = _boxes(viz.draw(y, collapse="repeat").source)
     assert len(boxes) == 1 and "1 input · 36 nodes" in boxes[0], boxes
     assert "params" not in boxes[0]
+    # an unrolled loop: the box names one step and how many (the last tanh is the output,
+    # drawn outside; its * and + are in the box)
+    assert "11 × (× → + → tanh)" in boxes[0] and "a chain of 35 ops" in boxes[0], boxes
+    z = Value(0.3, label="z")
+    for i in range(2, 40):  # sin at the primes, tanh elsewhere: no period
+        z = z.sin() if all(i % k for k in range(2, i)) else z.tanh()
+    z.backward()
+    boxes = _boxes(viz.draw(z, collapse="repeat").source)
+    assert len(boxes) == 1 and " × (" not in boxes[0] and "a chain" not in boxes[0], boxes
     _model, loss = _mlp_loss((3, 1))
     boxes = _boxes(viz.draw(loss, collapse="module").source)
     assert all(re.search(r"\b\d+ params? ·", b) for b in boxes)
