@@ -813,7 +813,8 @@ def check_op(op: Any, *, dtypes=None, max_examples: int | None = None,
     An ``autograd.Function`` is checked like an elementwise op, first order
     only, with inputs of one shape (a hand-written backward need not undo
     broadcasting): on Values, on Tensors of each dtype, and in random
-    graphs. ``domain`` says where to draw its inputs (one entry per input,
+    graphs; one whose forward fails on plain floats (written for arrays:
+    ``x.sum(axis=-1)``) on Tensors of one or more dimensions only. ``domain`` says where to draw its inputs (one entry per input,
     an interval ``(lo, hi)`` or a tuple of them; default (-3, 3)).
     """
     import numpy as _np
@@ -830,6 +831,7 @@ def check_op(op: Any, *, dtypes=None, max_examples: int | None = None,
         raise TypeError("check_op: domain= is for an autograd.Function; an op row or a "
                         "define_op op carries its own domain")
     _require_op("check_op", op)
+    arrays_only = function and not _takes_floats(op)
     if getattr(op, "deriv", None) is None and _builtin(getattr(op, "key", "")) \
             and op.key not in _SPELLED:
         raise ValueError(
@@ -906,7 +908,8 @@ def check_op(op: Any, *, dtypes=None, max_examples: int | None = None,
     @st.composite
     def tensor_case(draw, dt):
         if function:  # one shape for every input
-            shapes = (draw(hnp.array_shapes(min_dims=0, max_dims=2, max_side=3)),) * arity
+            shapes = (draw(hnp.array_shapes(min_dims=int(arrays_only), max_dims=2,
+                                            max_side=3)),) * arity
         else:
             shapes = draw(hnp.mutually_broadcastable_shapes(num_shapes=arity, min_dims=0,
                                                             max_dims=2, max_side=3)).input_shapes
@@ -931,7 +934,7 @@ def check_op(op: Any, *, dtypes=None, max_examples: int | None = None,
                     assume(False)
             # the output itself: gradcheck projects it on a random direction, so the op's
             # rule sees a random upstream gradient (a rule that ignores g is caught)
-            run("gradients on broadcasting Tensors", dt,
+            run("gradients on Tensors" if function else "gradients on broadcasting Tensors", dt,
                 lambda *t: call(list(t), params), *leaves)
         return prop
 
@@ -963,7 +966,7 @@ def check_op(op: Any, *, dtypes=None, max_examples: int | None = None,
                 run("random graphs containing it", dt, expr.fn, *leaves)
         return prop
 
-    if not elementwise:  # a vjp op: on Tensors only (no float forward, no Value spelling)
+    if not elementwise or arrays_only:  # on Tensors only (no float forward, no Value spelling)
         for dt in dtypes:
             grad_tensors(dt)()
         return True
@@ -975,6 +978,18 @@ def check_op(op: Any, *, dtypes=None, max_examples: int | None = None,
         second_order()
     for dt in dtypes:
         graphs(dt)()
+    return True
+
+
+def _takes_floats(view: _FunctionView) -> bool:
+    """Does the Function's forward run on plain floats (as ``apply`` on
+    Values calls it), at the middle of its domain? A Function written for
+    arrays only (``x.sum(axis=-1)``) is then checked on Tensors alone."""
+    xs = [sum(dom[0]) / 2 for dom in domain_of(view)]
+    try:
+        view.cls.forward(FunctionCtx(), *xs)
+    except Exception:  # its own code failing on a float: an arrays-only Function
+        return False
     return True
 
 

@@ -231,3 +231,32 @@ def test_function_arguments_to_check_op_are_checked():
         check_op(_Hypot, domain=((0.5, 3.0),))
     with pytest.raises(TypeError, match="domain= is for an autograd.Function"):
         check_op(OPS["tanh"], domain=((0.5, 3.0),))
+
+
+class _Normalize(Function):
+    """x / |x| along the last axis: written for arrays (x.sum(axis=-1))."""
+
+    @staticmethod
+    def forward(ctx, x):
+        n = np.sqrt((x * x).sum(axis=-1, keepdims=True))
+        ctx.save_for_backward(x, n)
+        return x / n
+
+    @staticmethod
+    def backward(ctx, g):
+        x, n = ctx.saved_tensors
+        y = x / n
+        return (g - y * (g * y).sum(axis=-1, keepdims=True)) / n
+
+
+class _NormalizeBad(_Normalize):
+    @staticmethod
+    def backward(ctx, g):
+        x, n = ctx.saved_tensors
+        return g / n  # the projection is missing
+
+
+def test_a_function_written_for_arrays_is_checked_on_tensors_alone():
+    assert check_op(_Normalize, max_examples=20, domain=(((0.2, 3.0),),))
+    with pytest.raises(OpCheckError, match=r"_NormalizeBad\): gradients on Tensors fails"):
+        check_op(_NormalizeBad, max_examples=20, domain=(((0.2, 3.0),),))
