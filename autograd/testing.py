@@ -814,8 +814,9 @@ def check_op(op: Any, *, dtypes=None, max_examples: int | None = None,
     only, with inputs of one shape (a hand-written backward need not undo
     broadcasting): on Values, on Tensors of each dtype, and in random
     graphs; one whose forward fails on plain floats (written for arrays:
-    ``x.sum(axis=-1)``) on Tensors of one or more dimensions only. ``domain`` says where to draw its inputs (one entry per input,
-    an interval ``(lo, hi)`` or a tuple of them; default (-3, 3)).
+    ``x.sum(axis=-1)``) on Tensors of one or more dimensions only.
+    ``domain`` says where to draw its inputs (one entry per input, an
+    interval ``(lo, hi)`` or a tuple of them; default (-3, 3)).
     """
     import numpy as _np
     from hypothesis import HealthCheck, assume, given, settings

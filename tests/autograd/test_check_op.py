@@ -252,7 +252,7 @@ class _Normalize(Function):
 class _NormalizeBad(_Normalize):
     @staticmethod
     def backward(ctx, g):
-        x, n = ctx.saved_tensors
+        _x, n = ctx.saved_tensors
         return g / n  # the projection is missing
 
 
