@@ -10,7 +10,7 @@ document can restyle; nothing but TikZ is needed::
     \\usepackage{tikz}                     % in the preamble
     ...
     \\begin{figure}\\centering
-      \\input{car_tax.tex}                 % or \\resizebox{\\linewidth}{!}{\\input{car_tax.tex}}
+      \\input{car_tax.tex}                 % shrunk to the line width if wider
     \\end{figure}
 
 Restyling: define a style or colour before the ``\\input`` (the file only
@@ -157,6 +157,15 @@ def _preamble(roles: dict, named: dict) -> list[str]:
         r"\def\gradvizot{OT1}\ifx\gradvizenc\gradvizot\ttfamily\fi\char34}}",
         r"\providecommand\gradvizstyle[2]{\pgfkeysifdefined{/tikz/gradviz/#1/.@cmd}{}"
         r"{\tikzset{gradviz/#1/.style={#2}}}}",
+        # the picture, set in \gradvizbox, shrunk to the line width and 85% of the text
+        # height when larger (\resizebox: graphicx, which TikZ loads); not indented
+        # like a paragraph's first line
+        r"\providecommand\gradvizshow{\ifdefined\gradviznatural\else"
+        r"\ifdim\wd\gradvizbox>\linewidth"
+        r"\sbox\gradvizbox{\resizebox{\linewidth}{!}{\usebox\gradvizbox}}\fi"
+        r"\ifdim\ht\gradvizbox>0.85\textheight"
+        r"\sbox\gradvizbox{\resizebox{!}{0.85\textheight}{\usebox\gradvizbox}}\fi"
+        r"\fi\ifvmode\noindent\fi\usebox\gradvizbox}",
     ]
     for style, (fill, line) in roles.items():
         c = _cname(style)
@@ -399,14 +408,21 @@ def tikz_from_dot(source: str, *, timeout: float | None = 120.0) -> str:
     for e in layout.get("edges", []):
         for key in ("_ldraw_", "_hldraw_", "_tldraw_"):
             em.ops(e.get(key, []), "label")
+    # every line before the picture ends in %: the file may be read in horizontal mode
+    # (\noindent\input, \resizebox{...}{!}{\input{...}}), where a line end is a space
     head = ["% A gradviz diagram (gradviz.viz.tikz), placed from Graphviz's layout.",
-            "% Needs \\usepackage{tikz}; include it with \\input{...} (scale it with",
-            "% \\resizebox{\\linewidth}{!}{\\input{...}}).",
+            "% Needs \\usepackage{tikz}; include it with \\input{...}. A picture wider than",
+            "% the line or taller than 85% of the text height shrinks to fit (text and all);",
+            "% \\def\\gradviznatural{} before \\input keeps its natural size.",
             *_preamble(roles, named),
             r"\tikzset{gradviz@t/.style={inner sep=0pt, outer sep=0pt, anchor=base}}",
+            r"\ifdefined\gradvizbox\else\newsavebox\gradvizbox\fi",
+            r"\begin{lrbox}{\gradvizbox}"]
+    head = [ln if ln.startswith("%") else ln + "%" for ln in head] + [
             r"\begin{tikzpicture}[x=1bp, y=1bp, line width=0.6bp, line join=round]",
             f"\\useasboundingbox {_pt((x0, y0))} rectangle {_pt((x1, y1))};"]
-    return "\n".join(head + em.out + [r"\end{tikzpicture}", ""])
+    return "\n".join(head + em.out + [r"\end{tikzpicture}%", r"\end{lrbox}%",
+                                       r"\gradvizshow%", ""])
 
 
 def render_tikz(root: Any, path: str | os.PathLike, *, timeout: float | None = 120.0,

@@ -121,6 +121,26 @@ def test_every_role_is_a_style_a_document_can_restyle(tmp_path):
     assert has_colour(styled, magenta) and not has_colour(styled, output_fill)
 
 
+def test_a_picture_larger_than_the_page_shrinks_to_fit_unless_asked_not_to(tmp_path):
+    # the part-lifetime network on a 12 cm x 9 cm page: \input alone must fit it
+    model, _, loss = part_lifetime()
+    loss.backward()
+    render_tikz(loss, tmp_path / "net.tex", params=model.parameters())
+    small = "\\geometry{paperwidth=12cm,paperheight=9cm,margin=1cm}"
+
+    def overfull(name):
+        log = (tmp_path / f"{name}.log").read_text("latin-1")
+        return re.findall(r"Overfull \\[hv]box \((\d+\.\d+)pt too (?:wide|high)", log)
+
+    pdf = compile_doc(tmp_path, "Text.\n\n\\input{net.tex}", small, name="fitted")
+    assert overfull("fitted") == []
+    pages = subprocess.run(["pdfinfo", pdf], capture_output=True, text=True).stdout
+    assert re.search(r"^Pages:\s+1$", pages, flags=re.M), pages
+    assert "Linear" in pdf_text(pdf) or "L1" in pdf_text(pdf)  # the picture is there
+    compile_doc(tmp_path, "\\def\\gradviznatural{}\\input{net.tex}", small, name="natural")
+    assert any(float(v) > 50 for v in overfull("natural"))  # far wider than the line
+
+
 def test_tex_escape_table():
     assert tex_escape("a_b") == "a\\_b"
     assert tex_escape("x--y") == "x-{}-y"
@@ -142,7 +162,8 @@ def test_tikz_from_dot_accepts_any_draw_source(tmp_path):
     ct = car_tax()
     ct["total"].backward()
     tex = tikz_from_dot(viz.draw(ct["total"], collapse="repeat").source)
-    assert tex.count("\\begin{tikzpicture}") == 1 and tex.rstrip().endswith("\\end{tikzpicture}")
+    assert tex.count("\\begin{tikzpicture}") == 1 and tex.count("\\end{tikzpicture}") == 1
+    assert tex.rstrip().endswith("\\end{lrbox}%\n\\gradvizshow%")
 
 
 def test_render_tikz_bad_paths(tmp_path):
