@@ -195,7 +195,7 @@ def page_data(d: Diagram, forward: bool) -> tuple[dict, dict, dict]:
                 pairs.append((u, 1, "data ?" if it.scalar else "?"))
         return pairs
 
-    leaves = [it for it in vals if not it.parents]
+    leaves = [it for it in vals if not it.parents and it.role != "const"]  # constants: no grad
     rname = vals[root].name
     seed = seed_of(vals[root].node) if n else None
     # ---- forward

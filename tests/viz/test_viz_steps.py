@@ -87,6 +87,15 @@ def test_page_after_two_backward_calls_shows_one_fresh_pass(tmp_path):
     assert "dtotal/dprice = 2.2" in done
 
 
+@needs_dot
+def test_the_last_step_lists_the_inputs_gradients_not_the_constants(tmp_path):
+    from gradviz.viz.expr import build
+    y, _ = build("x = 0.5; y = 2*x*x + 1")
+    data = page_data(open(viz.steps_html(y, tmp_path / "c.html"), encoding="utf-8").read())
+    assert data["frames"][-1][2] == ["done: every node holds its gradient of this pass",
+                                     "dy/dx = 2"]
+
+
 def test_step_text_is_the_chain_rule_arithmetic():
     _, steps = record_steps(car_tax()["total"])
     assert steps[0].lines[0] == "step 1: total (op ×) has grad 1"
