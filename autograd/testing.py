@@ -739,9 +739,11 @@ def _fail(op, prop: str, dtype, out, err, artifacts_dir):
         except (RuntimeError, OSError):  # no drawer or no Graphviz: the text is still there
             artifact = report.render(os.path.join(artifacts_dir, f"{stem}_minimal.dot")) \
                 if "draw" in _drawers() else None
+    where = ("paste into `gradviz check`" if _builtin(getattr(op, "key", "")) else
+             "gradviz.viz.expr.build(text) builds it again in this process")
     msg = (f"check_op({name}): {prop} fails ({_np.dtype(dtype).name}).\n"
            f"Minimal failing graph ({size} op node{'s' if size != 1 else ''}; gradviz expr "
-           f"language, paste into `gradviz check`):\n    {text}\n{err}")
+           f"language, {where}):\n    {text}\n{err}")
     if artifact:
         msg += f"\nDiagram: {artifact}"
     return OpCheckError(msg, name, prop, _np.dtype(dtype), text, size, report, artifact)

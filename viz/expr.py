@@ -29,7 +29,8 @@ from typing import Any, cast
 from ..autograd import Value
 from ..autograd.ops import OPS
 
-__all__ = ["ExprError", "build", "parse_inputs", "FUNCTIONS", "MAX_LENGTH", "MAX_PROGRAM"]
+__all__ = ["ExprError", "build", "parse_inputs", "FUNCTIONS", "functions", "MAX_LENGTH",
+           "MAX_PROGRAM"]
 
 #: The longest statement, in characters (each is parsed on its own, by Python's parser).
 MAX_LENGTH = 20_000
@@ -61,6 +62,22 @@ def _functions() -> dict[str, tuple[Callable, tuple[tuple[str, float], ...]]]:
 
 #: The callable functions: name -> (implementation, ((parameter, default), ...)).
 FUNCTIONS = _functions()
+
+
+def functions() -> dict[str, tuple[Callable, tuple[tuple[str, float], ...]]]:
+    """:data:`FUNCTIONS` and, in this process, the user's own one-input ops
+    (``autograd.define_op``), by name: a graph that ``autograd.testing``
+    writes in this language (a ``check_op`` failure's minimal graph) can be
+    built again with :func:`build`. The ``gradviz`` command, another
+    process, knows the built-in ones."""
+    out = dict(FUNCTIONS)
+    for op in OPS.values():
+        if op.user and op.arity == 1 and op.key.isidentifier() and op.key not in out \
+                and (op.deriv is not None or op.vjp is not None):
+            names = tuple(op.defaults)
+            out[op.key] = ((lambda o, ns: lambda v, *a: o(v, **dict(zip(ns, a))))(op, names),
+                           tuple(op.defaults.items()))
+    return out
 
 _BINOPS: dict[type, Callable[[Any, Any], Any]] = {
     ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: lambda a, b: a * b,
@@ -106,7 +123,8 @@ class _Checker:
     is ``line``: messages put their caret under the program's own line."""
 
     def __init__(self, src: str, line: str | None = None, lineno: int = 1, col: int = 0,
-                 multiline: bool = False):
+                 multiline: bool = False, funcs: Mapping | None = None):
+        self.funcs = FUNCTIONS if funcs is None else funcs  # name -> (function, params)
         self.src = src
         self.line = src if line is None else line
         self.lineno, self.col, self.multiline = lineno, col, multiline
@@ -146,7 +164,7 @@ class _Checker:
                     raise self.fail(n, _describe(n))
                 if n.id not in names:
                     raise self.fail(n, f"the name {n.id!r} is used before it is assigned"
-                                    + (f" ({n.id} is a function: call it)" if n.id in FUNCTIONS
+                                    + (f" ({n.id} is a function: call it)" if n.id in self.funcs
                                        else ""))
             elif isinstance(n, ast.BinOp):
                 if type(n.op) not in _BINOPS:
@@ -165,9 +183,9 @@ class _Checker:
     def call(self, n: ast.Call) -> None:
         if not isinstance(n.func, ast.Name):
             raise self.fail(n.func, _describe(n.func) + " (only calls of plain function names)")
-        if n.func.id not in FUNCTIONS:
-            raise self.fail(n, _describe(n) + "; the functions are: " + ", ".join(FUNCTIONS))
-        _, params = FUNCTIONS[n.func.id]
+        if n.func.id not in self.funcs:
+            raise self.fail(n, _describe(n) + "; the functions are: " + ", ".join(self.funcs))
+        _, params = self.funcs[n.func.id]
         name = n.func.id
         if not n.args or len(n.args) > 1 + len(params):
             sig = ", ".join(["x"] + [p for p, _ in params])
@@ -204,7 +222,7 @@ def _number(n: ast.AST, chk: _Checker) -> float:
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")  # what Python's parser counts as a line break
 
 
-def _statements(src: str) -> list[tuple[ast.stmt, _Checker]]:
+def _statements(src: str, funcs: Mapping | None = None) -> list[tuple[ast.stmt, _Checker]]:
     """Each ``;``- or line-separated statement parsed on its own (so ``a=1;
     b=2`` needs no care about indentation), with its place in the program
     for messages. ``#`` starts a comment (the language has no strings)."""
@@ -225,7 +243,7 @@ def _statements(src: str) -> list[tuple[ast.stmt, _Checker]]:
             text = piece.strip()
             if not text:
                 continue
-            chk = _Checker(text, line, lineno, col, multiline)
+            chk = _Checker(text, line, lineno, col, multiline, funcs)
             if len(text) > MAX_LENGTH:
                 raise ExprError(f"a statement is {len(text):,} characters long; the limit is "
                                 f"{MAX_LENGTH:,} (split it into several)"
@@ -256,8 +274,9 @@ def build(src: str, inputs: Mapping[str, float] | None = None
     the program never reads, is an error (a typo, most likely).
 
     Checks the whole program before computing anything."""
-    given = _inputs(inputs)
-    stmts = _statements(src)
+    funcs = functions()
+    given = _inputs(inputs, funcs)
+    stmts = _statements(src, funcs)
     if not stmts:
         raise ExprError("the expression is empty: write e.g. 'x = 2; y = x * x'")
     names: set[str] = set(given)
@@ -266,7 +285,7 @@ def build(src: str, inputs: Mapping[str, float] | None = None
             if len(st.targets) != 1 or not isinstance(st.targets[0], ast.Name):
                 raise chk.fail(st, "only 'name = expression' assignments")
             tgt = st.targets[0].id
-            if tgt in FUNCTIONS:
+            if tgt in funcs:
                 raise chk.fail(st.targets[0], f"{tgt!r} is a function name; pick another name")
             chk.expr(st.value, names)
             if tgt in given and _fold(st.value) is None:
@@ -326,7 +345,7 @@ def parse_inputs(items: Iterable[str]) -> dict[str, float]:
     return inputs
 
 
-def _inputs(inputs: Mapping[str, float] | None) -> dict[str, float]:
+def _inputs(inputs: Mapping[str, float] | None, funcs: Mapping) -> dict[str, float]:
     """The inputs checked: names the language accepts, real numbers."""
     if inputs is None:
         return {}
@@ -339,7 +358,7 @@ def _inputs(inputs: Mapping[str, float] | None) -> dict[str, float]:
                 or k.startswith("__"):
             raise ExprError(f"{k!r} cannot be a name in an expression (a letter or _, then "
                             "letters, digits or _)")
-        if k in FUNCTIONS:
+        if k in funcs:
             raise ExprError(f"{k!r} is a function name; pick another name")
         if isinstance(v, bool) or not isinstance(v, (int, float)):
             raise ExprError(f"{k}: the value must be a number, got {type(v).__name__}")
@@ -380,7 +399,7 @@ def _evaluate(root: ast.AST, env: dict, chk: _Checker) -> Value:
             v = -vals[0] if isinstance(n.op, ast.USub) else vals[0]
         else:  # a whitelisted call (_Checker): f(...) with f a name in FUNCTIONS
             call = cast(ast.Call, n)
-            fn, params = FUNCTIONS[cast(ast.Name, call.func).id]
+            fn, params = chk.funcs[cast(ast.Name, call.func).id]
             given = [_number(a, chk) for a in call.args[1:]]
             kws = {kw.arg: _number(kw.value, chk) for kw in call.keywords}
             args = given + [kws.get(p, d) for p, d in params[len(given):]]

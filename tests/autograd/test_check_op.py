@@ -47,6 +47,10 @@ def test_a_wrong_rule_is_caught_named_and_shrunk_to_one_node(user_ops, tmp_path)
     svg = (tmp_path / "softsign_bad_minimal.svg").read_text()
     assert "<svg" in svg and "softsign_bad" in svg and "analytic" in svg
     assert (tmp_path / "softsign_bad_minimal.txt").read_text().strip() == e.text
+    assert "gradviz.viz.expr.build(text) builds it again in this process" in str(e)
+    from gradviz.viz.expr import build  # the minimal graph, built again from its text
+    again, _ = build(e.text)
+    assert again.op == "softsign_bad"
 
 
 def test_a_wrong_second_input_rule_of_a_binary_op_is_caught(user_ops):

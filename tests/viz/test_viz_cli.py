@@ -249,3 +249,28 @@ def test_cli_name_value_mistakes_are_messages(argv, message, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+def test_build_knows_the_users_one_input_ops_in_this_process():
+    from gradviz.autograd import define_op
+    from gradviz.autograd.testing import unregister_op
+    from gradviz.viz.expr import FUNCTIONS, functions
+    cube = define_op("cube_e", forward=lambda M, a: a * a * a,
+                     deriv=lambda M, o, a: (3.0 * a * a,), rule=("d/da = 3a²",))
+    scaled = define_op("scaled_e", forward=lambda M, a, k: k * a, deriv=lambda M, o, a, k: (k,),
+                       params={"k": 2.0}, rule=("d/da = k",))
+    try:
+        y, names = build("x = 1.5; y = cube_e(x) + scaled_e(x) + scaled_e(x, 3) + scaled_e(x, k=4)")
+        y.backward()
+        assert y.data == pytest.approx(1.5 ** 3 + 1.5 * 9) and y.parents[1].op == "scaled_e"
+        assert names["x"].grad == pytest.approx(3 * 1.5 ** 2 + 9)
+        assert "cube_e" in functions() and "cube_e" not in FUNCTIONS  # the CLI's set: built-ins
+        with pytest.raises(ExprError, match=r"scaled_e takes \(x, k\), got 3"):
+            build("x = 1; y = scaled_e(x, 1, 2)")
+        with pytest.raises(ExprError, match="'cube_e' is a function name"):
+            build("cube_e = 2; y = cube_e * 2")
+    finally:
+        unregister_op(cube)
+        unregister_op(scaled)
+    with pytest.raises(ExprError, match="a call of 'cube_e'"):
+        build("x = 1; y = cube_e(x)")
