@@ -20,8 +20,11 @@ __all__ = ["draw", "render", "draw_steps", "steps", "steps_html", "Steps", "step
            "LayoutError"]
 
 
-def __getattr__(name):  # plotting loads on first use
+def __getattr__(name):  # plotting (matplotlib) loads on first use
     if name == "plot_activations":
         from .plot import plot_activations
         return plot_activations
-    raise AttributeError(f"module 'viz' has no attribute {name!r}")
+    if name == "plot":
+        import importlib
+        return importlib.import_module(".plot", __name__)
+    raise AttributeError(f"module 'gradviz.viz' has no attribute {name!r}")

@@ -65,3 +65,14 @@ def test_example_script(tmp_path, capsys):
     mod = runpy.run_path(script)
     assert mod["main"](["-o", str(out)]) == str(out)
     assert out.stat().st_size > 20_000 and "wrote" in capsys.readouterr().out
+
+
+def test_the_plot_module_is_reachable_as_an_attribute_of_viz():
+    import subprocess
+    import sys
+    code = ("from gradviz import viz; import sys; assert 'matplotlib' not in sys.modules; "
+            "assert viz.plot.ACTIVATIONS is viz.plot_activations.__globals__['ACTIVATIONS']\n"
+            "try:\n    viz.nope\nexcept AttributeError as e:\n    print(e)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "module 'gradviz.viz' has no attribute 'nope'"
