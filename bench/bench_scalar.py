@@ -4,7 +4,11 @@
     python bench/bench_scalar.py --quick    # fewer repeats
 
 Each measurement runs in a fresh subprocess (so one engine's garbage cannot
-slow the other), pinned to one thread, best of several repeats. Tasks:
+slow the other), pinned to one thread, best of several repeats. The ratios
+against micrograd come from interleaved rounds: each round runs gradviz and
+then micrograd back to back, and the ratio printed is the median of the
+rounds' ratios (with their range), so a slow spell of the machine falls on
+both engines of a round instead of on one engine's whole measurement. Tasks:
 
 * ``demo``: micrograd's demo step -- MLP(2, [16, 16, 1]) on 100 two-moons
   points, SVM max-margin loss + 1e-4 L2, full-batch forward, backward, SGD.
@@ -217,6 +221,35 @@ def _run_worker(args: list[str]) -> dict:
     return json.loads(out.stdout)
 
 
+class Rounds:
+    """Interleaved rounds of one task: per engine the median of its rounds'
+    figures, the median of the rounds' ratios, and their range."""
+
+    def __init__(self, ours: list, peer: list):
+        ratios = sorted(o / p for o, p in zip(ours, peer))
+        self.ours, self.peer = _median(ours), _median(peer)
+        self.ratio = _median(ratios)
+        self.spread = f"(rounds {ratios[0]:.3f}-{ratios[-1]:.3f})"
+
+
+def _median(xs: list) -> float:
+    xs = sorted(xs)
+    n = len(xs)
+    return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
+
+
+def _rounds(args: list, key: str, rounds: int) -> Rounds:
+    """``rounds`` rounds of worker ``args`` ("{}" stands for the engine), each
+    running gradviz and then micrograd in fresh processes back to back, so a
+    slow spell of the machine falls on both engines of a round."""
+    ours, peer = [], []
+    for _ in range(rounds):
+        for eng, out in (("gradviz", ours), ("micrograd", peer)):
+            res = _need(_run_worker([x.format(eng) for x in args]), f"{eng} {args[0]}")
+            out.append(res[key])
+    return Rounds(ours, peer)
+
+
 def _need(res: dict, what: str) -> dict:
     """A worker's result, or a clear stop when it failed."""
     if "error" in res:
@@ -251,30 +284,30 @@ def main(argv=None) -> None:
               f"    {INSTALL}", file=sys.stderr)
         raise SystemExit(2)
     reps = 3 if a.quick else 7
-    print(f"python {sys.version.split()[0]}, one thread, best of {reps}\n")
-    ours = _need(_run_worker(["demo", "gradviz", str(reps), "0"]), "gradviz demo")
-    mg = _need(_run_worker(["demo", "micrograd", str(reps), "0"]), "micrograd demo")
+    rounds = 3 if a.quick else 5
+    print(f"python {sys.version.split()[0]}, one thread; {rounds} rounds, each running "
+          f"gradviz and then micrograd in fresh processes (best of {reps} or more repeats "
+          "each); the ratio is the median of the rounds' ratios\n")
+    demo = _rounds(["demo", "{}", str(reps), "0"], "seconds", rounds)
     mg_off = _need(_run_worker(["demo", "micrograd", str(reps), "1"]), "micrograd demo")
     print("micrograd demo step (MLP(2,[16,16,1]), 100 moons, SVM loss + L2, fwd+bwd+SGD)")
-    print(f"  gradviz                  {ours['seconds'] * 1e3:8.1f} ms")
-    print(f"  micrograd (gc on)        {mg['seconds'] * 1e3:8.1f} ms   ratio gradviz/micrograd = "
-          f"{ours['seconds'] / mg['seconds']:.3f}  (target <= 0.067 = 1/15)")
+    print(f"  gradviz                  {demo.ours * 1e3:8.1f} ms")
+    print(f"  micrograd (gc on)        {demo.peer * 1e3:8.1f} ms   ratio gradviz/micrograd = "
+          f"{demo.ratio:.3f} {demo.spread}  (target <= 0.067 = 1/15)")
     print(f"  micrograd (gc off)       {mg_off['seconds'] * 1e3:8.1f} ms   ratio = "
-          f"{ours['seconds'] / mg_off['seconds']:.3f}")
+          f"{demo.ours / mg_off['seconds']:.3f}")
     # each repeat is ~20 ms, so short bursts of other work on the machine
     # matter: take the best of more repeats (as timeit does)
-    c_ours = _need(_run_worker(["chain", "gradviz", str(reps * 3)]), "gradviz chain")
-    c_mg = _need(_run_worker(["chain", "micrograd", str(reps * 3)]), "micrograd chain")
+    chain = _rounds(["chain", "{}", str(reps * 3)], "us_per_op", rounds)
     print("\nscalar op chain (forward + backward)")
-    print(f"  gradviz                  {c_ours['us_per_op']:8.3f} us/op  (target <= 1.0)")
-    print(f"  micrograd                {c_mg['us_per_op']:8.3f} us/op  ratio = "
-          f"{c_ours['us_per_op'] / c_mg['us_per_op']:.3f}")
-    x_ours = _run_worker(["mixed", "gradviz", str(reps * 3)])
-    x_mg = _run_worker(["mixed", "micrograd", str(reps * 3)])
+    print(f"  gradviz                  {chain.ours:8.3f} us/op  (target <= 1.0)")
+    print(f"  micrograd                {chain.peer:8.3f} us/op  ratio = {chain.ratio:.3f} "
+          f"{chain.spread}")
+    mixed = _rounds(["mixed", "{}", str(reps * 3)], "us_per_op", rounds)
     print("\nmixed chain y*w, y+b, y.relu() (forward + backward)")
-    print(f"  gradviz                  {x_ours['us_per_op']:8.3f} us/op  (target <= 1.0)")
-    print(f"  micrograd                {x_mg['us_per_op']:8.3f} us/op  ratio = "
-          f"{x_ours['us_per_op'] / x_mg['us_per_op']:.3f}  (target <= 0.25)")
+    print(f"  gradviz                  {mixed.ours:8.3f} us/op  (target <= 1.0)")
+    print(f"  micrograd                {mixed.peer:8.3f} us/op  ratio = {mixed.ratio:.3f} "
+          f"{mixed.spread}  (target <= 0.25)")
     # one build + backward per fresh process (the collector's state is part of
     # the cost), best of a few processes per engine, interleaved
     p_runs: dict = {"gradviz": [], "micrograd": []}
