@@ -739,11 +739,16 @@ def _fail(op, prop: str, dtype, out, err, artifacts_dir):
         except (RuntimeError, OSError):  # no drawer or no Graphviz: the text is still there
             artifact = report.render(os.path.join(artifacts_dir, f"{stem}_minimal.dot")) \
                 if "draw" in _drawers() else None
-    where = ("paste into `gradviz check`" if _builtin(getattr(op, "key", "")) else
-             "gradviz.viz.expr.build(text) builds it again in this process")
+    key = getattr(op, "key", "")
+    if _builtin(key):
+        where = ", paste into `gradviz check`"
+    elif getattr(op, "user", False) and op.arity == 1 and key.isidentifier():
+        where = ", gradviz.viz.expr.build(text) builds it again in this process"
+    else:  # an autograd.Function: the language cannot call it
+        where = ""
     msg = (f"check_op({name}): {prop} fails ({_np.dtype(dtype).name}).\n"
            f"Minimal failing graph ({size} op node{'s' if size != 1 else ''}; gradviz expr "
-           f"language, {where}):\n    {text}\n{err}")
+           f"language{where}):\n    {text}\n{err}")
     if artifact:
         msg += f"\nDiagram: {artifact}"
     return OpCheckError(msg, name, prop, _np.dtype(dtype), text, size, report, artifact)
