@@ -482,9 +482,11 @@ def _in_place_pass(roots: Sequence[Any], seeds: Sequence[Any]) -> None:
     8 bytes instead of a dict entry). Every counted node is processed, so a
     finished pass leaves every count at 0, as discovery expects; a failed
     one is cleaned up by :func:`_clear_pending`. The one- and two-operand
-    cases (almost every node) skip the inner loop, and a node whose first
-    operand becomes ready goes on to it directly (a chain never touches the
-    stack)."""
+    cases (almost every node) skip the inner loop, and a node goes on
+    directly to the operand the walk would take next (the last one that
+    became ready), so a chain never touches the stack and nodes are taken in
+    the walk's order: gradients are summed in the same order and equal the
+    walk's to the last bit."""
     tops = _discover(roots, 0.0)
     for r, s in zip(roots, seeds):
         r.grad += s
@@ -501,16 +503,20 @@ def _in_place_pass(roots: Sequence[Any], seeds: Sequence[Any]) -> None:
                 ca, cb = cs
                 a.grad += ca
                 b.grad += cb
-                if b._parents:
-                    n = b._pending - 1
-                    b._pending = n
-                    if not n:
-                        push(b)
+                # the walk's order: a then b onto the stack, b taken first (so gradients
+                # are summed in the same order, and come out the same to the last bit)
                 if a._parents:
                     n = a._pending - 1
                     a._pending = n
                     if not n:
                         node = a
+                if b._parents:
+                    n = b._pending - 1
+                    b._pending = n
+                    if not n:
+                        if node is not None:
+                            push(node)
+                        node = b
             elif len(parents) == 1:
                 a = parents[0]
                 a.grad += cs[0]
