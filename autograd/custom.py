@@ -314,7 +314,12 @@ def define_op(name: str, *, forward: Callable, deriv: Callable | None = None,
 # --------------------------------------------------------------------------
 class FunctionCtx:
     """What ``forward`` saves for ``backward``: ``save_for_backward(*arrays)``
-    then ``saved_tensors``; any other attribute may be set too."""
+    then ``saved_tensors`` (empty if nothing was saved); any other attribute
+    may be set too. ``needs_input_grad``, as in PyTorch: per input, whether
+    it wants a gradient (a backward may skip the work for one that does not)."""
+
+    saved_tensors: tuple = ()
+    needs_input_grad: tuple = ()
 
     def save_for_backward(self, *arrays: Any) -> None:
         self.saved_tensors = tuple(arrays)
@@ -418,6 +423,7 @@ class Function:
         row = cls._row()
         engine_name, nodes = _inputs(row, inputs)
         ctx = FunctionCtx()
+        ctx.needs_input_grad = tuple(n.requires_grad for n in nodes)
         out = cls.forward(ctx, *[n.data for n in nodes])
         if engine_name == "float":
             out = _record_value(float(out), Kernel(row, FLOAT), nodes)

@@ -255,3 +255,26 @@ def test_a_one_input_user_op_takes_the_short_call_and_agrees_with_the_general_on
             (ya if isinstance(a, Value) else ya.sum()).backward()
             (yb if isinstance(b, Value) else yb.sum()).backward()
             np.testing.assert_array_equal(np.asarray(a.grad), np.asarray(b.grad))
+
+
+def test_function_ctx_says_which_inputs_need_a_gradient_as_pytorch_does():
+    seen = []
+
+    class Scale(Function):
+        @staticmethod
+        def forward(ctx, x, k):
+            ctx.k = k
+            return x * k
+
+        @staticmethod
+        def backward(ctx, g):
+            seen.append((ctx.needs_input_grad, ctx.saved_tensors))
+            return g * ctx.k, None  # no gradient for the constant k
+
+    x = Tensor(np.ones(3), requires_grad=True)
+    Scale.apply(x, Tensor(np.full(3, 2.0))).sum().backward()
+    a, b = Value(2.0), Value(3.0, requires_grad=False)
+    Scale.apply(a, b).backward()
+    assert seen == [((True, False), ()), ((True, False), ())]  # nothing saved: empty
+    np.testing.assert_array_equal(x.grad, [2.0, 2.0, 2.0])
+    assert a.grad == 3.0
