@@ -14,8 +14,9 @@ Two ways to group (``draw(collapse=...)``):
   signature; subtrees with the same signature and the same inputs are
   repeats, and the largest repeats become one box ("16 × Σ → relu");
   leftover regions of more than :data:`BIG_CONE` nodes get a box of their
-  own, named after one step when the region is an unrolled loop (a chain
-  whose ops repeat: "200 × (× → + → tanh)").
+  own. A region that is an unrolled loop (a chain whose ops repeat) gets a
+  box for its middle steps, named after one step ("196 × (× → + → tanh)"),
+  its first and last :data:`LOOP_ENDS` steps drawn in full.
 
 The result is a :class:`Grouping`: node id -> box key, and per box its title
 and text lines. Nodes in no box are drawn as usual.
@@ -32,6 +33,11 @@ from .text import fmt, grad_norm
 __all__ = ["Grouping", "group", "BIG_CONE"]
 
 BIG_CONE = 8
+#: Steps of an unrolled loop drawn in full at each end of its box (the reader
+#: sees what one step does, and how the loop starts and ends).
+LOOP_ENDS = 2
+#: Box kinds that name a structure, not a module's class.
+STRUCTURAL = ("repeat", "region", "loop", "more")
 
 
 @dataclass
@@ -256,8 +262,9 @@ def _by_repeat(order: list, root: Any, params: set) -> Grouping:
         make_box(f"{len(trees)} × {_ops(trees[0])}", "repeat", trees,
                  f"×{len(trees)} identical: {len(trees[0])} nodes, {leaves} leaves each")
     # leftovers: big regions of nodes used by one consumer
+    in_loop: set[int] = set()  # regions made into a loop box, its drawn ends included
     for n in reversed(order):
-        if id(n) in of or n.is_leaf or n is root:
+        if id(n) in of or id(n) in in_loop or n.is_leaf or n is root:
             continue
         region, todo, got = [], [n], set()
         while todo:
@@ -268,39 +275,69 @@ def _by_repeat(order: list, root: Any, params: set) -> Grouping:
             region.append(m)
             todo.extend(p for p in m.parents if exclusive(p, m))
         if len(region) > BIG_CONE:
-            loop = _periodic_spine(n, region, size, exclusive)
+            loop = _loop(n, region, size, exclusive)
             if loop is None:
                 make_box(_ops(region), "region", [region])
-            else:  # an unrolled loop: one step's ops, and how many steps
-                pattern, times, length = loop
-                make_box(f"{times:,} × ({pattern})", "region", [region],
-                         f"a chain of {length:,} ops: this step {times:,} times")
+            else:  # an unrolled loop: its middle steps in one box, named after one step
+                pattern, first, last, steps, middle = loop
+                make_box(f"{last - first + 1:,} × ({pattern})", "loop", [middle],
+                         f"steps {first:,}-{last:,} of {steps:,}")
+                in_loop.update(got)
     return Grouping(of, boxes)
 
 
-def _periodic_spine(top: Any, region: list, size: dict, exclusive) -> tuple | None:
-    """(one period's ops, how many periods, chain length) when ``region``
-    is mostly one chain whose ops repeat with a short period (an unrolled
-    loop: ``y = tanh(y * w + b)`` a hundred times), else None. The chain
-    follows, from ``top`` towards the inputs, the operand with the largest
-    subtree."""
-    seq: list[str] = []
+def _loop(top: Any, region: list, size: dict, exclusive) -> tuple | None:
+    """An unrolled loop in ``region`` (``y = tanh(y * w + b)`` a hundred
+    times): ``(one step's ops, first and last boxed step, number of steps,
+    the boxed nodes)``, the first and last :data:`LOOP_ENDS` steps left out
+    of the box; None unless the region is mostly one chain whose ops repeat
+    with a short period, often enough to box some. The chain follows, from
+    ``top`` towards the inputs, the operand with the largest subtree; a node
+    off it belongs to the step of the chain node it feeds."""
+    spine: list = []
     m = top
     while m is not None and not m.is_leaf:
-        seq.append(m.op_info.symbol)
+        spine.append(m)
         nxt = None
         for p in m.parents:
             if not p.is_leaf and exclusive(p, m) and (nxt is None or size[id(p)] > size[id(nxt)]):
                 nxt = p
         m = nxt
     ops = sum(1 for x in region if not x.is_leaf)
-    if len(seq) < 0.8 * ops:
+    if len(spine) < 0.8 * ops:
         return None
-    seq.reverse()  # inputs side first
+    spine.reverse()  # inputs side first: spine[i] is in step i // period
+    seq = [x.op_info.symbol for x in spine]
     for period in range(1, min(16, len(seq) // 3) + 1):
         if all(seq[i] == seq[i + period] for i in range(len(seq) - period)):
-            return " → ".join(seq[:period]), len(seq) // period, len(seq)
-    return None
+            break
+    else:
+        return None
+    steps = len(seq) // period  # a partial step at the output end joins the last one
+    if steps - 2 * LOOP_ENDS < 2:
+        return None
+    step_of: dict[int, int] = {}
+    for i, x in enumerate(spine):
+        step_of[id(x)] = min(i // period, steps - 1)
+    for x in spine:  # what feeds a chain node and nothing else: its step
+        todo = [p for p in x.parents if exclusive(p, x) and id(p) not in step_of]
+        while todo:
+            q = todo.pop()
+            if id(q) in step_of:
+                continue
+            step_of[id(q)] = step_of[id(x)]
+            todo.extend(r for r in q.parents if exclusive(r, q))
+    first, last = LOOP_ENDS, steps - 1 - LOOP_ENDS
+    middle = [x for x in region if first <= step_of.get(id(x), -1) <= last]
+    return " → ".join(seq[:period]), first + 1, last + 1, steps, middle
+
+
+def loops_only(g: Grouping) -> Grouping | None:
+    """The loop boxes of a grouping (None if it has none)."""
+    keep = {k: b for k, b in g.boxes.items() if b.kind == "loop"}
+    if not keep:
+        return None
+    return Grouping({i: k for i, k in g.of.items() if k in keep}, keep)
 
 
 _LEAF = hash("leaf")

@@ -55,6 +55,7 @@ import numpy as np
 
 from ..autograd.fileio import write_atomic
 from . import backend
+from . import collapse as _collapse
 from . import model as _model
 from .model import Diagram, Item
 from .text import esc, fmt, grad_norm, summary
@@ -211,7 +212,7 @@ def _value_label(it: Item, role: str, show_grad: bool, state: State, op_cell: bo
 def _box_label(box: Any, lines: list | None = None) -> str:
     fill, border = COLOURS["box"]
     title = f'<FONT FACE="{FONT}-Bold">{esc(box.title)}</FONT>'
-    if box.kind and box.kind not in ("repeat", "region", "more"):
+    if box.kind and box.kind not in _collapse.STRUCTURAL:
         title += f" · {esc(box.kind)}"
     rows = "".join(f"<TR><TD>{esc(t)}</TD></TR>" for t in (lines if lines is not None
                                                           else box.lines()))
@@ -411,16 +412,20 @@ def draw(root: Any, *, show_grad: bool = True, show_edge_grads: bool = True,
 
 
 def diagram(root: Any, *, collapse: Any = None, params: Iterable[Any] | None = None,
-            who: str = "draw", budget: int | None = None) -> Diagram:
+            who: str = "draw", budget: int | None = None, fold_loops: bool = True) -> Diagram:
     """The diagram model, collapsed automatically when too big (see
-    :func:`viz.model.fit`; ``collapse="none"``: never)."""
+    :func:`viz.model.fit`; ``collapse="none"``: never) and, with
+    ``fold_loops``, when too long to read because of an unrolled loop (see
+    :func:`viz.model.fold_long_loops`)."""
     if isinstance(collapse, str) and collapse.lower() in ("none", "off", "full"):
         return _model.build(root, params=params, who=who)
     if collapse is False:
         return _model.build(root, params=params, who=who)
     d = _model.build(root, collapse=collapse, params=params, who=who)
     if collapse is None:
-        _model.fit(d, compact_at=COMPACT_AT,
+        if fold_loops:
+            _model.fold_long_loops(d)
+        _model.fit(d, compact_at=COMPACT_AT,  # still too big for Graphviz: collapse more
                    budget=_model.DOT_BUDGET if budget is None else budget)
         if d.note:
             say(f"{who}: {d.note}")

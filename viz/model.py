@@ -513,12 +513,13 @@ def cost(d: Diagram, compact: bool) -> int:
 
 
 def fit(d: Diagram, *, compact_at: int, budget: int = DOT_BUDGET) -> Diagram:
-    """Collapse ``d`` (built with no collapse) until its cost is within
+    """Collapse ``d`` (built with no collapse, or with its long loops folded
+    by :func:`fold_long_loops`) until its cost is within
     ``budget``: repeated structure first, then modules, then everything
     beyond the ``budget`` nodes nearest the output as "+N more". Sets
     ``d.note`` to one line saying what was done, or leaves ``d`` alone."""
     n_values = len(d.values)
-    if cost(d, n_values > compact_at) <= budget:
+    if cost(d, _compact(d, compact_at)) <= budget:
         return d
     full = cost(d, n_values > compact_at)
     order = [it.node for it in d.values]
@@ -545,6 +546,36 @@ def fit(d: Diagram, *, compact_at: int, budget: int = DOT_BUDGET) -> Diagram:
               f"drawn are the {n_values - hidden} nearest the output, the other {hidden} in "
               f"\"+N more\" boxes; pass collapse='none' for the full graph (slow), or "
               f"collapse='module' / 'repeat'")
+    return d
+
+
+#: Values along the longest path above which a picture is too long to read
+#: in one row or column (an LR layout of 60 values and their ops is several
+#: metres wide): an unrolled loop in it is then drawn as a box.
+LONG_PATH = 60
+
+
+def fold_long_loops(d: Diagram) -> Diagram:
+    """When the longest path of ``d`` (built with no collapse) is longer than
+    :data:`LONG_PATH` values and the length comes from unrolled loops, box
+    the loops' middle steps (``collapse="repeat"``'s loop boxes, nothing
+    else) and say so in ``d.note``; otherwise leave ``d`` alone."""
+    depth = [0] * len(d.values)
+    for it in d.values:  # parents first
+        depth[it.index] = 1 + max((depth[p] for p in it.parents), default=0)
+    if max(depth, default=0) <= LONG_PATH:
+        return d
+    g = _collapse.loops_only(_collapse.group([it.node for it in d.values], d.root, "repeat",
+                                             d.params))
+    if g is None:
+        return d
+    set_grouping(d, g)
+    boxed = sum(len(b.members) for b in g.boxes.values())
+    d.note = (f"the graph is {max(depth)} values deep, too long to read in one picture: the "
+              f"middle steps of its unrolled loop{'s' if len(g.boxes) > 1 else ''} "
+              f"({boxed} values) are drawn as "
+              f"{'a box' if len(g.boxes) == 1 else f'{len(g.boxes)} boxes'}; pass "
+              f"collapse='none' for every node")
     return d
 
 

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from . import collapse as _collapse
 from . import model as _model
 from .dot import (
     DOT_TIMEOUT,
@@ -108,7 +109,7 @@ class _Units:
         box = self.box_of_unit.get(u)
         if box is not None:
             return box.title + (f" ({box.kind})" if box.kind and box.kind not in
-                                ("repeat", "region", "more") else "")
+                                _collapse.STRUCTURAL else "")
         return self.d.values[int(self.ids[u][1:])].name
 
     def grad_slot(self, u: int) -> int:
@@ -368,7 +369,8 @@ def build_page(root: Any, *, collapse: Any = None, rankdir: str | None = None,
     dot_program()  # fail before any work
     if rankdir not in (None, "LR", "TB", "RL", "BT"):
         raise ValueError(f"steps: rankdir must be 'LR' or 'TB' (or 'RL', 'BT'), got {rankdir!r}")
-    d = diagram(root, collapse=collapse, who="steps", budget=_model.PAGE_BUDGET)
+    # the page pans and zooms to the active node: a long chain stays whole
+    d = diagram(root, collapse=collapse, who="steps", budget=_model.PAGE_BUDGET, fold_loops=False)
     data, texts, box_lines = page_data(d, forward)
     if rankdir is None:
         rankdir = auto_rankdir(d, "steps", state=State(steady=True, texts=texts,

@@ -102,5 +102,10 @@ def test_a_2000_term_sum_renders(tmp_path, capsys):
     """It used to run dot for 22 s, take 6 GB and segfault."""
     expr = "y = " + " + ".join(str(i % 9 + 1) for i in range(2000))
     out = tmp_path / "sum.svg"
-    assert main(["expr", expr, "-o", str(out)]) == 0
+    assert main(["expr", expr, "-o", str(out), "--collapse", "none"]) == 0  # every node
     assert out.stat().st_size > 100_000
+    # by default the sum, 2000 values deep, is a loop of +: its middle is one box
+    capsys.readouterr()
+    assert main(["expr", expr, "-o", str(out)]) == 0
+    assert "2000 values deep, too long to read" in capsys.readouterr().err
+    assert "1,994 × (+)" in out.read_text() and out.stat().st_size < 100_000

@@ -7,6 +7,7 @@ import pytest
 from gradviz import nn, viz
 from gradviz.autograd import Value
 from gradviz.autograd.graph import topological_order
+from gradviz.viz import model as _model
 from gradviz.viz import scope
 from gradviz.viz.collapse import group
 
@@ -172,25 +173,54 @@ def test_many_box_edges_are_bundled():
     assert "concentrate" not in viz.draw(loss, collapse=2).source
 
 
-def test_an_unrolled_loop_outside_nn_is_one_box_naming_its_step_and_its_input():
-    # a long chain built outside nn modules: one region box, holding the input x
+def test_an_unrolled_loop_is_a_box_of_its_middle_steps_named_after_one_step():
+    # y = tanh(y * 1.01 + 0.01) twelve times: eleven whole steps below the output's tanh
     x = Value(0.5, label="x")
     y = x
     for _ in range(12):
         y = (y * 1.01 + 0.01).tanh()
     y.backward()
-    boxes = _boxes(viz.draw(y, collapse="repeat").source)
-    assert len(boxes) == 1 and "1 input · 36 nodes" in boxes[0], boxes
-    assert "params" not in boxes[0]
-    # an unrolled loop: the box names one step and how many (the last tanh is the output,
-    # drawn outside; its * and + are in the box)
-    assert "11 × (× → + → tanh)" in boxes[0] and "a chain of 35 ops" in boxes[0], boxes
+    d = _model.build(y, collapse="repeat")
+    (box,) = d.grouping.boxes.values()
+    assert box.kind == "loop" and box.title == "7 × (× → + → tanh)", box
+    assert box.extra == "steps 3-9 of 11" and len(box.members) == 21
+    drawn = [it.node for it in d.values if d.box_of(it.index) is None]
+    assert x in drawn and y in drawn and len(drawn) == 37 - 21  # two steps at each end
+    # a chain with no period is a plain region box; it holds the input z, counted as one
     z = Value(0.3, label="z")
-    for i in range(2, 40):  # sin at the primes, tanh elsewhere: no period
+    for i in range(2, 40):  # sin at the primes, tanh elsewhere
         z = z.sin() if all(i % k for k in range(2, i)) else z.tanh()
     z.backward()
     boxes = _boxes(viz.draw(z, collapse="repeat").source)
-    assert len(boxes) == 1 and " × (" not in boxes[0] and "a chain" not in boxes[0], boxes
-    _model, loss = _mlp_loss((3, 1))
+    assert len(boxes) == 1 and " × (" not in boxes[0] and "1 input · 38 nodes" in boxes[0]
+    assert "params" not in boxes[0]
+    _net, loss = _mlp_loss((3, 1))
     boxes = _boxes(viz.draw(loss, collapse="module").source)
     assert all(re.search(r"\b\d+ params? ·", b) for b in boxes)
+
+
+def _loop_chain(steps):
+    y = Value(0.5, label="x")
+    for _ in range(steps):
+        y = (y * 1.01 + 0.01).tanh()
+    y.backward()
+    return y
+
+
+def test_a_picture_too_long_to_read_folds_its_loop_unless_asked_not_to(capsys):
+    from gradviz.viz.dot import diagram
+    short, long_ = _loop_chain(15), _loop_chain(25)  # 46 and 76 values deep
+    assert _boxes(viz.draw(short).source) == []
+    capsys.readouterr()
+    boxes = _boxes(viz.draw(long_).source)
+    assert len(boxes) == 1 and "20 × (× → + → tanh)" in boxes[0]
+    assert "76 values deep, too long to read in one picture" in capsys.readouterr().err
+    assert _boxes(viz.draw(long_, collapse="none").source) == []
+    # the step page pans to the active node: its chain stays whole
+    assert diagram(long_, who="steps", fold_loops=False).grouping is None
+
+
+@needs_dot
+def test_the_step_page_keeps_a_long_loop_whole():
+    page = viz.steps(_loop_chain(25)).html
+    assert "(× → + → tanh)" not in page and "too long to read" not in page
