@@ -57,14 +57,15 @@ class Box:
         out = []
         if self.extra:
             out.append(self.extra)
-        nodes = _count(len(self.members), "node")
-        out.append(f"{_count(self.params, self.counted)} · {nodes}" if self.params else nodes)
+        nodes = count_text(len(self.members), "node")
+        out.append(f"{count_text(self.params, self.counted)} · {nodes}" if self.params else nodes)
         if self.params:
             out.append(f"‖grad‖ {fmt(self.norm2 ** 0.5)}")
         return out
 
 
-def _count(n: int, word: str) -> str:
+def count_text(n: int, word: str) -> str:
+    """``1 node``, ``1,475 nodes``: a count for a box's text."""
     return f"{n:,} {word}{'s' if n != 1 else ''}"
 
 

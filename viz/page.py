@@ -170,8 +170,8 @@ def page_data(d: Diagram, forward: bool) -> tuple[dict, dict, dict]:
         lines = [box.extra] if box.extra else []
         mem = U.members[u]
         np_ = sum(int(np.size(vals[i].node.data)) for i in U.params[u])
-        nodes = f"{len(mem)} node{'s' if len(mem) != 1 else ''}"
-        lines.append(f"{np_} params · {nodes}" if np_ else nodes)
+        nodes = _collapse.count_text(len(mem), "node")
+        lines.append(f"{_collapse.count_text(np_, 'param')} · {nodes}" if np_ else nodes)
         lines.append(_shape_text(d, U.outputs[u]))
         box_static[u] = lines
 

@@ -230,6 +230,7 @@ def test_module_collapse_steps_box_to_box_with_shapes_and_norms():
     boxes = [u for u in data["units"] if u["r"] == "box"]
     assert [b["o"] for b in boxes] == ["Linear", "ReLU", "Linear"]
     assert "out (5, 8)" in boxes[0]["d"] and "out (5, 4)" in boxes[2]["d"]
+    assert boxes[0]["d"].startswith("136 params · 4 nodes") and boxes[1]["d"].startswith("1 node ·")
     stepping = [data["units"][fr[0]]["n"] for fr in data["frames"] if fr[1] == "b"]
     assert stepping.index("Sequential.2 (Linear)") < stepping.index("Sequential.1 (ReLU)") < \
         stepping.index("Sequential.0 (Linear)")
