@@ -742,7 +742,7 @@ def _fail(op, prop: str, dtype, out, err, artifacts_dir):
     key = getattr(op, "key", "")
     if _builtin(key):
         where = ", paste into `gradviz check`"
-    elif getattr(op, "user", False) and op.arity == 1 and key.isidentifier():
+    elif getattr(op, "user", False) and op.arity >= 1 and key.isidentifier():
         where = ", gradviz.viz.expr.build(text) builds it again in this process"
     else:  # an autograd.Function: the language cannot call it
         where = ""

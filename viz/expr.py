@@ -65,19 +65,32 @@ FUNCTIONS = _functions()
 
 
 def functions() -> dict[str, tuple[Callable, tuple[tuple[str, float], ...]]]:
-    """:data:`FUNCTIONS` and, in this process, the user's own one-input ops
-    (``autograd.define_op``), by name: a graph that ``autograd.testing``
-    writes in this language (a ``check_op`` failure's minimal graph) can be
-    built again with :func:`build`. The ``gradviz`` command, another
-    process, knows the built-in ones."""
+    """:data:`FUNCTIONS` and, in this process, the user's own ops
+    (``autograd.define_op``; ``f(x, y, param)`` for one with two inputs and
+    a parameter), by name: a graph that ``autograd.testing`` writes in this
+    language (a ``check_op`` failure's minimal graph) can be built again
+    with :func:`build`. The ``gradviz`` command, another process, knows the
+    built-in ones. A function's number of inputs is its ``arity``
+    attribute (1 when it has none)."""
     out = dict(FUNCTIONS)
     for op in OPS.values():
-        if op.user and op.arity == 1 and op.key.isidentifier() and op.key not in out \
+        if op.user and op.arity >= 1 and op.key.isidentifier() and op.key not in out \
                 and (op.deriv is not None or op.vjp is not None):
-            names = tuple(op.defaults)
-            out[op.key] = ((lambda o, ns: lambda v, *a: o(v, **dict(zip(ns, a))))(op, names),
-                           tuple(op.defaults.items()))
+            out[op.key] = (_user_call(op), tuple(op.defaults.items()))
     return out
+
+
+def _user_call(op: Any) -> Callable:
+    k, names = op.arity, tuple(op.defaults)
+
+    def call(*args: Any) -> Any:
+        return op(*args[:k], **dict(zip(names, args[k:])))
+    call.arity = k  # type: ignore[attr-defined]
+    return call
+
+
+def _arity(fn: Callable) -> int:
+    return getattr(fn, "arity", 1)
 
 _BINOPS: dict[type, Callable[[Any, Any], Any]] = {
     ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: lambda a, b: a * b,
@@ -176,7 +189,7 @@ class _Checker:
                 todo.append(n.operand)
             elif isinstance(n, ast.Call):
                 self.call(n)
-                todo.append(n.args[0])
+                todo.extend(n.args[:_arity(self.funcs[cast(ast.Name, n.func).id][0])])
             else:
                 raise self.fail(n, _describe(n))
 
@@ -185,15 +198,17 @@ class _Checker:
             raise self.fail(n.func, _describe(n.func) + " (only calls of plain function names)")
         if n.func.id not in self.funcs:
             raise self.fail(n, _describe(n) + "; the functions are: " + ", ".join(self.funcs))
-        _, params = self.funcs[n.func.id]
+        fn, params = self.funcs[n.func.id]
+        k = _arity(fn)
         name = n.func.id
-        if not n.args or len(n.args) > 1 + len(params):
-            sig = ", ".join(["x"] + [p for p, _ in params])
+        if len(n.args) < k or len(n.args) > k + len(params):
+            inputs = ["x"] if k == 1 else [f"x{i + 1}" for i in range(k)]
+            sig = ", ".join(inputs + [p for p, _ in params])
             raise self.fail(n, f"{name} takes ({sig}), got {len(n.args)} positional argument(s)")
-        for a in n.args[1:]:
+        for a in n.args[k:]:
             _number(a, self)
         allowed = {p for p, _ in params}
-        positional = {p for p, _ in params[:len(n.args) - 1]}
+        positional = {p for p, _ in params[:len(n.args) - k]}
         seen: set = set()
         for kw in n.keywords:
             if kw.arg in positional or kw.arg in seen:
@@ -382,7 +397,7 @@ def _evaluate(root: ast.AST, env: dict, chk: _Checker) -> Value:
         if isinstance(n, ast.Name):
             results[id(n)] = env[n.id]
             continue
-        kids = _children(n)
+        kids = _children(n, chk.funcs)
         if not ready:
             stack.append((n, True))
             for k in reversed(kids):
@@ -400,10 +415,11 @@ def _evaluate(root: ast.AST, env: dict, chk: _Checker) -> Value:
         else:  # a whitelisted call (_Checker): f(...) with f a name in FUNCTIONS
             call = cast(ast.Call, n)
             fn, params = chk.funcs[cast(ast.Name, call.func).id]
-            given = [_number(a, chk) for a in call.args[1:]]
+            n_in = _arity(fn)
+            given = [_number(a, chk) for a in call.args[n_in:]]
             kws = {kw.arg: _number(kw.value, chk) for kw in call.keywords}
             args = given + [kws.get(p, d) for p, d in params[len(given):]]
-            v = fn(vals[0], *args)
+            v = fn(*vals, *args)
         if n is not root and not v.label:  # intermediates are named by their text
             text = _text_of(chk, n)
             if text and len(text) <= LABEL_MAX:
@@ -421,13 +437,13 @@ def _text_of(chk: _Checker, n: ast.AST) -> str:
     return chk.src[c0:c1]
 
 
-def _children(n: ast.AST) -> list:
+def _children(n: ast.AST, funcs: Mapping) -> list:
     if isinstance(n, ast.BinOp):
         return [n.left, n.right]
     if isinstance(n, ast.UnaryOp):
         return [n.operand]
     if isinstance(n, ast.Call):
-        return [n.args[0]]
+        return n.args[:_arity(funcs[cast(ast.Name, n.func).id][0])]
     return []
 
 

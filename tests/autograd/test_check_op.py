@@ -60,6 +60,9 @@ def test_a_wrong_second_input_rule_of_a_binary_op_is_caught(user_ops):
     with pytest.raises(OpCheckError) as info:
         check_op(bad, max_examples=30)
     assert info.value.named and info.value.report.input_index == 1 and info.value.size == 1
+    from gradviz.viz.expr import build  # its minimal graph, built again from the text
+    again, _ = build(info.value.text)
+    assert again.op == "hypot_bad" and len(again.parents) == 2
 
 
 def test_a_rule_wrong_only_in_float32_tensor_arithmetic_is_caught(user_ops):

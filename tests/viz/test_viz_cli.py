@@ -253,7 +253,7 @@ def test_cli_name_value_mistakes_are_messages(argv, message, capsys):
     assert message in err and "Traceback" not in err
 
 
-def test_build_knows_the_users_one_input_ops_in_this_process():
+def test_build_knows_the_users_ops_in_this_process():
     from gradviz.autograd import define_op
     from gradviz.autograd.testing import unregister_op
     from gradviz.viz.expr import FUNCTIONS, functions
@@ -261,7 +261,15 @@ def test_build_knows_the_users_one_input_ops_in_this_process():
                      deriv=lambda M, o, a: (3.0 * a * a,), rule=("d/da = 3a²",))
     scaled = define_op("scaled_e", forward=lambda M, a, k: k * a, deriv=lambda M, o, a, k: (k,),
                        params={"k": 2.0}, rule=("d/da = k",))
+    hyp = define_op("hyp_e", forward=lambda M, a, b, p: (a * a + b * b) ** p,
+                    deriv=lambda M, o, a, b, p: (2 * p * a * o / (a * a + b * b),
+                                                 2 * p * b * o / (a * a + b * b)),
+                    params={"p": 0.5}, rule=("d/da = 2pa·o/(a²+b²)", "d/db = 2pb·o/(a²+b²)"))
     try:
+        z, _ = build("a = 3; b = 4; z = hyp_e(a, b) + hyp_e(a, b, 1) + hyp_e(a, 2 * b, p=0.5)")
+        assert z.data == pytest.approx(5 + 25 + 73 ** 0.5) and z.parents[0].parents[0].op == "hyp_e"
+        with pytest.raises(ExprError, match=r"hyp_e takes \(x1, x2, p\), got 1 positional"):
+            build("a = 1; z = hyp_e(a)")
         y, names = build("x = 1.5; y = cube_e(x) + scaled_e(x) + scaled_e(x, 3) + scaled_e(x, k=4)")
         y.backward()
         assert y.data == pytest.approx(1.5 ** 3 + 1.5 * 9) and y.parents[1].op == "scaled_e"
@@ -274,5 +282,6 @@ def test_build_knows_the_users_one_input_ops_in_this_process():
     finally:
         unregister_op(cube)
         unregister_op(scaled)
+        unregister_op(hyp)
     with pytest.raises(ExprError, match="a call of 'cube_e'"):
         build("x = 1; y = cube_e(x)")
