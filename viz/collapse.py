@@ -173,7 +173,7 @@ def _by_module(order: list, root: Any, depth: int | None, params: set) -> Groupi
 # --------------------------------------------------------------------------
 # by repeated structure
 # --------------------------------------------------------------------------
-def _by_repeat(order: list, root: Any, params: set) -> Grouping:
+def _by_repeat(order: list, root: Any, params: set, repeats: bool = True) -> Grouping:
     """Repeated subtrees, then big leftover regions (see the module docstring).
 
     A node's *subtree* is the node plus the ancestors used by it alone (a
@@ -181,7 +181,8 @@ def _by_repeat(order: list, root: Any, params: set) -> Grouping:
     reads are its *inputs*. Subtrees with the same structure and the same
     inputs repeat; the largest repeated ones, found from the output
     backwards, become one box each. What is left is boxed where a node's
-    leftover subtree exceeds :data:`BIG_CONE` nodes.
+    leftover subtree exceeds :data:`BIG_CONE` nodes. Without ``repeats``:
+    the loop boxes alone, found on the whole graph (:func:`loops`).
     """
     consumers: dict[int, list] = {}
     for n in order:
@@ -250,7 +251,7 @@ def _by_repeat(order: list, root: Any, params: set) -> Grouping:
                     box.norm2 += grad_norm(m.grad) ** 2
         return box
 
-    for n in reversed(order):  # outputs first: the largest repeats win
+    for n in reversed(order) if repeats else ():  # outputs first: the largest repeats win
         if id(n) in of or n.is_leaf or n is root:
             continue
         cls = classes.get((sig[id(n)], ext[id(n)]), ())
@@ -276,69 +277,114 @@ def _by_repeat(order: list, root: Any, params: set) -> Grouping:
             region.append(m)
             todo.extend(p for p in m.parents if exclusive(p, m))
         if len(region) > BIG_CONE:
-            loop = _loop(n, region, size, exclusive)
-            if loop is None:
+            loop = _loop(n, region, size, exclusive, order, consumers, of)
+            if loop is None and not repeats:  # loops alone: a region is not boxed, nor searched
+                in_loop.update(got)
+            elif loop is None:
                 make_box(_ops(region), "region", [region])
             else:  # an unrolled loop: its middle steps in one box, named after one step
-                pattern, first, last, steps, middle = loop
+                pattern, first, last, steps, middle, before = loop
                 make_box(f"{last - first + 1:,} × ({pattern})", "loop", [middle],
                          f"steps {first:,}-{last:,} of {steps:,}")
+                if len(before) > BIG_CONE and repeats:
+                    make_box(_ops(before), "region", [before])
                 in_loop.update(got)
+                in_loop.update(id(m) for m in middle)
     return Grouping(of, boxes)
 
 
-def _loop(top: Any, region: list, size: dict, exclusive) -> tuple | None:
+def _loop(top: Any, region: list, size: dict, exclusive, order: list, consumers: dict,
+          taken: dict) -> tuple | None:
     """An unrolled loop in ``region`` (``y = tanh(y * w + b)`` a hundred
-    times): ``(one step's ops, first and last boxed step, number of steps,
-    the boxed nodes)``, the first and last :data:`LOOP_ENDS` steps left out
-    of the box; None unless the region is mostly one chain whose ops repeat
-    with a short period, often enough to box some. The chain follows, from
-    ``top`` towards the inputs, the operand with the largest subtree; a node
-    off it belongs to the step of the chain node it feeds."""
+    times, after whatever computed the first ``y``): ``(one step's ops,
+    first and last boxed step, number of steps, the boxed nodes)``, the first
+    and last :data:`LOOP_ENDS` steps left out of the box; None unless the
+    region's chain ends in ops that repeat with a short period, often enough
+    to box some. The chain follows, from ``top`` towards the inputs, the
+    operand with the largest subtree; a node off it belongs to the step of
+    the chain node it feeds, and so does a node all of whose users are in
+    that step (a sum of per-sample losses: each sample's forward pass and
+    inputs are in its step). Nodes in ``taken`` (other boxes) stay out."""
+    inside = {id(x) for x in region}  # (nodes boxed already are not in the region)
     spine: list = []
     m = top
     while m is not None and not m.is_leaf:
         spine.append(m)
         nxt = None
         for p in m.parents:
-            if not p.is_leaf and exclusive(p, m) and (nxt is None or size[id(p)] > size[id(nxt)]):
+            if id(p) in inside and not p.is_leaf and exclusive(p, m) \
+                    and (nxt is None or size[id(p)] > size[id(nxt)]):
                 nxt = p
         m = nxt
-    ops = sum(1 for x in region if not x.is_leaf)
-    if len(spine) < 0.8 * ops:
-        return None
-    spine.reverse()  # inputs side first: spine[i] is in step i // period
+    spine.reverse()  # inputs side first
     seq = [x.op_info.symbol for x in spine]
-    for period in range(1, min(16, len(seq) // 3) + 1):
-        if all(seq[i] == seq[i + period] for i in range(len(seq) - period)):
-            break
-    else:
+    best = None  # (start of the periodic tail, period): the longest tail, then the shortest period
+    for period in range(1, 17):
+        j = len(seq) - 1 - period
+        while j >= 0 and seq[j] == seq[j + period]:
+            j -= 1
+        if best is None or j + 1 < best[0]:
+            best = (j + 1, period)
+    if best is None:
         return None
-    steps = len(seq) // period  # a partial step at the output end joins the last one
+    start, period = best
+    steps = (len(seq) - start) // period  # a partial step at the output end joins the last one
     if steps - 2 * LOOP_ENDS < 2:
         return None
     step_of: dict[int, int] = {}
     for i, x in enumerate(spine):
-        step_of[id(x)] = min(i // period, steps - 1)
+        step_of[id(x)] = min((i - start) // period, steps - 1) if i >= start else -1
     for x in spine:  # what feeds a chain node and nothing else: its step
-        todo = [p for p in x.parents if exclusive(p, x) and id(p) not in step_of]
+        todo = [p for p in x.parents if id(p) in inside and exclusive(p, x)]
         while todo:
             q = todo.pop()
             if id(q) in step_of:
                 continue
             step_of[id(q)] = step_of[id(x)]
-            todo.extend(r for r in q.parents if exclusive(r, q))
+            todo.extend(r for r in q.parents if id(r) in inside and exclusive(r, q))
+    for x in reversed(order):  # users first: a node only one step uses joins that step
+        i = id(x)
+        if i in step_of or i in taken or x is top:
+            continue
+        users = consumers.get(i)
+        if users:
+            s0 = step_of.get(id(users[0]), -1)
+            if s0 >= 0 and all(step_of.get(id(u), -1) == s0 for u in users):
+                step_of[i] = s0
     first, last = LOOP_ENDS, steps - 1 - LOOP_ENDS
-    middle = [x for x in region if first <= step_of.get(id(x), -1) <= last]
-    return " → ".join(seq[:period]), first + 1, last + 1, steps, middle
+    middle = [x for x in order if first <= step_of.get(id(x), -1) <= last]
+    one_step = [x for x in region if step_of.get(id(x), -1) == first]
+    before = [x for x in region if step_of.get(id(x), -1) < 0]  # what computed the start
+    return _ops(one_step), first + 1, last + 1, steps, middle, before
 
 
-def loops_only(g: Grouping) -> Grouping | None:
-    """The loop boxes of a grouping (None if it has none)."""
-    keep = {k: b for k, b in g.boxes.items() if b.kind == "loop"}
-    if not keep:
-        return None
-    return Grouping({i: k for i, k in g.of.items() if k in keep}, keep)
+def merge(g: Grouping, extra: Grouping, params: set) -> Grouping:
+    """``g``'s boxes, then ``extra``'s (loop boxes) holding what ``g`` leaves
+    out: a module box keeps its nodes, a loop box the rest of its steps (a
+    box left with fewer than two nodes is dropped)."""
+    of = dict(g.of)
+    boxes = dict(g.boxes)
+    for key, box in extra.boxes.items():
+        rest = [m for m in box.members if id(m) not in g.of]
+        if len(rest) < 2:
+            continue
+        k = f"{key}+"
+        nb = boxes[k] = Box(k, box.title, box.kind, extra=box.extra, counted=box.counted)
+        for m in rest:
+            of[id(m)] = k
+            nb.members.append(m)
+            if m.is_leaf and (id(m) in params if params else bool(m.label)):
+                nb.params += _size(m)
+                nb.norm2 += grad_norm(m.grad) ** 2
+    return Grouping(of, boxes)
+
+
+def loops(order: list, root: Any, params: set) -> Grouping | None:
+    """The unrolled loops of the graph as boxes of their middle steps, and
+    nothing else (None if it has none): what :func:`viz.model.fold_long_loops`
+    draws."""
+    g = _by_repeat(order, root, params, repeats=False)
+    return g if g.boxes else None
 
 
 _LEAF = hash("leaf")

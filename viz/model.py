@@ -114,6 +114,7 @@ class Diagram:
     edges: list = field(default_factory=list)
     consumers: list = field(default_factory=list)  # per index: indices of distinct consumers
     note: str = ""               # what the automatic collapse did (one line), if anything
+    loops: Any = None            # the long loops fold_long_loops boxed (a Grouping), if any
 
     def __len__(self) -> int:
         return len(self.values)
@@ -523,16 +524,23 @@ def fit(d: Diagram, *, compact_at: int, budget: int = DOT_BUDGET) -> Diagram:
         return d
     full = cost(d, n_values > compact_at)
     order = [it.node for it in d.values]
-    tried = []
-    for how in ("repeat", "module"):
+    hows: list = ["repeat", "module"]
+    i = 0
+    while i < len(hows):  # coarser module boxes join the list once "module" has shown the depth
+        how = hows[i]
+        i += 1
         try:
             g = _collapse.group(order, d.root, how, d.params)
         except ValueError:
             continue
         if not g.boxes:
             continue
+        if how == "module":  # then one box per module N levels down, N = deepest - 1 ... 1
+            deepest = max(len(k.split(".")) for k in g.boxes)
+            hows += [f"module:{n}" for n in range(deepest - 1, 0, -1)]
+        if d.loops is not None and how != "repeat":  # long loops stay folded
+            g = _collapse.merge(g, d.loops, d.params)
         set_grouping(d, g)
-        tried.append(how)
         if cost(d, _compact(d, compact_at)) <= budget:
             nb = len(g.boxes)
             d.note = (f"the graph has {n_values} values (about {full} nodes and edges to lay "
@@ -565,11 +573,11 @@ def fold_long_loops(d: Diagram) -> Diagram:
         depth[it.index] = 1 + max((depth[p] for p in it.parents), default=0)
     if max(depth, default=0) <= LONG_PATH:
         return d
-    g = _collapse.loops_only(_collapse.group([it.node for it in d.values], d.root, "repeat",
-                                             d.params))
+    g = _collapse.loops([it.node for it in d.values], d.root, d.params)
     if g is None:
         return d
     set_grouping(d, g)
+    d.loops = g  # fit() keeps them when it must collapse more
     boxed = sum(len(b.members) for b in g.boxes.values())
     d.note = (f"the graph is {max(depth)} values deep, too long to read in one picture: the "
               f"middle steps of its unrolled loop{'s' if len(g.boxes) > 1 else ''} "

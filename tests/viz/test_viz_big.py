@@ -49,8 +49,9 @@ def test_repeated_structure_is_collapsed_first_and_says_identical(monkeypatch, c
     for k in range(60):  # 60 identical neurons reading the same inputs
         ws = [Value(0.1 * k + j, label=f"n{k}.w{j}") for j in range(3)]
         outs.append(sum((w * x for w, x in zip(ws, xs)), Value(0.0)).tanh())
-    root = sum(outs, Value(0.0))
-    src = viz.draw(root).source
+    while len(outs) > 1:  # summed as a tree: shallow (a 60-term chain would be a loop, folded)
+        outs = [a + b for a, b in zip(outs[::2], outs[1::2])] + outs[len(outs) // 2 * 2:]
+    src = viz.draw(outs[0]).source
     assert "×" in src and "identical" in src
     assert "collapse='repeat'" in capsys.readouterr().err
 

@@ -224,3 +224,23 @@ def test_a_picture_too_long_to_read_folds_its_loop_unless_asked_not_to(capsys):
 def test_the_step_page_keeps_a_long_loop_whole():
     page = viz.steps(_loop_chain(25)).html
     assert "(× → + → tanh)" not in page and "too long to read" not in page
+
+
+def test_a_loss_summed_over_many_samples_folds_the_samples_between_the_ends():
+    # the micrograd demo's shape: one forward pass per sample, the losses summed in a chain
+    import random
+
+    from gradviz.viz.dot import diagram
+    rng = random.Random(0)
+    net = nn.MLP(2, [8, 1], seed=0)
+    xs = [[Value(rng.uniform(-2, 2)), Value(rng.uniform(-2, 2))] for _ in range(80)]
+    total = sum(((1 - net(x)).relu() for x in xs), Value(0.0))
+    total.backward()
+    d = diagram(total)
+    loops = [b for b in d.grouping.boxes.values() if b.kind == "loop"]
+    assert len(loops) == 1 and loops[0].title == "75 × (Σ → relu → - → +)", loops
+    inputs = {id(v) for x in xs for v in x}
+    drawn_inputs = [it for it in d.values if id(it.node) in inputs and d.box_of(it.index) is None]
+    # the first two and last two steps' samples, and the output's own: 5 samples, 2 inputs each
+    assert len(drawn_inputs) == 10
+    assert _model.cost(d, _model._compact(d, 300)) <= _model.DOT_BUDGET
