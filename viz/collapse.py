@@ -53,6 +53,14 @@ class Box:
     #: outside nn modules) its labelled inputs
     counted: str = "param"
 
+    def add(self, m: Any, params: set) -> None:
+        """Put node ``m`` in the box; a parameter (without ``params``: a
+        labelled leaf) counts towards its size and gradient norm."""
+        self.members.append(m)
+        if m.is_leaf and (id(m) in params if params else bool(m.label)):
+            self.params += _size(m)
+            self.norm2 += grad_norm(m.grad) ** 2
+
     def lines(self) -> list[str]:
         out = []
         if self.extra:
@@ -245,10 +253,7 @@ def _by_repeat(order: list, root: Any, params: set, repeats: bool = True) -> Gro
         for t in trees:
             for m in t:
                 of[id(m)] = key
-                box.members.append(m)
-                if m.is_leaf and (id(m) in params if params else bool(m.label)):
-                    box.params += _size(m)
-                    box.norm2 += grad_norm(m.grad) ** 2
+                box.add(m, params)
         return box
 
     for n in reversed(order) if repeats else ():  # outputs first: the largest repeats win
@@ -372,10 +377,7 @@ def merge(g: Grouping, extra: Grouping, params: set) -> Grouping:
         nb = boxes[k] = Box(k, box.title, box.kind, extra=box.extra, counted=box.counted)
         for m in rest:
             of[id(m)] = k
-            nb.members.append(m)
-            if m.is_leaf and (id(m) in params if params else bool(m.label)):
-                nb.params += _size(m)
-                nb.norm2 += grad_norm(m.grad) ** 2
+            nb.add(m, params)
     return Grouping(of, boxes)
 
 
