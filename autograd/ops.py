@@ -682,6 +682,14 @@ class Op:
         """True for ops with a local derivative per input (``deriv``)."""
         return self.deriv is not None
 
+    @property
+    def callable_by_name(self) -> bool:
+        """A user's op that the expression language (``viz.expr``) calls by
+        its key, ``name(x1, ..., params)``, in the process that defined it:
+        a ``define_op`` row (not an ``autograd.Function``'s)."""
+        return self.user and self.arity >= 1 and self.key.isidentifier() \
+            and (self.deriv is not None or self.vjp is not None)
+
     def __call__(self, *inputs: Any, **params: Any) -> Any:
         """Run the op on nodes (Values, or Tensors that broadcast):
         ``cube(x)``, ``OPS["leaky_relu"](t, alpha=0.2)``."""

@@ -30,7 +30,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from .custom import Function, FunctionCtx
-from .ops import OPS, FloatMath, Op, arity_of, elementwise_ops
+from .ops import OPS, ArrayMath, FloatMath, Op, arity_of, elementwise_ops
 from .value import Value
 
 
@@ -176,21 +176,26 @@ def _raw_step(draw, ops: Sequence[Any], max_back: int = 7):
 MAX_SLOPE = 200.0
 
 
-def _local_slopes(op: Any, y: float, xs: Sequence[float], params: dict) -> list[float]:
-    """|d op / d input| per input at ``xs`` (the row's deriv, or its vjp
-    with an upstream gradient of 1); an input whose slope is not a finite
-    number counts as unbounded."""
-    if op.deriv is not None:
-        ds = op.deriv(FloatMath, y, *xs, *params.values())
-    else:
-        ds = op.vjp(FloatMath, 1.0, y, *xs, **params)
-    out = []
-    for d in ds:
-        try:
-            out.append(abs(float(d)))
-        except (TypeError, ValueError):
-            out.append(math.inf)
-    return [d if d == d else math.inf for d in out]
+def _local_slopes(op: Any, M: Any, xs: Sequence[Any], params: dict) -> list[float]:
+    """The largest |d op / d input| at ``xs`` (floats with ``M`` FloatMath,
+    arrays with ArrayMath: over the elements), per input: the row's deriv,
+    or its vjp with an upstream gradient of ones. An input whose slope is
+    not a finite number, or that gets none, counts as unbounded."""
+    with np.errstate(all="ignore"):
+        y = op.forward(M, *xs, *params.values())
+        if op.deriv is not None:
+            ds = op.deriv(M, y, *xs, *params.values())
+        else:
+            ds = op.vjp(M, np.ones_like(y) if isinstance(y, np.ndarray) else 1.0, y, *xs,
+                        **params)
+        out = []
+        for d in ds:
+            try:
+                m = float(np.max(np.abs(d), initial=0.0))
+            except (TypeError, ValueError):  # None (no gradient) or not a number
+                m = math.inf
+            out.append(m if m == m else math.inf)
+    return out
 
 
 def _into(x: float, intervals, margin: float) -> float:
@@ -275,7 +280,7 @@ def expressions(draw, ops: Sequence[Any] | None = None, max_leaves: int = 3, max
         y = op.forward(fm, *xs, *params.values())
         if not isinstance(y, float) or y != y:
             continue
-        s = sum(d * slope[i] for d, i in zip(_local_slopes(op, y, xs, params), idx))
+        s = sum(d * slope[i] for d, i in zip(_local_slopes(op, fm, xs, params), idx))
         if not s <= max_slope:
             continue
         steps.append(("op", op, tuple(idx), params))
@@ -329,23 +334,6 @@ def _in_intervals(x, intervals, margin: float) -> bool:
     for lo, hi in intervals:
         ok |= (x >= lo + margin) & (x <= hi - margin)
     return bool(ok.all())
-
-
-def _local_slopes_arr(op: Any, xs: Sequence[Any], params: dict) -> list[float]:
-    """The largest |d op / d input| over the elements, per input (as
-    :func:`_local_slopes`, on arrays)."""
-    from .ops import ArrayMath
-    with np.errstate(all="ignore"):
-        y = op.forward(ArrayMath, *xs, *params.values())
-        if op.deriv is not None:
-            ds = op.deriv(ArrayMath, y, *xs, *params.values())
-        else:
-            ds = op.vjp(ArrayMath, np.ones_like(y), y, *xs, **params)
-        out = []
-        for d in ds:
-            m = float(np.max(np.abs(d), initial=0.0)) if d is not None else math.inf
-            out.append(m if m == m else math.inf)
-    return out
 
 
 def _inside_arr(op: Op, xs, margin: float) -> bool:
@@ -469,7 +457,7 @@ def tensor_expressions(draw, ops: Sequence[Op] | None = None, max_leaves: int = 
             xs = [pool[j].data for j in idx]
             if not _inside_arr(op, xs, margin):
                 continue
-            s = sum(d * slope[j] for d, j in zip(_local_slopes_arr(op, xs, params), idx))
+            s = sum(d * slope[j] for d, j in zip(_local_slopes(op, ArrayMath, xs, params), idx))
             if not s <= max_slope:
                 continue
             args = (", ".join(f"v{j}" for j in idx)
@@ -742,7 +730,7 @@ def _fail(op, prop: str, dtype, out, err, artifacts_dir):
     key = getattr(op, "key", "")
     if _builtin(key):
         where = ", paste into `gradviz check`"
-    elif getattr(op, "user", False) and op.arity >= 1 and key.isidentifier():
+    elif getattr(op, "callable_by_name", False):
         where = ", gradviz.viz.expr.build(text) builds it again in this process"
     else:  # an autograd.Function: the language cannot call it
         where = ""

@@ -74,8 +74,7 @@ def functions() -> dict[str, tuple[Callable, tuple[tuple[str, float], ...]]]:
     attribute (1 when it has none)."""
     out = dict(FUNCTIONS)
     for op in OPS.values():
-        if op.user and op.arity >= 1 and op.key.isidentifier() and op.key not in out \
-                and (op.deriv is not None or op.vjp is not None):
+        if op.callable_by_name and op.key not in out:
             out[op.key] = (_user_call(op), tuple(op.defaults.items()))
     return out
 
