@@ -77,6 +77,12 @@ def count_text(n: int, word: str) -> str:
     return f"{n:,} {word}{'s' if n != 1 else ''}"
 
 
+def count_boxes(g: Grouping) -> str:
+    """``1 box``, ``34 boxes``."""
+    n = len(g.boxes)
+    return f"{n:,} box{'es' if n != 1 else ''}"
+
+
 @dataclass
 class Grouping:
     of: dict            # id(node) -> box key
@@ -294,7 +300,6 @@ def _by_repeat(order: list, root: Any, params: set, repeats: bool = True) -> Gro
                 if len(before) > BIG_CONE and repeats:
                     make_box(_ops(before), "region", [before])
                 in_loop.update(got)
-                in_loop.update(id(m) for m in middle)
     return Grouping(of, boxes)
 
 

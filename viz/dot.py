@@ -423,10 +423,9 @@ def diagram(root: Any, *, collapse: Any = None, params: Iterable[Any] | None = N
         return _model.build(root, params=params, who=who)
     d = _model.build(root, collapse=collapse, params=params, who=who)
     if collapse is None:
-        if fold_loops:
-            _model.fold_long_loops(d)
+        loops = _model.fold_long_loops(d) if fold_loops else None
         _model.fit(d, compact_at=COMPACT_AT,  # still too big for Graphviz: collapse more
-                   budget=_model.DOT_BUDGET if budget is None else budget)
+                   budget=_model.DOT_BUDGET if budget is None else budget, loops=loops)
         if d.note:
             say(f"{who}: {d.note}")
     return d
@@ -577,9 +576,9 @@ def run_dot(source: str, fmt_: str, timeout: float | None = DOT_TIMEOUT,
 def describe(d: Diagram) -> str:
     """"a graph of N values (M drawn)" for messages."""
     drawn = sum(1 for it in d.values if d.box_of(it.index) is None)
-    boxes = len(d.grouping.boxes) if d.grouping is not None else 0
+    boxed = d.grouping is not None and d.grouping.boxes
     return (f"a graph of {len(d.values)} values" +
-            (f" ({drawn} drawn, {boxes} box{'es' if boxes != 1 else ''})" if boxes else ""))
+            (f" ({drawn} drawn, {_collapse.count_boxes(d.grouping)})" if boxed else ""))
 
 
 def render(root: Any, path: str | os.PathLike, *, timeout: float | None = DOT_TIMEOUT,

@@ -114,7 +114,6 @@ class Diagram:
     edges: list = field(default_factory=list)
     consumers: list = field(default_factory=list)  # per index: indices of distinct consumers
     note: str = ""               # what the automatic collapse did (one line), if anything
-    loops: Any = None            # the long loops fold_long_loops boxed (a Grouping), if any
 
     def __len__(self) -> int:
         return len(self.values)
@@ -513,12 +512,14 @@ def cost(d: Diagram, compact: bool) -> int:
     return int(n + e * max(1.0, e / max(n, 1)))
 
 
-def fit(d: Diagram, *, compact_at: int, budget: int = DOT_BUDGET) -> Diagram:
-    """Collapse ``d`` (built with no collapse, or with its long loops folded
-    by :func:`fold_long_loops`) until its cost is within
-    ``budget``: repeated structure first, then modules, then everything
-    beyond the ``budget`` nodes nearest the output as "+N more". Sets
-    ``d.note`` to one line saying what was done, or leaves ``d`` alone."""
+def fit(d: Diagram, *, compact_at: int, budget: int = DOT_BUDGET,
+        loops: Any = None) -> Diagram:
+    """Collapse ``d`` (built with no collapse, or with the long ``loops``
+    :func:`fold_long_loops` folded) until its cost is within ``budget``:
+    repeated structure first, then modules (innermost, then coarser),
+    keeping ``loops`` folded, then everything beyond the ``budget`` nodes
+    nearest the output as "+N more". Sets ``d.note`` to one line saying
+    what was done, or leaves ``d`` alone."""
     n_values = len(d.values)
     if cost(d, _compact(d, compact_at)) <= budget:
         return d
@@ -538,14 +539,13 @@ def fit(d: Diagram, *, compact_at: int, budget: int = DOT_BUDGET) -> Diagram:
         if how == "module":  # then one box per module N levels down, N = deepest - 1 ... 1
             deepest = max(len(k.split(".")) for k in g.boxes)
             hows += [f"module:{n}" for n in range(deepest - 1, 0, -1)]
-        if d.loops is not None and how != "repeat":  # long loops stay folded
-            g = _collapse.merge(g, d.loops, d.params)
+        if loops is not None and how != "repeat":  # (repeat's own boxes fold loops)
+            g = _collapse.merge(g, loops, d.params)
         set_grouping(d, g)
         if cost(d, _compact(d, compact_at)) <= budget:
-            nb = len(g.boxes)
             d.note = (f"the graph has {n_values} values (about {full} nodes and edges to lay "
-                      f"out): drawn with collapse='{how}' ({nb} box{'es' if nb != 1 else ''}) "
-                      f"so Graphviz can lay it out; pass collapse='none' for the full graph "
+                      f"out): drawn with collapse='{how}' ({_collapse.count_boxes(g)}) so "
+                      f"Graphviz can lay it out; pass collapse='none' for the full graph "
                       f"(slow)")
             return d
     set_grouping(d, _nearest(d, budget // 6))
@@ -563,28 +563,28 @@ def fit(d: Diagram, *, compact_at: int, budget: int = DOT_BUDGET) -> Diagram:
 LONG_PATH = 60
 
 
-def fold_long_loops(d: Diagram) -> Diagram:
+def fold_long_loops(d: Diagram) -> Any:
     """When the longest path of ``d`` (built with no collapse) is longer than
     :data:`LONG_PATH` values and the length comes from unrolled loops, box
     the loops' middle steps (``collapse="repeat"``'s loop boxes, nothing
-    else) and say so in ``d.note``; otherwise leave ``d`` alone."""
+    else), say so in ``d.note`` and return that grouping (for :func:`fit`);
+    otherwise leave ``d`` alone and return None."""
     depth = [0] * len(d.values)
     for it in d.values:  # parents first
         depth[it.index] = 1 + max((depth[p] for p in it.parents), default=0)
     if max(depth, default=0) <= LONG_PATH:
-        return d
+        return None
     g = _collapse.loops([it.node for it in d.values], d.root, d.params)
     if g is None:
-        return d
+        return None
     set_grouping(d, g)
-    d.loops = g  # fit() keeps them when it must collapse more
     boxed = sum(len(b.members) for b in g.boxes.values())
     d.note = (f"the graph is {max(depth)} values deep, too long to read in one picture: the "
               f"middle steps of its unrolled loop{'s' if len(g.boxes) > 1 else ''} "
               f"({boxed} values) are drawn as "
               f"{'a box' if len(g.boxes) == 1 else f'{len(g.boxes)} boxes'}; pass "
               f"collapse='none' for every node")
-    return d
+    return g
 
 
 def _compact(d: Diagram, compact_at: int) -> bool:

@@ -179,7 +179,7 @@ def module_call(module: Any, args: tuple, kwargs: dict) -> Any:
             if not kwargs or all(a is not out for a in kwargs.values()):
                 out.scope = [rec]
         elif not _passed_through(out, args, kwargs):
-            _attach(out, rec)
+            _attach(out, rec, recs)
     else:
         given = None
         for o in _nodes(out):
@@ -191,7 +191,7 @@ def module_call(module: Any, args: tuple, kwargs: dict) -> Any:
                     given = _input_ids(args, kwargs)
                 if id(o) in given:
                     continue
-            _attach(o, rec)
+            _attach(o, rec, recs)
     return out
 
 
@@ -225,12 +225,12 @@ _weak = weakref.ref
 MAX_RECORDS_PER_NODE = 16
 
 
-def _attach(o: Any, rec: Record) -> None:
-    """Add ``rec`` to the records of output ``o`` (the caller has checked that
-    ``o`` did not come straight from the arguments: an output passed through,
-    as nn.Identity does, is not recorded, since the call made nothing of it
-    and the record would hold the node that holds it, one more per call)."""
-    recs = getattr(o, "scope", None)  # Value and Tensor keep them in a `scope` attribute
+def _attach(o: Any, rec: Record, recs: list | None) -> None:
+    """Add ``rec`` to the records ``recs`` of output ``o`` (its ``scope``,
+    read by the caller; None: none yet). The caller has checked that ``o``
+    did not come straight from the arguments: an output passed through, as
+    nn.Identity does, is not recorded, since the call made nothing of it and
+    the record would hold the node that holds it, one more per call."""
     if recs is None:
         try:
             o.scope = [rec]
@@ -258,7 +258,7 @@ def _remember(out, path, module, args, kwargs) -> None:
     given = _input_ids(args, kwargs)
     for o in ((out,) if getattr(out, "parents", None) is not None else _nodes(out)):
         if id(o) not in given:
-            _attach(o, rec)
+            _attach(o, rec, getattr(o, "scope", None))
 
 
 def _input_ids(args: Any, kwargs: Any) -> set:
