@@ -142,10 +142,13 @@ def test_a_max_or_min_away_from_ties_is_still_checked():
 def test_a_kink_reached_only_by_the_whole_functions_step_is_not_a_mismatch():
     # relu's input moves 40x faster than x: the whole check's step crosses the kink,
     # relu's own (smaller) step does not
-    x = Value(2e-5)
+    x = Value(2e-7)
     with pytest.raises(GradcheckError) as info:
         gradcheck(lambda v: (v * 40.0).relu(), x)
     assert info.value.report.kind == "not differentiable"
+    # 100 times farther, both steps cross the kink too, and agree on the wrong
+    # slope; still differentiable there: a smaller step settles it
+    assert gradcheck(lambda v: (v * 40.0).relu(), Value(2e-5))
 
 
 @pytest.mark.parametrize("f, x", [
@@ -158,6 +161,33 @@ def test_a_kink_reached_only_by_the_whole_functions_step_is_not_a_mismatch():
 ])
 def test_correct_gradients_do_not_fail_for_step_size_reasons(f, x):
     assert gradcheck(f, Value(x))
+
+
+@pytest.mark.parametrize("x", [0.0011, 0.002, -0.0015])
+def test_a_wrong_sign_next_to_a_singularity_is_caught(user_ops, x):
+    # the step (0.001) almost reaches 1/x's pole at 0: the rough estimate there
+    # must not widen the tolerance enough to pass any answer
+    wrong = user_ops("recip_wrong_sign", forward=lambda M, a: M.div(1.0, a),
+                     deriv=lambda M, o, a: (M.div(1.0, a * a),))
+    with pytest.raises(GradcheckError) as info:
+        gradcheck(wrong, Value(x))
+    assert info.value.report.op == "recip_wrong_sign"
+    with pytest.raises(GradcheckError):
+        gradcheck(lambda t: wrong(t).sum(), Tensor(np.array([x], np.float32), requires_grad=True))
+    right = user_ops("recip_right", forward=lambda M, a: M.div(1.0, a),
+                     deriv=lambda M, o, a: (-M.div(1.0, a * a),))
+    assert gradcheck(right, Value(x))
+
+
+def test_a_step_landing_on_a_pole_of_plain_float_code_is_retried_smaller(user_ops):
+    # 1.0 / a raises ZeroDivisionError for a = 0.0 exactly (x - step, here)
+    recip = user_ops("recip_plain", forward=lambda M, a: 1.0 / a,
+                     deriv=lambda M, o, a: (-1.0 / (a * a),))
+    assert gradcheck(recip, Value(0.001))
+    wrong = user_ops("recip_plain_wrong", forward=lambda M, a: 1.0 / a,
+                     deriv=lambda M, o, a: (1.0 / (a * a),))
+    with pytest.raises(GradcheckError):
+        gradcheck(wrong, Value(0.001))
 
 
 def test_float32_tensors_are_checked_with_float64_numerics():
