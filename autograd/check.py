@@ -469,6 +469,22 @@ def _numeric(f, a: float, h: float, atol: float, rtol: float) -> tuple[float, bo
     return n, ok, _rel(a, n, atol, rtol)
 
 
+#: An edge's note when the op is not finite at or next to the point.
+_UNDEFINED = ("the op is not finite at or next to this point (outside its domain, at a pole, "
+              "or overflowing): no derivative to compare")
+
+
+def _finite_or_nan(f: Callable[[float], float]) -> Callable[[float], float]:
+    """``f`` with a step off the op's domain (``1.0 / 0.0`` in plain floats
+    raises) giving nan, as numpy would."""
+    def g(t: float) -> float:
+        try:
+            return f(t)
+        except (ArithmeticError, ValueError):
+            return math.nan
+    return g
+
+
 def _check_scalar_edge(node, i, datas, a, kink_flags, step, atol, rtol, site,
                        name) -> EdgeCheck:
     """:func:`_check_edge` for a Value node (plain floats, no numpy)."""
@@ -483,16 +499,19 @@ def _check_scalar_edge(node, i, datas, a, kink_flags, step, atol, rtol, site,
             args = list(datas)
             args[i] = x0 + t
             return float(op_forward(*args))
+    f = _finite_or_nan(f)
     a = float(a)
     h = step * max(1.0, abs(x0))
     n, ok, rel = _numeric(f, a, h, atol, rtol)
-    verdict = "ok"
-    if kink_flags is not None and (bool(kink_flags[i]) or _kink_between(f, h, atol, rtol)):
+    verdict, note = "ok", ""
+    if not ok and not (math.isfinite(n) and math.isfinite(f(0.0))):
+        verdict, note = "not differentiable", _UNDEFINED
+    elif kink_flags is not None and (bool(kink_flags[i]) or _kink_between(f, h, atol, rtol)):
         verdict = "ok" if ok else "not differentiable"
     elif not ok:
         verdict = "mismatch"
     return EdgeCheck(node, parent, i, name, node.label, site, verdict, rel, [((), a, n, rel)],
-                     a, n)
+                     a, n, note)
 
 
 def _check_edge(node, i, datas64, g64, contrib, kink_flags, scalar, step, atol, rtol,
@@ -508,14 +527,18 @@ def _check_edge(node, i, datas64, g64, contrib, kink_flags, scalar, step, atol, 
     def value(xi):
         args = list(datas64)
         args[i] = float(xi) if scalar else xi
-        y = node.op_forward(*args)
+        try:
+            with np.errstate(all="ignore"):  # a step off the domain: nan, said by the verdict
+                y = node.op_forward(*args)
+        except (ArithmeticError, ValueError):
+            return math.nan
         if scalar:
             return float(y) * g64
         return float(np.sum(np.asarray(y, dtype=np.float64) * g64))
 
     kinks = None if kink_flags is None else np.broadcast_to(
         np.asarray(kink_flags[i], dtype=bool), x0.shape)
-    rows, bad, at_kink = [], False, False
+    rows, bad, at_kink, undefined = [], False, False, False
     worst_a = worst_n = math.nan
     worst = -1.0
     for index, u in _elements(x0, max_elements, rng, directions):
@@ -534,6 +557,10 @@ def _check_edge(node, i, datas64, g64, contrib, kink_flags, scalar, step, atol, 
                 return value(x0 + t * u)
             a = float(np.sum(a_full * u))
         n, ok, rel = _numeric(f, a, h, atol, rtol)
+        if not ok and not (math.isfinite(n) and math.isfinite(f(0.0))):
+            undefined = True  # not finite here: no derivative to compare
+            rows.append((index, a, n, rel))
+            continue
         kink = False
         if kinks is not None:  # i.e. kink_flags is not None
             # on a kink, or within a step of one: the one-sided slopes disagree
@@ -552,14 +579,19 @@ def _check_edge(node, i, datas64, g64, contrib, kink_flags, scalar, step, atol, 
     rows = rows[:5]
     if not rows:
         return EdgeCheck(node, parent, i, name, node.label, site, "ok", 0.0, [])
-    verdict = "mismatch" if bad else ("not differentiable" if at_kink else "ok")
+    verdict = "mismatch" if bad else ("not differentiable" if at_kink or undefined else "ok")
     if math.isnan(worst_a):
         worst_a, worst_n = rows[0][1], rows[0][2]
     return EdgeCheck(node, parent, i, name, node.label, site, verdict, max(r[3] for r in rows),
-                     rows, worst_a, worst_n)
+                     rows, worst_a, worst_n, _UNDEFINED if undefined and not bad else "")
 
 
 def _check_node(node, step, atol, rtol, max_elements, directions, rng) -> list[EdgeCheck]:
+    with np.errstate(all="ignore"):  # steps off an op's domain: nan, said by the verdicts
+        return _check_node_edges(node, step, atol, rtol, max_elements, directions, rng)
+
+
+def _check_node_edges(node, step, atol, rtol, max_elements, directions, rng) -> list[EdgeCheck]:
     parents = node.parents
     site = node.creation_site
     info = node.op_info
@@ -696,7 +728,9 @@ def _message(report: CheckReport) -> str:
         ks = report.kinks
         kinks = "; ".join(_kink_text(c) for c in ks[:3]) or report.note
         site = next((c.site for c in ks if c.site), None)
+        notes = list(dict.fromkeys(c.note for c in ks if c.note))
         return (f"gradcheck: not differentiable at this point ({kinks})"
+                + "".join(f"\n  {n}" for n in notes)
                 + (f"\n  created at {site}" if site else "")
                 + (f"\n  {whole}" if whole else ""))
     if report.kind == "combination":

@@ -190,6 +190,38 @@ def test_a_step_landing_on_a_pole_of_plain_float_code_is_retried_smaller(user_op
         gradcheck(wrong, Value(0.001))
 
 
+@pytest.mark.parametrize("fn, x, op", [
+    (lambda v: v.sqrt(), 0.0, "sqrt"),        # a vertical tangent: nan to the left
+    (lambda v: v.log(), -1.0, "log"),         # outside the domain: the value is nan
+    (lambda v: 1.0 / v, 0.0, "/"),            # a pole
+    (lambda v: v * float("nan"), 1.0, "*"),   # nan in, nan out
+    (lambda v: v * v, 1e300, "*"),            # overflow
+])
+@pytest.mark.parametrize("tensor", [False, True])
+def test_an_op_that_is_not_finite_here_is_not_called_wrong(fn, x, op, tensor):
+    # the built-in op is right: the point is off its domain, not its derivative
+    if tensor:
+        node, f = Tensor(np.array([x, 1.5]), requires_grad=True), (lambda t: fn(t).sum())
+    else:
+        node, f = Value(x), fn
+    with np.errstate(all="ignore"), pytest.raises(GradcheckError) as info:
+        gradcheck(f, node)
+    report = info.value.report
+    assert report.kind == "not differentiable", str(info.value)
+    assert "wrong local derivative" not in str(info.value)
+    assert "not finite at or next to this point" in str(info.value)
+    assert any(c.op == op for c in report.kinks)
+
+
+def test_a_derivative_that_is_infinite_where_the_op_is_smooth_is_still_a_mismatch(user_ops):
+    bad = user_ops("inf_deriv", forward=lambda M, a: a * a,
+                   deriv=lambda M, o, a: (M.div(1.0, a - a),))  # 1/0: inf, where 2a is right
+    with np.errstate(all="ignore"), pytest.raises(GradcheckError) as info:
+        gradcheck(bad, Value(0.7))
+    assert info.value.report.kind == "mismatch"
+    assert info.value.report.op == "inf_deriv"
+
+
 def test_float32_tensors_are_checked_with_float64_numerics():
     rng = np.random.default_rng(0)
     x = Tensor(rng.uniform(0.5, 2.0, (3, 4)).astype(np.float32), requires_grad=True)
