@@ -31,6 +31,17 @@ __all__ = ["Value", "wsum", "grad", "no_grad", "enable_grad", "is_grad_enabled",
            "gradgradcheck", "CheckReport", "where", "maximum", "minimum",
            "einsum"]
 
+
+
+def __getattr__(name: str):
+    """``autograd.testing`` without importing it first (it needs hypothesis,
+    a test dependency, so it is not imported with the package)."""
+    if name == "testing":
+        import importlib
+        return importlib.import_module(".testing", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 # The walker's loops, specialised now rather than during a user's first passes
 # (CPython 3.11; see graph.warm_up).
 warm_up(lambda: (Value(0.5) * Value(2.0) + 1.0).tanh())

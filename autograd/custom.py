@@ -10,6 +10,7 @@ backward). Both become rows of the one table, so diagrams, the step-through,
 from __future__ import annotations
 
 import inspect
+import keyword
 import numbers
 from collections.abc import Callable
 from typing import Any, ClassVar
@@ -121,6 +122,11 @@ def apply(op: Op, *xs: Any, **params: Any):
         raise TypeError(f"op {op.key!r}: missing parameter{'s' if len(missing) > 1 else ''} "
                         f"{', '.join(missing)}")
     ordered = {k: values[k] for k in op.params}
+    for pname, pval in ordered.items():
+        if isinstance(pval, (Value, Tensor)):
+            raise TypeError(f"op {op.key!r}: parameter {pname} is a constant of the op, got a "
+                            f"{type(pval).__name__}; pass a number (a gradient for {pname} needs "
+                            f"it to be an input of the op: define_op with forward(M, a, {pname}))")
     engine_name, nodes = _inputs(op, xs)
     engine = FLOAT if engine_name == "float" else ARRAY
     k = kernel(op.key, engine, **ordered)
@@ -207,6 +213,11 @@ def _arity_of(forward: Callable, n_params: int, name: str) -> int:
     positional = [p for p in ps if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     n = len(positional) - 1 - n_params
     if n < 1:
+        if n_params:
+            raise TypeError(f"define_op({name!r}): forward takes {len(positional)} arguments, "
+                            f"but it must take the math namespace M, at least one input and "
+                            f"then the {n_params} parameter{'s' if n_params != 1 else ''} "
+                            f"(forward(M, a, ..., param, ...))")
         raise TypeError(f"define_op({name!r}): forward must take the math namespace M and at "
                         f"least one input: forward(M, a, ...)")
     return n
@@ -241,6 +252,60 @@ def _sample_point(domain: tuple, arity: int) -> list[float]:
     return pts
 
 
+def _check_signatures(name: str, arity: int, params: dict, forward: Callable,
+                      deriv: Callable | None, vjp: Callable | None) -> None:
+    """Each function takes what it will be called with (the op's name in the error)."""
+    xs = [f"x{i + 1}" for i in range(arity)]
+    ps = list(params)
+    calls: list[tuple[str, Callable, str, tuple, dict]] = [
+        ("forward", forward, f"forward(M, {', '.join(xs + ps)})", (None, *xs, *ps), {})]
+    if deriv is not None:
+        calls.append(("deriv", deriv, f"deriv(M, out, {', '.join(xs + ps)})",
+                      (None, None, *xs, *ps), {}))
+    if vjp is not None:
+        calls.append(("vjp", vjp, f"vjp(M, g, out, {', '.join(xs)}"
+                      + "".join(f", {p}=..." for p in ps) + ")",
+                      (None, None, None, *xs), dict.fromkeys(ps)))
+    for what, fn, spelled, args, kwargs in calls:
+        try:
+            sig = inspect.signature(fn)
+        except (TypeError, ValueError):  # a builtin without a signature: called as it is
+            continue
+        try:
+            sig.bind(*args, **kwargs)
+        except TypeError as e:
+            raise TypeError(f"define_op({name!r}): {what} is called as {spelled} "
+                            f"({len(xs)} input{'s' if len(xs) != 1 else ''}"
+                            + (f", parameter{'s' if len(ps) != 1 else ''} {', '.join(ps)}"
+                               if ps else "") + f"), but {e}") from None
+
+
+def _check_sample(name: str, x: list, out: Any, ds: Any, domain: tuple) -> None:
+    """forward and deriv at the sample point of the domain, on floats: numbers
+    (an array there would become a Value's gradient), and forward finite
+    (the domain is where tests draw inputs)."""
+    try:
+        value = float(out)
+    except (TypeError, ValueError):
+        raise TypeError(f"define_op({name!r}): forward on floats at the sample point {x} "
+                        f"returned a {type(out).__name__}, not a number") from None
+    if not np.isfinite(value):
+        where = "its domain" if domain else "the default domain (-2, 2)"
+        raise ValueError(f"define_op({name!r}): forward is {value} at {x}, a point of "
+                         f"{where}; give domain= (per input, the intervals where the op is "
+                         "defined and smooth)")
+    for i, d in enumerate(ds):
+        if d is _ops.ONE or (isinstance(d, (int, float)) and not isinstance(d, bool)):
+            continue
+        if isinstance(d, (np.ndarray, np.generic)) and np.ndim(d) == 0:
+            continue
+        shape = f" of shape {np.shape(d)}" if hasattr(d, "shape") else ""
+        raise TypeError(f"define_op({name!r}): deriv returned a {type(d).__name__}{shape} for "
+                        f"input {i} on floats, not a number: write the derivative with M's "
+                        "functions and the inputs, so that it is a number on floats and an "
+                        "array of the inputs' shape on arrays")
+
+
 def define_op(name: str, *, forward: Callable, deriv: Callable | None = None,
               vjp: Callable | None = None, rule: tuple | list | str = (), domain: tuple = (),
               kink: Callable | None = None, params: dict | None = None,
@@ -259,8 +324,9 @@ def define_op(name: str, *, forward: Callable, deriv: Callable | None = None,
     per input, whether it sits on a non-differentiable point; ``params``:
     constant parameters, name -> default value.
     """
-    if not isinstance(name, str) or not name.isidentifier():
-        raise ValueError(f"define_op: name must be an identifier, got {name!r}")
+    if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
+        raise ValueError(f"define_op: name must be an identifier that is not a Python keyword "
+                         f"(the expression language calls the op by it), got {name!r}")
     existing = OPS.get(name)
     if existing is not None and not existing.user:
         raise ValueError(f"define_op({name!r}): the name clashes with a built-in op; "
@@ -290,6 +356,8 @@ def define_op(name: str, *, forward: Callable, deriv: Callable | None = None,
             domain=domain or tuple(((-2.0, 2.0),) for _ in range(max(arity, 1))),
             kink=kink, params={k: (v,) for k, v in params.items()}, symbol=symbol or "",
             doc=doc or f"user op {name}", defaults=dict(params), user=True)
+    if arity >= 0:
+        _check_signatures(name, arity, params, forward, deriv, vjp)
     if deriv is not None and arity >= 0:
         x = _sample_point(op.domain, arity)
         try:
@@ -303,6 +371,7 @@ def define_op(name: str, *, forward: Callable, deriv: Callable | None = None,
             raise ValueError(f"define_op({name!r}): deriv returned {got} derivative"
                              f"{'s' if got != 1 else ''} for {arity} input"
                              f"{'s' if arity != 1 else ''} (return a tuple, one per input)")
+        _check_sample(name, x, out, ds, domain)
     if existing is not None:
         del OPS[name]
         forget(name)
@@ -425,6 +494,9 @@ class Function:
         ctx = FunctionCtx()
         ctx.needs_input_grad = tuple(n.requires_grad for n in nodes)
         out = cls.forward(ctx, *[n.data for n in nodes])
+        if isinstance(out, (tuple, list)):
+            raise TypeError(f"{cls.__name__}.forward returned {len(out)} outputs; a Function "
+                            f"here returns one array or number (write one Function per output)")
         if engine_name == "float":
             out = _record_value(float(out), Kernel(row, FLOAT), nodes)
         else:

@@ -25,6 +25,8 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from .ops import ONE, OPS, ArrayMath, FloatMath, NodeMath, Op, unbroadcast
 
 __all__ = ["Engine", "FLOAT", "ARRAY", "Kernel", "kernel", "ConstKernels"]
@@ -120,11 +122,20 @@ class Kernel:
     # --- the generic rules ----------------------------------------------------
     def _elementwise_vjp(self, node, g) -> tuple:
         eng = self.engine
+        ps = node._parents
         locs = self.op.deriv(eng.math, node.data,  # type: ignore[misc]  # elementwise rows only
-                             *[p.data for p in node._parents], *self.args)
+                             *[p.data for p in ps], *self.args)
         reduce, wants = eng.reduce, eng.wants
-        return tuple([(reduce(g if d is ONE else g * d, p) if wants(p) else None)
-                      for p, d in zip(node._parents, locs)])
+        out: list = []
+        for i, (p, d) in enumerate(zip(ps, locs)):
+            if not wants(p):
+                out.append(None)
+                continue
+            c = g if d is ONE else g * d
+            if np.shape(c) != np.shape(g):
+                _wrong_deriv(self.op, i, d, g)
+            out.append(reduce(c, p))
+        return tuple(out)
 
     def _float_vjp(self, node, g) -> tuple:
         """The elementwise rule on floats (nothing to reduce, every parent wants it)."""
@@ -139,8 +150,11 @@ class Kernel:
                          *[p.data for p in ps], **self.params)
         _check_count(self.op, cs, len(ps))
         reduce, wants = eng.reduce, eng.wants
-        return tuple([(reduce(c, p) if wants(p) and c is not None else None)
-                      for p, c in zip(ps, cs)])
+        out = tuple([(reduce(c, p) if wants(p) and c is not None else None)
+                     for p, c in zip(ps, cs)])
+        if self.op.user:  # (the built-in rows' shapes are tested, table-driven)
+            _check_shapes(self.op, out, ps, "vjp")
+        return out
 
     def vjp_steps(self, node, g) -> tuple[tuple, tuple]:
         """(contributions, local derivatives or Nones), for the step-through."""
@@ -195,8 +209,38 @@ def _array_rule(op: Op, n_args: int) -> Callable | None:
         if not p.requires_grad:
             return (None,)
         d = op.deriv(ArrayMath, n.data, p.data)[0]  # type: ignore[misc]
-        return (unbroadcast(g if d is ONE else g * d, p),)
+        c = g if d is ONE else g * d
+        if c.shape != g.shape:
+            _wrong_deriv(op, 0, d, g)
+        return (unbroadcast(c, p),)
     return rule
+
+
+def _check_shapes(op: Op, cs: tuple, ps, rule: str) -> None:
+    """Each contribution, reduced, has its parent's shape (floats: is a number):
+    a wrong one would be broadcast into the parent's gradient, silently wrong."""
+    for i, (c, p) in enumerate(zip(cs, ps)):
+        if c is None:
+            continue
+        d = p.data
+        if d.__class__ is float:
+            if c.__class__ is float or (isinstance(c, (int, float)) and not isinstance(c, bool)):
+                continue
+            if np.ndim(c) == 0 and np.isrealobj(c):
+                continue
+            got = f"shape {np.shape(c)}" if hasattr(c, "shape") else type(c).__name__
+            raise ValueError(f"op {op.key!r}: its {rule} rule returned a gradient of {got} for "
+                             f"input {i}, a Value (a number expected)")
+        if getattr(c, "shape", None) != d.shape:
+            raise ValueError(f"op {op.key!r}: its {rule} rule returned a gradient of shape "
+                             f"{np.shape(c)} for input {i} of shape {d.shape} (after summing "
+                             f"over broadcast axes)")
+
+
+def _wrong_deriv(op: Op, i: int, d, g) -> None:
+    raise ValueError(f"op {op.key!r}: its local derivative for input {i} has shape "
+                     f"{np.shape(d)}, which does not broadcast to the output's shape "
+                     f"{np.shape(g)}")
 
 
 def _check_count(op: Op, cs, n: int) -> None:

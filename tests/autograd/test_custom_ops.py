@@ -278,3 +278,95 @@ def test_function_ctx_says_which_inputs_need_a_gradient_as_pytorch_does():
     assert seen == [((True, False), ()), ((True, False), ())]  # nothing saved: empty
     np.testing.assert_array_equal(x.grad, [2.0, 2.0, 2.0])
     assert a.grad == 3.0
+
+
+# --- mistakes in a user's op: said when defined, or named when run -----------------------
+def test_a_vjp_gradient_of_the_wrong_shape_is_an_error_not_a_broadcast(user_ops):
+    # (4,) for a (3, 4) input would be broadcast into the input's grad: every row
+    # the column sum, silently wrong
+    colsum = user_ops("colsum_bug", forward=lambda M, a: a * 2.0,
+                      vjp=lambda M, g, out, a: (g.sum(axis=0),))
+    x = Tensor(np.ones((3, 4)), requires_grad=True)
+    with pytest.raises(ValueError, match=r"op 'colsum_bug'.*shape \(4,\) for input 0 of shape "
+                                         r"\(3, 4\)"):
+        colsum(x).sum().backward()
+    short = user_ops("short_bug", forward=lambda M, a: a * 2.0,
+                     vjp=lambda M, g, out, a: (g[:, :2],))
+    with pytest.raises(ValueError, match=r"op 'short_bug'.*shape \(3, 2\)"):
+        short(Tensor(np.ones((3, 4)), requires_grad=True)).sum().backward()
+
+
+def test_a_local_derivative_of_the_wrong_shape_on_arrays_is_an_error(user_ops):
+    # a row of derivatives for a (4,) input: g * d would be (3, 4), summed back to (4,)
+    wide = user_ops("wide_deriv", forward=lambda M, a: a * 1.0,
+                    deriv=lambda M, o, a: (a * 0.0 + 1.0 if not hasattr(a, "shape")
+                                           else np.ones((3,) + a.shape),))
+    with pytest.raises(ValueError, match=r"op 'wide_deriv'.*\(3, 4\).*output's shape \(4,\)"):
+        wide(Tensor(np.ones(4), requires_grad=True)).sum().backward()
+
+
+def test_a_derivative_that_is_an_array_on_floats_is_refused_at_definition():
+    with pytest.raises(TypeError, match=r"define_op\('arr_deriv'\): deriv returned a ndarray of "
+                                        r"shape \(3,\) for input 0 on floats"):
+        define_op("arr_deriv", forward=lambda M, a: a, deriv=lambda M, o, a: (np.ones(3),))
+    assert "arr_deriv" not in OPS
+
+
+def test_a_forward_that_is_not_finite_on_its_domain_is_refused_at_definition():
+    with pytest.raises(ValueError, match=r"forward is nan at .*domain="):
+        define_op("log_everywhere", forward=lambda M, a: M.log(a),
+                  deriv=lambda M, o, a: (M.div(1.0, a),), domain=((-3.0, 3.0),))
+    assert "log_everywhere" not in OPS
+
+
+@pytest.mark.parametrize("kw, said", [
+    ({"forward": lambda M, a, b: a * b, "vjp": lambda M, g, a, b: (g * b, g * a)},
+     r"vjp is called as vjp\(M, g, out, x1, x2\)"),
+    ({"forward": lambda M, a: a, "deriv": lambda M, a: (1.0,)},
+     r"deriv is called as deriv\(M, out, x1\)"),
+    ({"forward": lambda M, a: a, "deriv": lambda M, o, a: (1.0,), "params": {"k": 1.0}},
+     r"forward takes 2 arguments.*then the 1 parameter"),
+])
+def test_a_function_of_the_wrong_signature_is_refused_at_definition_naming_the_call(kw, said):
+    with pytest.raises(TypeError, match=r"define_op\('bad_sig'\): " + said):
+        define_op("bad_sig", **kw)
+    assert "bad_sig" not in OPS
+
+
+def test_a_python_keyword_is_not_an_op_name():
+    with pytest.raises(ValueError, match="not a Python keyword"):
+        define_op("lambda", forward=lambda M, a: a, deriv=lambda M, o, a: (1.0,))
+
+
+def test_a_node_given_as_a_constant_parameter_is_a_type_error(user_ops):
+    st = user_ops("scaled_tanh", forward=lambda M, a, k: M.tanh(k * a),
+                  deriv=lambda M, o, a, k: (k * (1.0 - o * o),), params={"k": 2.0})
+    x, k = Value(0.3), Value(0.5)
+    with pytest.raises(TypeError, match=r"op 'scaled_tanh': parameter k is a constant of the "
+                                        r"op, got a Value"):
+        st(x, k=k)
+    assert st(x, k=0.5).data == pytest.approx(math.tanh(0.15))
+
+
+def test_a_function_returning_several_outputs_is_a_clear_error():
+    class TwoOut(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2, x * 3
+
+        @staticmethod
+        def backward(ctx, g):
+            return g
+
+    for x in (Tensor(np.ones(3), requires_grad=True), Value(1.0)):
+        with pytest.raises(TypeError, match="TwoOut.forward returned 2 outputs"):
+            TwoOut.apply(x)
+
+
+def test_autograd_testing_is_reachable_as_an_attribute():
+    import subprocess
+    import sys
+    code = ("from gradviz import autograd; "
+            "print(autograd.testing.expressions.__module__)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "gradviz.autograd.testing"
