@@ -87,6 +87,10 @@ def count_boxes(g: Grouping) -> str:
 class Grouping:
     of: dict            # id(node) -> box key
     boxes: dict         # box key -> Box (in first-seen order)
+    #: id(root) -> the key of the box whose computation the root is: the root is
+    #: drawn (its value, the diagram's output) as that box's output, without
+    #: its op, which the box stands for
+    outputs: dict = field(default_factory=dict)
 
 
 def _size(node: Any) -> int:
@@ -161,12 +165,17 @@ def _by_module(order: list, root: Any, depth: int | None, params: set) -> Groupi
         keyf = lambda p: p[:depth]
     of: dict[int, str] = {}
     boxes: dict[str, Box] = {}
+    outputs: dict[int, str] = {}
     for n in order:
         p = paths.get(id(n))
-        if p is None or n is root:
+        if p is None:
             continue
         k = keyf(p)
         key = ".".join(k)
+        if n is root:  # drawn anyway (the output), as what its module's box computes
+            if key in boxes:
+                outputs[id(n)] = key
+            continue
         box = boxes.get(key)
         if box is None:
             mod = modules.get(k)
@@ -181,7 +190,7 @@ def _by_module(order: list, root: Any, depth: int | None, params: set) -> Groupi
         if not box.kind:  # class of the module at exactly this path, if any
             mod = modules.get(tuple(box.key.split(".")))
             box.kind = type(mod).__name__ if mod is not None else ""
-    return Grouping(of, boxes)
+    return Grouping(of, boxes, outputs)
 
 
 # --------------------------------------------------------------------------

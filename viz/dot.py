@@ -283,7 +283,7 @@ def emit(d: Diagram, *, show_grad: bool = True, show_edge_grads: bool = True,
         role = "active" if it.index == active else it.role
         lab = _value_label(it, role, show_grad, state, compact, stacked)
         body.append(f"\t{nid} [label={lab}{' id=' + nid if ids else ''}]\n")
-        if it.parents and not compact:
+        if it.parents and not compact and d.output_of(it.index) is None:
             fill, border = COLOURS["active" if it.index == active else "op"]
             sym = it.symbol or it.node.op
             short = len(sym) <= 2

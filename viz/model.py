@@ -129,6 +129,14 @@ class Diagram:
         k = self.box_of(i)
         return self.box_ids[k] if k is not None else f"n{i}"
 
+    def output_of(self, i: int) -> str | None:
+        """The drawn id of the box whose output value ``i`` (the root) is
+        drawn as, without its op; None: drawn with its op, as usual."""
+        if self.grouping is None or not self.grouping.outputs:
+            return None
+        k = self.grouping.outputs.get(id(self.values[i].node))
+        return self.box_ids[k] if k is not None else None
+
     def drawn_values(self) -> list:
         return [it for it in self.values if self.box_of(it.index) is None]
 
@@ -285,6 +293,14 @@ def edges(d: Diagram, *, compact: bool, numbers: bool = True) -> list:
         if not it.parents:
             continue
         own = d.box_of(it.index)
+        made_by = d.output_of(it.index)
+        if made_by is not None:  # the root, computed by a box: operands into the box
+            for p in it.parents:
+                src = d.unit(p)
+                if src != made_by:
+                    bundled[(src, made_by)] = bundled.get((src, made_by), 0) + 1
+            out.append(Edge(made_by, d.unit(it.index)))
+            continue
         dst = d.unit(it.index) if (own is not None or compact) else f"n{it.index}op"
         locs = local_numbers(it.node) if (numbers and own is None) else None
         for j, p in enumerate(it.parents):

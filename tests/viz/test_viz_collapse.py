@@ -244,3 +244,25 @@ def test_a_loss_summed_over_many_samples_folds_the_samples_between_the_ends():
     # the first two and last two steps' samples, and the output's own: 5 samples, 2 inputs each
     assert len(drawn_inputs) == 10
     assert _model.cost(d, _model._compact(d, 300)) <= _model.DOT_BUDGET
+
+
+@pytest.mark.parametrize("collapse", ["module", 2])
+def test_an_output_made_inside_a_module_is_drawn_after_that_modules_box(collapse):
+    # MLP(2, [2, 1])'s output is the last neuron's Σ itself: its box must sit
+    # between the first layer and the output, not beside the first layer with
+    # the first layer's boxes wired straight into the output's op
+    model = nn.MLP(2, [2, 1], seed=0)
+    out = model([Value(1.0, label="x0"), Value(2.0, label="x1")])
+    out.backward()
+    d = _model.build(out, collapse=collapse)
+    last = "MLP.L2.n1" if collapse == "module" else "MLP.L2"
+    first = ["MLP.L1.n1", "MLP.L1.n2"] if collapse == "module" else ["MLP.L1"]
+    root = f"n{len(d.values) - 1}"
+    pairs = {(e.src, e.dst) for e in _model.edges(d, compact=False)}
+    box = {k: d.box_ids[k] for k in d.grouping.boxes}
+    assert (box[last], root) in pairs                     # the box computes the output
+    assert all((box[f], box[last]) in pairs for f in first)
+    assert not any(dst in (root, root + "op") and src != box[last] for src, dst in pairs)
+    src = viz.draw(out, collapse=collapse).source
+    assert f"{root}op" not in src                          # its op is in the box
+    assert f"\t{root} [label=" in src                      # and the output is drawn
