@@ -44,6 +44,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
@@ -80,15 +81,40 @@ _GREEK = ("alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu
 _MATH.update({chr(0x3B1 + i): "\\" + g for i, g in enumerate(_GREEK) if g != "-"})
 _MATH.update({chr(0x391 + _GREEK.index(g.lower())): "\\" + g for g in
               "Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega".split()})
+#: Combining accents -> LaTeX's text accent commands: ŷ (y + U+0302) is \^{y}, in
+#: every engine (a prediction's hat, a mean's bar).
+_ACCENTS = {"\u0300": "`", "\u0301": "'", "\u0302": "^", "\u0303": "~", "\u0304": "=",
+            "\u0306": "u", "\u0307": ".", "\u0308": '"', "\u030a": "r", "\u030b": "H",
+            "\u030c": "v", "\u0323": "d", "\u0327": "c", "\u0328": "k", "\u0331": "b"}
+_MATH.update({"\u2032": "'", "\u2033": "''", "\u2034": "'" * 3})
 _TEXT = {"…": r"\dots{}", "–": "--", "—": "---", "‘": "`", "’": "'", "“": "``", "”": "''",
          "\ufffd": "?"}
 
 
+def _accented(ch: str) -> str | None:
+    """``ŷ`` as ``\\^{y}``: a letter with accents LaTeX has commands for, else None."""
+    parts = unicodedata.normalize("NFD", ch)
+    if len(parts) < 2 or not parts[0].isascii() or not parts[0].isalpha():
+        return None
+    out = {"i": r"\i", "j": r"\j"}.get(parts[0], parts[0])  # dotless under an accent
+    for mark in parts[1:]:
+        cmd = _ACCENTS.get(mark)
+        if cmd is None:
+            return None
+        out = "\\" + cmd + "{" + out + "}"
+    return out
+
+
 def tex_escape(text: str) -> str:
     """``text`` as LaTeX that prints it as typed (pdfLaTeX, LuaLaTeX, XeLaTeX)."""
-    out = []
+    out: list[str] = []
     prev = ""
     for ch in text:
+        if ch in _ACCENTS and prev.isascii() and prev.isalpha():
+            # a combining accent typed after its letter (x + U+0302: x̂)
+            out[-1] = _accented(prev + ch) or out[-1]
+            prev = ch
+            continue
         if ch in _SPECIAL:
             piece = _SPECIAL[ch]
         elif ch in _MATH:
@@ -106,7 +132,7 @@ def tex_escape(text: str) -> str:
         elif ch < " " or "\x7f" <= ch <= "\u00a0":
             piece = " "
         else:
-            piece = r"\gradvizu{" + ch + "}{" + f"{ord(ch):04X}" + "}"
+            piece = _accented(ch) or (r"\gradvizu{" + ch + "}{" + f"{ord(ch):04X}" + "}")
         out.append(piece)
         prev = ch
     return "".join(out)
@@ -441,5 +467,11 @@ def render_tikz(root: Any, path: str | os.PathLike, *, timeout: float | None = 1
                                 "exist; create it first")
     dot_program()  # fail before drawing
     dg = root if isinstance(root, graphviz.Digraph) else draw(root, **draw_options)
-    write_atomic(path, tikz_from_dot(dg.source, timeout=timeout))
+    text = tikz_from_dot(dg.source, timeout=timeout)
+    write_atomic(path, text)
+    odd = sorted(set(re.findall(r"\\gradvizu\{(.)\}", text)))
+    if odd:
+        from .dot import say
+        say(f"render_tikz: {' '.join(odd)} print as ? with pdfLaTeX (LuaLaTeX and XeLaTeX "
+            r"show them; or \renewcommand\gradvizu before \input)")
     return path

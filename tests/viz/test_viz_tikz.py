@@ -182,3 +182,26 @@ def test_cli_expr_writes_tex(tmp_path, capsys):
     text = pdf_text(compile_doc(tmp_path, "\\input{car.tex}"))
     assert "grad 2.2" in text and "price*count" in text
     assert os.path.getsize(out) > 1000
+
+
+def test_accented_letters_of_ml_notation_print_with_pdflatex(tmp_path, capsys):
+    # ŷ (one code point), x̂ and x̄ (a letter and a combining accent), ŵ, θ′: what a
+    # slide about predictions and means is written with; they printed as '?'
+    x = Value(2.0, label="x̄")
+    w = Value(0.5, label="ŵ′")
+    y_hat = x * w
+    y_hat.label = "ŷ"
+    y_hat.backward()
+    render_tikz(y_hat, tmp_path / "hat.tex")
+    assert "?" not in capsys.readouterr().err  # nothing to warn about
+    text = unicodedata.normalize("NFC", pdf_text(compile_doc(tmp_path, "\\input{hat.tex}")))
+    assert "?" not in text
+    assert "ŷ" in text and "x̄" in text and "ŵ" in text
+    assert tex_escape("x\u0302") == "\\^{x}" and tex_escape("ĩ") == "\\~{\\i}"
+
+
+def test_characters_pdflatex_cannot_show_are_said_when_the_file_is_written(tmp_path, capsys):
+    x = Value(1.0, label="日")
+    (x * 2.0).backward()
+    render_tikz(x * 2.0, tmp_path / "cjk.tex")
+    assert "日 print as ? with pdfLaTeX" in capsys.readouterr().err
