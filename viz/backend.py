@@ -107,6 +107,12 @@ def find_renderer(fmt: str = "svg", renderer: str | None = None) -> Renderer:
     for r in found:
         if r.can_write(fmt):
             return r
+    if found and choice == "graphviz-pure":  # forced, though dot may well be there
+        source = "renderer='graphviz-pure'" if renderer else f"{RENDERER_ENV}=graphviz-pure"
+        raise GraphvizNotFoundError(
+            f"viz: {source} selects graphviz-pure, which makes svg, png, jpeg and json but "
+            f"not {fmt}; " + ("the Graphviz `dot` program on PATH would: unset it or use 'auto'"
+                              if _which("dot") else f"to write {fmt}, {_INSTALL_GRAPHVIZ}"))
     if found:  # only graphviz-pure, and the format is one it cannot make
         raise GraphvizNotFoundError(
             f"viz: {fmt.upper()} needs the Graphviz `dot` program, which is not on PATH; "

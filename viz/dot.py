@@ -42,6 +42,7 @@ never interpreted.
 """
 from __future__ import annotations
 
+import inspect
 import os
 import subprocess
 import sys
@@ -422,6 +423,14 @@ def diagram(root: Any, *, collapse: Any = None, params: Iterable[Any] | None = N
     if collapse is False:
         return _model.build(root, params=params, who=who)
     d = _model.build(root, collapse=collapse, params=params, who=who)
+    if collapse is not None and d.grouping is not None and not d.grouping.boxes:
+        # "module" on a graph no nn module made (or "repeat" finding nothing): nothing
+        # was boxed, so a big graph would go to dot whole; collapse as if unset
+        say(f"{who}: collapse={collapse!r} found nothing to box in this graph (no nn modules "
+            "made it)" if str(collapse).startswith("module") or isinstance(collapse, int)
+            else f"{who}: collapse={collapse!r} found nothing to box in this graph")
+        d = _model.build(root, params=params, who=who)
+        collapse = None
     if collapse is None:
         loops = _model.fold_long_loops(d) if fold_loops else None
         _model.fit(d, compact_at=COMPACT_AT,  # still too big for Graphviz: collapse more
@@ -581,6 +590,10 @@ def describe(d: Diagram) -> str:
             (f" ({drawn} drawn, {_collapse.count_boxes(d.grouping)})" if boxed else ""))
 
 
+#: The options render() passes on to draw().
+_DRAW_OPTIONS = frozenset(n for n in inspect.signature(draw).parameters if n != "root")
+
+
 def render(root: Any, path: str | os.PathLike, *, timeout: float | None = DOT_TIMEOUT,
            dpi: float | None = None, scale: float | None = None, **draw_options: Any) -> str:
     """Draw ``root``'s graph into ``path`` and return the path.
@@ -612,6 +625,11 @@ def render(root: Any, path: str | os.PathLike, *, timeout: float | None = DOT_TI
     _check_dir(path, "render")
     if ext in _IMAGE:
         dot_program(_IMAGE[ext])  # fail before drawing
+    unknown = sorted(set(draw_options) - _DRAW_OPTIONS)
+    if unknown:
+        raise TypeError(f"render() got an unexpected keyword argument {unknown[0]!r} (it takes "
+                        f"path, timeout, dpi, scale and draw()'s options: "
+                        f"{', '.join(sorted(_DRAW_OPTIONS))})")
     if isinstance(root, graphviz.Digraph):
         dg, what = root, "the graph"
     else:

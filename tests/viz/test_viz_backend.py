@@ -138,3 +138,14 @@ def test_bold_labels_are_bold_with_either_renderer(renderer):
 def test_a_renderer_failure_names_the_renderer(renderer):
     with pytest.raises(RuntimeError, match=f"`{renderer} -Tsvg` failed"):
         backend.render_source("digraph { a -> }", "svg", renderer=renderer)
+
+
+def test_pdf_with_graphviz_pure_forced_blames_the_setting_not_a_missing_dot(tmp_path,
+                                                                             monkeypatch):
+    # dot is on PATH here: the message must not say it is not
+    monkeypatch.setenv(backend.RENDERER_ENV, "graphviz-pure")
+    with pytest.raises(GraphvizNotFoundError) as info:
+        viz.render(car_tax(), tmp_path / "c.pdf")
+    msg = str(info.value)
+    assert "GRADVIZ_RENDERER=graphviz-pure selects graphviz-pure" in msg
+    assert "not on PATH" not in msg

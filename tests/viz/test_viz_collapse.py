@@ -266,3 +266,24 @@ def test_an_output_made_inside_a_module_is_drawn_after_that_modules_box(collapse
     src = viz.draw(out, collapse=collapse).source
     assert f"{root}op" not in src                          # its op is in the box
     assert f"\t{root} [label=" in src                      # and the output is drawn
+
+
+def test_module_collapse_of_a_graph_no_module_made_falls_back_to_the_automatic_one(capsys):
+    # 1,500 unrolled steps and no nn module: 'module' boxes nothing, and the whole
+    # chain went to dot (which crashed); now it is said, and the loop folded as if unset
+    x = Value(0.5, label="x")
+    y = x
+    for _ in range(1500):
+        y = (y * 0.9 + 0.1).tanh()
+    g = viz.draw(y, collapse="module")
+    err = capsys.readouterr().err
+    assert "collapse='module' found nothing to box" in err
+    assert "unrolled loop" in err
+    assert len(_boxes(g.source)) == 1
+
+
+def test_render_names_itself_for_an_unknown_option(tmp_path):
+    with pytest.raises(TypeError, match=r"render\(\) got an unexpected keyword argument "
+                                        r"'colour'.*show_grad"):
+        viz.render(Value(1.0) * 2.0, tmp_path / "k.svg", colour="red")
+    assert not (tmp_path / "k.svg").exists()
