@@ -341,7 +341,7 @@ def emit(d: Diagram, *, show_grad: bool = True, show_edge_grads: bool = True,
     if n_box_edges > CONCENTRATE_AT and not ids:
         dg.graph_attr["concentrate"] = "true"  # bundle box-to-box edges (layer to layer)
     if legend:
-        _legend(body, d)
+        _legend(body, d, show_grad, show_edge_grads and not compact)
     return dg
 
 
@@ -463,9 +463,10 @@ _LEGEND = (("leaf", "input"), ("param", "parameter"), ("const", "constant"),
            ("inter", "intermediate"), ("output", "output"))
 
 
-def _legend(body: list, d: Diagram | None = None) -> None:
+def _legend(body: list, d: Diagram | None = None, show_grad: bool = True,
+            show_edge_grads: bool = True) -> None:
     """A compact legend: the roles present in the diagram, then what the
-    red grad text and the edge numbers mean."""
+    red grad text and the edge numbers mean (those that are drawn)."""
     present = {it.role for it in d.values} if d is not None else {r for r, _ in _LEGEND}
     rows = ['<TD><FONT POINT-SIZE="9">legend</FONT></TD>']
     for role, text in _LEGEND:
@@ -475,12 +476,13 @@ def _legend(body: list, d: Diagram | None = None) -> None:
                         f"{text}</TD>")
     fill, border = COLOURS["op"]
     rows.append(f'<TD BGCOLOR="{fill}" COLOR="{border}" BORDER="1" STYLE="ROUNDED">op</TD>')
-    notes = (f'<FONT COLOR="{GRAD_COLOUR}">grad</FONT>: d(output)/d(node) · '
-             "× n on an edge: the op's local derivative (backprop multiplies by it)")
+    said = ([f'<FONT COLOR="{GRAD_COLOUR}">grad</FONT>: d(output)/d(node)'] if show_grad else [])
+    if show_edge_grads:
+        said.append("× n on an edge: the op's local derivative (backprop multiplies by it)")
+    notes = (f'<TR><TD COLSPAN="{len(rows)}"><FONT POINT-SIZE="9">{" · ".join(said)}</FONT>'
+             "</TD></TR>" if said else "")
     body.append("\tlegend [label=<<TABLE BORDER=\"0\" CELLSPACING=\"4\" CELLPADDING=\"3\">"
-                f"<TR>{''.join(rows)}</TR>"
-                f'<TR><TD COLSPAN="{len(rows)}"><FONT POINT-SIZE="9">{notes}</FONT></TD></TR>'
-                "</TABLE>> fontsize=10]\n")
+                f"<TR>{''.join(rows)}</TR>{notes}</TABLE>> fontsize=10]\n")
 
 
 # --------------------------------------------------------------------------

@@ -280,3 +280,19 @@ def test_tensor_edges_show_numbers_when_tiny_and_a_norm_otherwise():
     src = viz.draw((w * 2.0).tanh().sum()).source
     assert "× 2<" in src                                     # the same number everywhere: shown once
     assert "× ‖·‖ " in src                                    # tanh's 16 local derivatives: their norm
+
+
+def test_the_legend_explains_only_what_is_drawn():
+    x = Value(1.0, label="x")
+    y = x * x
+    y.backward()
+
+    def legend(**kw):
+        src = viz.draw(y, legend=True, **kw).source
+        return next(ln for ln in src.splitlines() if ln.lstrip().startswith("legend ["))
+    full = legend()
+    assert "d(output)/d(node)" in full and "local derivative" in full
+    bare = legend(show_grad=False, show_edge_grads=False)
+    assert "d(output)/d(node)" not in bare and "local derivative" not in bare
+    assert "local derivative" in legend(show_grad=False)
+    assert "d(output)/d(node)" in legend(show_edge_grads=False)
