@@ -48,9 +48,10 @@ def _record(data: float, kern, parents: tuple) -> Value:
 
 def _finish(v: Value, kern, parents: tuple) -> Value:
     m = current()
-    if not m.record:
+    if not m.record:  # computed under no_grad(): a constant, as PyTorch has it
         v._op = None
         v._parents = ()
+        v._ctx = 0
         return v
     v._op = kern
     v._parents = parents
@@ -386,6 +387,10 @@ class Value(Node):
     def backward(self, grad: float | Value = 1.0) -> None:
         """Backpropagate from this node (seed d(self)/d(self) = ``grad``)."""
         seed = grad.data if isinstance(grad, Value) else _number(grad, "backward grad")
+        if not self._parents and not self.requires_grad:
+            raise RuntimeError("Value.backward: this value does not require grad and has no "
+                               "graph (it was computed under no_grad(), or made with "
+                               "requires_grad=False)")
         _backward_pass((self,), (seed,))
 
     def backward_steps(self):

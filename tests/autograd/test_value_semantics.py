@@ -341,3 +341,19 @@ def test_numbers_the_engine_wraps_are_constants(user_ops):
     op = user_ops("wrap_pair", forward=lambda M, a, b: a * b, deriv=lambda M, o, a, b: (b, a))
     z = op(x, 4.0)
     assert not z.parents[1].requires_grad and z.parents[0] is x
+
+
+def test_backward_on_a_value_without_graph_says_so_as_tensor_does():
+    from gradviz.autograd import no_grad
+    x = Value(2.0)
+    with no_grad():
+        y = x * 3.0
+    assert y.requires_grad is False and y.is_leaf
+    with pytest.raises(RuntimeError, match="does not require grad and has no graph"):
+        y.backward()
+    assert x.grad == 0.0
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        Value(1.0, requires_grad=False).backward()
+    leaf = Value(1.0)
+    leaf.backward()  # a leaf that wants a gradient: d leaf/d leaf = 1
+    assert leaf.grad == 1.0
