@@ -121,6 +121,8 @@ class EdgeCheck:
     analytic: float = math.nan
     numeric: float = math.nan
     note: str = ""
+    #: the exception the op's rule raised, when it did (nothing to compare then)
+    error: str = ""
 
     @property
     def failed(self) -> bool:
@@ -616,7 +618,8 @@ def _check_node_edges(node, step, atol, rtol, max_elements, directions, rng) -> 
         contribs = node.vjp(g)
     except Exception as e:  # a broken rule: the node is the bug
         return [EdgeCheck(node, p, i, info.name, node.label, site, "mismatch", math.inf, [],
-                          note=f"vjp raised {type(e).__name__}: {e}")
+                          note=f"vjp raised {type(e).__name__}: {e}",
+                          error=f"{type(e).__name__}: {e}")
                 for i, p in enumerate(parents)]
     kink_pred = _kink_predicate(node, info)
     kink_flags = None
@@ -716,6 +719,10 @@ def _message(report: CheckReport) -> str:
         p = c.parent
         pname = p.label or ("a leaf" if p.is_leaf else f"the output of {p.op!r}")
         where = f"node {c.label!r}" if c.label else "an unlabelled node"
+        if c.error:
+            return (f"gradcheck: the backward rule of op {c.op!r} at {where}, created at "
+                    f"{c.site or '<site not recorded>'}, raised {c.error}"
+                    + (f"\n  {whole}" if whole else ""))
         text = (f"gradcheck: wrong local derivative in op {c.op!r} at {where}, "
                 f"created at {c.site or '<site not recorded>'}: "
                 f"input {c.input_index} ({pname}), relative error {c.rel_error:.3g}\n"
@@ -790,8 +797,9 @@ def gradcheck(fn: Callable[..., Any], *inputs, eps: float | None = None, atol: f
                              directions=directions, seed=seed)
         if report.kind != "mismatch":
             raise
-        raise GradcheckError(report.message() + f"\n  (the backward pass raised "
-                             f"{type(ex).__name__}: {ex})", 0, inputs[0].label, None,
+        said = report.failing is not None and report.failing.error
+        raise GradcheckError(report.message() + ("" if said else f"\n  (the backward pass raised "
+                             f"{type(ex).__name__}: {ex})"), 0, inputs[0].label, None,
                              math.nan, math.nan, None, report) from ex
     if whole is None:
         return True

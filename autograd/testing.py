@@ -734,12 +734,18 @@ def _fail(op, prop: str, dtype, out, err, artifacts_dir):
         where = ", gradviz.viz.expr.build(text) builds it again in this process"
     else:  # an autograd.Function: the language cannot call it
         where = ""
-    msg = (f"check_op({name}): {prop} fails ({_np.dtype(dtype).name}).\n"
+    msg = (f"check_op({name}): failed on {prop} ({_np.dtype(dtype).name}).\n"
            f"Minimal failing graph ({size} op node{'s' if size != 1 else ''}; gradviz expr "
            f"language{where}):\n    {text}\n{err}")
     if artifact:
         msg += f"\nDiagram: {artifact}"
     return OpCheckError(msg, name, prop, _np.dtype(dtype), text, size, report, artifact)
+
+
+#: Exceptions from an op's own code (its forward or rules) that check_op reports
+#: with what it was checking (hypothesis' own control flow passes through).
+_USER_ERRORS = (ArithmeticError, AttributeError, IndexError, KeyError, LookupError,
+                NotImplementedError, TypeError, ValueError)
 
 
 def _drawers():
@@ -755,7 +761,7 @@ class _FunctionView:
 
     deriv = None
     kink = None
-    smooth2 = False
+    has_second_order = False  # a hand-written backward gives first derivatives only
 
     def __init__(self, cls: type[Function], domain: Any):
         row = cls._row()
@@ -859,8 +865,8 @@ def check_op(op: Any, *, dtypes=None, max_examples: int | None = None,
     def run(prop, dtype, build0, *leaves, second=False):
         def build(*xs):  # op nodes named as in graph_text, so the report and the text agree
             return _label_graph(build0(*xs))
-        out = build(*leaves)
         try:
+            out = build(*leaves)
             if second:
                 gradgradcheck(build, *leaves)
             else:
@@ -869,6 +875,13 @@ def check_op(op: Any, *, dtypes=None, max_examples: int | None = None,
             if e.report is not None and e.report.kind == "not differentiable":
                 assume(False)  # a kink inside the stencil: not a failure of the rule
             raise _fail(op, prop, dtype, out, e, artifacts_dir) from None
+        except _USER_ERRORS as e:  # the op's own code broke: say where, keep the cause
+            kinds = ", ".join(f"{type(x.data).__name__}"
+                              + (f" of shape {x.data.shape}" if hasattr(x.data, "shape") else "")
+                              for x in leaves)
+            raise OpCheckError(f"check_op({name}): checking {prop} ({_np.dtype(dtype).name}, "
+                               f"inputs: {kinds}), the op raised {type(e).__name__}: {e}",
+                               name, prop, _np.dtype(dtype), "", 1) from e
 
     # 1. values
     @cfg
@@ -970,7 +983,7 @@ def check_op(op: Any, *, dtypes=None, max_examples: int | None = None,
     grad_values()
     for dt in dtypes:
         grad_tensors(dt)()
-    if elementwise and getattr(op, "smooth2", True):
+    if elementwise and getattr(op, "has_second_order", True):
         second_order()
     for dt in dtypes:
         graphs(dt)()

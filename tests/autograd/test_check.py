@@ -375,3 +375,23 @@ def test_max_pool_near_ties_are_not_differentiable_and_its_ties_are_its_kinks():
     assert not ties.any()
     assert gradcheck(lambda t: F.max_pool2d(t, 2, stride=1).sum(),
                      Tensor(np.arange(9.0).reshape(1, 1, 3, 3), requires_grad=True))
+
+
+def test_a_backward_that_raises_is_said_as_such_not_as_an_infinite_error():
+    from gradviz.autograd import Function
+
+    class BadCount(Function):
+        @staticmethod
+        def forward(ctx, a, b):
+            return a * b
+
+        @staticmethod
+        def backward(ctx, g):
+            return g  # one gradient for two inputs
+
+    with pytest.raises(GradcheckError) as info:
+        gradcheck(lambda a, b: BadCount.apply(a, b), Value(1.0), Value(2.0))
+    msg = str(info.value)
+    assert msg.startswith("gradcheck: the backward rule of op 'BadCount'")
+    assert "raised ValueError: BadCount.backward returned 1 gradient for 2 inputs" in msg
+    assert "relative error" not in msg and msg.count("returned 1 gradient") == 1

@@ -266,5 +266,27 @@ class _NormalizeBad(_Normalize):
 
 def test_a_function_written_for_arrays_is_checked_on_tensors_alone():
     assert check_op(_Normalize, max_examples=20, domain=(((0.2, 3.0),),))
-    with pytest.raises(OpCheckError, match=r"_NormalizeBad\): gradients on Tensors fails"):
+    with pytest.raises(OpCheckError, match=r"_NormalizeBad\): failed on gradients on Tensors"):
         check_op(_NormalizeBad, max_examples=20, domain=(((0.2, 3.0),),))
+
+
+def test_an_exception_from_the_ops_own_code_says_what_was_being_checked():
+    from gradviz.autograd import Function
+    from gradviz.autograd.testing import OpCheckError, check_op
+
+    class ArraysOnly(Function):
+        """backward written for arrays only: float gradients have no .sum"""
+
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2.0
+
+        @staticmethod
+        def backward(ctx, g):
+            return (g * 2.0).sum(axis=None) if hasattr(g, "sum") else g.sum()
+
+    with pytest.raises(OpCheckError) as info:
+        check_op(ArraysOnly)
+    msg = str(info.value)
+    assert msg.startswith("check_op(ArraysOnly): checking ")
+    assert "the op raised AttributeError" in msg and "float" in msg
