@@ -726,7 +726,7 @@ def _message(report: CheckReport) -> str:
         text = (f"gradcheck: wrong local derivative in op {c.op!r} at {where}, "
                 f"created at {c.site or '<site not recorded>'}: "
                 f"input {c.input_index} ({pname}), relative error {c.rel_error:.3g}\n"
-                f"  d {c.op}/d input {c.input_index}, analytic vs numeric (that op alone):\n"
+                f"  d(out)/d(input {c.input_index}) of {c.op!r} alone, analytic vs numeric:\n"
                 + _rows_text(c.rows))
         if c.note:
             text += f"\n  ({c.note})"
