@@ -126,13 +126,18 @@ def num(x: Any) -> str:
 def step_text(step: Any, name=None) -> list[str]:
     """The chain-rule arithmetic of one step (this module's :class:`Step` or
     :class:`autograd.graph.Step`) as lines:
-    ``total: grad 1 × local 1.1 = 1.1 → subtotal (running sum 1.1)``."""
+    ``total: grad 1 × local 1.1 = 1.1 → subtotal (running sum 1.1)``.
+
+    ``name(node) -> str`` names the nodes; by default an unlabelled node
+    goes by the name the diagrams and the step page give it (``w1*x1``,
+    ``tanh(x)``, ``v7``: :attr:`viz.model.Item.name`, from the graph of the
+    pass the step belongs to)."""
     if not (hasattr(step, "node") and hasattr(step, "contributions")):
         what = ("a node: pass its steps one at a time, for step in root.backward_steps(): "
                 "print('\\n'.join(viz.step_text(step)))" if hasattr(step, "parents")
                 else type(step).__name__)
         raise TypeError(f"step_text: expected one step of a backward pass, got {what}")
-    name = name or (lambda n: n.label or "node")
+    name = name or _pass_namer(step)
     node = step.node
     info = node.op_info
     sym = info.symbol if info is not None else node.op
@@ -163,6 +168,36 @@ def _namer(d: Diagram):
 
     def name(n: Any) -> str:
         return items[id(n)].name
+    return name
+
+
+#: The names of the pass :func:`step_text` last named nodes for: (a weak
+#: reference to its root, {id(node): the name an unlabelled node goes by}). A
+#: pass's steps are named from one model of the whole graph, built at its
+#: first step (whose node is the root), so a loop over ``backward_steps()``
+#: costs one walk; while the root lives, so do the nodes the ids stand for.
+_LAST_PASS: list = [None, {}]
+
+
+def _pass_namer(step: Any):
+    """:attr:`viz.model.Item.name` of ``step``'s nodes (see :data:`_LAST_PASS`)."""
+    import weakref
+    ref, names = _LAST_PASS
+    node = step.node
+    if getattr(step, "index", 0) == 0 or ref is None or ref() is None or id(node) not in names:
+        try:
+            d = _model.build(node, who="step_text")
+        except (TypeError, ValueError):  # not a node the diagrams know: its label
+            return lambda n: n.label or "node"
+        names = {id(it.node): it.named or f"v{it.index}" for it in d.values}
+        try:
+            ref = weakref.ref(node)
+        except TypeError:  # pragma: no cover - a node type without weak references
+            names = {}
+        _LAST_PASS[:] = [ref, names]
+
+    def name(n: Any) -> str:
+        return n.label or names.get(id(n)) or "node"
     return name
 
 
