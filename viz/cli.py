@@ -40,7 +40,10 @@ __all__ = ["main"]
 _EXPR_HELP = ("statements separated by ';' or new lines, e.g. \"price=15; count=2; tax=1.1; "
               "total=price*count*tax\": numbers, names, + - * / **, unary minus and the op "
               "table's functions (tanh(x), sigmoid(x), leaky_relu(x, 0.2), ...); the last "
-              "statement is the output. '-' reads it from stdin; or use -f FILE")
+              "statement is the output. A number inside an expression is "
+              "a constant of its op, as in Python (x*3: one node, no gradient for 3); a name "
+              "needs a value from an assignment or NAME=VALUE (there are no built-in "
+              "constants: write pi=3.14159). '-' reads it from stdin; or use -f FILE")
 
 _VALUES_HELP = ("values for the expression's names, to try others without editing it: "
                 "gradviz expr \"y=tanh(x*w)\" x=0.5 w=2 (a name the expression sets to a "
@@ -319,8 +322,13 @@ def _named_order(root: Any) -> tuple[list, dict]:
     return [it.node for it in values], {id(it.node): it.name for it in values}
 
 
-def _d(name: str) -> str:
-    """``name`` as it reads after a ``d`` (``dx``, ``d(x*w)``)."""
+def _d(name: str, newest: bool = True) -> str:
+    """``name`` as it reads after a ``d`` (``dx``, ``d(x*w)``). A node with
+    several names (``y = x``: an alias, see :mod:`viz.expr`) goes by its
+    newest (the output: ``dy/dy``) or its oldest (an input: ``dy/dx``)."""
+    names = name.split(" = ")
+    if len(names) > 1 and all(n.isidentifier() for n in names):
+        name = names[0] if newest else names[-1]
     return name if name.isidentifier() else f"({name})"
 
 
@@ -452,7 +460,8 @@ def _print_steps(root: Any) -> None:
         _say("\n".join([lines[0]] + ["    " + ln for ln in lines[1:]]))
     leaves = [n for n in order if not n.parents and n.label]
     if leaves:
-        _say("gradients: " + ", ".join(f"d{r}/d{_d(name(n))} = {fmt(n.grad)}" for n in leaves))
+        _say("gradients: " + ", ".join(f"d{r}/d{_d(name(n), newest=False)} = {fmt(n.grad)}"
+                                       for n in leaves))
 
 
 def _cmd_demo(a: argparse.Namespace) -> int:

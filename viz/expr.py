@@ -6,11 +6,21 @@ Statements are separated by ``;`` or new lines (``#`` starts a comment). Each
 is ``name = expression`` (a final bare expression is allowed too). Expressions may use
 numbers, names assigned earlier, ``+ - * / **``, unary minus/plus, parentheses, and calls of
 the op table's functions (``tanh(x)``, ``sigmoid(x)``, ``leaky_relu(x, 0.2)``
-...: see :data:`FUNCTIONS`). Every number becomes a :class:`autograd.Value`;
-``name = 15`` makes a leaf labelled ``name``, ``name = <expr>`` labels the
-result, and an unnamed intermediate result is labelled with its source text
-(``price * count``) when that is short. The program's output is the last
-statement.
+...: see :data:`FUNCTIONS`). The graph is the one the same lines build in
+Python: ``name = 15`` makes a leaf :class:`autograd.Value` labelled ``name``
+(an input), while a number inside an expression is a plain Python float, so
+``x * 3``, ``2 ** x`` or ``x + 1`` is one node with the constant inside the op
+(no leaf, no gradient for the 3). ``name = <expr>`` labels the result, and an
+unnamed intermediate result is labelled with its source text (``price *
+count``) when that is short. The program's output is the last statement.
+
+Names follow the nodes: a name assigned again names a new node, shown as
+``x₁`` (then ``x₂``...), and so is a second node with the same source text
+(``exp(x) * exp(x)``: ``exp(x)`` and ``exp(x)₁``); a name that only renames a
+node (``y = x``, ``y = +x``: the same node, as in Python) joins its label,
+newest first (``y = x``). There are no built-in constants (``pi``, ``e``): a
+name needs a value, from an assignment or from ``inputs`` (the command
+line's ``NAME=VALUE``).
 
 The text is parsed with Python's :mod:`ast` and checked against a whitelist
 before anything is computed; nothing is ever passed to ``eval``. Anything
@@ -27,7 +37,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any, cast
 
 from ..autograd import Value
-from ..autograd.ops import OPS
+from ..autograd.ops import OPS, FloatMath
 
 __all__ = ["ExprError", "build", "parse_inputs", "FUNCTIONS", "functions", "MAX_LENGTH",
            "MAX_PROGRAM"]
@@ -159,8 +169,9 @@ class _Checker:
     def fail(self, node: ast.AST, why: str) -> ExprError:
         return ExprError(f"not allowed: {why}{self.point(*self.span(node))}")
 
-    def expr(self, root: ast.AST, names: set) -> None:
-        """Check an expression tree (iteratively: deep trees are fine)."""
+    def expr(self, root: ast.AST, names: set, later: frozenset = frozenset()) -> None:
+        """Check an expression tree (iteratively: deep trees are fine);
+        ``names`` have values here, ``later`` are assigned further on."""
         todo = [root]
         while todo:
             n = todo.pop()
@@ -175,9 +186,8 @@ class _Checker:
                 if not isinstance(n.ctx, ast.Load):
                     raise self.fail(n, _describe(n))
                 if n.id not in names:
-                    raise self.fail(n, f"the name {n.id!r} is used before it is assigned"
-                                    + (f" ({n.id} is a function: call it)" if n.id in self.funcs
-                                       else ""))
+                    raise ExprError(_no_value(n.id, n.id in later, n.id in self.funcs)
+                                    + self.point(*self.span(n)))
             elif isinstance(n, ast.BinOp):
                 if type(n.op) not in _BINOPS:
                     raise self.fail(n, _describe(n) + " (allowed: + - * / **)")
@@ -221,6 +231,26 @@ class _Checker:
             _number(kw.value, self)
 
 
+#: Constants people expect to be built in; the language has none (a name is
+#: given its value by an assignment or an input), so the message says so.
+_NOT_BUILT_IN = {"pi": "3.141592653589793", "e": "2.718281828459045",
+                 "tau": "6.283185307179586"}
+
+
+def _no_value(name: str, later: bool, is_function: bool) -> str:
+    """Why ``name`` has no value where it is read, and how to give it one."""
+    if is_function:
+        return f"{name!r} is a function: call it, e.g. {name}(x)"
+    if later:
+        return (f"the name {name!r} is read before the statement that assigns it: "
+                "move that statement earlier")
+    example = _NOT_BUILT_IN.get(name, "2")
+    why = (f"{name!r} is not a built-in constant (the language has none)" if name in
+           _NOT_BUILT_IN else f"the name {name!r} has no value")
+    return (f"{why}: give it one after the expression ({name}={example}) or assign it "
+            f"first ({name} = {example}; ...)")
+
+
 def _number(n: ast.AST, chk: _Checker) -> float:
     """A constant parameter: a number, possibly negated."""
     sign = 1.0
@@ -234,6 +264,35 @@ def _number(n: ast.AST, chk: _Checker) -> float:
 
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")  # what Python's parser counts as a line break
+
+#: Characters that look like operators (typed from maths, pasted from a page)
+#: and what the language writes instead.
+_LOOKALIKES = {"·": "* for multiplication", "⋅": "* for multiplication",
+               "×": "* for multiplication", "∗": "* for multiplication",
+               "÷": "/ for division", "−": "- (the ASCII minus)", "–": "- (the ASCII minus)",
+               "^": "** for a power (x ** 2)"}
+_LOOKALIKE = re.compile("[" + re.escape("".join(_LOOKALIKES)) + "]")
+_ASSIGN_AFTER = re.compile(r"\s*[^\W\d]\w*\s*=(?!=)")
+
+
+def _statement_comma(text: str) -> int | None:
+    """The column of a ',' outside brackets followed by ``name =`` (``x=2,
+    y=x*3``: two statements joined by a comma), else None."""
+    depth = 0
+    for i, ch in enumerate(text):
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif ch == "," and depth == 0 and _ASSIGN_AFTER.match(text, i + 1):
+            return i
+    return None
+
+
+def _python_hint(msg: str) -> str:
+    """Python's syntax-error message without its advice about Python
+    syntax the language does not have (``==``, ``:=``, ``,``)."""
+    return re.sub(r"\.?\s*(Perhaps|Maybe) you .*$", "", msg) or "invalid syntax"
 
 
 def _statements(src: str, funcs: Mapping | None = None) -> list[tuple[ast.stmt, _Checker]]:
@@ -262,11 +321,22 @@ def _statements(src: str, funcs: Mapping | None = None) -> list[tuple[ast.stmt, 
                 raise ExprError(f"a statement is {len(text):,} characters long; the limit is "
                                 f"{MAX_LENGTH:,} (split it into several)"
                                 + chk.point(0, min(len(text), 60)))
+            lookalike = _LOOKALIKE.search(text)
+            if lookalike:  # before parsing: Python reads x·3 as one name
+                ch = lookalike.group()
+                raise ExprError(f"syntax error: {ch!r} is not an operator here: write "
+                                f"{_LOOKALIKES[ch]}"
+                                + chk.point(lookalike.start(), lookalike.end()))
             try:
                 tree = ast.parse(text, mode="exec")
             except SyntaxError as e:
+                comma = _statement_comma(text)
+                if comma is not None:
+                    raise ExprError("syntax error: statements are separated by ';' or new "
+                                    "lines, not ','" + chk.point(comma, comma + 1)) from None
                 c0 = max(0, (e.offset or 1) - 1) if (e.lineno or 1) == 1 else len(text)
-                raise ExprError(f"syntax error: {e.msg}{chk.point(c0, c0 + 1)}") from None
+                raise ExprError(f"syntax error: {_python_hint(e.msg)}"
+                                f"{chk.point(c0, c0 + 1)}") from None
             except (RecursionError, MemoryError, ValueError):
                 raise ExprError(f"cannot parse {text[:60]!r}: nested too deeply or invalid"
                                 + chk.point(0, min(len(text), 60))) from None
@@ -294,6 +364,9 @@ def build(src: str, inputs: Mapping[str, float] | None = None
     if not stmts:
         raise ExprError("the expression is empty: write e.g. 'x = 2; y = x * x'")
     names: set[str] = set(given)
+    everywhere = frozenset(st.targets[0].id for st, _ in stmts
+                           if isinstance(st, ast.Assign) and len(st.targets) == 1
+                           and isinstance(st.targets[0], ast.Name))
     for i, (st, chk) in enumerate(stmts):
         if isinstance(st, ast.Assign):
             if len(st.targets) != 1 or not isinstance(st.targets[0], ast.Name):
@@ -301,14 +374,14 @@ def build(src: str, inputs: Mapping[str, float] | None = None
             tgt = st.targets[0].id
             if tgt in funcs:
                 raise chk.fail(st.targets[0], f"{tgt!r} is a function name; pick another name")
-            chk.expr(st.value, names)
+            chk.expr(st.value, names, everywhere - names)
             if tgt in given and _fold(st.value) is None:
                 raise chk.fail(st.value, f"{tgt} is given a value ({tgt}={given[tgt]:g}) but "
                                          "computed here; give values only to names the "
                                          "program sets to a number, or new names")
             names.add(tgt)
         elif isinstance(st, ast.Expr) and i == len(stmts) - 1:
-            chk.expr(st.value, names)
+            chk.expr(st.value, names, everywhere - names)
         else:
             raise chk.fail(st, _describe(st) + " (statements are 'name = expression')")
     if given:
@@ -318,25 +391,63 @@ def build(src: str, inputs: Mapping[str, float] | None = None
         if unread:
             raise ExprError(f"{', '.join(unread)}: the expression never uses "
                             f"{'this name' if len(unread) == 1 else 'these names'}")
-    assigned = {cast(ast.Name, st.targets[0]).id for st, _ in stmts if isinstance(st, ast.Assign)}
-    env: dict[str, Value] = {k: Value(v, label=k) for k, v in given.items() if k not in assigned}
+    label = _Labels()
+    env: dict[str, Value] = {}
+    for k, v in given.items():
+        if k not in everywhere:
+            env[k] = Value(v)
+            label.name(env[k], k)
     out = None
     for st, chk in stmts:
         # checked above: each statement is `name = expression` or a final expression
         st = cast(ast.Assign | ast.Expr, st)
         if isinstance(st, ast.Assign) and cast(ast.Name, st.targets[0]).id in given:
             name = cast(ast.Name, st.targets[0]).id
-            value = Value(given[name], label=name)
+            value: Value | float = given[name]
         else:
-            value = _evaluate(st.value, env, chk)
+            value = _evaluate(st.value, env, chk, label)
         if isinstance(st, ast.Assign):
             name = cast(ast.Name, st.targets[0]).id
-            if not value.label:
-                value.label = name
+            if not isinstance(value, Value):  # a number: an input leaf, as `name = 15`
+                value = Value(value)
+            label.name(value, name)
             env[name] = value
+        elif not isinstance(value, Value):
+            value = Value(value)
         out = value
     assert out is not None
     return out, env
+
+
+class _Labels:
+    """The labels of one program's nodes: a label already on another node
+    gets a subscript (``x``, ``x₁``, ``x₂``: a name assigned again, or the
+    same source text computed twice); a node that gets a second name (``y =
+    x``) is labelled with its names, newest first (``y = x``)."""
+
+    def __init__(self) -> None:
+        self.count: dict[str, int] = {}
+        self.names: dict[int, list[str]] = {}  # id(node) -> the names it was assigned
+
+    def unique(self, text: str) -> str:
+        k = self.count.get(text)
+        self.count[text] = 0 if k is None else k + 1
+        if k is None:
+            return text
+        out = text + str(k + 1).translate(_SUBSCRIPT)
+        while out in self.count:  # pragma: no cover - a source text ending in a subscript
+            out += "'"
+        self.count[out] = 0
+        return out
+
+    def name(self, node: Value, name: str) -> None:
+        """``name = node``: a new node takes the name; a named one adds it."""
+        names = self.names.setdefault(id(node), [])
+        names.append(self.unique(name) if not names else name)
+        node.label = " = ".join(reversed(names))
+
+
+_SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
 
 def parse_inputs(items: Iterable[str]) -> dict[str, float]:
@@ -380,18 +491,21 @@ def _inputs(inputs: Mapping[str, float] | None, funcs: Mapping) -> dict[str, flo
     return out
 
 
-def _evaluate(root: ast.AST, env: dict, chk: _Checker) -> Value:
-    """Post-order evaluation with an explicit stack (no recursion)."""
+def _evaluate(root: ast.AST, env: dict, chk: _Checker, label: _Labels) -> Value | float:
+    """Post-order evaluation with an explicit stack (no recursion). Numbers
+    stay Python floats, as in Python: ``x * 3`` is one node with its constant
+    inside the op; arithmetic on numbers alone gives a number (with the
+    engine's float rules: ``1/0`` is inf); a function's number input is a
+    constant leaf (``tanh(2)``, as ``Value(2, requires_grad=False).tanh()``)."""
     folded = _fold(root)
     if folded is not None:
-        return Value(folded)
-    results: dict[int, Value] = {}
+        return folded
+    results: dict[int, Value | float] = {}
     stack: list[tuple[ast.AST, bool]] = [(root, False)]
     while stack:
         n, ready = stack.pop()
         if isinstance(n, ast.Constant):
-            # a number inside an expression is a constant (no gradient wanted)
-            results[id(n)] = Value(float(cast(float, n.value)), requires_grad=False)
+            results[id(n)] = float(cast(float, n.value))
             continue
         if isinstance(n, ast.Name):
             results[id(n)] = env[n.id]
@@ -402,13 +516,18 @@ def _evaluate(root: ast.AST, env: dict, chk: _Checker) -> Value:
             for k in reversed(kids):
                 f = _fold(k)
                 if f is not None:
-                    results[id(k)] = Value(f, requires_grad=False)
+                    results[id(k)] = f
                 else:
                     stack.append((k, False))
             continue
         vals = [results.pop(id(k)) for k in kids]
+        v: Value | float
         if isinstance(n, ast.BinOp):
-            v = _BINOPS[type(n.op)](vals[0], vals[1])
+            a, b = vals
+            if isinstance(a, float) and isinstance(b, float):
+                v = _FLOAT_BINOPS[type(n.op)](a, b)
+            else:
+                v = _BINOPS[type(n.op)](a, b)
         elif isinstance(n, ast.UnaryOp):
             v = -vals[0] if isinstance(n.op, ast.USub) else vals[0]
         else:  # a whitelisted call (_Checker): f(...) with f a name in FUNCTIONS
@@ -418,13 +537,20 @@ def _evaluate(root: ast.AST, env: dict, chk: _Checker) -> Value:
             given = [_number(a, chk) for a in call.args[n_in:]]
             kws = {kw.arg: _number(kw.value, chk) for kw in call.keywords}
             args = given + [kws.get(p, d) for p, d in params[len(given):]]
-            v = fn(*vals, *args)
-        if n is not root and not v.label:  # intermediates are named by their text
-            text = _text_of(chk, n)
+            v = fn(*[x if isinstance(x, Value) else Value(x, requires_grad=False)
+                     for x in vals], *args)
+        if n is not root and isinstance(v, Value) and not v.label:
+            text = _text_of(chk, n)  # intermediates are named by their text
             if text and len(text) <= LABEL_MAX:
-                v.label = " ".join(text.split())
+                v.label = label.unique(" ".join(text.split()))
         results[id(n)] = v
     return results[id(root)]
+
+
+_FLOAT_BINOPS: dict[type, Callable[[float, float], float]] = {
+    ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: lambda a, b: a * b,
+    ast.Div: FloatMath.div, ast.Pow: FloatMath.pow,
+}
 
 
 def _text_of(chk: _Checker, n: ast.AST) -> str:

@@ -264,8 +264,10 @@ def expression_names(values: list) -> None:
         if op in _INFIX and len(args) == 2:
             text = f"{args[0]}{_INFIX[op]}{args[1]}"
             infix[it.index] = True
-        elif op in _INFIX and len(args) == 1 and len(consts) == 1:  # x**2
-            text = f"{args[0]}{_INFIX[op]}{fmt(consts[0])}"
+        elif op in _INFIX and len(args) == 1 and len(consts) == 1:  # x**2; 2**x, 1-x, 3/x
+            reverse = info is not None and info.key in ("rsub_const", "rdiv_const", "rpow_const")
+            c = fmt(consts[0])
+            text = f"{c}{_INFIX[op]}{args[0]}" if reverse else f"{args[0]}{_INFIX[op]}{c}"
             infix[it.index] = True
         elif op == "neg" and len(args) == 1:
             text = f"-{args[0]}"

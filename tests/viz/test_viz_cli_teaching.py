@@ -123,7 +123,8 @@ def test_inf_and_nan_give_one_warning_naming_the_first_node(capsys):
 def test_steps_text_uses_the_diagrams_names_and_literals_are_constants(capsys):
     """The printed pass names unlabelled results as the diagram does (never
     v<i> or #N when the expression is short) and a number inside an
-    expression is a constant: no gradient for it in the summary or picture."""
+    expression is a constant inside its op, as in Python: no node, no
+    gradient for it in the summary or picture."""
     assert main(["steps", "x=3; y=tanh(x*2)+1", "--text"]) == 0
     out = capsys.readouterr().out
     assert "step 2: tanh(x*2) (op tanh)" in out and "x*2 (op ×)" in out
@@ -134,7 +135,9 @@ def test_steps_text_uses_the_diagrams_names_and_literals_are_constants(capsys):
     src = capsys.readouterr().out
     from gradviz import viz
     const_lines = [ln for ln in src.splitlines() if viz.dot.COLOURS["const"][0] in ln]
-    assert len(const_lines) == 2 and not any("grad" in ln for ln in const_lines)
+    values = re.findall(r"^\s*n\d+ \[label", src, re.M)
+    assert const_lines == [] and len(values) == 4  # x, x*2, tanh(x*2), y: no node for 2 or 1
+    assert "d/da = c (c=2)" in src and "d/da = 1 (c=1)" in src
 
 
 def _closed_pipe_run(cmd):

@@ -4,17 +4,150 @@ leaves, 'used before it is assigned' for a name with no value, aliases and
 reassignments, Python's syntax hints, step_text's 'node', --import, the
 check message of '/')."""
 
+import pytest
 
 from gradviz import Value, viz
 from gradviz.autograd.check import check_nodes
 from gradviz.autograd.graph import topological_order
 from gradviz.viz.cli import main
+from gradviz.viz.expr import ExprError, build
 
 
 def _ops(root):
     """(op key, params) of every op node, in topological order."""
     return [(n.op_info.key, dict(n.op_info.params)) for n in topological_order([root])
             if not n.is_leaf]
+
+
+# --- 1. a number inside an expression is a constant of its op, as in Python ----------
+@pytest.mark.parametrize("text, python", [
+    ("x*3", lambda x: x * 3), ("3*x", lambda x: 3 * x), ("x+1", lambda x: x + 1),
+    ("1+x", lambda x: 1 + x), ("x-1", lambda x: x - 1), ("1-x", lambda x: 1 - x),
+    ("x**2", lambda x: x ** 2), ("2**x", lambda x: 2 ** x), ("x/2", lambda x: x / 2),
+    ("3/x", lambda x: 3 / x), ("x*-3", lambda x: x * -3), ("2*3*x", lambda x: 2 * 3 * x),
+    ("x**0.5 + 2*x - 1", lambda x: x ** 0.5 + 2 * x - 1),
+])
+def test_numbers_build_the_same_graph_as_python(text, python):
+    y, env = build(f"x=2; y={text}")
+    x = Value(2.0, label="x")
+    expected = python(x)
+    assert _ops(y) == _ops(expected)
+    leaves = [n for n in topological_order([y]) if n.is_leaf]
+    assert leaves == [env["x"]]  # no leaf for any number
+    y.backward()
+    expected.backward()
+    assert y.data == pytest.approx(expected.data) and env["x"].grad == pytest.approx(x.grad)
+
+
+def test_x_times_3_steps_and_draws_one_node(capsys):
+    assert main(["steps", "x=2; y=x*3", "--text"]) == 0
+    out = capsys.readouterr().out
+    assert "→ 3" not in out and "→ x (running sum 3)   [d/da = c (c=3)]" in out
+    assert main(["expr", "x=2; y=x*3"]) == 0
+    dot = capsys.readouterr().out
+    assert "data 3" not in dot and "d/db" not in dot and "d/da = c (c=3)" in dot
+
+
+def test_numbers_alone_make_a_number_and_functions_of_numbers_are_constants():
+    y, env = build("c = 2*3; x = 1/0; y = c*tanh(2)")
+    assert env["c"].data == 6.0 and env["c"].is_leaf and env["c"].label == "c"
+    assert env["x"].data == float("inf") and env["x"].is_leaf  # the engine's float rules
+    t = y.parents[1]
+    assert t.op == "tanh" and not t.parents[0].requires_grad  # Value(2, requires_grad=False)
+
+
+def test_check_perturbs_no_constant(capsys):
+    assert main(["check", "x=0.7; y=2**x + 3/x - x**2"]) == 0
+    out = capsys.readouterr().out
+    rows = [ln for ln in out.splitlines() if "[in " in ln]
+    assert len(rows) == 7 and all(ln.endswith(" ok") for ln in rows)  # 3 one-input ops, 2 two
+    assert "all 7 checked edges agree" in out
+    assert main(["check", "x=0.7; y=3*x", "--dtype", "float32"]) == 0
+    assert "all 1 checked edges agree (float32)" in capsys.readouterr().out
+
+
+# --- 2. a name without a value ---------------------------------------------------------
+@pytest.mark.parametrize("src, says", [
+    ("x=2; y=x**0.5 + pi", ["'pi' is not a built-in constant", "pi=3.14159"]),
+    ("y=x*2", ["the name 'x' has no value", "(x=2)", "x = 2;"]),
+    ("y=x*2; x=3", ["'x' is read before the statement that assigns it"]),
+    ("x=2; y=tanh*x", ["'tanh' is a function: call it"]),
+])
+def test_a_name_without_a_value_says_how_to_give_one(src, says, capsys):
+    assert main(["steps", src, "--text"]) == 2
+    err = capsys.readouterr().err
+    assert "used before it is assigned" not in err and "not allowed" not in err
+    assert all(s in err for s in says), err
+    assert "Traceback" not in err
+
+
+def test_the_cli_help_says_there_are_no_built_in_constants(capsys):
+    with pytest.raises(SystemExit):
+        main(["expr", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "no built-in constants" in out
+
+
+# --- 3. aliases and reassignments keep every name, and no two nodes share one ---------
+def test_an_alias_adds_its_name(capsys):
+    for src in ("x=2; y=+x", "x=2; y=x"):
+        y, env = build(src)
+        assert y is env["x"] and y.label == "y = x"
+        assert main(["steps", src, "--text"]) == 0
+        out = capsys.readouterr().out
+        assert out.startswith("forward: y = x = 2; backward seeds dy/dy = 1")
+        assert "gradients: dy/dx = 1" in out
+    z, _ = build("x=2; y=x; z=y")
+    assert z.label == "z = y = x"
+    w, _ = build("x=2; y=x; w=y*y")
+    assert w.label == "w" and w.parents[0].label == "y = x"
+
+
+def test_a_reassigned_name_and_a_repeated_text_are_named_apart(capsys, tmp_path):
+    y, env = build("x=2; x=x*3; y=x+1")
+    assert env["x"].label == "x₁" and env["x"].parents[0].label == "x"
+    assert main(["steps", "x=2; x=x*3; y=x+1", "--text"]) == 0
+    out = capsys.readouterr().out
+    assert "step 2: x₁ (op ×)" in out and "→ x₁ (running sum 1)" in out
+    assert main(["expr", "x=2; x=x*3; y=x+1"]) == 0
+    assert "x₁" in capsys.readouterr().out
+    page = tmp_path / "p.html"
+    assert main(["steps", "x=2; x=x*3; y=x+1", "-o", str(page)]) == 0
+    assert "x₁" in page.read_text(encoding="utf-8")
+    y, _ = build("x=2; y=exp(x)*exp(x)*exp(x)")
+    exps = [n.label for n in topological_order([y]) if n.op == "exp"]
+    assert len(exps) == 3 and sorted(exps) == ["exp(x)", "exp(x)₁", "exp(x)₂"]
+
+
+# --- 4. syntax hints in the language's words ---------------------------------------------
+def test_a_comma_between_statements_suggests_a_semicolon():
+    with pytest.raises(ExprError) as e:
+        build("x=2, y=x*3")
+    msg = str(e.value)
+    assert "separated by ';'" in msg and "==" not in msg and ":=" not in msg
+    line, caret = msg.splitlines()[-2:]
+    assert line[caret.index("^")] == ","
+
+
+@pytest.mark.parametrize("src, ch, says", [
+    ("y = x·3", "·", "write * for multiplication"),
+    ("x = 2; y = x × 3", "×", "write * for multiplication"),
+    ("x = 2; y = x ÷ 3", "÷", "write / for division"),
+    ("x = 2; y = x − 3", "−", "ASCII minus"),
+])
+def test_maths_symbols_suggest_the_operator(src, ch, says):
+    with pytest.raises(ExprError) as e:
+        build(src)
+    msg = str(e.value)
+    assert says in msg and "is used before" not in msg
+    line, caret = msg.splitlines()[-2:]
+    assert line[caret.index("^")] == ch
+
+
+def test_other_syntax_errors_drop_pythons_advice():
+    with pytest.raises(ExprError) as e:
+        build("x = 2; y = (x = 3)")
+    assert "Maybe you meant" not in str(e.value) and "syntax error" in str(e.value)
 
 
 # --- 5. step_text names nodes as the diagrams do ---------------------------------------
