@@ -504,3 +504,38 @@ class Function:
         if out._parents:
             out._ctx = ctx
         return out
+
+
+def import_ops(spec: str) -> None:
+    """Run the user's code that defines ops (``define_op``, ``Function``), as
+    the command lines' ``--import`` does: ``spec`` is a .py file path (run as
+    a script) or a module name (imported, found from the current directory
+    too, as ``python -m`` finds it). Exceptions are the user code's own."""
+    import importlib
+    import os
+    import runpy
+    import sys
+    if spec.endswith(".py") or "/" in spec or os.sep in spec:
+        if not os.path.isfile(spec):
+            raise FileNotFoundError(f"no such file: {spec}")
+        runpy.run_path(spec, run_name="gradviz_user_ops")
+        return
+    here = os.getcwd()
+    sys.path.insert(0, here)
+    try:
+        importlib.import_module(spec)
+    finally:
+        sys.path.remove(here)
+
+
+def import_error_text(spec: str, e: BaseException) -> str:
+    """One line saying why ``import_ops(spec)`` failed (no traceback)."""
+    if isinstance(e, SyntaxError):
+        return f"--import {spec}: syntax error" + (f" (line {e.lineno})" if e.lineno else "") \
+            + f": {e.msg}"
+    if isinstance(e, ModuleNotFoundError) and e.name == spec.split(".")[0]:
+        return (f"--import {spec}: no module named {e.name!r} (give a module name importable "
+                "from here, or a path to a .py file)")
+    if isinstance(e, FileNotFoundError) and str(e).startswith("no such file"):
+        return f"--import {spec}: no such file"
+    return f"--import {spec}: {type(e).__name__}: {' '.join(str(e).split()) or '(no message)'}"

@@ -5,6 +5,7 @@
     echo "x=2; y=x*x" | gradviz expr - -o y.png      # ... or from stdin
     gradviz steps "price=15; count=2; tax=1.1; total=price*count*tax" -o car_tax.html
     gradviz steps "x=2; y=tanh(x*x)" --text
+    gradviz check "x=0.5; y=cube(x)" --import my_ops.py   # your own define_op ops
     gradviz demo [-o out]
 
 Exit codes: 0 done, 1 the environment is missing something (Graphviz ``dot``,
@@ -39,8 +40,8 @@ __all__ = ["main"]
 
 _EXPR_HELP = ("statements separated by ';' or new lines, e.g. \"price=15; count=2; tax=1.1; "
               "total=price*count*tax\": numbers, names, + - * / **, unary minus and the op "
-              "table's functions (tanh(x), sigmoid(x), leaky_relu(x, 0.2), ...); the last "
-              "statement is the output. A number inside an expression is "
+              "table's functions (tanh(x), sigmoid(x), leaky_relu(x, 0.2), ...; your own with "
+              "--import); the last statement is the output. A number inside an expression is "
               "a constant of its op, as in Python (x*3: one node, no gradient for 3); a name "
               "needs a value from an assignment or NAME=VALUE (there are no built-in "
               "constants: write pi=3.14159). '-' reads it from stdin; or use -f FILE")
@@ -171,6 +172,11 @@ def _add_source(p: argparse.ArgumentParser) -> None:
     p.add_argument("values", nargs="*", metavar="NAME=VALUE", help=_VALUES_HELP)
     p.add_argument("-f", "--file", metavar="FILE",
                    help="read the expression from FILE ('-': stdin) instead of the command line")
+    p.add_argument("--import", dest="imports", action="append", default=[],
+                   metavar="MODULE_OR_FILE",
+                   help="import a Python module by name (mypkg.ops) or run a .py file before "
+                        "the expression is read, so that the ops it defines with "
+                        "autograd.define_op can be called in the expression; repeatable")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -246,6 +252,7 @@ def _parser() -> argparse.ArgumentParser:
 def _source(a: argparse.Namespace) -> tuple[str, str, dict[str, float]]:
     """(expression text, where it came from: '' for the command line, the
     NAME=VALUE inputs)."""
+    _import_user_code(getattr(a, "imports", None) or ())
     raw = list(getattr(a, "values", None) or ())
     if a.file is not None and a.expression is not None and _looks_like_value(a.expression):
         raw.insert(0, a.expression)  # with -f FILE, every positional argument is a value
@@ -264,6 +271,21 @@ def _looks_like_value(item: str) -> bool:
     except ExprError:
         return False
     return True
+
+
+def _import_user_code(specs: Sequence[str]) -> None:
+    """``--import``: each a module name or a .py file path, run in this
+    process so that its ``define_op`` rows join the table
+    (:func:`autograd.custom.import_ops`). Any failure is a usage error
+    naming it and the exception (one line, no traceback)."""
+    from ..autograd.custom import import_error_text, import_ops
+    for spec in specs:
+        try:
+            import_ops(spec)
+        except KeyboardInterrupt:
+            raise
+        except BaseException as e:  # the user's code failed: SystemExit included
+            raise _Usage(import_error_text(spec, e)) from None
 
 
 def _text(a: argparse.Namespace) -> tuple[str, str]:

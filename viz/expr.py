@@ -80,8 +80,9 @@ def functions() -> dict[str, tuple[Callable, tuple[tuple[str, float], ...]]]:
     a parameter), by name: a graph that ``autograd.testing`` writes in this
     language (a ``check_op`` failure's minimal graph) can be built again
     with :func:`build`. The ``gradviz`` command, another process, knows the
-    built-in ones. A function's number of inputs is its ``arity``
-    attribute (1 when it has none)."""
+    built-in ones and those of the modules or files given with
+    ``--import``. A function's number of inputs is its ``arity`` attribute
+    (1 when it has none)."""
     out = dict(FUNCTIONS)
     for op in OPS.values():
         if op.callable_by_name and op.key not in out:
@@ -206,7 +207,9 @@ class _Checker:
         if not isinstance(n.func, ast.Name):
             raise self.fail(n.func, _describe(n.func) + " (only calls of plain function names)")
         if n.func.id not in self.funcs:
-            raise self.fail(n, _describe(n) + "; the functions are: " + ", ".join(self.funcs))
+            raise self.fail(n, _describe(n) + "; the functions are: " + ", ".join(self.funcs)
+                            + " (an op of your own: define it with autograd.define_op; on the "
+                              "command line, --import the file that does)")
         fn, params = self.funcs[n.func.id]
         k = _arity(fn)
         name = n.func.id

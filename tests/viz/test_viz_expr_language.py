@@ -3,6 +3,8 @@ apart, and says what is wrong in its own words (user reports: literals as
 leaves, 'used before it is assigned' for a name with no value, aliases and
 reassignments, Python's syntax hints, step_text's 'node', --import, the
 check message of '/')."""
+import subprocess
+import sys
 
 import pytest
 
@@ -85,7 +87,7 @@ def test_the_cli_help_says_there_are_no_built_in_constants(capsys):
     with pytest.raises(SystemExit):
         main(["expr", "--help"])
     out = " ".join(capsys.readouterr().out.split())
-    assert "no built-in constants" in out
+    assert "no built-in constants" in out and "--import" in out
 
 
 # --- 3. aliases and reassignments keep every name, and no two nodes share one ---------
@@ -162,6 +164,67 @@ def test_step_text_uses_the_diagrams_names():
     from gradviz.viz.steps import record_steps
     _, recorded = record_steps(o)  # the step page's own text
     assert [ln for s in recorded for ln in s.lines] == text.splitlines()
+
+
+# --- 6. --import a user's ops ----------------------------------------------------------
+CUBE = """from gradviz import autograd
+cube_{tag} = autograd.define_op("cube_{tag}", forward=lambda M, a: a * a * a,
+    deriv=lambda M, out, a: ({k} * a * a,), rule=("d/da = 3a²",))
+"""
+
+
+def _run(args, cwd):
+    return subprocess.run([sys.executable, "-m", "gradviz.viz.cli", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_check_imports_a_file_or_a_module_with_the_users_ops(tmp_path):
+    (tmp_path / "good_ops.py").write_text(CUBE.format(tag="g", k="3.0"))
+    (tmp_path / "bad_ops.py").write_text(CUBE.format(tag="b", k="2.0"))
+    r = _run(["check", "x=0.5; y=cube_g(x)", "--import", "good_ops.py"], tmp_path)
+    assert r.returncode == 0 and "all 1 checked edges agree" in r.stdout, r.stderr
+    r = _run(["check", "x=0.5; y=cube_g(x)", "--import", "good_ops"], tmp_path)  # a module
+    assert r.returncode == 0, r.stderr
+    r = _run(["check", "x=0.5; y=cube_b(x)", "--import", str(tmp_path / "bad_ops.py")],
+             tmp_path)
+    assert r.returncode == 1 and "mismatch" in r.stdout
+    r = _run(["steps", "x=0.5; y=cube_g(x)", "--text", "--import", "good_ops.py"], tmp_path)
+    assert r.returncode == 0 and "gradients: dy/dx = 0.75" in r.stdout
+    r = _run(["check", "x=0.5; y=cube_g(x)"], tmp_path)  # not imported: not known
+    assert r.returncode == 2 and "--import" in r.stderr
+
+
+@pytest.mark.parametrize("name, body, says", [
+    ("missing.py", None, "--import missing.py: no such file"),
+    ("no_such_module", None, "no module named 'no_such_module'"),
+    ("broken.py", "raise RuntimeError('oops\\nmore')", "RuntimeError: oops more"),
+    ("syntax.py", "def f(:\n", "syntax error (line 1)"),
+    ("exits.py", "import sys; sys.exit(3)", "SystemExit: 3"),
+])
+def test_a_failing_import_is_one_line_and_exit_2(tmp_path, name, body, says):
+    if body is not None:
+        (tmp_path / name).write_text(body)
+    r = _run(["check", "x=1; y=x*x", "--import", name], tmp_path)
+    assert r.returncode == 2 and says in r.stderr and "Traceback" not in r.stderr, r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_python_m_autograd_takes_options(tmp_path):
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "gradviz.autograd", *args], cwd=tmp_path,
+                              capture_output=True, text=True, timeout=120)
+    r = run("--help")
+    assert r.returncode == 0 and "--op NAME" in r.stdout and "| op |" not in r.stdout
+    r = run("--op", "tanh")
+    lines = r.stdout.strip().splitlines()
+    assert r.returncode == 0 and len(lines) == 3 and lines[2].startswith("| `tanh`")
+    r = run("--op", "nope")
+    assert r.returncode == 2 and "no op 'nope'" in r.stderr
+    (tmp_path / "ops.py").write_text(CUBE.format(tag="m", k="3.0"))
+    r = run("--import", "ops.py", "--op", "cube_m")
+    assert r.returncode == 0 and "| `cube_m`" in r.stdout
+    r = run()
+    assert r.returncode == 0 and r.stdout.startswith("# Op reference")
 
 
 # --- 7. the check message for '/' -------------------------------------------------------
