@@ -228,9 +228,15 @@ def test_python_m_autograd_takes_options(tmp_path):
 
 
 # --- 7. the check message for '/' -------------------------------------------------------
-def test_the_check_message_reads_well_for_division(capsys):
-    assert main(["check", "x=2; y=x/(x-2)"]) == 1
+def test_the_check_message_reads_well_for_division(capsys, monkeypatch):
+    # a division rule with a planted bug (d/da doubled), so that '/' is the op named
+    from gradviz.autograd.kernel import FLOAT, kernel
+    k = kernel("div", FLOAT)
+    right = k.vjp
+    monkeypatch.setattr(k, "vjp", lambda n, g: tuple(c * 2.0 if i == 0 else c
+                                                     for i, c in enumerate(right(n, g))))
+    assert main(["check", "x=3; y=x/(x-2)"]) == 1
     out = capsys.readouterr().out
     assert "d //d" not in out and "d(out)/d(input 0) of '/' alone" in out
-    x = Value(2.0, label="x")
+    x = Value(3.0, label="x")
     assert "d(out)/d(input 0) of '/'" in check_nodes(x / (x - 2)).message()
