@@ -4,6 +4,7 @@ driven by Playwright (no browser download: launched from /usr/bin/chromium).
 Set-up (./dev.sh test does it): ``apt-get install chromium`` and the test
 extras (``pip install -e .[test]``, which brings ``playwright``).
 """
+import html
 import os
 
 import pytest
@@ -283,4 +284,45 @@ def test_a_5000_node_page_loads_and_steps_without_errors(browser, tmp_path):
     page.keyboard.press("Enter")
     assert head(page).startswith("step")
     assert page.errors == []
+    page.close()
+
+
+# the whole graph in view and filling it (one side touches, or the zoom cap 1.5)
+FITTED = """() => {
+  const v = document.getElementById('view'), vb = v.getBoundingClientRect();
+  const g = v.querySelector('svg').getBoundingClientRect();
+  const L = vb.left + v.clientLeft, T = vb.top + v.clientTop, w = v.clientWidth, h = v.clientHeight;
+  const s = parseFloat(v.getAttribute('data-view'));
+  return w > 0 && h > 0 && g.left >= L - 0.5 && g.right <= L + w + 0.5
+    && g.top >= T - 0.5 && g.bottom <= T + h + 0.5
+    && (Math.abs(g.width - w) < 1 || Math.abs(g.height - h) < 1 || s === 1.5);
+}"""
+
+
+@pytest.mark.parametrize("hidden", ["display:none", "width:0;height:0"])
+def test_a_page_in_an_iframe_shown_after_it_loaded_fits_when_shown(browser, car_page, hidden):
+    """Jupyter shows the page in an iframe that can be laid out (given a size)
+    after the page's script ran: the view is fitted once it has a size, and
+    f fits (it had measured the graph as 1 × 1 px and zoomed to 1.5 on its corner)."""
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    src = html.escape(open(car_page, encoding="utf-8").read(), quote=True)
+    page.set_content(f'<!DOCTYPE html><html><body><iframe sandbox="allow-scripts" '
+                     f'style="{hidden};border:0" srcdoc="{src}"></iframe></body></html>')
+    inner = page.frames[1]
+    inner.wait_for_function("() => document.body.dataset.frame === '0'")
+    page.evaluate("() => { const f = document.querySelector('iframe');"
+                  " f.style.cssText = 'display:block;width:1100px;height:720px;border:0'; }")
+    inner.wait_for_function(FITTED, timeout=5000)
+    fitted = _view(inner)
+    inner.locator("#next").click()  # stepping keeps the fitted view
+    assert _view(inner) == fitted
+    inner.locator("body").press("f")
+    assert _view(inner) == fitted and inner.evaluate(FITTED)
+    page.evaluate("() => { document.querySelector('iframe').style.width = '700px'; }")
+    inner.wait_for_function("() => document.getElementById('view').clientWidth < 700")
+    inner.wait_for_function(FITTED, timeout=5000)  # a fitted view follows a resize
+    assert _view(inner)[0] < fitted[0]
+    assert errors == []
     page.close()
