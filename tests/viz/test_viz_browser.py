@@ -326,3 +326,49 @@ def test_a_page_in_an_iframe_shown_after_it_loaded_fits_when_shown(browser, car_
     assert _view(inner)[0] < fitted[0]
     assert errors == []
     page.close()
+
+
+def active_in_view(page) -> bool:
+    """The highlighted (active) node is inside the view."""
+    return page.evaluate(
+        "() => { const v = document.getElementById('view').getBoundingClientRect();"
+        " const on = [...document.querySelectorAll('#view g.node')].filter(g =>"
+        " g.querySelector('path, polygon, ellipse').getAttribute('fill') === '#fef08a');"
+        " return on.length > 0 && on.every(g => { const r = g.getBoundingClientRect();"
+        " return r.left >= v.left && r.right <= v.right && r.top >= v.top && r.bottom <= v.bottom; }); }")
+
+
+def test_fit_of_a_long_graph_keeps_a_readable_scale_around_the_current_step(browser, tmp_path):
+    """A long chain (one row about 14,500 px wide) fitted whole would be drawn at
+    scale 0.08, an empty-looking box: fit stops at a readable scale, shows the
+    current step's node, and the page says the graph is larger than the view."""
+    x, acc = Value(0.5, label="x"), Value(0.0, label="acc0")
+    for _ in range(10):
+        acc = (acc * 0.9 + x).tanh()
+    path = viz.steps_html(acc, tmp_path / "long.html", rankdir="LR")
+    page = open_page(browser, path)
+    floor = 0.5
+    start = _view(page)
+    assert start[0] == floor
+    assert page.locator("#big").is_visible()
+    assert "larger than the view" in page.locator("#big").inner_text()
+    g, v = page.locator("#view svg").bounding_box(), page.locator("#view").bounding_box()
+    assert g["x"] <= v["x"] + 1 and g["x"] + g["width"] >= v["x"] + v["width"] - 1  # no empty margin
+    for f in (40, 55):  # backward steps in the middle of the chain
+        page.evaluate(f"window.gradviz.go({f})")
+        page.mouse.move(v["x"] + v["width"] / 2, v["y"] + v["height"] / 2)
+        page.mouse.wheel(0, 2000)  # zoom far out ...
+        page.wait_for_function(f"() => parseFloat(document.getElementById('view')"
+                               f".getAttribute('data-view')) < {floor / 2}")
+        page.keyboard.press("f")  # ... and fit: the readable scale, at the active node
+        assert _view(page)[0] == floor
+        assert page.evaluate("document.body.dataset.phase") == "b" and active_in_view(page)
+    page.keyboard.press("End")
+    page.keyboard.press("f")
+    assert _view(page)[0] == floor  # the done frame: around the last step
+    # a graph that fits at a readable scale says nothing
+    small = open_page(browser, viz.steps_html(car_tax()["total"], tmp_path / "car.html"))
+    assert _view(small)[0] > floor and not small.locator("#big").is_visible()
+    assert page.errors == [] and small.errors == []
+    small.close()
+    page.close()
