@@ -372,3 +372,34 @@ def test_fit_of_a_long_graph_keeps_a_readable_scale_around_the_current_step(brow
     assert page.errors == [] and small.errors == []
     small.close()
     page.close()
+
+
+def neuron_page(tmp_path):
+    from gradviz.nn.scalar import Neuron
+    n = Neuron(4, seed=0, name="h")
+    y = n([Value(0.1 * i + 0.2, label=f"x{i + 1}") for i in range(4)])
+    return viz.steps_html(y, tmp_path / "neuron.html")
+
+
+PANEL = """() => { const p = document.getElementById('panel').getBoundingClientRect(),
+  v = document.getElementById('view').getBoundingClientRect(), q = document.getElementById('panel');
+  return {top: p.top, height: p.height, viewBottom: v.bottom, viewHeight: v.height,
+          scrolls: q.scrollHeight > q.clientHeight + 1}; }"""
+
+
+@pytest.mark.parametrize("size", [(1200, 800), (700, 500)])
+def test_the_text_panel_fits_a_neurons_sum_step_without_covering_the_graph(browser, tmp_path, size):
+    """The Σ step of a 4-input neuron is 10 lines: the panel (once 9.2em, about
+    5 lines) shows them without inner scrolling when the window has room, grows
+    at most to 38% of the window, and never overlaps the graph."""
+    page = open_page(browser, neuron_page(tmp_path), *size)
+    page.keyboard.press("End")
+    page.keyboard.press("ArrowLeft")
+    assert head(page).startswith("step 2: v9 (op Σ)")
+    assert page.locator("#panel .line").count() == 9
+    p = page.evaluate(PANEL)
+    assert p["top"] >= p["viewBottom"] and p["viewHeight"] >= 0.4 * size[1] - 1
+    assert p["height"] <= 0.38 * size[1] + 1
+    if size[1] >= 800:
+        assert not p["scrolls"]
+    page.close()
