@@ -84,12 +84,13 @@ def fill_of(page, nid: str) -> str:
 
 def test_buttons_keys_and_slider_step_and_fill_in_numbers(browser, car_page):
     page = open_page(browser, car_page)
-    assert page.locator("#counter").inner_text().startswith("1 / 7")
+    assert page.locator("#counter").inner_text() == "forward: the inputs (frame 1/7)"
     assert page.locator("#prev").is_disabled()
     assert cell(page, "n2", 1) == "data ?" and cell(page, "n0", 1) == "data 15"
     assert cell(page, "n0", 0) == "grad ?"
     page.click("#next")
     assert head(page) == "forward: subtotal = price × count = 30"
+    assert page.locator("#counter").inner_text() == "forward step 1 of 2 (frame 2/7)"
     assert cell(page, "n2", 1) == "data 30"
     assert fill_of(page, "n2") == "#dcfce7"  # the forward highlight
     page.keyboard.press("ArrowRight")
@@ -98,6 +99,7 @@ def test_buttons_keys_and_slider_step_and_fill_in_numbers(browser, car_page):
     assert cell(page, "n4", 0) == "grad 1" and cell(page, "n2", 0) == "grad ?"
     page.keyboard.press("ArrowRight")
     assert head(page) == "step 1: total (op ×) has grad 1"
+    assert page.locator("#counter").inner_text() == "backward step 1 of 2 (frame 5/7)"
     assert fill_of(page, "n4") == "#fef08a" and fill_of(page, "n2") != "#fef08a"
     assert cell(page, "n2", 0) == "grad 1.1" and cell(page, "n3", 0) == "grad 30"
     hot = page.evaluate("[...document.querySelectorAll('g.edge')].filter("
@@ -107,9 +109,11 @@ def test_buttons_keys_and_slider_step_and_fill_in_numbers(browser, car_page):
     panel = page.locator("#panel").inner_text()
     assert "subtotal: grad 1.1 × local 2 = 2.2 → price (running sum 2.2)" in panel
     assert "subtotal: grad 1.1 × local 15 = 16.5 → count (running sum 16.5)" in panel
+    assert page.locator("#counter").inner_text().startswith("backward step 2 of 2")
     assert cell(page, "n0", 0) == "grad 2.2" and cell(page, "n1", 0) == "grad 16.5"
     page.keyboard.press("End")
     assert frame(page) == 6 and "dtotal/dprice = 2.2" in page.locator("#panel").inner_text()
+    assert page.locator("#counter").inner_text().startswith("done")
     assert page.locator("#next").is_disabled() and page.locator("#last").is_disabled()
     page.keyboard.press("ArrowRight")  # past the end: stays
     assert frame(page) == 6
@@ -150,6 +154,9 @@ def test_hover_card_shows_op_rule_data_grad_and_local_derivatives(browser, car_p
     assert "→ price: × 2 [d/da = b]" in text and "→ count: × 15 [d/db = a]" in text
     page.mouse.move(2, 2)
     assert not card.is_visible()
+    page.hover("#n0")  # a leaf: says so once
+    text = card.inner_text()
+    assert "price" in text and "op: leaf\n" in text and text.count("leaf") == 1
     page.close()
 
 
@@ -403,3 +410,18 @@ def test_the_text_panel_fits_a_neurons_sum_step_without_covering_the_graph(brows
     if size[1] >= 800:
         assert not p["scrolls"]
     page.close()
+
+
+def test_the_counter_counts_the_steps_the_panel_numbers(browser, tmp_path):
+    """The counter said "21 / 37 · backward" (frames) beside a panel saying
+    "step 2": it now says the panel's step, frames only in brackets."""
+    page = open_page(browser, neuron_page(tmp_path))
+    page.keyboard.press("End")
+    page.keyboard.press("ArrowLeft")
+    assert head(page).startswith("step 2: ")
+    assert page.locator("#counter").inner_text() == "backward step 2 of 2 (frame 6/7)"
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("ArrowLeft")
+    assert page.locator("#counter").inner_text().startswith("backward: the seed")
+    page.close()
+
