@@ -425,3 +425,25 @@ def test_the_counter_counts_the_steps_the_panel_numbers(browser, tmp_path):
     assert page.locator("#counter").inner_text().startswith("backward: the seed")
     page.close()
 
+
+def test_readme_names_the_colours_the_page_gives_the_active_node(browser, car_page):
+    """The README said the active node "turns red"; the page fills it yellow
+    and draws its border red (forward: pale green, green border)."""
+    import pathlib
+    readme = (pathlib.Path(__file__).parents[2] / "README.md").read_text("utf-8")
+    para = " ".join(readme[readme.index("replays the forward pass"):].split()[:60])
+    names = {"#fef08a": "yellow", "#dc2626": "red", "#dcfce7": "pale green", "#16a34a": "green"}
+    page = open_page(browser, car_page)
+    said = []
+    for f in (1, 4):  # a forward step, a backward step
+        page.evaluate(f"window.gradviz.go({f})")
+        fill, stroke = page.evaluate(
+            "() => { const g = [...document.querySelectorAll('#view g.node')].find(g =>"
+            " ['#fef08a', '#dcfce7'].includes(g.querySelector('path, polygon, ellipse')"
+            ".getAttribute('fill'))); const s = [...g.querySelectorAll('path, polygon, ellipse')];"
+            " return [s[0].getAttribute('fill'), s.map(e => e.getAttribute('stroke'))"
+            ".find(c => ['#dc2626', '#16a34a'].includes(c))]; }")
+        said.append(f"{names[fill]} with a {names[stroke]} border")
+    assert "turns red" not in para
+    assert f"filled {said[1]} ({said[0]} in the forward pass)" in para, (said, para)
+    page.close()
