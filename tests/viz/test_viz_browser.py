@@ -336,11 +336,12 @@ def test_a_page_in_an_iframe_shown_after_it_loaded_fits_when_shown(browser, car_
 
 
 def active_in_view(page) -> bool:
-    """The highlighted (active) node is inside the view."""
+    """The highlighted (active) node, backward or forward, is inside the view."""
     return page.evaluate(
         "() => { const v = document.getElementById('view').getBoundingClientRect();"
         " const on = [...document.querySelectorAll('#view g.node')].filter(g =>"
-        " g.querySelector('path, polygon, ellipse').getAttribute('fill') === '#fef08a');"
+        " ['#fef08a', '#dcfce7'].includes(g.querySelector('path, polygon, ellipse')"
+        ".getAttribute('fill')));"
         " return on.length > 0 && on.every(g => { const r = g.getBoundingClientRect();"
         " return r.left >= v.left && r.right <= v.right && r.top >= v.top && r.bottom <= v.bottom; }); }")
 
@@ -373,6 +374,12 @@ def test_fit_of_a_long_graph_keeps_a_readable_scale_around_the_current_step(brow
     page.keyboard.press("End")
     page.keyboard.press("f")
     assert _view(page)[0] == floor  # the done frame: around the last step
+    page.evaluate("window.gradviz.go(32)")  # the first backward step: the root, at the right end
+    page.keyboard.press("f")
+    page.evaluate("window.gradviz.go(1)")  # the first op, at the chain's left end: shown ...
+    assert active_in_view(page)
+    g = page.locator("#view svg").bounding_box()  # ... with the graph still filling the view
+    assert g["x"] <= v["x"] + 1 and g["x"] + g["width"] >= v["x"] + v["width"] - 1
     # a graph that fits at a readable scale says nothing
     small = open_page(browser, viz.steps_html(car_tax()["total"], tmp_path / "car.html"))
     assert _view(small)[0] > floor and not small.locator("#big").is_visible()
