@@ -84,13 +84,14 @@ def fill_of(page, nid: str) -> str:
 
 def test_buttons_keys_and_slider_step_and_fill_in_numbers(browser, car_page):
     page = open_page(browser, car_page)
-    assert page.locator("#counter").inner_text() == "forward: the inputs (frame 1/7)"
+    assert page.locator("#counter").inner_text() == "forward: the inputs"
+    assert page.locator("#counter").get_attribute("title") == "frame 1 of 7"
     assert page.locator("#prev").is_disabled()
     assert cell(page, "n2", 1) == "data ?" and cell(page, "n0", 1) == "data 15"
     assert cell(page, "n0", 0) == "grad ?"
     page.click("#next")
     assert head(page) == "forward: subtotal = price × count = 30"
-    assert page.locator("#counter").inner_text() == "forward step 1 of 2 (frame 2/7)"
+    assert page.locator("#counter").inner_text() == "forward step 1 of 2"
     assert cell(page, "n2", 1) == "data 30"
     assert fill_of(page, "n2") == "#dcfce7"  # the forward highlight
     page.keyboard.press("ArrowRight")
@@ -99,7 +100,8 @@ def test_buttons_keys_and_slider_step_and_fill_in_numbers(browser, car_page):
     assert cell(page, "n4", 0) == "grad 1" and cell(page, "n2", 0) == "grad ?"
     page.keyboard.press("ArrowRight")
     assert head(page) == "step 1: total (op ×) has grad 1"
-    assert page.locator("#counter").inner_text() == "backward step 1 of 2 (frame 5/7)"
+    assert page.locator("#counter").inner_text() == "backward step 1 of 2"
+    assert page.locator("#counter").get_attribute("title") == "frame 5 of 7"
     assert fill_of(page, "n4") == "#fef08a" and fill_of(page, "n2") != "#fef08a"
     assert cell(page, "n2", 0) == "grad 1.1" and cell(page, "n3", 0) == "grad 30"
     hot = page.evaluate("[...document.querySelectorAll('g.edge')].filter("
@@ -421,12 +423,12 @@ def test_the_text_panel_fits_a_neurons_sum_step_without_covering_the_graph(brows
 
 def test_the_counter_counts_the_steps_the_panel_numbers(browser, tmp_path):
     """The counter said "21 / 37 · backward" (frames) beside a panel saying
-    "step 2": it now says the panel's step, frames only in brackets."""
+    "step 2": it now says the panel's step, the frame only in its tooltip."""
     page = open_page(browser, neuron_page(tmp_path))
     page.keyboard.press("End")
     page.keyboard.press("ArrowLeft")
     assert head(page).startswith("step 2: ")
-    assert page.locator("#counter").inner_text() == "backward step 2 of 2 (frame 6/7)"
+    assert page.locator("#counter").inner_text() == "backward step 2 of 2"
     page.keyboard.press("ArrowLeft")
     page.keyboard.press("ArrowLeft")
     assert page.locator("#counter").inner_text().startswith("backward: the seed")
