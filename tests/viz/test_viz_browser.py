@@ -324,6 +324,9 @@ def test_a_page_in_an_iframe_shown_after_it_loaded_fits_when_shown(browser, car_
     page.evaluate("() => { const f = document.querySelector('iframe');"
                   " f.style.cssText = 'display:block;width:1100px;height:720px;border:0'; }")
     inner.wait_for_function(FITTED, timeout=5000)
+    # the panel is sized from its width, once it has one
+    inner.wait_for_function("() => document.getElementById('panel').style"
+                            ".getPropertyValue('--lines') !== ''", timeout=5000)
     fitted = _view(inner)
     inner.locator("#next").click()  # stepping keeps the fitted view
     assert _view(inner) == fitted
