@@ -258,22 +258,30 @@ _WITH_PARAMS: dict[tuple, Kernel] = {}
 CACHE_LIMIT = 4096
 
 
+def _row(key: str) -> Op:
+    op = OPS.get(key)
+    if op is None:
+        raise ValueError(f"op {key!r} is not in the op table (removed by unregister_op, or "
+                         "defined in another process)")
+    return op
+
+
 def kernel(key: str, engine: Engine, **params) -> Kernel:
     """The kernel of table row ``key`` on ``engine`` with constant ``params``."""
     if not params:
         k = _PLAIN.get((key, engine.name))
         if k is None:
-            k = _PLAIN[(key, engine.name)] = Kernel(OPS[key], engine)
+            k = _PLAIN[(key, engine.name)] = Kernel(_row(key), engine)
         return k
     try:
         ck = (key, engine.name, *params.items())
         k = _WITH_PARAMS.get(ck)
     except TypeError:  # unhashable constants (an index array): not cached
-        return Kernel(OPS[key], engine, params)
+        return Kernel(_row(key), engine, params)
     if k is None:
         if len(_WITH_PARAMS) >= CACHE_LIMIT:
             _WITH_PARAMS.clear()
-        k = _WITH_PARAMS[ck] = Kernel(OPS[key], engine, params)
+        k = _WITH_PARAMS[ck] = Kernel(_row(key), engine, params)
     return k
 
 

@@ -312,6 +312,9 @@ def steps_html(root: Any, path: str | os.PathLike, *, collapse: Any = None,
     """Write the interactive step page (see :func:`steps`) to ``path``, a
     self-contained HTML file (no network); returns the path."""
     path = os.fsdecode(os.fspath(path))  # str, bytes or a PathLike
+    if os.path.splitext(path)[1].lower() not in (".html", ".htm"):
+        raise ValueError(f"steps_html: the page is HTML; give a path ending in .html, got "
+                         f"{path!r}")
     _model.check_root(root, "steps_html")
     _check_dir(path, "steps_html")
     page = steps(root, collapse=collapse, rankdir=rankdir, forward=forward, title=title)

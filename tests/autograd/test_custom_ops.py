@@ -370,3 +370,11 @@ def test_autograd_testing_is_reachable_as_an_attribute():
             "print(autograd.testing.expressions.__module__)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "gradviz.autograd.testing"
+
+
+def test_calling_an_op_after_it_was_unregistered_says_so():
+    from gradviz.autograd.testing import unregister_op
+    op = define_op("gone_op", forward=lambda M, a: a * 2.0, deriv=lambda M, o, a: (2.0,))
+    unregister_op(op)
+    with pytest.raises(ValueError, match="op 'gone_op' is not in the op table"):
+        op(Value(1.0))

@@ -355,3 +355,14 @@ def test_layout_direction_from_the_graph_shape():
     assert viz.draw(loss).graph_attr["rankdir"] == "TB"  # 4.8:1 left to right
     assert viz.draw(loss, rankdir="LR").graph_attr["rankdir"] == "LR"
     assert viz.draw(car_tax()["total"]).graph_attr["rankdir"] == "LR"  # fits a slide as is
+
+
+@pytest.mark.parametrize("name", ["page.svg", "noext", "page.png"])
+def test_the_step_page_is_written_only_to_an_html_file(tmp_path, name):
+    # as the CLI refuses them: an HTML page under another name opens as garbage
+    x = Value(2.0, label="x")
+    y = x * x
+    with pytest.raises(ValueError, match=r"steps_html: the page is HTML; give a path ending in "
+                                         r"\.html"):
+        viz.steps_html(y, tmp_path / name)
+    assert not (tmp_path / name).exists()
