@@ -123,6 +123,9 @@ class EdgeCheck:
     note: str = ""
     #: the exception the op's rule raised, when it did (nothing to compare then)
     error: str = ""
+    #: rows are g · d(node)/d(input) for a random upstream g (a Tensor node of more
+    #: than one element), not the local derivative itself
+    weighted: bool = False
 
     @property
     def failed(self) -> bool:
@@ -520,7 +523,11 @@ def _check_edge(node, i, datas64, g64, contrib, kink_flags, scalar, step, atol, 
                 max_elements, directions, rng, site, name) -> EdgeCheck:
     parent = node.parents[i]
     x0 = np.asarray(datas64[i], dtype=np.float64)
-    a_full = np.asarray(contrib, dtype=np.float64)
+    # a one-number output is seeded with SCALAR_SEED: its rows are the local
+    # derivatives themselves (per unit seed); otherwise g · d(out)/d(input), g random
+    weighted = bool(np.ndim(g64))
+    unit = 1.0 if weighted else float(g64)
+    a_full = np.asarray(contrib, dtype=np.float64) / unit
     if a_full.shape != x0.shape:
         return EdgeCheck(node, parent, i, name, node.label, site, "mismatch", math.inf,
                          [(None, math.nan, math.nan, math.inf)],
@@ -535,12 +542,12 @@ def _check_edge(node, i, datas64, g64, contrib, kink_flags, scalar, step, atol, 
         except (ArithmeticError, ValueError):
             return math.nan
         if scalar:
-            return float(y) * g64
-        return float(np.sum(np.asarray(y, dtype=np.float64) * g64))
+            return float(y) * g64 / unit
+        return float(np.sum(np.asarray(y, dtype=np.float64) * g64)) / unit
 
     kinks = None if kink_flags is None else np.broadcast_to(
         np.asarray(kink_flags[i], dtype=bool), x0.shape)
-    rows, bad, at_kink, undefined = [], False, False, False
+    rows, bad_rows, at_kink, undefined = [], [], False, False
     worst_a = worst_n = math.nan
     worst = -1.0
     for index, u in _elements(x0, max_elements, rng, directions):
@@ -572,11 +579,14 @@ def _check_edge(node, i, datas64, g64, contrib, kink_flags, scalar, step, atol, 
             at_kink = at_kink or not ok
             rows.append((index, a, n, rel))
             continue
-        if not ok:
-            bad = True
         rows.append((index, a, n, rel))
+        if not ok:
+            bad_rows.append(rows[-1])
         if rel > worst:
             worst, worst_a, worst_n = rel, a, n
+    bad = bool(bad_rows)
+    if bad:  # the table shows the elements that disagree, not correct ones beside them
+        rows = bad_rows
     rows.sort(key=lambda r: -r[3] if math.isfinite(r[3]) else -math.inf)
     rows = rows[:5]
     if not rows:
@@ -585,7 +595,8 @@ def _check_edge(node, i, datas64, g64, contrib, kink_flags, scalar, step, atol, 
     if math.isnan(worst_a):
         worst_a, worst_n = rows[0][1], rows[0][2]
     return EdgeCheck(node, parent, i, name, node.label, site, verdict, max(r[3] for r in rows),
-                     rows, worst_a, worst_n, _UNDEFINED if undefined and not bad else "")
+                     rows, worst_a, worst_n, _UNDEFINED if undefined and not bad else "",
+                     weighted=weighted)
 
 
 def _check_node(node, step, atol, rtol, max_elements, directions, rng) -> list[EdgeCheck]:
@@ -608,6 +619,8 @@ def _check_node_edges(node, step, atol, rtol, max_elements, directions, rng) -> 
     else:
         data = np.asarray(node.data)
         noise = rng.standard_normal(data.shape)
+        if not data.shape:  # one number: the local derivative itself, as for a Value
+            noise = np.asarray(SCALAR_SEED)
         g = noise.astype(data.dtype) if data.dtype.kind == "f" else noise
         if not data.shape:
             g = np.asarray(g)
@@ -726,7 +739,9 @@ def _message(report: CheckReport) -> str:
         text = (f"gradcheck: wrong local derivative in op {c.op!r} at {where}, "
                 f"created at {c.site or '<site not recorded>'}: "
                 f"input {c.input_index} ({pname}), relative error {c.rel_error:.3g}\n"
-                f"  d(out)/d(input {c.input_index}) of {c.op!r} alone, analytic vs numeric:\n"
+                + (f"  g · d(out)/d(input {c.input_index}) of {c.op!r} alone, for a fixed "
+                   f"random upstream gradient g, analytic vs numeric:\n" if c.weighted else
+                   f"  d(out)/d(input {c.input_index}) of {c.op!r} alone, analytic vs numeric:\n")
                 + _rows_text(c.rows))
         if c.note:
             text += f"\n  ({c.note})"

@@ -395,3 +395,26 @@ def test_a_backward_that_raises_is_said_as_such_not_as_an_infinite_error():
     assert msg.startswith("gradcheck: the backward rule of op 'BadCount'")
     assert "raised ValueError: BadCount.backward returned 1 gradient for 2 inputs" in msg
     assert "relative error" not in msg and msg.count("returned 1 gradient") == 1
+
+
+def test_a_one_element_tensor_node_reports_its_local_derivative_itself():
+    # a 0-d float32 tensor: the table showed g·sqrt'(3) for a random g (0.036), not 0.2887
+    x = Tensor(np.array(3.0, np.float32), requires_grad=True, label="x")
+    report = check_nodes(x.sqrt())
+    (edge,) = report.checks
+    assert not edge.weighted
+    assert edge.analytic == pytest.approx(0.5 / math.sqrt(3.0), rel=1e-5)
+    assert edge.numeric == pytest.approx(0.5 / math.sqrt(3.0), rel=1e-5)
+
+
+def test_a_tensor_report_shows_only_the_elements_that_disagree_and_says_what_they_are(user_ops):
+    # wrong for negative inputs only: two of eight elements disagree
+    bad = user_ops("neg_wrong", forward=lambda M, a: M.sin(a),
+                   deriv=lambda M, o, a: (M.choose(M.val(a) < -1.0, -M.cos(a), M.cos(a)),))
+    x = Tensor(np.linspace(-1.5, 1.5, 8), requires_grad=True, label="x")
+    with pytest.raises(GradcheckError) as info:
+        gradcheck(lambda t: bad(t * 1.0).sum(), x)
+    rows = info.value.report.rows
+    assert sorted(r[0] for r in rows) == [(0,), (1,)]
+    assert info.value.report.failing.weighted
+    assert "for a fixed random upstream gradient g" in str(info.value)
