@@ -250,6 +250,15 @@ def expressions(draw, ops: Sequence[Any] | None = None, max_leaves: int = 3, max
         raise ValueError("expressions: ops is empty; give at least one op")
     for op in ops:
         _require_op("expressions", op)
+        if getattr(op, "deriv", None) is None:  # a vjp row: does it run on floats at all?
+            pts = [lo + 0.37 * (hi - lo) for (lo, hi), *_ in domain_of(op)]
+            kw = {k: v[0] for k, v in getattr(op, "params", {}).items()}
+            try:
+                op.forward(FloatMath, *pts, **kw)
+            except Exception as e:  # written for arrays (x.sum(axis=-1)...)
+                raise TypeError(f"expressions: op {op.key!r} does not run on floats ("
+                                f"{type(e).__name__}: {e}): draw its graphs with "
+                                f"tensors=True, or check it with check_op") from None
     if leaves is None:
         leaves = st.floats(-2.0, 2.0, allow_nan=False)
     n = draw(st.integers(1, max_leaves))
@@ -408,6 +417,13 @@ def tensor_expressions(draw, ops: Sequence[Op] | None = None, max_leaves: int = 
     from . import functional as F
     from .tensor import Tensor
     ops = list(ops) if ops is not None else elementwise_ops()
+    for op in ops:
+        _require_op("tensor_expressions", op)
+        if getattr(op, "deriv", None) is None:
+            raise TypeError(f"tensor_expressions: op {op.key!r} has a vjp rule, not a local "
+                            "derivative: the graphs mix elementwise ops with the structural "
+                            f"steps of TENSOR_STEPS; check_op(OPS[{op.key!r}]) checks it on "
+                            "Tensors")
     n = draw(st.integers(1, max_leaves))
     shapes = draw(hnp.mutually_broadcastable_shapes(num_shapes=n, min_dims=0, max_dims=3,
                                                     max_side=max_side)).input_shapes
@@ -556,6 +572,10 @@ def _is_op(op: Any) -> bool:
 
 
 def _require_op(who: str, op: Any) -> None:
+    if isinstance(op, type) and issubclass(op, Function):
+        raise TypeError(f"{who}: {op.__name__} is an autograd.Function (a hand-written "
+                        f"backward, no local derivative to draw graphs with); "
+                        f"check_op({op.__name__}) checks it in random graphs")
     if not _is_op(op):
         raise TypeError(
             f"{who}: expected an op -- a row of autograd.ops.OPS (e.g. OPS['tanh']) or what "

@@ -378,3 +378,37 @@ def test_calling_an_op_after_it_was_unregistered_says_so():
     unregister_op(op)
     with pytest.raises(ValueError, match="op 'gone_op' is not in the op table"):
         op(Value(1.0))
+
+
+def test_the_strategies_say_which_ops_they_cannot_draw_graphs_with(user_ops):
+    from hypothesis import given, settings
+
+    from gradviz.autograd.testing import tensor_expressions
+
+    class Sq(Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return 2.0 * x * g
+
+    rowsum = user_ops("rowsum_t", forward=lambda M, a: a.sum(axis=-1, keepdims=True) + a,
+                      vjp=lambda M, g, out, a: (g + g.sum(axis=-1, keepdims=True),))
+
+    def draw_one(strategy):
+        @settings(max_examples=1, database=None)
+        @given(strategy)
+        def run(_):
+            pass
+        run()
+
+    for strategy in (expressions(ops=[Sq]), expressions(ops=[Sq], tensors=True),
+                     tensor_expressions(ops=[Sq])):
+        with pytest.raises(TypeError, match=r"Sq is an autograd.Function .* check_op\(Sq\)"):
+            draw_one(strategy)
+    with pytest.raises(TypeError, match=r"op 'rowsum_t' does not run on floats .*tensors=True"):
+        draw_one(expressions(ops=[rowsum]))
