@@ -377,21 +377,45 @@ def _loop(top: Any, region: list, size: dict, exclusive, order: list, consumers:
     return _ops(one_step), first + 1, last + 1, steps, middle, before
 
 
-def merge(g: Grouping, extra: Grouping, params: set) -> Grouping:
+def merge(g: Grouping, extra: Grouping, params: set, order: list | None = None) -> Grouping:
     """``g``'s boxes, then ``extra``'s (loop boxes) holding what ``g`` leaves
     out: a module box keeps its nodes, a loop box the rest of its steps (a
-    box left with fewer than two nodes is dropped)."""
+    box left with fewer than two nodes is dropped). With ``order`` (the
+    graph's nodes), a loop whose steps run before and after ``g``'s boxes
+    (a sum of per-sample losses: each sample's inputs go into the model's
+    layer boxes, its loss comes out of them) is split in two boxes, the part
+    feeding ``g``'s boxes and the rest, so that no two boxes feed each other
+    (a cycle, which a layout can only draw with an edge turned back)."""
     of = dict(g.of)
     boxes = dict(g.boxes)
+    feeds: set = set()
+    if order is not None:
+        for n in order:
+            if id(n) in g.of:
+                feeds.update(id(p) for p in n.parents if id(p) not in g.of)
     for key, box in extra.boxes.items():
         rest = [m for m in box.members if id(m) not in g.of]
-        if len(rest) < 2:
-            continue
-        k = f"{key}+"
-        nb = boxes[k] = Box(k, box.title, box.kind, extra=box.extra, counted=box.counted)
-        for m in rest:
-            of[id(m)] = k
-            nb.add(m, params)
+        ids = {id(m) for m in rest}
+        up: set = set()  # what feeds g's boxes, and what it is computed from
+        todo = [m for m in rest if id(m) in feeds]
+        while todo:
+            m = todo.pop()
+            if id(m) not in up:
+                up.add(id(m))
+                todo.extend(p for p in m.parents if id(p) in ids)
+        ins = [m for m in rest if id(m) in up]
+        outs = [m for m in rest if id(m) not in up]
+        count = box.title.split(" × ", 1)[0]
+        what = "inputs" if all(m.is_leaf for m in ins) else f"({_ops(ins[::-1])})"
+        out_title = f"{count} × ({_ops(outs[::-1])})" if ins else box.title
+        for k, part, title in ((f"{key}+in", ins, f"{count} × {what}"),
+                               (f"{key}+", outs, out_title)):
+            if len(part) < 2:
+                continue
+            nb = boxes[k] = Box(k, title, box.kind, extra=box.extra, counted=box.counted)
+            for m in part:
+                of[id(m)] = k
+                nb.add(m, params)
     return Grouping(of, boxes)
 
 

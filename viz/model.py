@@ -530,20 +530,36 @@ def cost(d: Diagram, compact: bool) -> int:
     return int(n + e * max(1.0, e / max(n, 1)))
 
 
+#: Drawn units (values and boxes), and boxes, above which an automatically
+#: collapsed picture is no longer one a reader takes in: :func:`fit` prefers
+#: a coarser grouping that stays under both (three layer boxes rather than
+#: 700 values beside two repeat boxes, or 34 neuron boxes side by side).
+READABLE = 80
+READABLE_BOXES = 24
+
+
+def _size_text(d: Diagram) -> str:
+    """``1,038 values and 4,012 edges``: what the graph holds."""
+    edges = sum(len(it.parents) for it in d.values)
+    return f"{len(d.values):,} values and {edges:,} edges"
+
+
 def fit(d: Diagram, *, compact_at: int, budget: int = DOT_BUDGET,
         loops: Any = None) -> Diagram:
     """Collapse ``d`` (built with no collapse, or with the long ``loops``
     :func:`fold_long_loops` folded) until its cost is within ``budget``:
     repeated structure first, then modules (innermost, then coarser),
-    keeping ``loops`` folded, then everything beyond the ``budget`` nodes
-    nearest the output as "+N more". Sets ``d.note`` to one line saying
-    what was done, or leaves ``d`` alone."""
+    keeping ``loops`` folded, taking the first grouping that fits and draws
+    at most :data:`READABLE` units (else the first that fits), then
+    everything beyond the ``budget`` nodes nearest the output as "+N more".
+    Sets ``d.note`` to one line saying what was done, or leaves ``d`` alone."""
     n_values = len(d.values)
     if cost(d, _compact(d, compact_at)) <= budget:
         return d
-    full = cost(d, n_values > compact_at)
+    size = _size_text(d)
     order = [it.node for it in d.values]
     hows: list = ["repeat", "module"]
+    fitting: tuple | None = None  # the first grouping that fits, if none reads well
     i = 0
     while i < len(hows):  # coarser module boxes join the list once "module" has shown the depth
         how = hows[i]
@@ -558,18 +574,27 @@ def fit(d: Diagram, *, compact_at: int, budget: int = DOT_BUDGET,
             deepest = max(len(k.split(".")) for k in g.boxes)
             hows += [f"module:{n}" for n in range(deepest - 1, 0, -1)]
         if loops is not None and how != "repeat":  # (repeat's own boxes fold loops)
-            g = _collapse.merge(g, loops, d.params)
+            g = _collapse.merge(g, loops, d.params, order)
         set_grouping(d, g)
         if cost(d, _compact(d, compact_at)) <= budget:
-            d.note = (f"the graph has {n_values} values (about {full} nodes and edges to lay "
-                      f"out): drawn with collapse='{how}' ({_collapse.count_boxes(g)}) so "
-                      f"Graphviz can lay it out; pass collapse='none' for the full graph "
-                      f"(slow)")
-            return d
+            if len(g.boxes) <= READABLE_BOXES and \
+                    len(d.drawn_values()) + len(g.boxes) <= READABLE:
+                fitting = (how, g)
+                break
+            if fitting is None:
+                fitting = (how, g)
+    if fitting is not None:
+        how, g = fitting
+        set_grouping(d, g)
+        d.note = (f"the graph has {size}, too many for one picture: drawn with "
+                  f"collapse='{how}' ({_collapse.count_boxes(g)}, "
+                  f"{len(d.drawn_values()):,} values); pass collapse='none' for the full graph "
+                  f"(slow)")
+        return d
     set_grouping(d, _nearest(d, budget // 6))
     hidden = sum(len(b.members) for b in d.grouping.boxes.values())
-    d.note = (f"the graph has {n_values} values (about {full} nodes and edges to lay out): "
-              f"drawn are the {n_values - hidden} nearest the output, the other {hidden} in "
+    d.note = (f"the graph has {size}, too many for one picture: drawn are the "
+              f"{n_values - hidden:,} values nearest the output, the other {hidden:,} in "
               f"\"+N more\" boxes; pass collapse='none' for the full graph (slow), or "
               f"collapse='module' / 'repeat'")
     return d
