@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import inspect
 import os
+import re
 import subprocess
 import sys
 import time
@@ -581,6 +582,12 @@ def run_dot(source: str, fmt_: str, timeout: float | None = DOT_TIMEOUT,
         msg = err.decode("utf-8", "replace").strip()[:300]
         raise LayoutError(f"viz: Graphviz `dot -T{fmt_}` {why} on {what}"
                           + (f": {msg}" if msg else "") + f"; {hint}")
+    scaled = re.search(rb"Scaling by ([0-9.]+) to fit", err or b"")
+    if scaled:  # cairo's bitmaps stop at 32,767 pixels a side: dot shrank the picture
+        f = float(scaled.group(1))
+        say(f"the picture is larger than a PNG can be made here (32,767 pixels a side): "
+            f"Graphviz shrank it to {f:.0%} of the size asked for; write .svg or .pdf "
+            "for every detail, or collapse the graph")
     return out
 
 

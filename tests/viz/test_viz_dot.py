@@ -296,3 +296,17 @@ def test_the_legend_explains_only_what_is_drawn():
     assert "d(output)/d(node)" not in bare and "local derivative" not in bare
     assert "local derivative" in legend(show_grad=False)
     assert "d(output)/d(node)" in legend(show_edge_grads=False)
+
+
+def test_a_png_graphviz_had_to_shrink_is_said(tmp_path, capsys):
+    # cairo makes bitmaps of at most 32,767 pixels a side; dot shrank bigger ones
+    # in silence (a 1:35 picture came out at a third of its resolution)
+    if viz.backend.find_renderer("png").name != "dot":
+        pytest.skip("the system dot renders PNGs with cairo; graphviz-pure does not shrink")
+    x = Value(1.0, label="x")
+    y = (x * 2.0).tanh()
+    y.backward()
+    viz.render(y, tmp_path / "big.png", dpi=20000)
+    assert "Graphviz shrank it to" in capsys.readouterr().err
+    viz.render(y, tmp_path / "small.png")
+    assert "shrank" not in capsys.readouterr().err
