@@ -339,6 +339,8 @@ def emit(d: Diagram, *, show_grad: bool = True, show_edge_grads: bool = True,
                     f"\t{e.src} -> {e.dst}\n")
     if plan is not None:
         _leaf_rows(body, plan)
+    if d.grouping is not None and len(d.grouping.boxes) <= ORDER_AT_MOST:
+        _sibling_rows(body, d, drawn_edges)
     if n_box_edges > CONCENTRATE_AT and not ids:
         dg.graph_attr["concentrate"] = "true"  # bundle box-to-box edges (layer to layer)
     if legend:
@@ -352,6 +354,34 @@ def _leaf_rows(body: list, plan: Any) -> None:
     ``dot`` keeps in order."""
     for row in plan.rows:
         body.append("\t{rank=same; " + " -> ".join(row) + " [style=invis]}\n")
+
+
+def _natural(key: str) -> tuple:
+    """``MLP.L1.n10`` after ``MLP.L1.n9``."""
+    return tuple(int(t) if t.isdigit() else t for t in re.split(r"(\d+)", key))
+
+
+def _sibling_rows(body: list, d: Diagram, edges: list) -> None:
+    """Module boxes that are siblings of one kind fed by the same units (the
+    neurons of a layer) on one rank in their own order, n1 n2 n3 n4: for
+    ``dot`` any order of a fully connected layer crosses as many edges, and it
+    picked n3 n4 n1 n2."""
+    sources: dict = {}
+    for e in edges:
+        if e.dst[0] == "m":
+            sources.setdefault(e.dst, set()).add(e.src)
+    rows: dict = {}
+    for key, box in d.grouping.boxes.items():
+        if box.kind in _collapse.STRUCTURAL or "." not in key:
+            continue
+        bid = d.box_ids[key]
+        srcs = frozenset(sources.get(bid, ()))
+        if srcs:
+            rows.setdefault((key.rsplit(".", 1)[0], box.kind, srcs), []).append(key)
+    for keys in rows.values():
+        if len(keys) > 1:
+            chain = " -> ".join(d.box_ids[k] for k in sorted(keys, key=_natural))
+            body.append("\t{rank=same; " + chain + " [style=invis]}\n")
 
 
 #: Graphs with at most this many drawn values get their direction from their

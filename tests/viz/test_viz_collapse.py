@@ -337,3 +337,21 @@ def test_a_sample_loop_around_layer_boxes_splits_so_no_boxes_feed_each_other():
     titles = sorted(b.title for b in d.grouping.boxes.values())
     assert "95 × inputs" in titles and "95 × (- → relu → +)" in titles, titles
     assert not _box_graph_has_a_cycle(d)
+
+
+def test_the_neurons_of_a_layer_are_drawn_in_their_order():
+    # dot put MLP.L1's boxes as n3 n4 n1 n2 (any order crosses as many edges)
+    model = nn.MLP(3, [4, 4, 1], seed=0)
+    out = model([Value(1.0, label="x0"), Value(2.0, label="x1"), Value(-1.0, label="x2")])
+    out.backward()
+    d = _model.build(out, collapse="module")
+    src = viz.draw(out, collapse="module").source
+    for layer in ("MLP.L1", "MLP.L2"):
+        ids = [d.box_ids[f"{layer}.n{i}"] for i in range(1, 5)]
+        assert "{rank=same; " + " -> ".join(ids) + " [style=invis]}" in src
+    # boxes one after another (Linear -> ReLU -> Linear) are not put on one rank
+    seq = nn.Sequential(nn.Linear(3, 4, seed=0), nn.ReLU(), nn.Linear(4, 2, seed=1))
+    from gradviz import Tensor
+    y = seq(Tensor([[1.0, 2.0, 3.0]])).sum()
+    y.backward()
+    assert "rank=same; m" not in viz.draw(y, collapse="module").source
