@@ -24,6 +24,7 @@ Graphs too big for Graphviz are collapsed before they reach it: see
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -167,12 +168,40 @@ def _role(node: Any, is_root: bool, params: set) -> str:
     return "inter"
 
 
+#: The operand letters of the table's rule texts ("d/da = b"), by position.
+_LETTERS = ("a", "b")
+#: Labels longer than this stay letters in rule texts (the edge would be too
+#: wide), as do labels that are not names.
+NAME_IN_RULE = 12
+
+
+def _named_rule(text: str, node: Any) -> str:
+    """``d/da = b`` as ``d/dsubtotal = tax`` when the operands have (short)
+    labels: the rule read with the names the picture shows."""
+    parents = node.parents
+    if not 1 <= len(parents) <= 2:
+        return text
+    names = [p.label for p in parents]
+    if not all(n.isidentifier() and len(n) <= NAME_IN_RULE for n in names):
+        return text  # unnamed, long, or an expression (tanh(x*x)): the letters read better
+    if len(parents) == 2 and names[0] == names[1]:
+        return text  # x * x (the product rule's two slots), or two values of one name
+    head, sep, rest = text.partition(" = ")
+    if not sep or head not in (f"d/d{c}" for c in _LETTERS[:len(parents)]):
+        return text
+    sub = dict(zip(_LETTERS, names))
+    swap = re.compile(r"(?<![A-Za-z_0-9])(" + "|".join(_LETTERS[:len(parents)])
+                      + r")(?![A-Za-z_0-9])")
+    return f"d/d{sub[head[3:]]} = " + swap.sub(lambda m: sub[m.group(1)], rest)
+
+
 def rule_text(node: Any, i: int) -> str:
-    """The op table's rule for operand ``i``, with the op's constant numbers."""
+    """The op table's rule for operand ``i``, with the operands' labels for
+    its letters (when they have short ones) and the op's constant numbers."""
     info = node.op_info
     if info is None or i >= len(info.rule):
         return ""
-    text = info.rule[i]
+    text = _named_rule(info.rule[i], node)
     if text and info.params:
         shown = [f"{k}={fmt(v)}" for k, v in info.params.items()
                  if isinstance(v, (int, float)) and not isinstance(v, bool)]

@@ -153,7 +153,7 @@ def test_hover_card_shows_op_rule_data_grad_and_local_derivatives(browser, car_p
     text = card.inner_text()
     assert "subtotal" in text and "op: ×" in text and "data 30" in text
     assert "grad 1.1" in text
-    assert "→ price: × 2 [d/da = b]" in text and "→ count: × 15 [d/db = a]" in text
+    assert "→ price: × 2 [d/dprice = count]" in text and "→ count: × 15 [d/dcount = price]" in text
     page.mouse.move(2, 2)
     assert not card.is_visible()
     page.hover("#n0")  # a leaf: says so once

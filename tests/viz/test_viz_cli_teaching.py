@@ -137,7 +137,7 @@ def test_steps_text_uses_the_diagrams_names_and_literals_are_constants(capsys):
     const_lines = [ln for ln in src.splitlines() if viz.dot.COLOURS["const"][0] in ln]
     values = re.findall(r"^\s*n\d+ \[label", src, re.M)
     assert const_lines == [] and len(values) == 4  # x, x*2, tanh(x*2), y: no node for 2 or 1
-    assert "d/da = c (c=2)" in src and "d/da = 1 (c=1)" in src
+    assert "d/dx = c (c=2)" in src and "d/da = 1 (c=1)" in src  # x named; tanh(x*2) is not a name
 
 
 def _closed_pipe_run(cmd):
@@ -264,7 +264,7 @@ def test_svg_keeps_text_as_text(tmp_path):
     assert main(["expr", CAR, "-o", str(tmp_path / "car.svg")]) == 0
     svg = (tmp_path / "car.svg").read_text(encoding="utf-8")
     texts = re.findall(r"<text[^>]*>([^<]*)</text>", svg)
-    for want in ("price", "grad 2.2", "data 33", "d/da = b"):
+    for want in ("price", "grad 2.2", "data 33", "d/dprice = count"):
         assert want in texts
 
 

@@ -37,7 +37,7 @@ def test_same_graph_same_text_and_ids_not_from_memory():
 
 def test_draw_shows_label_data_grad_op_and_local_derivative():
     src = viz.draw(_car_tax_total()).source
-    for text in ("price", "data 15", "grad 2.2", "grad 16.5", "data 33", "×", "d/da = b",
+    for text in ("price", "data 15", "grad 2.2", "grad 16.5", "data 33", "×", "d/dprice = count",
                  "× 1.1", "× 30"):
         assert text in src
     assert "2.2000000000000002" not in src
@@ -190,7 +190,7 @@ def test_big_graph_warns_with_count_and_collapse_hint():
 def test_compact_style_puts_ops_inside_and_derivatives_in_tooltips():
     y = _car_tax_total()
     src = viz.draw(y, compact=True).source
-    assert "op [" not in src and "tooltip=" in src and "× 1.1 · d/da = b" in src
+    assert "op [" not in src and "tooltip=" in src and "× 1.1 · d/dsubtotal = tax" in src
     big = _chain(COMPACT_AT)
     assert "tooltip=" in viz.draw(big, collapse="none").source  # chosen automatically
     assert "tooltip=" not in viz.draw(_chain(3)).source
@@ -310,3 +310,21 @@ def test_a_png_graphviz_had_to_shrink_is_said(tmp_path, capsys):
     assert "Graphviz shrank it to" in capsys.readouterr().err
     viz.render(y, tmp_path / "small.png")
     assert "shrank" not in capsys.readouterr().err
+
+
+def test_edge_rules_read_with_the_operands_names_when_they_have_them():
+    from gradviz.viz.model import rule_text
+    sub, tax = Value(30.0, label="subtotal"), Value(1.1, label="tax")
+    total = sub * tax
+    assert (rule_text(total, 0), rule_text(total, 1)) == ("d/dsubtotal = tax",
+                                                          "d/dtax = subtotal")
+    x, b = Value(2.0, label="x"), Value(3.0, label="b")
+    assert rule_text(x ** b, 0) == "d/dx = b·x^(b-1) (0 where b = 0)"
+    assert rule_text(x * 3.0, 0) == "d/dx = c (c=3)"                   # a constant stays c
+    assert rule_text((x * x).tanh(), 0) == "d/da = 1 - tanh²(a)"        # an unnamed operand
+    assert (rule_text(x * x, 0), rule_text(x * x, 1)) == ("d/da = b", "d/db = a")  # one name twice
+    e = x * 2.0
+    e.label = "tanh(x*2)"                                                # not a name
+    assert rule_text(e.tanh(), 0) == "d/da = 1 - tanh²(a)"
+    long = Value(1.0, label="a_very_long_label")
+    assert rule_text(long * x, 0) == "d/da = b"

@@ -44,10 +44,10 @@ def test_numbers_build_the_same_graph_as_python(text, python):
 def test_x_times_3_steps_and_draws_one_node(capsys):
     assert main(["steps", "x=2; y=x*3", "--text"]) == 0
     out = capsys.readouterr().out
-    assert "→ 3" not in out and "→ x (running sum 3)   [d/da = c (c=3)]" in out
+    assert "→ 3" not in out and "→ x (running sum 3)   [d/dx = c (c=3)]" in out
     assert main(["expr", "x=2; y=x*3"]) == 0
     dot = capsys.readouterr().out
-    assert "data 3" not in dot and "d/db" not in dot and "d/da = c (c=3)" in dot
+    assert "data 3" not in dot and "d/db" not in dot and "d/dx = c (c=3)" in dot
 
 
 def test_numbers_alone_make_a_number_and_functions_of_numbers_are_constants():

@@ -90,7 +90,7 @@ def test_car_tax_picture_numbers_and_document_font(tmp_path):
     pdf = compile_doc(tmp_path, "\\input{car.tex}")
     text = pdf_text(pdf)
     for want in ("price", "data 15", "grad 2.2", "subtotal", "grad 1.1", "total", "data 33",
-                 "d/da = b", "legend"):
+                 "d/dsubtotal = tax", "legend"):
         assert want in text, want
     fonts = subprocess.run(["pdffonts", pdf], capture_output=True, text=True, check=True).stdout
     assert "CMR" in fonts.upper() and "HELVETICA" not in fonts.upper()  # the document's font
