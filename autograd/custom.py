@@ -366,10 +366,12 @@ def define_op(name: str, *, forward: Callable, deriv: Callable | None = None,
         except Exception as e:  # any failure is reported with the op's name
             raise ValueError(f"define_op({name!r}): forward/deriv failed at the sample point "
                              f"{x}: {type(e).__name__}: {e}") from e
-        if not isinstance(ds, (tuple, list)) or len(ds) != arity:
-            got = len(ds) if isinstance(ds, (tuple, list)) else f"a {type(ds).__name__}"
-            raise ValueError(f"define_op({name!r}): deriv returned {got} derivative"
-                             f"{'s' if got != 1 else ''} for {arity} input"
+        if not isinstance(ds, (tuple, list)):
+            raise ValueError(f"define_op({name!r}): deriv returned a {type(ds).__name__}, not "
+                             f"a tuple of derivatives (one per input: return (d,) for one)")
+        if len(ds) != arity:
+            raise ValueError(f"define_op({name!r}): deriv returned {len(ds)} derivative"
+                             f"{'s' if len(ds) != 1 else ''} for {arity} input"
                              f"{'s' if arity != 1 else ''} (return a tuple, one per input)")
         _check_sample(name, x, out, ds, domain)
     if existing is not None:

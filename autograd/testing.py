@@ -754,9 +754,19 @@ def _fail(op, prop: str, dtype, out, err, artifacts_dir):
         where = ", gradviz.viz.expr.build(text) builds it again in this process"
     else:  # an autograd.Function: the language cannot call it
         where = ""
+    from .graph import topological_order
+    arrays = [n for n in topological_order([out]) if n.is_leaf and _np.ndim(n.data) > 0]
+    inputs = ""
+    if arrays:  # the language is scalar: the text holds each array's first element only
+        where = "; each Tensor input written as its first element"
+        inputs = "Tensor inputs:\n" + "\n".join(
+            f"    {n.label or 'leaf'}: shape {_np.shape(n.data)}, {_np.asarray(n.data).dtype}, "
+            + " ".join(_np.array2string(_np.asarray(n.data), precision=6, threshold=24,
+                                        separator=", ").split())
+            for n in arrays) + "\n"
     msg = (f"check_op({name}): failed on {prop} ({_np.dtype(dtype).name}).\n"
            f"Minimal failing graph ({size} op node{'s' if size != 1 else ''}; gradviz expr "
-           f"language{where}):\n    {text}\n{err}")
+           f"language{where}):\n    {text}\n{inputs}{err}")
     if artifact:
         msg += f"\nDiagram: {artifact}"
     return OpCheckError(msg, name, prop, _np.dtype(dtype), text, size, report, artifact)

@@ -412,3 +412,27 @@ def test_the_strategies_say_which_ops_they_cannot_draw_graphs_with(user_ops):
             draw_one(strategy)
     with pytest.raises(TypeError, match=r"op 'rowsum_t' does not run on floats .*tensors=True"):
         draw_one(expressions(ops=[rowsum]))
+
+
+def test_a_deriv_returning_a_number_not_a_tuple_is_said_plainly():
+    with pytest.raises(ValueError, match=r"deriv returned a float, not a tuple of derivatives "
+                                         r"\(one per input: return \(d,\) for one\)"):
+        define_op("no_tuple", forward=lambda M, a: a * 2.0, deriv=lambda M, o, a: 2.0)
+
+
+def test_a_tensor_failure_of_check_op_gives_the_tensor_inputs(user_ops):
+    from gradviz.autograd.testing import OpCheckError, check_op
+    # a row-wise softmax whose rule sums over the wrong axis: only Tensors of more
+    # than one row show it, and the scalar text alone cannot rebuild them
+    def fwd(M, a):
+        e = M.exp(a - a.max(axis=-1, keepdims=True))
+        return e / e.sum(axis=-1, keepdims=True)
+
+    bad = user_ops("rowsoftmax_bad", forward=fwd,
+                   vjp=lambda M, g, out, a: (out * (g - (g * out).sum(axis=0, keepdims=True)),))
+    with pytest.raises(OpCheckError) as info:
+        check_op(bad, max_examples=30)
+    msg = str(info.value)
+    assert "Tensor inputs:" in msg and "shape (" in msg
+    assert "each Tensor input written as its first element" in msg
+    assert "builds it again" not in msg
