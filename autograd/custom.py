@@ -19,7 +19,7 @@ import numpy as np
 
 from . import ops as _ops
 from .kernel import ARRAY, FLOAT, Kernel, forget, kernel
-from .ops import OPS, ArrayMath, FloatMath, Op, register
+from .ops import OPS, ArrayMath, FloatMath, Op, register, sum_to_shape
 from .tensor import Tensor, _floating, _plain
 from .value import Value, _leaf
 from .value import _record as _record_value
@@ -417,8 +417,15 @@ def _function_rule(cls) -> Callable:
             if isinstance(p, Tensor):
                 c = np.asarray(c)
                 if c.shape != p.data.shape:
-                    raise ValueError(f"{name}.backward: the gradient for input {i} has shape "
-                                     f"{c.shape}, but the input has shape {p.data.shape}")
+                    try:  # the input's shape broadcasts to it: summed back, as PyTorch does
+                        fits = np.broadcast_shapes(p.data.shape, c.shape) == c.shape
+                    except ValueError:
+                        fits = False
+                    if not fits:
+                        raise ValueError(f"{name}.backward: the gradient for input {i} has "
+                                         f"shape {c.shape}, but the input has shape "
+                                         f"{p.data.shape} (nor does it broadcast to it)")
+                    c = sum_to_shape(c, p.data.shape)
                 c = c.astype(p.data.dtype, copy=False)
             else:
                 try:

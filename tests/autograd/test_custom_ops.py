@@ -436,3 +436,35 @@ def test_a_tensor_failure_of_check_op_gives_the_tensor_inputs(user_ops):
     assert "Tensor inputs:" in msg and "shape (" in msg
     assert "each Tensor input written as its first element" in msg
     assert "builds it again" not in msg
+
+
+def test_a_function_gradient_of_the_broadcast_shape_is_summed_back_as_pytorch_does():
+    class AddRow(Function):
+        """x (3, 4) + row (4,): the backward hands back g, of the output's shape"""
+
+        @staticmethod
+        def forward(ctx, x, row):
+            return x + row
+
+        @staticmethod
+        def backward(ctx, g):
+            return g, g
+
+    x = Tensor(np.ones((3, 4)), requires_grad=True)
+    row = Tensor(np.zeros(4), requires_grad=True)
+    AddRow.apply(x, row).sum().backward()
+    assert row.grad.shape == (4,) and np.all(row.grad == 3.0)
+    assert np.all(x.grad == 1.0)
+
+    class Wrong(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2.0
+
+        @staticmethod
+        def backward(ctx, g):
+            return g[:, :2]
+
+    with pytest.raises(ValueError, match=r"Wrong.backward: the gradient for input 0 has shape "
+                                         r"\(3, 2\), but the input has shape \(3, 4\)"):
+        Wrong.apply(Tensor(np.ones((3, 4)), requires_grad=True)).sum().backward()
