@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -170,29 +170,48 @@ def _role(node: Any, is_root: bool, params: set) -> str:
 
 #: The operand letters of the table's rule texts ("d/da = b"), by position.
 _LETTERS = ("a", "b")
-#: Labels longer than this stay letters in rule texts (the edge would be too
-#: wide), as do labels that are not names.
+#: Labels longer than this stay letters in rule texts (the edge would be too wide).
 NAME_IN_RULE = 12
 
 
+_SUBSCRIPTS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
+
+
+def _rule_name(label: str) -> str | None:
+    """How a label stands in a rule: a name as it is (``tax``, ``x₁``), a
+    short expression in parentheses (``(price*count)``), else None."""
+    if not label or len(label) > NAME_IN_RULE or any(ch.isspace() or ch == "=" for ch in label):
+        return None
+    return label if label.translate(_SUBSCRIPTS).isidentifier() else f"({label})"
+
+
 def _named_rule(text: str, node: Any) -> str:
-    """``d/da = b`` as ``d/dsubtotal = tax`` when the operands have (short)
-    labels: the rule read with the names the picture shows."""
+    """``d/da = b`` as ``d/dsubtotal = tax`` (or ``d/d(price*count) = tax``)
+    when the operands have short labels: the rule read with the names the
+    picture shows."""
     parents = node.parents
     if not 1 <= len(parents) <= 2:
         return text
-    names = [p.label for p in parents]
-    if not all(n.isidentifier() and len(n) <= NAME_IN_RULE for n in names):
-        return text  # unnamed, long, or an expression (tanh(x*x)): the letters read better
+    names = [_rule_name(p.label) for p in parents]
+    if not all(names):
+        return text  # unnamed or long: the letters read better
     if len(parents) == 2 and names[0] == names[1]:
         return text  # x * x (the product rule's two slots), or two values of one name
     head, sep, rest = text.partition(" = ")
     if not sep or head not in (f"d/d{c}" for c in _LETTERS[:len(parents)]):
         return text
-    sub = dict(zip(_LETTERS, names))
+    sub = dict(zip(_LETTERS, cast("list[str]", names)))
+    if rest in sub:  # the whole right side is one operand: no parentheses needed
+        return f"d/d{sub[head[3:]]} = {sub[rest].removeprefix('(').removesuffix(')')}"
     swap = re.compile(r"(?<![A-Za-z_0-9])(" + "|".join(_LETTERS[:len(parents)])
                       + r")(?![A-Za-z_0-9])")
-    return f"d/d{sub[head[3:]]} = " + swap.sub(lambda m: sub[m.group(1)], rest)
+
+    def name(m: re.Match) -> str:
+        n = sub[m.group(1)]
+        inside = m.start() > 0 and rest[m.start() - 1] == "(" and rest[m.end():m.end() + 1] == ")"
+        return n[1:-1] if inside and n.startswith("(") else n  # tanh²(a): no double brackets
+    named = f"d/d{sub[head[3:]]} = " + swap.sub(name, rest)
+    return named if len(named) <= len(text) + 16 else text  # too long for an edge: letters
 
 
 def rule_text(node: Any, i: int) -> str:

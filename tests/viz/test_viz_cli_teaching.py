@@ -137,7 +137,7 @@ def test_steps_text_uses_the_diagrams_names_and_literals_are_constants(capsys):
     const_lines = [ln for ln in src.splitlines() if viz.dot.COLOURS["const"][0] in ln]
     values = re.findall(r"^\s*n\d+ \[label", src, re.M)
     assert const_lines == [] and len(values) == 4  # x, x*2, tanh(x*2), y: no node for 2 or 1
-    assert "d/dx = c (c=2)" in src and "d/da = 1 (c=1)" in src  # x named; tanh(x*2) is not a name
+    assert "d/dx = c (c=2)" in src and "d/d(tanh(x*2)) = 1 (c=1)" in src
 
 
 def _closed_pipe_run(cmd):

@@ -324,7 +324,13 @@ def test_edge_rules_read_with_the_operands_names_when_they_have_them():
     assert rule_text((x * x).tanh(), 0) == "d/da = 1 - tanh²(a)"        # an unnamed operand
     assert (rule_text(x * x, 0), rule_text(x * x, 1)) == ("d/da = b", "d/db = a")  # one name twice
     e = x * 2.0
-    e.label = "tanh(x*2)"                                                # not a name
+    e.label = "x*2"                                  # a short expression: in brackets
+    assert rule_text(e * sub, 0) == "d/d(x*2) = subtotal"
+    assert rule_text(e * sub, 1) == "d/dsubtotal = x*2"
+    assert rule_text(e.tanh(), 0) == "d/d(x*2) = 1 - tanh²(x*2)"      # no double brackets
+    e.label = "tanh(x*2)"                            # the named rule would be too long
     assert rule_text(e.tanh(), 0) == "d/da = 1 - tanh²(a)"
+    e.label = "y = x"                                # an alias list: not a name
+    assert rule_text(e * sub, 0) == "d/da = b"
     long = Value(1.0, label="a_very_long_label")
     assert rule_text(long * x, 0) == "d/da = b"
