@@ -33,6 +33,9 @@ from .text import fmt, grad_norm
 __all__ = ["Grouping", "group", "BIG_CONE"]
 
 BIG_CONE = 8
+#: Ops after an unrolled loop, at the top of its chain, that do not hide it
+#: (a mean, a regulariser added: the loss of the micrograd demo).
+LOOP_AFTER = 4
 #: Steps of an unrolled loop drawn in full at each end of its box (the reader
 #: sees what one step does, and how the loop starts and ends).
 LOOP_ENDS = 2
@@ -337,22 +340,29 @@ def _loop(top: Any, region: list, size: dict, exclusive, order: list, consumers:
         m = nxt
     spine.reverse()  # inputs side first
     seq = [x.op_info.symbol for x in spine]
-    best = None  # (start of the periodic tail, period): the longest tail, then the shortest period
-    for period in range(1, 17):
-        j = len(seq) - 1 - period
-        while j >= 0 and seq[j] == seq[j + period]:
-            j -= 1
-        if best is None or j + 1 < best[0]:
-            best = (j + 1, period)
+    # (length of the periodic run, -period, its start, its end): the longest run ending
+    # at the top or a few ops below it (a mean or a regulariser added after the loop:
+    # (sum of losses) * 0.01 + 1e-4 * sum(p * p))
+    best = None
+    for end in range(len(seq), max(len(seq) - LOOP_AFTER, 0) - 1, -1):
+        for period in range(1, 17):
+            j = end - 1 - period
+            while j >= 0 and seq[j] == seq[j + period]:
+                j -= 1
+            cand = (end - j - 1, -period, j + 1, end)
+            if best is None or cand[:2] > best[:2]:
+                best = cand
     if best is None:
         return None
-    start, period = best
-    steps = (len(seq) - start) // period  # a partial step at the output end joins the last one
+    _, _, start, end = best
+    period = -best[1]
+    steps = (end - start) // period  # a partial step at the output end joins the last one
     if steps - 2 * LOOP_ENDS < 2:
         return None
     step_of: dict[int, int] = {}
-    for i, x in enumerate(spine):
-        step_of[id(x)] = min((i - start) // period, steps - 1) if i >= start else -1
+    for i, x in enumerate(spine):  # -2: after the loop, neither in it nor before it
+        step_of[id(x)] = (-1 if i < start else -2 if i >= end
+                          else min((i - start) // period, steps - 1))
     for x in spine:  # what feeds a chain node and nothing else: its step
         todo = [p for p in x.parents if id(p) in inside and exclusive(p, x)]
         while todo:
@@ -373,7 +383,7 @@ def _loop(top: Any, region: list, size: dict, exclusive, order: list, consumers:
     first, last = LOOP_ENDS, steps - 1 - LOOP_ENDS
     middle = [x for x in order if first <= step_of.get(id(x), -1) <= last]
     one_step = [x for x in region if step_of.get(id(x), -1) == first]
-    before = [x for x in region if step_of.get(id(x), -1) < 0]  # what computed the start
+    before = [x for x in region if step_of.get(id(x), -1) == -1]  # what computed the start
     return _ops(one_step), first + 1, last + 1, steps, middle, before
 
 

@@ -355,3 +355,22 @@ def test_the_neurons_of_a_layer_are_drawn_in_their_order():
     y = seq(Tensor([[1.0, 2.0, 3.0]])).sum()
     y.backward()
     assert "rank=same; m" not in viz.draw(y, collapse="module").source
+
+
+def test_a_loop_with_a_mean_and_a_regulariser_after_it_is_still_found():
+    # micrograd's demo loss: mean of the per-sample losses plus 1e-4 * sum(p * p): two
+    # ops after the sample loop hid it, and dot was stopped after 60 s on 1,277 values
+    import random
+
+    from gradviz.viz.dot import diagram
+    rng = random.Random(1)
+    net = nn.MLP(2, [16, 16, 1], seed=0)
+    xs = [[Value(rng.uniform(-2, 2)), Value(rng.uniform(-2, 2))] for _ in range(100)]
+    losses = [(1 + -(1.0 if i % 2 else -1.0) * net(x)).relu() for i, x in enumerate(xs)]
+    total = sum(losses) * (1.0 / len(losses)) + 1e-4 * sum(p * p for p in net.parameters())
+    total.backward()
+    d = diagram(total)
+    titles = sorted(b.title for b in d.grouping.boxes.values())
+    assert "96 × inputs" in titles and "333 × (× → +)" in titles, titles
+    assert len(d.drawn_values()) + len(d.grouping.boxes) <= _model.READABLE
+    assert not _box_graph_has_a_cycle(d)
