@@ -464,6 +464,12 @@ def diagram(root: Any, *, collapse: Any = None, params: Iterable[Any] | None = N
         collapse = None
     if collapse is None:
         loops = _model.fold_long_loops(d) if fold_loops else None
+        limit = _model.DOT_BUDGET if budget is None else budget
+        if loops is None and not fold_loops and \
+                _model.cost(d, _model._compact(d, COMPACT_AT)) > limit:
+            # the step page keeps a long chain whole, unless the graph must be
+            # collapsed anyway: then its loops fold with the rest (a sum over samples)
+            loops = _collapse.loops([it.node for it in d.values], d.root, d.params)
         _model.fit(d, compact_at=COMPACT_AT,  # still too big for Graphviz: collapse more
                    budget=_model.DOT_BUDGET if budget is None else budget, loops=loops)
         if d.note:
@@ -597,9 +603,9 @@ def run_dot(source: str, fmt_: str, timeout: float | None = DOT_TIMEOUT,
     Raises :class:`LayoutError` when ``dot`` fails, crashes or runs past
     ``timeout`` seconds (it is stopped)."""
     res = _layout(source, fmt_, timeout, progress)
-    hint = ("draw it with collapse='repeat' (repeated pieces as one box) or "
-            "collapse='module' (one box per nn module), or leave collapse unset so big graphs "
-            "are collapsed automatically")
+    hint = ("draw it collapsed further: collapse=2 or collapse=1 (one box per layer, or per "
+            "model), or collapse='repeat' (repeated pieces as one box); or write a .dot file "
+            "and lay it out yourself")
     if res is None:
         raise LayoutError(f"viz: Graphviz `dot` did not finish laying out {what} within "
                           f"{timeout:g} s and was stopped; {hint}")

@@ -366,3 +366,24 @@ def test_the_step_page_is_written_only_to_an_html_file(tmp_path, name):
                                          r"\.html"):
         viz.steps_html(y, tmp_path / name)
     assert not (tmp_path / name).exists()
+
+
+def test_the_step_page_of_a_loss_over_many_samples_is_collapsed_with_its_loop(tmp_path, capsys):
+    # the step page keeps a long chain whole, but a graph that must be collapsed
+    # anyway folds its sample loop with the layers: it was module:2 with 601 values
+    # left, and dot was stopped after 60 s
+    import random
+    rng = random.Random(0)
+    net = nn.MLP(2, [16, 16, 1], seed=1)
+    xs = [[Value(rng.uniform(-2, 2)), Value(rng.uniform(-2, 2))] for _ in range(100)]
+    loss = sum((1 + -(1.0 if i % 2 else -1.0) * net(x)).relu() for i, x in enumerate(xs))
+    loss = loss * (1.0 / len(xs))
+    loss.backward()
+    from gradviz.viz import model as _model
+    from gradviz.viz.dot import diagram
+    d = diagram(loss, who="steps", budget=_model.PAGE_BUDGET, fold_loops=False)
+    assert len(d.drawn_values()) + len(d.grouping.boxes) <= _model.READABLE
+    assert any(b.kind == "loop" for b in d.grouping.boxes.values())
+    viz.steps_html(loss, tmp_path / "moons.html")
+    assert "collapse='module:2'" in capsys.readouterr().err
+    assert (tmp_path / "moons.html").stat().st_size < 1_000_000
