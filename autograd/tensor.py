@@ -281,6 +281,10 @@ def _method(key: str) -> Callable:
 # --------------------------------------------------------------------------
 # Tensor
 # --------------------------------------------------------------------------
+_EQ_HELP = ("Tensor {op} compares nodes by identity (nodes are dict keys), not elementwise: "
+            "use t.{fn}(other) for a bool Tensor, or t.data {op} other for a numpy array")
+
+
 class Tensor(Node):
     """A numpy array node of a computation graph.
 
@@ -485,9 +489,22 @@ class Tensor(Node):
     def __abs__(self):
         return self.abs()
 
-    # Comparisons give boolean arrays (no graph); == stays identity (no
-    # __eq__, and the inherited C-level __hash__), since nodes are dict keys
-    # in the walker.
+    # Comparisons give boolean arrays (no graph). == between nodes stays
+    # identity, since nodes are dict keys in the walker (hash by id); == with
+    # an array or a number is an error rather than a silent False (the
+    # accuracy line `np.mean(pred == y)` gave 0.0): t.eq(y) is elementwise.
+    def __eq__(self, other):
+        if other is None or isinstance(other, Node):
+            return self is other
+        raise TypeError(_EQ_HELP.format(op="==", fn="eq"))
+
+    def __ne__(self, other):
+        if other is None or isinstance(other, Node):
+            return self is not other
+        raise TypeError(_EQ_HELP.format(op="!=", fn="ne"))
+
+    __hash__ = object.__hash__
+
     def __lt__(self, other): return self.data < getattr(other, "data", other)
     def __le__(self, other): return self.data <= getattr(other, "data", other)
     def __gt__(self, other): return self.data > getattr(other, "data", other)

@@ -345,3 +345,17 @@ def test_tensors_strategy(t, t32):
 def test_public_names():
     for name in ("Tensor", "concatenate", "stack", "functional"):
         assert hasattr(autograd, name)
+
+
+def test_tensor_equality_with_an_array_is_an_error_not_a_silent_false():
+    # the accuracy line np.mean(pred == y) gave 0.0 (== was identity, one False)
+    pred = Tensor(np.array([[0.1, 0.9], [0.8, 0.2]])).argmax(1)
+    y = np.array([1, 0])
+    for compare in (lambda: pred == y, lambda: y == pred, lambda: pred == 1,
+                    lambda: pred != y):
+        with pytest.raises(TypeError, match=r"compares nodes by identity .* t\.(eq|ne)\(other\)"):
+            compare()
+    assert np.mean(pred.eq(y).data) == 1.0
+    other = Tensor([1.0])
+    assert pred == pred and pred != other and not (pred == other)
+    assert pred in {pred: 1} and pred in [None, pred] and pred != None  # noqa: E711
