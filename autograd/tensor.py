@@ -388,6 +388,40 @@ class Tensor(Node):
     def tolist(self):
         return self.data.tolist()
 
+    # --- in place: p -= lr * p.grad ---------------------------------------------
+    # Under no_grad() (an optimiser's step), in place on the data, as PyTorch
+    # does: `for p in model.parameters(): p -= lr * p.grad` rebound the loop
+    # variable and left the model as it was. With gradients on, a leaf that
+    # requires grad is refused (the update would be recorded, not applied);
+    # anything else builds a new node, as `a = a + b` does.
+    def _in_place(self, other, name: str, update: Callable, out_of_place: Callable):
+        if current().record:
+            if not self._parents and self.requires_grad:
+                raise RuntimeError(
+                    f"Tensor {name}=: a leaf that requires grad (a parameter) cannot be updated "
+                    f"in place while gradients are recorded; do it under autograd.no_grad() "
+                    f"(as an optimiser's step does) or on its .data")
+            return out_of_place(self, other)
+        arr = other.data if isinstance(other, Node) else other
+        try:
+            update(self.data, arr, out=self.data, casting="same_kind")
+        except (ValueError, TypeError) as e:
+            raise ValueError(f"Tensor {name}= in place: {type(e).__name__}: {e} (the tensor has "
+                             f"shape {self.data.shape}, dtype {self.data.dtype})") from None
+        return self
+
+    def __iadd__(self, other):
+        return self._in_place(other, "+", np.add, Tensor.__add__)
+
+    def __isub__(self, other):
+        return self._in_place(other, "-", np.subtract, Tensor.__sub__)
+
+    def __imul__(self, other):
+        return self._in_place(other, "*", np.multiply, Tensor.__mul__)
+
+    def __itruediv__(self, other):
+        return self._in_place(other, "/", np.true_divide, Tensor.__truediv__)
+
     # --- arithmetic: a Tensor, an array or a number on either side -------------
     def __add__(self, other):
         if other.__class__ is Tensor:

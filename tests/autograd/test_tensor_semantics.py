@@ -359,3 +359,27 @@ def test_tensor_equality_with_an_array_is_an_error_not_a_silent_false():
     other = Tensor([1.0])
     assert pred == pred and pred != other and not (pred == other)
     assert pred in {pred: 1} and pred in [None, pred] and pred != None  # noqa: E711
+
+
+def test_an_in_place_update_of_a_parameter_updates_it_under_no_grad_and_is_refused_outside():
+    from gradviz import nn
+    from gradviz.autograd import no_grad
+    lin = nn.Linear(2, 1, seed=0)
+    w0 = lin.weight.data.copy()
+    lin(Tensor(np.ones((1, 2)))).sum().backward()
+    with no_grad():
+        for p in lin.parameters():
+            p -= 0.1 * p.grad          # rebound the loop variable before: the model kept w0
+    np.testing.assert_allclose(lin.weight.data, w0 - 0.1 * lin.weight.grad, rtol=1e-6)
+    with pytest.raises(RuntimeError, match=r"Tensor -=: a leaf that requires grad .* no_grad"):
+        for p in lin.parameters():
+            p -= 0.1 * p.grad
+    # building a graph with += still makes new nodes
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    acc = Tensor([0.0, 0.0])
+    before = acc
+    acc += x * 2.0
+    acc.sum().backward()
+    assert acc is not before and np.all(before.data == 0.0) and np.all(x.grad == 2.0)
+    with no_grad(), pytest.raises(ValueError, match=r"Tensor \+= in place: .*shape \(2,\)"):
+        acc += np.ones((3, 2))
