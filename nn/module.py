@@ -80,7 +80,8 @@ def _is_tensor_param(x: Any) -> bool:
 
 
 def _classify(x: Any) -> str | None:
-    """'module', 'modules', 'param', 'params' or None (not traversed)."""
+    """'module', 'modules', 'param', 'params' (Values), 'tensors' or None (not
+    traversed)."""
     if isinstance(x, Module):
         return "module"
     if isinstance(x, Value) or _is_tensor_param(x):
@@ -90,6 +91,8 @@ def _classify(x: Any) -> str | None:
             return "modules"
         if all(isinstance(v, Value) for v in x):
             return "params"
+        if all(_is_tensor_param(v) for v in x):
+            return "tensors"  # a plain list of Tensor parameters: each its own state key
     return None
 
 
@@ -167,6 +170,9 @@ class Module:
             for name, kind, x in mod._items():
                 if kind in ("param", "params"):
                     yield _join(mname, name), kind, x
+                elif kind == "tensors":
+                    for i, t in enumerate(x):
+                        yield _join(mname, f"{name}.{i}"), "param", t
 
     def named_parameters(self) -> Iterator[tuple[str, Any]]:
         """``(name, parameter)`` for every parameter, each once; the Values of

@@ -190,3 +190,26 @@ def test_state_round_trip_for_any_scalar_architecture(tmp_path_factory, nin, wid
     a.save(path)
     b.load(path)
     assert [p.data for p in b.parameters()] == [p.data for p in a.parameters()]
+
+
+def test_a_plain_list_of_tensor_parameters_is_traversed_saved_and_loaded(tmp_path):
+    # lists of Modules and of Values were parameters, a list of Tensors silently not
+    from gradviz import Tensor
+
+    class Stack(nn.Module):
+        def __init__(self):
+            self.ws = [Tensor(np.full(2, float(i), np.float32), requires_grad=True)
+                       for i in range(3)]
+
+        def forward(self, x):
+            return sum((w * x).sum() for w in self.ws)
+
+    a = Stack()
+    assert [k for k, _ in a.named_parameters()] == ["ws.0", "ws.1", "ws.2"]
+    assert list(a.state_dict()) == ["ws.0", "ws.1", "ws.2"] and a.num_parameters() == 6
+    a.save(tmp_path / "s.npz")
+    b = Stack()
+    for w in b.ws:
+        w.data.fill(9.0)
+    b.load(tmp_path / "s.npz")
+    assert [float(w.data[0]) for w in b.ws] == [0.0, 1.0, 2.0]
