@@ -159,7 +159,7 @@ def main(argv=None) -> dict:
     train_acc = accuracy(model, X_train, y_train)
     final = test_accs[-1] if test_accs else accuracy(model, X_test, y_test)
     print(f"final: test accuracy {final:.2%} (train {train_acc:.2%}) after {args.epochs} "
-          f"epochs in {seconds:.1f}s")
+          f"epoch{'s' if args.epochs != 1 else ''} in {seconds:.1f}s")
     if args.plot:
         print("loss curve saved to " + nn.plot.save_loss_curves(
             args.plot, {"minibatch loss": losses}, f"{name}: cross-entropy", xlabel="batch",

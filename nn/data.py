@@ -474,6 +474,12 @@ def load_mnist(root: str | os.PathLike = "~/.cache/gradviz/mnist", download: boo
         raise ValueError(f"load_mnist: max_file_bytes must be an int >= 1 or None, "
                          f"got {max_file_bytes!r}")
     paths = {name: os.path.join(root, name) for name in MNIST_FILES}
+    unzipped = set()  # the files as most people keep them: gunzipped, without '.gz'
+    for name in MNIST_FILES:
+        plain = paths[name].removesuffix(".gz")
+        if not os.path.isfile(paths[name]) and os.path.isfile(plain):
+            paths[name] = plain
+            unzipped.add(name)
     missing = [n for n in MNIST_FILES if not os.path.isfile(paths[n])]
     last_error: BaseException | None = None
     gave_up = ""
@@ -508,13 +514,14 @@ def load_mnist(root: str | os.PathLike = "~/.cache/gradviz/mnist", download: boo
             why = f"{gave_up} (last error: {last_error!r})"
         else:
             why = f"downloading from {list(mirrors)} failed (last error: {last_error!r})"
+        where = root if os.path.isdir(root) else f"{root} (which does not exist)"
         raise DatasetUnavailableError(
-            f"load_mnist: missing {missing} in {root}; {why}. To install them by hand, "
-            f"download the files from one of {list(MNIST_MIRRORS)} and put them, still "
-            f"gzipped, in {root} (or pass root= pointing at them).")
+            f"load_mnist: missing {missing} in {where}; {why}. To install them by hand, "
+            f"download the files from one of {list(MNIST_MIRRORS)} and put them in {root}, "
+            f"gzipped or not (or pass root= pointing at them).")
     for name in MNIST_FILES:
         expected = sha256.get(name)
-        if expected is not None:
+        if expected is not None and name not in unzipped:  # (the sums are the .gz files')
             actual = _sha256_file(paths[name])
             if actual != expected.lower():
                 raise ChecksumError(

@@ -613,3 +613,19 @@ def test_load_mnist_network_limits_are_checked(tmp_path, kwargs, words):
     with pytest.raises(ValueError, match=words):
         load_mnist(tmp_path, mirrors=[UNREACHABLE], **kwargs)
     assert os.listdir(tmp_path) == []
+
+
+def test_load_mnist_reads_the_files_gunzipped_too(tmp_path):
+    # most people keep MNIST unzipped (train-images-idx3-ubyte): it said they were missing
+    import gzip
+    arrays, sums = _fake_mnist(tmp_path)
+    for name in list(arrays)[:2]:
+        gz = tmp_path / name
+        (tmp_path / name.removesuffix(".gz")).write_bytes(gzip.decompress(gz.read_bytes()))
+        gz.unlink()
+    _check_loaded(load_mnist(tmp_path, download=False, sha256=sums), arrays)
+
+
+def test_load_mnist_says_when_its_folder_does_not_exist(tmp_path):
+    with pytest.raises(DatasetUnavailableError, match=r"which does not exist"):
+        load_mnist(tmp_path / "nowhere", download=False)
