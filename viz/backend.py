@@ -186,3 +186,11 @@ class Digraph(graphviz.Digraph):
                                 engine=engine, encoding=encoding)
         data = render_source(self.source, format or self.format)
         return data.decode(encoding) if encoding else data
+
+    def __repr__(self) -> str:
+        """What a notebook shows where it cannot show the picture (text/plain):
+        what the diagram holds and how to see it, not a memory address."""
+        nodes = sum(1 for line in self.body if " [label=" in line and "->" not in line)
+        edges = sum(1 for line in self.body if " -> " in line and "style=invis" not in line)
+        return (f"<gradviz diagram: {nodes} boxes and circles, {edges} edges; shown as SVG in "
+                f"Jupyter, or .render('graph.svg'), or .source for the DOT text>")

@@ -334,3 +334,9 @@ def test_edge_rules_read_with_the_operands_names_when_they_have_them():
     assert rule_text(e * sub, 0) == "d/da = b"
     long = Value(1.0, label="a_very_long_label")
     assert rule_text(long * x, 0) == "d/da = b"
+
+
+def test_a_diagram_says_what_it_is_where_a_notebook_cannot_show_it():
+    # text/plain was '<gradviz.viz.backend.Digraph at 0x7f...>'
+    text = repr(viz.draw(_car_tax_total()))
+    assert text.startswith("<gradviz diagram: 7 boxes and circles, 6 edges;") and "0x" not in text
