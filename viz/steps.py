@@ -267,9 +267,10 @@ class Steps:
     ``.save(path)``, and inline display in Jupyter (``_repr_html_``: the page
     in a sandboxed iframe, offline)."""
 
-    def __init__(self, html_text: str, title: str):
+    def __init__(self, html_text: str, title: str, height: int = 720):
         self.html = html_text
         self.title = title
+        self.height = height  # of the notebook's iframe, in CSS pixels
 
     def save(self, path: str | os.PathLike) -> str:
         path = os.fsdecode(os.fspath(path))  # str, bytes or a PathLike
@@ -278,8 +279,8 @@ class Steps:
         return path
 
     def _repr_html_(self) -> str:
-        return ('<iframe sandbox="allow-scripts" style="width:100%;height:720px;border:1px solid '
-                f'#e2e8f0;border-radius:8px" title="{esc(self.title)}" '
+        return (f'<iframe sandbox="allow-scripts" style="width:100%;height:{self.height}px;'
+                f'border:1px solid #e2e8f0;border-radius:8px" title="{esc(self.title)}" '
                 f'srcdoc="{html.escape(self.html, quote=True)}"></iframe>')
 
     def __repr__(self) -> str:
@@ -287,7 +288,7 @@ class Steps:
 
 
 def steps(root: Any, *, collapse: Any = None, rankdir: str | None = None, forward: bool = True,
-          title: str | None = None) -> Steps:
+          title: str | None = None, height: int = 720) -> Steps:
     """The interactive step page for ``root``'s graph, as an object that
     shows inline in Jupyter and has ``.save(path)``.
 
@@ -299,12 +300,17 @@ def steps(root: Any, *, collapse: Any = None, rankdir: str | None = None, forwar
     filled in, in topological order) before the backward pass.
     The graph is laid out once by Graphviz ``dot``; the page holds the pass
     as data and its script animates it. No ``.grad`` is changed.
+    ``height``: the page's height in a notebook, in pixels (a projector in a
+    lecture hall wants more than the default 720).
     """
     from .page import build_page
     _model.check_root(root, "steps")
+    if isinstance(height, bool) or not isinstance(height, int) or not 200 <= height <= 5000:
+        raise ValueError(f"steps: height is the notebook frame's height in pixels, an int from "
+                         f"200 to 5000, got {height!r}")
     text, ttl = build_page(root, collapse=collapse, rankdir=rankdir, forward=forward,
                            title=title)
-    return Steps(text, ttl)
+    return Steps(text, ttl, height)
 
 
 def steps_html(root: Any, path: str | os.PathLike, *, collapse: Any = None,

@@ -387,3 +387,15 @@ def test_the_step_page_of_a_loss_over_many_samples_is_collapsed_with_its_loop(tm
     viz.steps_html(loss, tmp_path / "moons.html")
     assert "collapse='module:2'" in capsys.readouterr().err
     assert (tmp_path / "moons.html").stat().st_size < 1_000_000
+
+
+def test_a_notebook_step_page_takes_its_height():
+    # a projector wants more than 720 px; the frame's height was fixed
+    x = Value(2.0, label="x")
+    y = (x * x).tanh()
+    y.backward()
+    assert "height:720px" in viz.steps(y)._repr_html_()
+    assert "height:1000px" in viz.steps(y, height=1000)._repr_html_()
+    for bad in (50, 1.5, True, "900"):
+        with pytest.raises(ValueError, match="steps: height is the notebook frame's height"):
+            viz.steps(y, height=bad)
