@@ -436,6 +436,8 @@ def draw(root: Any, *, show_grad: bool = True, show_edge_grads: bool = True,
     """
     d = diagram(root, collapse=collapse, params=params, who="draw")
     _warn_size(d, compact, max_nodes)
+    if show_grad:
+        _say_if_grads_are_not_one_pass(d, "draw")
     opts: dict[str, Any] = {"show_grad": show_grad, "show_edge_grads": show_edge_grads,
                             "legend": legend, "compact": compact}
     if rankdir is None:
@@ -475,6 +477,43 @@ def diagram(root: Any, *, collapse: Any = None, params: Iterable[Any] | None = N
         if d.note:
             say(f"{who}: {d.note}")
     return d
+
+
+#: Graphs up to this many values get their drawn gradients compared with one
+#: fresh backward pass (a few milliseconds a thousand values).
+FRESH_CHECK_AT = 5000
+
+
+def _say_if_grads_are_not_one_pass(d: Diagram, who: str) -> None:
+    """One line when the gradients the picture will show are not those of one
+    backward pass from its output: the leaves hold several passes
+    (backward() twice without zero_grad()), or the data changed since (an
+    optimiser's step). The picture stays as the nodes are; the step page
+    always shows one fresh pass. Before any backward() (a forward picture)
+    nothing is said."""
+    if len(d.values) > FRESH_CHECK_AT or not d.values[-1].parents:
+        return
+    root = d.values[-1].node
+    if root.grad is None or not np.any(root.grad):
+        return  # no backward() yet: a forward picture, its zeros are what they are
+    from .steps import backward_pass
+    try:
+        _, fresh = backward_pass(d, who)
+    except Exception:  # a rule that fails on these numbers: nothing to compare
+        return
+    for it in d.values:
+        g = it.node.grad
+        want = fresh.get(it.index)
+        if it.parents or g is None or want is None:
+            continue
+        if not np.allclose(np.asarray(g, dtype=np.float64), np.asarray(want, dtype=np.float64),
+                           rtol=1e-9, atol=1e-12, equal_nan=True):
+            differs = (f"{it.name!r} has grad {fmt(g)}, one pass gives {fmt(want)}"
+                       if np.ndim(g) == 0 else f"{it.name!r}'s grad is not what one pass gives")
+            say(f"{who}: the gradients shown are not one backward pass from this output: "
+                f"{differs} (backward() run again without zero_grad(), or data changed "
+                "since); viz.steps(root) shows one fresh pass")
+            return
 
 
 def say(line: str) -> None:
@@ -682,6 +721,8 @@ def render(root: Any, path: str | os.PathLike, *, timeout: float | None = DOT_TI
         d = diagram(root, collapse=opts.pop("collapse", None), params=opts.pop("params", None),
                     who="render")
         _warn_size(d, opts.get("compact"), opts.pop("max_nodes", MAX_NODES))
+        if opts.get("show_grad", True):
+            _say_if_grads_are_not_one_pass(d, "render")
         if opts.get("rankdir") is None:
             opts["rankdir"] = auto_rankdir(d, "render", **{k: v for k, v in opts.items()
                                                            if k != "rankdir"})

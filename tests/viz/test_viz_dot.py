@@ -340,3 +340,27 @@ def test_a_diagram_says_what_it_is_where_a_notebook_cannot_show_it():
     # text/plain was '<gradviz.viz.backend.Digraph at 0x7f...>'
     text = repr(viz.draw(_car_tax_total()))
     assert text.startswith("<gradviz diagram: 7 boxes and circles, 6 edges;") and "0x" not in text
+
+
+def test_a_diagram_whose_gradients_are_not_one_pass_says_so(capsys):
+    # backward() twice: price's grad 4.4 beside edges that give 2.2 (a teacher's report)
+    from gradviz import nn
+    total = car_tax()["total"]
+    viz.draw(total)                            # before any backward(): a forward picture
+    total.backward()
+    viz.draw(total)
+    assert capsys.readouterr().err == ""
+    total.backward()
+    viz.draw(total)
+    err = capsys.readouterr().err
+    assert "not one backward pass from this output: 'price' has grad 4.4, one pass gives 2.2" \
+        in err
+    viz.draw(total, show_grad=False)           # no gradients drawn: nothing to say
+    assert capsys.readouterr().err == ""
+    # an optimiser's step between backward() and the picture: the data changed
+    model = nn.MLP(2, [2, 1], seed=0)
+    loss = (model([Value(1.0, label="x0"), Value(2.0, label="x1")]) - 1.0) ** 2
+    loss.backward()
+    nn.optim.SGD(model.parameters(), lr=0.5).step()
+    viz.draw(loss)
+    assert "not one backward pass" in capsys.readouterr().err
