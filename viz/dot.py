@@ -309,7 +309,9 @@ def emit(d: Diagram, *, show_grad: bool = True, show_edge_grads: bool = True,
         if e.child < 0:  # between boxes: one per pair, counted
             if e.src[0] == "m" and e.dst[0] == "m":
                 n_box_edges += 1
-            lab = f'label="{e.count}"' if e.count > 1 else ""
+            # how many edges of the graph the one drawn stands for, said in words
+            lab = (f'label="{e.count:,} edges" tooltip="{e.count:,} edges of the graph, drawn '
+                   f'as one"' if e.count > 1 else "")
             attrs = (lab + eid).strip()
             body.append(f"\t{e.src} -> {e.dst}" + (f" [{attrs}]\n" if attrs else "\n"))
             continue

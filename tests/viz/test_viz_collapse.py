@@ -374,3 +374,13 @@ def test_a_loop_with_a_mean_and_a_regulariser_after_it_is_still_found():
     assert "96 × inputs" in titles and "333 × (× → +)" in titles, titles
     assert len(d.drawn_values()) + len(d.grouping.boxes) <= _model.READABLE
     assert not _box_graph_has_a_cycle(d)
+
+
+def test_an_edge_standing_for_several_says_how_many_in_words():
+    # bare numbers (3072, 25600) on the edges between boxes meant nothing to a class
+    model = nn.MLP(3, [4, 4, 1], seed=0)
+    out = model([Value(1.0, label="x0"), Value(2.0, label="x1"), Value(-1.0, label="x2")])
+    out.backward()
+    src = viz.draw(out, collapse=2).source
+    assert re.search(r'm\d+ -> m\d+ \[label="16 edges" tooltip="16 edges of the graph, drawn '
+                     r'as one"', src), src
