@@ -9,7 +9,7 @@ import os
 import sys
 
 from . import tensor  # noqa: F401  (registers the structural tensor ops)
-from .custom import import_error_text, import_ops
+from .custom import ImportOpsError, import_ops
 from .ops import OPS, _reference_row, op_reference
 
 
@@ -41,10 +41,8 @@ def main(argv=None) -> int:
     for spec in a.imports:
         try:
             import_ops(spec)
-        except KeyboardInterrupt:
-            raise
-        except BaseException as e:  # the user's code: one line, no traceback
-            sys.stderr.write(f"python -m gradviz.autograd: {import_error_text(spec, e)}\n")
+        except ImportOpsError as e:  # the user's code: one line, no traceback
+            sys.stderr.write(f"python -m gradviz.autograd: {e}\n")
             return 2
     if not a.op:
         text = op_reference()

@@ -515,36 +515,44 @@ class Function:
         return out
 
 
+class ImportOpsError(Exception):
+    """``--import`` failed: one line naming the module or file and why."""
+
+
 def import_ops(spec: str) -> None:
     """Run the user's code that defines ops (``define_op``, ``Function``), as
     the command lines' ``--import`` does: ``spec`` is a .py file path (run as
     a script) or a module name (imported, found from the current directory
-    too, as ``python -m`` finds it). Exceptions are the user code's own."""
+    too, as ``python -m`` finds it). Any failure of the user's code (its
+    ``sys.exit`` too) is an :class:`ImportOpsError` of one line, the
+    exception its cause; ^C is not caught."""
     import importlib
     import os
     import runpy
     import sys
-    if spec.endswith(".py") or "/" in spec or os.sep in spec:
-        if not os.path.isfile(spec):
-            raise FileNotFoundError(f"no such file: {spec}")
-        runpy.run_path(spec, run_name="gradviz_user_ops")
-        return
-    here = os.getcwd()
-    sys.path.insert(0, here)
     try:
-        importlib.import_module(spec)
-    finally:
-        sys.path.remove(here)
+        if spec.endswith(".py") or "/" in spec or os.sep in spec:
+            if not os.path.isfile(spec):
+                raise ImportOpsError(f"--import {spec}: no such file")
+            runpy.run_path(spec, run_name="gradviz_user_ops")
+            return
+        here = os.getcwd()
+        sys.path.insert(0, here)
+        try:
+            importlib.import_module(spec)
+        finally:
+            sys.path.remove(here)
+    except (ImportOpsError, KeyboardInterrupt):
+        raise
+    except BaseException as e:  # the user's code: SystemExit included
+        raise ImportOpsError(_import_error_text(spec, e)) from e
 
 
-def import_error_text(spec: str, e: BaseException) -> str:
-    """One line saying why ``import_ops(spec)`` failed (no traceback)."""
+def _import_error_text(spec: str, e: BaseException) -> str:
     if isinstance(e, SyntaxError):
         return f"--import {spec}: syntax error" + (f" (line {e.lineno})" if e.lineno else "") \
             + f": {e.msg}"
     if isinstance(e, ModuleNotFoundError) and e.name == spec.split(".")[0]:
         return (f"--import {spec}: no module named {e.name!r} (give a module name importable "
                 "from here, or a path to a .py file)")
-    if isinstance(e, FileNotFoundError) and str(e).startswith("no such file"):
-        return f"--import {spec}: no such file"
     return f"--import {spec}: {type(e).__name__}: {' '.join(str(e).split()) or '(no message)'}"

@@ -126,16 +126,8 @@ class Kernel:
         locs = self.op.deriv(eng.math, node.data,  # type: ignore[misc]  # elementwise rows only
                              *[p.data for p in ps], *self.args)
         reduce, wants = eng.reduce, eng.wants
-        out: list = []
-        for i, (p, d) in enumerate(zip(ps, locs)):
-            if not wants(p):
-                out.append(None)
-                continue
-            c = g if d is ONE else g * d
-            if np.shape(c) != np.shape(g):
-                _wrong_deriv(self.op, i, d, g)
-            out.append(reduce(c, p))
-        return tuple(out)
+        return tuple([(reduce(_scaled(self.op, i, g, d), p) if wants(p) else None)
+                      for i, (p, d) in enumerate(zip(ps, locs))])
 
     def _float_vjp(self, node, g) -> tuple:
         """The elementwise rule on floats (nothing to reduce, every parent wants it)."""
@@ -209,10 +201,7 @@ def _array_rule(op: Op, n_args: int) -> Callable | None:
         if not p.requires_grad:
             return (None,)
         d = op.deriv(ArrayMath, n.data, p.data)[0]  # type: ignore[misc]
-        c = g if d is ONE else g * d
-        if c.shape != g.shape:
-            _wrong_deriv(op, 0, d, g)
-        return (unbroadcast(c, p),)
+        return (unbroadcast(_scaled(op, 0, g, d), p),)
     return rule
 
 
@@ -224,8 +213,6 @@ def _check_shapes(op: Op, cs: tuple, ps, rule: str) -> None:
             continue
         d = p.data
         if d.__class__ is float:
-            if c.__class__ is float or (isinstance(c, (int, float)) and not isinstance(c, bool)):
-                continue
             if np.ndim(c) == 0 and np.isrealobj(c):
                 continue
             got = f"shape {np.shape(c)}" if hasattr(c, "shape") else type(c).__name__
@@ -237,10 +224,16 @@ def _check_shapes(op: Op, cs: tuple, ps, rule: str) -> None:
                              f"over broadcast axes)")
 
 
-def _wrong_deriv(op: Op, i: int, d, g) -> None:
-    raise ValueError(f"op {op.key!r}: its local derivative for input {i} has shape "
-                     f"{np.shape(d)}, which does not broadcast to the output's shape "
-                     f"{np.shape(g)}")
+def _scaled(op: Op, i: int, g, d):
+    """``g · d`` for input ``i`` on arrays: a local derivative that does not
+    broadcast to the output's shape (``g``'s) would make the contribution
+    bigger than the output, to be summed back silently wrong."""
+    c = g if d is ONE else g * d
+    if c.shape != g.shape:
+        raise ValueError(f"op {op.key!r}: its local derivative for input {i} has shape "
+                         f"{np.shape(d)}, which does not broadcast to the output's shape "
+                         f"{g.shape}")
+    return c
 
 
 def _check_count(op: Op, cs, n: int) -> None:

@@ -250,15 +250,10 @@ def expressions(draw, ops: Sequence[Any] | None = None, max_leaves: int = 3, max
         raise ValueError("expressions: ops is empty; give at least one op")
     for op in ops:
         _require_op("expressions", op)
-        if getattr(op, "deriv", None) is None:  # a vjp row: does it run on floats at all?
-            pts = [lo + 0.37 * (hi - lo) for (lo, hi), *_ in domain_of(op)]
-            kw = {k: v[0] for k, v in getattr(op, "params", {}).items()}
-            try:
-                op.forward(FloatMath, *pts, **kw)
-            except Exception as e:  # written for arrays (x.sum(axis=-1)...)
-                raise TypeError(f"expressions: op {op.key!r} does not run on floats ("
-                                f"{type(e).__name__}: {e}): draw its graphs with "
-                                f"tensors=True, or check it with check_op") from None
+        why = None if getattr(op, "deriv", None) is not None else _float_failure(op)
+        if why is not None:  # a vjp row written for arrays (x.sum(axis=-1)...)
+            raise TypeError(f"expressions: op {op.key!r} does not run on floats ({why}): draw "
+                            f"its graphs with tensors=True, or check it with check_op")
     if leaves is None:
         leaves = st.floats(-2.0, 2.0, allow_nan=False)
     n = draw(st.integers(1, max_leaves))
@@ -863,7 +858,7 @@ def check_op(op: Any, *, dtypes=None, max_examples: int | None = None,
         raise TypeError("check_op: domain= is for an autograd.Function; an op row or a "
                         "define_op op carries its own domain")
     _require_op("check_op", op)
-    arrays_only = function and not _takes_floats(op)
+    arrays_only = function and _float_failure(op) is not None
     if getattr(op, "deriv", None) is None and _builtin(getattr(op, "key", "")) \
             and op.key not in _SPELLED:
         raise ValueError(
@@ -1020,16 +1015,17 @@ def check_op(op: Any, *, dtypes=None, max_examples: int | None = None,
     return True
 
 
-def _takes_floats(view: _FunctionView) -> bool:
-    """Does the Function's forward run on plain floats (as ``apply`` on
-    Values calls it), at the middle of its domain? A Function written for
-    arrays only (``x.sum(axis=-1)``) is then checked on Tensors alone."""
-    xs = [sum(dom[0]) / 2 for dom in domain_of(view)]
+def _float_failure(op: Any) -> str | None:
+    """Why a vjp row (or a Function's view) does not run on plain floats, as
+    Values call it, at a point of its domain; None if it does. An op written
+    for arrays only (``x.sum(axis=-1)``) is then drawn and checked on Tensors
+    alone."""
+    xs = [lo + 0.37 * (hi - lo) for (lo, hi), *_ in domain_of(op)]
     try:
-        view.cls.forward(FunctionCtx(), *xs)
-    except Exception:  # its own code failing on a float: an arrays-only Function
-        return False
-    return True
+        op.forward(FloatMath, *xs, **{k: v[0] for k, v in getattr(op, "params", {}).items()})
+    except Exception as e:  # its own code failing on a float
+        return f"{type(e).__name__}: {e}"
+    return None
 
 
 def _in_domain(op, j: int, a, margin: float) -> bool:

@@ -278,14 +278,12 @@ def _import_user_code(specs: Sequence[str]) -> None:
     process so that its ``define_op`` rows join the table
     (:func:`autograd.custom.import_ops`). Any failure is a usage error
     naming it and the exception (one line, no traceback)."""
-    from ..autograd.custom import import_error_text, import_ops
+    from ..autograd.custom import ImportOpsError, import_ops
     for spec in specs:
         try:
             import_ops(spec)
-        except KeyboardInterrupt:
-            raise
-        except BaseException as e:  # the user's code failed: SystemExit included
-            raise _Usage(import_error_text(spec, e)) from None
+        except ImportOpsError as e:
+            raise _Usage(str(e)) from None
 
 
 def _text(a: argparse.Namespace) -> tuple[str, str]:
