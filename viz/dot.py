@@ -461,19 +461,14 @@ def diagram(root: Any, *, collapse: Any = None, params: Iterable[Any] | None = N
     if collapse is not None and d.grouping is not None and not d.grouping.boxes:
         # "module" on a graph no nn module made (or "repeat" finding nothing): nothing
         # was boxed, so a big graph would go to dot whole; collapse as if unset
-        say(f"{who}: collapse={collapse!r} found nothing to box in this graph (no nn modules "
-            "made it)" if str(collapse).startswith("module") or isinstance(collapse, int)
-            else f"{who}: collapse={collapse!r} found nothing to box in this graph")
-        d = _model.build(root, params=params, who=who)
+        why = " (no nn modules made it)" if str(collapse).startswith("module") or \
+            isinstance(collapse, int) else ""
+        say(f"{who}: collapse={collapse!r} found nothing to box in this graph{why}")
+        _model.set_grouping(d, None)
         collapse = None
     if collapse is None:
+        # (the step page keeps a long chain whole; fit() folds loops when it must collapse)
         loops = _model.fold_long_loops(d) if fold_loops else None
-        limit = _model.DOT_BUDGET if budget is None else budget
-        if loops is None and not fold_loops and \
-                _model.cost(d, _model._compact(d, COMPACT_AT)) > limit:
-            # the step page keeps a long chain whole, unless the graph must be
-            # collapsed anyway: then its loops fold with the rest (a sum over samples)
-            loops = _collapse.loops([it.node for it in d.values], d.root, d.params)
         _model.fit(d, compact_at=COMPACT_AT,  # still too big for Graphviz: collapse more
                    budget=_model.DOT_BUDGET if budget is None else budget, loops=loops)
         if d.note:

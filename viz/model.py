@@ -185,6 +185,11 @@ def _rule_name(label: str) -> str | None:
     return label if label.translate(_SUBSCRIPTS).isidentifier() else f"({label})"
 
 
+#: The operand letters of a one- and a two-input rule, as whole words.
+_OPERANDS = {n: re.compile(r"(?<![A-Za-z_0-9])(" + "|".join(_LETTERS[:n]) + r")(?![A-Za-z_0-9])")
+             for n in (1, 2)}
+
+
 def _named_rule(text: str, node: Any) -> str:
     """``d/da = b`` as ``d/dsubtotal = tax`` (or ``d/d(price*count) = tax``)
     when the operands have short labels: the rule read with the names the
@@ -201,16 +206,14 @@ def _named_rule(text: str, node: Any) -> str:
     if not sep or head not in (f"d/d{c}" for c in _LETTERS[:len(parents)]):
         return text
     sub = dict(zip(_LETTERS, cast("list[str]", names)))
-    if rest in sub:  # the whole right side is one operand: no parentheses needed
-        return f"d/d{sub[head[3:]]} = {sub[rest].removeprefix('(').removesuffix(')')}"
-    swap = re.compile(r"(?<![A-Za-z_0-9])(" + "|".join(_LETTERS[:len(parents)])
-                      + r")(?![A-Za-z_0-9])")
 
     def name(m: re.Match) -> str:
         n = sub[m.group(1)]
-        inside = m.start() > 0 and rest[m.start() - 1] == "(" and rest[m.end():m.end() + 1] == ")"
-        return n[1:-1] if inside and n.startswith("(") else n  # tanh²(a): no double brackets
-    named = f"d/d{sub[head[3:]]} = " + swap.sub(name, rest)
+        # in brackets already (tanh²(a)), or the whole right side: no brackets of its own
+        bare = (m.start() == 0 and m.end() == len(rest)) or (
+            rest[m.start() - 1:m.start()] == "(" and rest[m.end():m.end() + 1] == ")")
+        return n[1:-1] if bare and n.startswith("(") else n
+    named = f"d/d{sub[head[3:]]} = " + _OPERANDS[len(parents)].sub(name, rest)
     return named if len(named) <= len(text) + 16 else text  # too long for an edge: letters
 
 
@@ -597,8 +600,9 @@ def fit(d: Diagram, *, compact_at: int, budget: int = DOT_BUDGET,
     """Collapse ``d`` (built with no collapse, or with the long ``loops``
     :func:`fold_long_loops` folded) until its cost is within ``budget``:
     repeated structure first, then modules (innermost, then coarser),
-    keeping ``loops`` folded, taking the first grouping that fits and draws
-    at most :data:`READABLE` units (else the first that fits), then
+    keeping its unrolled loops folded (``loops``, else those found here),
+    taking the first grouping that fits and draws at most :data:`READABLE`
+    units (else the first that fits), then
     everything beyond the ``budget`` nodes nearest the output as "+N more".
     Sets ``d.note`` to one line saying what was done, or leaves ``d`` alone."""
     n_values = len(d.values)
@@ -606,6 +610,8 @@ def fit(d: Diagram, *, compact_at: int, budget: int = DOT_BUDGET,
         return d
     size = _size_text(d)
     order = [it.node for it in d.values]
+    if loops is None:  # to be collapsed anyway: its unrolled loops fold with the rest
+        loops = _collapse.loops(order, d.root, d.params)
     hows: list = ["repeat", "module"]
     fitting: tuple | None = None  # the first grouping that fits, if none reads well
     i = 0

@@ -163,11 +163,16 @@ class StepInfo:
     known: dict
 
 
+def _names(d: Diagram) -> dict:
+    """id(node) -> the name it goes by in the diagrams (:attr:`Item.name`)."""
+    return {id(it.node): it.name for it in d.values}
+
+
 def _namer(d: Diagram):
-    items = {id(it.node): it for it in d.values}
+    names = _names(d)
 
     def name(n: Any) -> str:
-        return items[id(n)].name
+        return names[id(n)]
     return name
 
 
@@ -189,7 +194,7 @@ def _pass_namer(step: Any):
             d = _model.build(node, who="step_text")
         except (TypeError, ValueError):  # not a node the diagrams know: its label
             return lambda n: n.label or "node"
-        names = {id(it.node): it.named or f"v{it.index}" for it in d.values}
+        names = _names(d)
         try:
             ref = weakref.ref(node)
         except TypeError:  # pragma: no cover - a node type without weak references
@@ -197,7 +202,7 @@ def _pass_namer(step: Any):
         _LAST_PASS[:] = [ref, names]
 
     def name(n: Any) -> str:
-        return n.label or names.get(id(n)) or "node"
+        return names.get(id(n)) or n.label or "node"
     return name
 
 
