@@ -11,7 +11,9 @@ kernel's rule: plain, with its local derivatives, or as a graph);
 (``backward_steps()``), :meth:`Pass.run` as a procedure (``grad()``, anomaly
 mode). :func:`backward` is the one fast pass, generic over node types, which
 sums gradients straight in the ``grad`` slots (for floats, with its use
-counts in the nodes too); tests check it against the stepping walk.
+counts in the nodes too, and the rows' text rules inlined: its loop is
+generated from them, see :mod:`autograd.rulecode`); tests check it against
+the stepping walk.
 
 Grad semantics: leaves accumulate into ``.grad`` across calls (until zeroed);
 an intermediate node's ``.grad`` is set to its gradient from the latest pass.
@@ -22,12 +24,14 @@ the node protocol is :class:`Node`.
 from __future__ import annotations
 
 import itertools
+import linecache
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from . import mode as _mode
+from . import rulecode as _rulecode
 from .mode import AnomalyError, detect_anomaly, enable_grad, is_grad_enabled, no_grad, record_sites
 
 __all__ = ["no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly", "record_sites",
@@ -371,6 +375,8 @@ def backward(roots: Sequence[Any], seeds: Sequence[Any]) -> None:
         return
     try:
         if all(r._leaf_grads_in_place for r in roots):
+            if _built_for != len(_rulecode.RULES):
+                _build_in_place_pass()
             _in_place_pass(roots, seeds)
         else:
             _owning_pass(roots, seeds)
@@ -474,65 +480,130 @@ def _owning_pass(roots: Sequence[Any], seeds: Sequence[Any]) -> None:
         cs = ()
 
 
-def _in_place_pass(roots: Sequence[Any], seeds: Sequence[Any]) -> None:
-    """The fast pass for node types whose gradients are added in place
-    (floats, ``_leaf_grads_in_place``): every contribution goes straight
-    into ``.grad``, leaves included, and a node's count of uses not yet sent
-    lives in its ``_pending`` slot, not in a dict (faster, and a node costs
-    8 bytes instead of a dict entry). Every counted node is processed, so a
-    finished pass leaves every count at 0, as discovery expects; a failed
-    one is cleaned up by :func:`_clear_pending`. The one- and two-operand
-    cases (almost every node) skip the inner loop, and a node goes on
-    directly to the operand the walk would take next (the last one that
-    became ready), so a chain never touches the stack and nodes are taken in
-    the walk's order: gradients are summed in the same order and equal the
-    walk's to the last bit."""
+# The in-place pass is generated: the loop below, with the text rules of
+# :mod:`autograd.rulecode` inlined as the branches of a small tree over their
+# tags (see :func:`_in_place_source`). It is built from the rules registered
+# when the table was loaded, and rebuilt if more are registered later.
+_PASS_TEMPLATE = """
+def _in_place_pass(roots, seeds):
     tops = _discover(roots, 0.0)
     for r, s in zip(roots, seeds):
         r.grad += s
     ready = [r for r in tops if r._parents and not r._pending]
     pop, push = ready.pop, ready.append
     while ready:
-        node = pop()
-        while node is not None:  # along a chain, the next node without the stack
-            parents = node._parents
-            cs = node._op.vjp(node, node.grad)
-            node = None
-            if len(parents) == 2:
-                a, b = parents
-                ca, cb = cs
+        n = pop()
+        while n is not None:  # along a chain, the next node without the stack
+            k = n._op
+            t = k.tag
+            if t:  # a text rule: its expressions, inlined (b is None for one input)
+                g = n.grad
+@TREE@
+                n = None
                 a.grad += ca
-                b.grad += cb
-                # the walk's order: a then b onto the stack, b taken first (so gradients
-                # are summed in the same order, and come out the same to the last bit)
-                if a._parents:
-                    n = a._pending - 1
-                    a._pending = n
-                    if not n:
-                        node = a
-                if b._parents:
-                    n = b._pending - 1
-                    b._pending = n
-                    if not n:
-                        if node is not None:
-                            push(node)
-                        node = b
-            elif len(parents) == 1:
-                a = parents[0]
-                a.grad += cs[0]
-                if a._parents:
-                    n = a._pending - 1
-                    a._pending = n
-                    if not n:
-                        node = a
-            else:
-                for p, c in zip(parents, cs):
-                    p.grad += c
-                    if p._parents:
-                        n = p._pending - 1
-                        p._pending = n
-                        if not n:
-                            push(p)
+                if b is not None:
+                    b.grad += cb
+            else:  # a rule to call
+                parents = n._parents
+                cs = k.vjp(n, n.grad)
+                n = None
+                if len(parents) == 2:
+                    a, b = parents
+                    ca, cb = cs
+                    a.grad += ca
+                    b.grad += cb
+                elif len(parents) == 1:
+                    a = parents[0]
+                    b = None
+                    a.grad += cs[0]
+                else:
+                    for p, c in zip(parents, cs):
+                        p.grad += c
+                        if p._parents:
+                            u = p._pending - 1
+                            p._pending = u
+                            if not u:
+                                push(p)
+                    continue
+            # count the uses sent, and go on to the operand the walk would
+            # take next (a, then b onto the stack: b is taken first)
+            if a._parents:
+                u = a._pending - 1
+                a._pending = u
+                if not u:
+                    n = a
+            if b is not None and b._parents:
+                u = b._pending - 1
+                b._pending = u
+                if not u:
+                    if n is not None:
+                        push(n)
+                    n = b
+"""
+
+
+def _in_place_source(rules: Sequence[Any]) -> str:
+    """The fast pass's source with ``rules`` (tags 1, 2, ...) inlined, as
+    a tree of comparisons over the tag (four deep for sixteen rules)."""
+    def leaf(tag: int, pad: str) -> str:
+        exprs = rules[tag - 1].exprs
+        body = _rulecode.bindings(exprs, pad).replace(f"{pad}k = n._op\n", "")  # k is bound
+        if len(exprs) == 2:
+            return body + f"{pad}ca = {exprs[0]}\n{pad}cb = {exprs[1]}\n"
+        if "a = " not in body:
+            body += f"{pad}a = n._parents[0]\n"
+        return body + f"{pad}b = None\n{pad}ca = {exprs[0]}\n"
+
+    def tree(lo: int, hi: int, depth: int) -> str:  # tags lo..hi
+        pad = "    " * depth
+        if lo == hi:
+            return leaf(lo, pad)
+        mid = (lo + hi + 1) // 2
+        return (f"{pad}if t < {mid}:\n" + tree(lo, mid - 1, depth + 1)
+                + f"{pad}else:\n" + tree(mid, hi, depth + 1))
+
+    return _PASS_TEMPLATE.replace("@TREE@\n", tree(1, len(rules), 4) if rules
+                                  else "                a = b = ca = cb = None\n")
+
+
+_built_for = -1
+
+
+_IN_PLACE_DOC = """The fast pass for node types whose gradients are added in place
+    (floats, ``_leaf_grads_in_place``): every contribution goes straight
+    into ``.grad``, leaves included, and a node's count of uses not yet sent
+    lives in its ``_pending`` slot, not in a dict (faster, and a node costs
+    8 bytes instead of a dict entry). Every counted node is processed, so a
+    finished pass leaves every count at 0, as discovery expects; a failed
+    one is cleaned up by :func:`_clear_pending`. A node whose kernel has a
+    text rule runs it inlined; the others are called. A node goes on
+    directly to the operand the walk would take next (the last one that
+    became ready), so a chain never touches the stack and nodes are taken in
+    the walk's order: gradients are summed in the same order and equal the
+    walk's to the last bit."""
+
+
+def _build_in_place_pass() -> None:
+    """(Re)build :func:`_in_place_pass` from the registered text rules."""
+    global _built_for, _in_place_pass
+    rules = list(_rulecode.RULES)
+    if _built_for == len(rules):
+        return
+    ns: dict[str, Any] = {"_discover": _discover}
+    for r in rules:  # one namespace M for all (FloatMath): the pass has one set of globals
+        math = getattr(r, "math", None)
+        if math is not None and ns.setdefault("M", math) is not math:
+            raise RuntimeError(f"text rule {r.__name__}: another math namespace than the others")
+    src = _in_place_source(rules)
+    name = f"<gradviz fast pass, {len(rules)} text rules>"
+    linecache.cache[name] = (len(src), None, src.splitlines(True), name)  # tracebacks show it
+    exec(compile(src, name, "exec"), ns)  # code built from the table's rules
+    _in_place_pass = ns["_in_place_pass"]
+    _in_place_pass.__doc__ = _IN_PLACE_DOC
+    _built_for = len(rules)
+
+
+_in_place_pass: Callable[[Sequence[Any], Sequence[Any]], None]
 
 
 def _clear_pending(roots: Sequence[Any]) -> None:

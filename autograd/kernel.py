@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from .ops import ONE, OPS, ArrayMath, FloatMath, NodeMath, Op, unbroadcast
+from .rulecode import float_rule, tag_of
 
 __all__ = ["Engine", "FLOAT", "ARRAY", "Kernel", "kernel", "ConstKernels"]
 
@@ -89,7 +90,7 @@ class Kernel:
     row's rules are read from it on every call, so a row changed in place
     (a test planting a bug) is seen by every kernel built from it."""
 
-    __slots__ = ("op", "name", "params", "args", "engine", "vjp")
+    __slots__ = ("op", "name", "params", "args", "engine", "vjp", "tag")
 
     def __init__(self, op: Op, engine: Engine, params: dict | None = None):
         self.op = op
@@ -105,6 +106,7 @@ class Kernel:
                 else (_array_rule(op, len(self.args)) or self._elementwise_vjp)
         else:
             self.vjp = self._structural_vjp
+        self.tag = tag_of(self.vjp)  # the fast pass inlines a text rule (autograd.rulecode)
 
     # --- values ---------------------------------------------------------------
     def forward(self, *datas):
@@ -178,16 +180,16 @@ class Kernel:
         return f"Kernel({self.op.key}, {self.engine.name}, {self.params})"
 
 
-def _float_rule(op: Op, n_args: int) -> Callable | None:
-    """The generic float rule for one-input rows without constants, without
-    the general rule's list building (users' own ops and the built-in ones
-    without a fast rule take it). The row's deriv is read on every call."""
-    if op.arity != 1 or n_args:
-        return None
+#: The generic float rule for one-input rows without constants, without the
+#: general rule's list building (users' own ops and the built-in ones without
+#: a fast rule take it); a text rule, so the fast pass inlines it. The row's
+#: deriv is read on every call.
+_unary_float_rule = float_rule("g * k.op.deriv(M, n.data, a.data)[0]", math=FloatMath,
+                               name="unary_float_rule")
 
-    def rule(n, g):
-        return (g * op.deriv(FloatMath, n.data, n._parents[0].data)[0],)  # type: ignore[misc]
-    return rule
+
+def _float_rule(op: Op, n_args: int) -> Callable | None:
+    return _unary_float_rule if op.arity == 1 and not n_args else None
 
 
 def _array_rule(op: Op, n_args: int) -> Callable | None:

@@ -27,7 +27,9 @@ A row (:class:`Op`) holds the whole story of an op:
   gain that suits it (a number, or a function of the op's parameters);
 * ``fast`` -- optional hand-specialised rules for speed, per engine
   (``{"float": rule, "array": rule}``, each ``rule(node, g) -> contributions``
-  computing exactly what the generic rule computes; tests compare them), and
+  computing exactly what the generic rule computes; tests compare them; the
+  float rules are written as text, :mod:`autograd.rulecode`, and inlined
+  into ``backward()``'s loop), and
   direct forwards (``"float_forward"``, ``"array_forward"``: data -> data,
   the same function the generic forward reaches through the namespace).
 
@@ -54,6 +56,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+from .rulecode import float_rule
 
 INF = math.inf
 NAN = math.nan
@@ -750,33 +754,25 @@ def unbroadcast(c, parent):
 # Hand-specialised rules, named by op and engine and declared in their rows
 # below (``fast=``). Each computes exactly the generic rule's g * d, reduced
 # (tests compare them bit for bit). ``n._op.args`` holds the constants.
+# The float rules are text (:mod:`autograd.rulecode`): compiled into a
+# function, and inlined into ``backward()``'s loop.
 # --------------------------------------------------------------------------
-def _add_float(n, g): return (g, g)
-def _sub_float(n, g): return (g, g * -1.0)
-def _neg_float(n, g): return (g * -1.0,)
-def _exp_float(n, g): return (g * n.data,)
-def _log_float(n, g): return (g * FloatMath.div(1.0, n._parents[0].data),)
-def _add_const_float(n, g): return (g,)
-def _mul_const_float(n, g): return (g * n._op.args[0],)
+def _text_rule(key: str, *exprs: str) -> Callable:
+    return float_rule(*exprs, math=FloatMath, name=f"_{key}_float")
 
 
-def _mul_float(n, g):
-    a, b = n._parents
-    return (g * b.data, g * a.data)
-
-
-def _div_float(n, g):
-    bd = n._parents[1].data
-    return (g * FloatMath.div(1.0, bd), g * -FloatMath.div(n.data, bd))
-
-
-def _tanh_float(n, g):
-    o = n.data
-    return (g * (1.0 - o * o),)
-
-
-def _relu_float(n, g): return (g * (1.0 if n._parents[0].data > 0.0 else 0.0),)
-def _sigmoid_float(n, g): return (g * (n.data * FloatMath.sigmoid(-n._parents[0].data)),)
+_add_float = _text_rule("add", "g", "g")
+_sub_float = _text_rule("sub", "g", "g * -1.0")
+_neg_float = _text_rule("neg", "g * -1.0")
+_exp_float = _text_rule("exp", "g * n.data")
+_log_float = _text_rule("log", "g * M.div(1.0, a.data)")
+_add_const_float = _text_rule("add_const", "g")
+_mul_const_float = _text_rule("mul_const", "g * k.args[0]")
+_mul_float = _text_rule("mul", "g * b.data", "g * a.data")
+_div_float = _text_rule("div", "g * M.div(1.0, b.data)", "g * -M.div(n.data, b.data)")
+_tanh_float = _text_rule("tanh", "g * (1.0 - n.data * n.data)")
+_relu_float = _text_rule("relu", "g * (1.0 if a.data > 0.0 else 0.0)")
+_sigmoid_float = _text_rule("sigmoid", "g * (n.data * M.sigmoid(-a.data))")
 
 
 def _wsum_float(n, g):

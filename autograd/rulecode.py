@@ -1,0 +1,90 @@
+"""Float rules written as code text: one text, two uses.
+
+A row's hand-specialised rule for floats (``fast={"float": ...}``) is
+declared as one Python expression per input, in the row itself::
+
+    fast={"float": float_rule("g * b.data", "g * a.data")}   # mul
+
+in these names: ``g`` (the node's gradient), ``n`` (the node), ``a`` and
+``b`` (its first and second parents), ``k`` (its kernel; ``k.args`` holds
+the constants) and ``M`` (:class:`~autograd.ops.FloatMath`). The text is
+compiled twice, and nowhere else written down:
+
+* into a plain function ``rule(n, g) -> contributions``, the kernel's
+  ``vjp`` (what the stepping walk, ``grad()`` and gradient checking call);
+* into the fast pass of :mod:`autograd.graph`, whose loop is generated with
+  each rule's expressions inlined, so that ``backward()`` on a scalar graph
+  calls no function per node (a Python call with its result tuple costs
+  about as much as the arithmetic and bookkeeping of a node together).
+
+PyTorch keeps its derivatives the same way (``derivatives.yaml``, one
+formula per op, from which its autograd code is generated). Each rule has a
+tag (its position here, from 1); a kernel carries its rule's tag, 0 for a
+rule that is a function (array rules, structural ops, ``wsum``): the fast
+pass calls those.
+"""
+from __future__ import annotations
+
+import linecache
+import re
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["float_rule", "RULES", "tag_of"]
+
+#: The text rules, in tag order (tag = index + 1).
+RULES: list[Callable] = []
+_TAGS: dict[Callable, int] = {}
+_NAME = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
+
+
+def uses(exprs: tuple[str, ...], name: str) -> bool:
+    """Does any of ``exprs`` read the variable ``name``?"""
+    return any(name in _NAME.findall(re.sub(r"\.[A-Za-z_][A-Za-z_0-9]*", "", e))
+               for e in exprs)
+
+
+def bindings(exprs: tuple[str, ...], indent: str) -> str:
+    """The lines binding the parents and the kernel that ``exprs`` read
+    (``n`` and ``g`` are bound already)."""
+    lines = []
+    if len(exprs) == 2:
+        lines.append("a, b = n._parents")
+    elif uses(exprs, "a"):
+        lines.append("a = n._parents[0]")
+    if uses(exprs, "k"):
+        lines.append("k = n._op")
+    return "".join(f"{indent}{ln}\n" for ln in lines)
+
+
+def float_rule(*exprs: str, math: Any = None, name: str = "rule") -> Callable:
+    """The rule ``rule(n, g) -> (contribution per input)`` written as
+    ``exprs``, one per input (one or two inputs), registered for the fast
+    pass. ``math`` is the namespace ``M`` the text may read."""
+    if len(exprs) not in (1, 2):
+        raise ValueError(f"float_rule {name!r}: one or two expressions (one per input), "
+                         f"got {len(exprs)}")
+    for e in exprs:
+        compile(e, f"<rule {name}>", "eval")  # a syntax error names the rule now
+    if uses(exprs, "b") and len(exprs) != 2:
+        raise ValueError(f"float_rule {name!r}: 'b' (the second parent) in a one-input rule")
+    src = (f"def {name}(n, g):\n" + bindings(exprs, "    ")
+           + f"    return ({', '.join(exprs)},)\n")
+    ns: dict[str, Any] = {"M": math}
+    where = f"<rule {name}>"
+    linecache.cache[where] = (len(src), None, src.splitlines(True), where)  # for tracebacks
+    exec(compile(src, where, "exec"), ns)  # a row's rule text
+    fn = ns[name]
+    fn.exprs = exprs
+    fn.math = math
+    RULES.append(fn)
+    _TAGS[fn] = len(RULES)
+    return fn
+
+
+def tag_of(rule: Callable) -> int:
+    """The rule's tag in the fast pass, 0 for a rule it calls."""
+    try:
+        return _TAGS.get(rule, 0)
+    except TypeError:  # an unhashable callable object
+        return 0

@@ -1,0 +1,77 @@
+"""Float rules written as text (autograd.rulecode): one text compiled into
+the kernel's function and inlined into backward()'s loop."""
+import traceback
+
+import pytest
+
+from gradviz import Value
+from gradviz.autograd import define_op, graph, rulecode
+from gradviz.autograd.ops import OPS, FloatMath
+
+
+def test_a_rule_text_compiles_to_the_function_the_kernel_calls():
+    rule = OPS["mul"].fast["float"]
+    assert rule.exprs == ("g * b.data", "g * a.data")
+    x, w = Value(3.0), Value(-2.0)
+    assert rule(x * w, 0.5) == (-1.0, 1.5)
+
+
+def test_the_fast_pass_is_built_from_the_registered_rules():
+    src = graph._in_place_source(rulecode.RULES)
+    for r in rulecode.RULES:
+        for e in r.exprs:
+            assert e in src
+    assert graph._built_for == len(rulecode.RULES)  # built once, at import
+
+
+@pytest.mark.parametrize("exprs, msg", [
+    ((), "one or two expressions"),
+    (("g", "g", "g"), "one or two expressions"),
+    (("g *",), "invalid syntax|was never closed|unexpected"),
+    (("g * b.data",), "'b' .* one-input rule"),
+])
+def test_a_malformed_rule_is_refused_where_it_is_written(exprs, msg):
+    before = len(rulecode.RULES)
+    with pytest.raises((ValueError, SyntaxError), match=msg):
+        rulecode.float_rule(*exprs, math=FloatMath, name="bad")
+    assert len(rulecode.RULES) == before  # nothing half-registered
+
+
+def test_a_rule_registered_later_rebuilds_the_pass():
+    before = len(rulecode.RULES)
+    try:
+        rule = rulecode.float_rule("g * 3.0", math=FloatMath, name="triple_test_rule")
+        assert rulecode.tag_of(rule) == before + 1
+        x = Value(2.0)
+        y = x * 4.0
+        y._op = type(y._op)(OPS["mul_const"], y._op.engine, {"c": 4.0})
+        y._op.vjp, y._op.tag = rule, rulecode.tag_of(rule)  # a kernel with the new rule
+        y.backward()
+        assert x.grad == 3.0 and graph._built_for == before + 1
+    finally:
+        del rulecode.RULES[before:]
+        rulecode._TAGS.pop(rule, None)
+    Value(1.0).__mul__(Value(2.0)).backward()  # rebuilt without it
+    assert graph._built_for == before
+
+
+def test_a_user_rule_that_raises_inside_the_inlined_pass_shows_its_lines():
+    broken = {"on": False}
+
+    def deriv(M, o, a):
+        if broken["on"]:
+            raise RuntimeError("deriv broke")
+        return (M.cos(a),)
+    op = define_op("raising_rule_op", forward=lambda M, a: M.sin(a), deriv=deriv,
+                   rule="d/da = cos a")
+    x = Value(0.3)
+    y = op(x) * 2.0
+    broken["on"] = True
+    with pytest.raises(RuntimeError, match="deriv broke") as info:
+        y.backward()
+    text = "".join(traceback.format_exception(info.value))
+    assert 'raise RuntimeError("deriv broke")' in text  # the user's line
+    assert "k.op.deriv(M, n.data, a.data)" in text      # and the pass's own, not blank
+    broken["on"] = False
+    y.backward()  # the failed pass left nothing half-counted
+    assert x.grad == pytest.approx(2.0 * 0.9553364891256060)
