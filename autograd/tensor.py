@@ -145,6 +145,10 @@ def _operand(x, like: Tensor):
         return _plain(_as_array(x))
     if _const(x) is not None:
         return _plain(np.asarray(x, dtype=like.data.dtype))
+    if isinstance(x, Node):  # a Value: the two engines' graphs do not mix
+        raise TypeError(f"a Tensor of shape {like.data.shape} and a {type(x).__name__} in one op: "
+                        f"a graph is built of Tensors or of Values, not both; use "
+                        f"Tensor(v.data) for a constant, or Tensors throughout")
     return NotImplemented
 
 
@@ -751,7 +755,8 @@ class Tensor(Node):
             if self.data.size != 1:
                 raise ValueError(
                     f"{what}: grad can be omitted only for a one-element output; this "
-                    f"Tensor has shape {self.data.shape}: pass grad= an array of that shape")
+                    f"Tensor has shape {self.data.shape}: pass "
+                    f"{'grad_outputs' if what == 'grad' else 'grad'}= an array of that shape")
             s = np.empty(self.data.shape, self.data.dtype)  # np.ones is Python-level: slower
             s.fill(1)
             return s

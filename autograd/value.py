@@ -186,6 +186,41 @@ class Value(Node):
     def __float__(self) -> float:
         return self.data
 
+    def item(self) -> float:
+        """The number, as ``Tensor.item()`` gives it (``float(v)`` too)."""
+        return self.data
+
+    # numpy: `array * Value` is refused (a TypeError) rather than made into an
+    # object array of Values; numpy scalars still work as constants.
+    __array_ufunc__ = None
+
+    # --- in place: p -= lr * p.grad --------------------------------------------
+    # Under no_grad() (an optimiser's step) a leaf is updated in place, as a
+    # Tensor is: `for p in model.parameters(): p -= lr * p.grad` used to rebind
+    # the loop variable and leave the model as it was. Otherwise a new node is
+    # built, as `a = a - b` does: with gradients on, `acc += x` is how graphs
+    # are summed (micrograd's style), and the result of an op keeps its data,
+    # which its graph's rules read.
+    def _in_place(self, other, update: Callable, out_of_place: Callable):
+        if ACTIVE and not self._parents and not current().record:
+            x = other.data if isinstance(other, Value) else _const(other)
+            if x is not None:
+                self.data = float(update(self.data, x))
+                return self
+        return out_of_place(self, other)
+
+    def __iadd__(self, other):
+        return self._in_place(other, float.__add__, Value.__add__)
+
+    def __isub__(self, other):
+        return self._in_place(other, float.__sub__, Value.__sub__)
+
+    def __imul__(self, other):
+        return self._in_place(other, float.__mul__, Value.__mul__)
+
+    def __itruediv__(self, other):
+        return self._in_place(other, _div, Value.__truediv__)
+
     # --- arithmetic: a Value or a number on either side ----------------------
     # A float constant goes straight to its op (the common case, one test);
     # another Value makes a two-operand node; other real numbers are converted.

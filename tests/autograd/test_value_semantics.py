@@ -357,3 +357,71 @@ def test_backward_on_a_value_without_graph_says_so_as_tensor_does():
     leaf = Value(1.0)
     leaf.backward()  # a leaf that wants a gradient: d leaf/d leaf = 1
     assert leaf.grad == 1.0
+
+
+# --- found by a student training with Values --------------------------------------
+def test_an_sgd_step_on_value_parameters_updates_them_in_place_under_no_grad():
+    from gradviz import nn
+    from gradviz.autograd import no_grad
+    model = nn.MLP(2, [4, 1], activation="tanh", seed=0)
+    xs, ys = [[0, 0], [0, 1], [1, 0], [1, 1]], [0, 1, 1, 0]
+    params = model.parameters()
+    losses = []
+    for _ in range(30):
+        loss = sum((model(x) - y) ** 2 for x, y in zip(xs, ys))
+        model.zero_grad()
+        loss.backward()
+        losses.append(loss.data)
+        with no_grad():
+            for p in model.parameters():
+                p -= 0.05 * p.grad
+    assert losses[-1] < 0.9 * losses[0]                    # the model learnt
+    assert all(a is b for a, b in zip(model.parameters(), params))
+    assert all(p.is_leaf and p.requires_grad for p in params)  # still parameters
+
+
+def test_in_place_operators_on_values():
+    from gradviz.autograd import no_grad
+    w = Value(2.0, label="w")
+    with no_grad():
+        w += 1
+        w *= Value(4.0)
+        w /= 2
+        w -= 0.5
+    assert w.data == 5.5 and w.label == "w" and w.is_leaf
+    acc = Value(0.0)  # with gradients on, += builds the graph (micrograd's way of summing)
+    x = Value(3.0)
+    acc += x * x
+    acc.backward()
+    assert acc.op == "+" and x.grad == 6.0
+    h = x * 2  # a result keeps its data (its graph reads it): a new node even under no_grad
+    with no_grad():
+        h2 = h
+        h2 += 1
+    assert h.data == 6.0 and h2.data == 7.0 and h2 is not h
+
+
+def test_mixing_values_and_tensors_or_arrays_is_a_clear_error():
+    import numpy as np
+
+    from gradviz import Tensor
+    with pytest.raises(TypeError, match=r"a Tensor of shape \(2,\) and a Value in one op"):
+        Value(2.0) * Tensor(np.ones(2))
+    with pytest.raises(TypeError, match=r"a Tensor of shape \(2,\) and a Value in one op"):
+        Tensor(np.ones(2)) + Value(2.0)
+    with pytest.raises(TypeError):  # not an object array of Values
+        np.ones(2) * Value(2.0)
+    assert (np.float64(2.0) * Value(3.0)).data == 6.0  # numpy scalars are numbers
+    assert Value(2.5).item() == 2.5
+
+
+def test_grads_seed_message_names_the_parameter_grad_takes():
+    import numpy as np
+
+    from gradviz import Tensor
+    from gradviz.autograd import grad
+    t = Tensor(np.ones(2), requires_grad=True)
+    with pytest.raises(ValueError, match="pass grad_outputs= an array of that shape"):
+        grad(t * 2, t)
+    with pytest.raises(ValueError, match="pass grad= an array of that shape"):
+        (t * 2).backward()
