@@ -126,6 +126,9 @@ class EdgeCheck:
     #: rows are g · d(node)/d(input) for a random upstream g (a Tensor node of more
     #: than one element), not the local derivative itself
     weighted: bool = False
+    #: the rule's result is not proportional to the upstream gradient g (twice g
+    #: did not give twice the gradient): what it gave, as text
+    not_linear: str = ""
 
     @property
     def failed(self) -> bool:
@@ -623,6 +626,12 @@ def _check_node_edges(node, step, atol, rtol, max_elements, directions, rng) -> 
                           note=f"vjp raised {type(e).__name__}: {e}",
                           error=f"{type(e).__name__}: {e}")
                 for i, p in enumerate(parents)]
+    nonlinear = _not_linear_in_g(node, g, contribs)
+    if nonlinear is not None:
+        i, text = nonlinear
+        return [EdgeCheck(node, parents[i], i, info.name, node.label, site, "mismatch", math.inf,
+                          [], note="a vector-Jacobian rule multiplies its upstream gradient g: "
+                          "was g left out?", not_linear=text)]
     kink_pred = _kink_predicate(node, info)
     kink_flags = None
     if kink_pred is not None:
@@ -645,6 +654,34 @@ def _check_node_edges(node, step, atol, rtol, max_elements, directions, rng) -> 
         out.append(_check_edge(node, i, datas64, g64, c, kink_flags, scalar, step, atol, rtol,
                                max_elements, directions, rng, site, info.name))
     return out
+
+
+def _not_linear_in_g(node, g, contribs) -> tuple[int, str] | None:
+    """The rule run again with 2g must give twice each contribution (a
+    vector-Jacobian product is linear in g; doubling is exact in floating
+    point). The commonest bug of a hand-written vjp, leaving g out, breaks
+    this, and then the numbers divided by the seed would mislead: the input
+    and what the rule gave are said instead."""
+    try:
+        doubled = node.vjp(g * 2)
+    except Exception:  # the rule could not run twice: nothing to say here
+        return None
+    for i, (p, c1, c2) in enumerate(zip(node.parents, contribs, doubled)):
+        if c1 is None or c2 is None:
+            continue
+        a1 = np.asarray(c1, dtype=np.float64)
+        a2 = np.asarray(c2, dtype=np.float64)
+        if a1.shape != a2.shape or a1.shape != np.shape(p.data):  # (a wrong shape is said apart)
+            continue
+        ok = np.isfinite(a1) & np.isfinite(a2)
+        if not np.allclose(a2[ok], 2.0 * a1[ok], rtol=1e-6, atol=1e-300):
+            def show(a):
+                return _num(float(a)) if a.ndim == 0 else \
+                    f"an array with sum {_num(float(a.sum()))}"
+            g0 = _num(float(g)) if np.ndim(g) == 0 else "a random g"
+            return i, (f"for input {i} it gave {show(a1)} with g = {g0} and {show(a2)} with "
+                       f"twice that g")
+    return None
 
 
 def check_nodes(output, *, eps: float | None = None, atol: float | None = None,
@@ -725,6 +762,10 @@ def _message(report: CheckReport) -> str:
             return (f"gradcheck: the backward rule of op {c.op!r} at {where}, created at "
                     f"{c.site or '<site not recorded>'}, raised {c.error}"
                     + (f"\n  {whole}" if whole else ""))
+        if c.not_linear:
+            return (f"gradcheck: the backward rule of op {c.op!r} at {where}, created at "
+                    f"{c.site or '<site not recorded>'}, is not linear in its upstream gradient "
+                    f"g: {c.not_linear} ({c.note})" + (f"\n  {whole}" if whole else ""))
         text = (f"gradcheck: wrong local derivative in op {c.op!r} at {where}, "
                 f"created at {c.site or '<site not recorded>'}: "
                 f"input {c.input_index} ({pname}), relative error {c.rel_error:.3g}\n"

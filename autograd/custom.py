@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from . import ops as _ops
-from .kernel import ARRAY, FLOAT, Kernel, forget, kernel
+from .kernel import ARRAY, FLOAT, Kernel, check_grad_shape, forget, kernel
 from .ops import OPS, ArrayMath, FloatMath, Op, register, sum_to_shape
 from .tensor import Tensor, _floating, _plain
 from .value import Value, _leaf
@@ -295,15 +295,20 @@ def _check_sample(name: str, x: list, out: Any, ds: Any, domain: tuple) -> None:
                          f"{where}; give domain= (per input, the intervals where the op is "
                          "defined and smooth)")
     for i, d in enumerate(ds):
-        if d is _ops.ONE or (isinstance(d, (int, float)) and not isinstance(d, bool)):
+        if d is _ops.ONE:
             continue
-        if isinstance(d, (np.ndarray, np.generic)) and np.ndim(d) == 0:
-            continue
-        shape = f" of shape {np.shape(d)}" if hasattr(d, "shape") else ""
-        raise TypeError(f"define_op({name!r}): deriv returned a {type(d).__name__}{shape} for "
-                        f"input {i} on floats, not a number: write the derivative with M's "
-                        "functions and the inputs, so that it is a number on floats and an "
-                        "array of the inputs' shape on arrays")
+        number = (isinstance(d, (int, float)) and not isinstance(d, bool)) or (
+            isinstance(d, (np.ndarray, np.generic)) and np.ndim(d) == 0)
+        if not number:
+            shape = f" of shape {np.shape(d)}" if hasattr(d, "shape") else ""
+            raise TypeError(f"define_op({name!r}): deriv returned a {type(d).__name__}{shape} "
+                            f"for input {i} on floats, not a number: write the derivative with "
+                            "M's functions and the inputs, so that it is a number on floats and "
+                            "an array of the inputs' shape on arrays")
+        if not np.isfinite(float(d)):  # forward is finite there: the op is smooth there
+            raise ValueError(f"define_op({name!r}): deriv for input {i} is {float(d)} at {x}, "
+                             f"where forward is {value}: a derivative of an op smooth on its "
+                             f"domain is finite there (or give domain= where the op is smooth)")
 
 
 def define_op(name: str, *, forward: Callable, deriv: Callable | None = None,
@@ -396,19 +401,47 @@ class FunctionCtx:
         self.saved_tensors = tuple(arrays)
 
 
+def _arg_names(cls, n: int) -> list[str]:
+    """The names of ``forward``'s ``n`` arguments after ctx (``arg1``... for
+    a ``*args`` forward): how a constant argument is shown and passed back."""
+    try:
+        ps = list(inspect.signature(cls.forward).parameters.values())[1:]
+    except (TypeError, ValueError):
+        ps = []
+    names = [p.name for p in ps if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return [names[i] if i < len(names) else f"arg{i}" for i in range(n)]
+
+
+def _merged(xs: tuple, consts: dict, names: list[str]) -> list:
+    """forward's arguments: the nodes' data ``xs`` in order, with the
+    constant arguments ``consts`` (by name) in their places."""
+    it = iter(xs)
+    return [consts[nm] if nm in consts else next(it) for nm in names]
+
+
 def _function_rule(cls) -> Callable:
     name = cls.__name__
 
     def rule(node, g):
         ps = node._parents
+        consts = node._op.params
         grads = cls.backward(node._ctx, g)
         if not isinstance(grads, tuple):
             grads = (grads,)
-        if len(grads) != len(ps):
+        n_args = len(ps) + len(consts)
+        if len(grads) != n_args:
             raise ValueError(f"{name}.backward returned {len(grads)} gradient"
-                             f"{'s' if len(grads) != 1 else ''} for {len(ps)} input"
-                             f"{'s' if len(ps) != 1 else ''} (one per input, None for an input "
-                             f"without a gradient)")
+                             f"{'s' if len(grads) != 1 else ''} for {n_args} argument"
+                             f"{'s' if n_args != 1 else ''} of forward (one per argument, None "
+                             f"for one without a gradient)")
+        if consts:  # a constant argument (an axis, a flag) takes no gradient: None, as in PyTorch
+            names = _arg_names(cls, n_args)
+            for i, (nm, c) in enumerate(zip(names, grads)):
+                if nm in consts and c is not None:
+                    raise ValueError(f"{name}.backward returned a gradient for argument {i} "
+                                     f"({nm}={consts[nm]!r}), which is not a Value or a Tensor: "
+                                     f"return None there")
+            grads = tuple(c for nm, c in zip(names, grads) if nm not in consts)
         out = []
         for i, (p, c) in enumerate(zip(ps, grads)):
             if c is None or (isinstance(p, Tensor) and not p.requires_grad):
@@ -416,15 +449,8 @@ def _function_rule(cls) -> Callable:
                 continue
             if isinstance(p, Tensor):
                 c = np.asarray(c)
-                if c.shape != p.data.shape:
-                    try:  # the input's shape broadcasts to it: summed back, as PyTorch does
-                        fits = np.broadcast_shapes(p.data.shape, c.shape) == c.shape
-                    except ValueError:
-                        fits = False
-                    if not fits:
-                        raise ValueError(f"{name}.backward: the gradient for input {i} has "
-                                         f"shape {c.shape}, but the input has shape "
-                                         f"{p.data.shape} (nor does it broadcast to it)")
+                if c.shape != p.data.shape:  # the output's shape: summed back, as PyTorch does
+                    check_grad_shape(f"{name}.backward", i, c, p.data, node.data)
                     c = sum_to_shape(c, p.data.shape)
                 c = c.astype(p.data.dtype, copy=False)
             else:
@@ -438,10 +464,14 @@ def _function_rule(cls) -> Callable:
     return rule
 
 
-def _no_second_order(M, g, out, *xs):
-    raise NotImplementedError(
-        "this op's backward is a hand-written autograd.Function: it gives first derivatives "
-        "only (write it with define_op for second derivatives)")
+def _no_second_order(cls) -> Callable:
+    def vjp(M, g, out, *xs, **consts):
+        raise NotImplementedError(
+            f"{cls.__name__} is an autograd.Function: its hand-written backward gives first "
+            "derivatives only, so grad(create_graph=True) and second-order checks cannot go "
+            "through it (write it with define_op, its rule in M's functions, for second "
+            "derivatives)")
+    return vjp
 
 
 class Function:
@@ -485,8 +515,10 @@ class Function:
                 forget(key)
             rule = _function_rule(cls)
             row = register(Op(key, cls.__name__, -1,
-                              lambda M, *xs: cls.forward(FunctionCtx(), *xs),
-                              vjp=_no_second_order, rule=("custom backward",),
+                              lambda M, *xs, **consts: cls.forward(
+                                  FunctionCtx(),
+                                  *_merged(xs, consts, _arg_names(cls, len(xs) + len(consts)))),
+                              vjp=_no_second_order(cls), rule=("custom backward",),
                               doc=(cls.__doc__ or "").strip().split("\n")[0]
                               or f"custom Function {cls.__name__}",
                               fast={"float": rule, "array": rule}, user=True))
@@ -499,17 +531,26 @@ class Function:
             raise TypeError(f"{cls.__name__}: define both forward(ctx, ...) and "
                             f"backward(ctx, ...) as static methods")
         row = cls._row()
-        engine_name, nodes = _inputs(row, inputs)
+        # As in PyTorch, only nodes (Values, Tensors) are the op's inputs; any other
+        # argument (an axis, a flag, a name) reaches forward as it is, a constant.
+        names = _arg_names(cls, len(inputs))
+        consts = {nm: x for nm, x in zip(names, inputs) if not isinstance(x, (Value, Tensor))}
+        if len(consts) == len(inputs):
+            raise TypeError(f"{cls.__name__}.apply: no Value or Tensor among its arguments "
+                            f"(a Function needs at least one input to differentiate)")
+        engine_name, nodes = _inputs(row, tuple(x for x in inputs
+                                                if isinstance(x, (Value, Tensor))))
         ctx = FunctionCtx()
-        ctx.needs_input_grad = tuple(n.requires_grad for n in nodes)
-        out = cls.forward(ctx, *[n.data for n in nodes])
+        ctx.needs_input_grad = tuple(isinstance(x, (Value, Tensor)) and x.requires_grad
+                                     for x in inputs)
+        out = cls.forward(ctx, *_merged(tuple(n.data for n in nodes), consts, names))
         if isinstance(out, (tuple, list)):
             raise TypeError(f"{cls.__name__}.forward returned {len(out)} outputs; a Function "
                             f"here returns one array or number (write one Function per output)")
         if engine_name == "float":
-            out = _record_value(float(out), Kernel(row, FLOAT), nodes)
+            out = _record_value(float(out), Kernel(row, FLOAT, consts), nodes)
         else:
-            out = nodes[0]._record(np.asarray(out), Kernel(row, ARRAY), nodes)
+            out = nodes[0]._record(np.asarray(out), Kernel(row, ARRAY, consts), nodes)
         if out._parents:
             out._ctx = ctx
         return out

@@ -30,7 +30,7 @@ import numpy as np
 from .ops import ONE, OPS, ArrayMath, FloatMath, NodeMath, Op, unbroadcast
 from .rulecode import float_rule, tag_of
 
-__all__ = ["Engine", "FLOAT", "ARRAY", "Kernel", "kernel", "ConstKernels"]
+__all__ = ["Engine", "FLOAT", "ARRAY", "Kernel", "kernel", "ConstKernels", "check_grad_shape"]
 
 
 class Engine:
@@ -143,10 +143,14 @@ class Kernel:
         cs = self.op.vjp(eng.struct_math, g, node.data,  # type: ignore[misc]  # vjp rows only
                          *[p.data for p in ps], **self.params)
         _check_count(self.op, cs, len(ps))
+        if self.op.user and eng is ARRAY:  # (the built-in rows' shapes are tested, table-driven)
+            for i, (c, p) in enumerate(zip(cs, ps)):
+                if c is not None:
+                    check_grad_shape(f"op {self.op.key!r}: its vjp rule", i, c, p.data, node.data)
         reduce, wants = eng.reduce, eng.wants
         out = tuple([(reduce(c, p) if wants(p) and c is not None else None)
                      for p, c in zip(ps, cs)])
-        if self.op.user:  # (the built-in rows' shapes are tested, table-driven)
+        if self.op.user:
             _check_shapes(self.op, out, ps, "vjp")
         return out
 
@@ -205,6 +209,25 @@ def _array_rule(op: Op, n_args: int) -> Callable | None:
         d = op.deriv(ArrayMath, n.data, p.data)[0]  # type: ignore[misc]
         return (unbroadcast(_scaled(op, 0, g, d), p),)
     return rule
+
+
+def check_grad_shape(who: str, i: int, c, x, out) -> None:
+    """A user's gradient for input ``i`` (data ``x``) of an op whose output is
+    ``out`` has the input's shape, or the output's (the input was broadcast:
+    the gradient is summed back, as PyTorch does). Any other shape is a
+    mistake in the rule, which summing would hide or crash on."""
+    shape = np.shape(c)
+    if shape == np.shape(x) or not hasattr(x, "shape"):
+        return
+    if shape == np.shape(out):
+        try:
+            if np.broadcast_shapes(x.shape, shape) == shape:
+                return
+        except ValueError:
+            pass
+    raise ValueError(f"{who} returned a gradient of shape {shape} for input {i} of shape "
+                     f"{np.shape(x)} (the output has shape {np.shape(out)}): a gradient has "
+                     f"its input's shape, or the output's where the input was broadcast")
 
 
 def _check_shapes(op: Op, cs: tuple, ps, rule: str) -> None:

@@ -816,9 +816,28 @@ class _FunctionView:
         return self.cls.apply(*args)
 
 
+def _with_param_samples(op: Any, params: Any) -> Any:
+    """``op`` with the values to draw its parameters from replaced (a copy)."""
+    import dataclasses
+    if not isinstance(params, dict) or isinstance(op, _FunctionView):
+        raise TypeError("check_op: params= is a dict {parameter name: values to draw from}, for "
+                        "an op with constant parameters (a Function takes none)")
+    unknown = set(params) - set(op.params)
+    if unknown:
+        raise ValueError(f"check_op({op.key}): no parameter {', '.join(sorted(unknown))} (it "
+                         f"takes: {', '.join(op.params) or 'none'})")
+    samples = {}
+    for k, vs in params.items():
+        vs = tuple(vs) if isinstance(vs, (list, tuple)) else (vs,)
+        if not vs:
+            raise ValueError(f"check_op({op.key}): params[{k!r}] is empty")
+        samples[k] = vs
+    return dataclasses.replace(op, params={**op.params, **samples})
+
+
 def check_op(op: Any, *, dtypes=None, max_examples: int | None = None,
              artifacts_dir: str | None = None, companions: Sequence[Any] | None = None,
-             domain: Any = None) -> bool:
+             domain: Any = None, params: dict | None = None) -> bool:
     """A one-call hypothesis property test of one op (a row of
     :data:`autograd.ops.OPS`, a user's op from ``define_op``, or an
     :class:`autograd.Function` subclass).
@@ -843,6 +862,10 @@ def check_op(op: Any, *, dtypes=None, max_examples: int | None = None,
     ``x.sum(axis=-1)``) on Tensors of one or more dimensions only.
     ``domain`` says where to draw its inputs (one entry per input, an
     interval ``(lo, hi)`` or a tuple of them; default (-3, 3)).
+
+    ``params``: values to draw each constant parameter from, ``{"alpha":
+    [0.5, 3.0]}`` (a ``define_op`` op is otherwise checked at its defaults
+    only, where a rule that ignores a parameter can pass).
     """
     import numpy as _np
     from hypothesis import HealthCheck, assume, given, settings
@@ -858,6 +881,8 @@ def check_op(op: Any, *, dtypes=None, max_examples: int | None = None,
         raise TypeError("check_op: domain= is for an autograd.Function; an op row or a "
                         "define_op op carries its own domain")
     _require_op("check_op", op)
+    if params is not None:
+        op = _with_param_samples(op, params)
     arrays_only = function and _float_failure(op) is not None
     if getattr(op, "deriv", None) is None and _builtin(getattr(op, "key", "")) \
             and op.key not in _SPELLED:

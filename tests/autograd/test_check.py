@@ -214,8 +214,9 @@ def test_an_op_that_is_not_finite_here_is_not_called_wrong(fn, x, op, tensor):
 
 
 def test_a_derivative_that_is_infinite_where_the_op_is_smooth_is_still_a_mismatch(user_ops):
+    # 1/0, inf, at 0.7, where 2a is right (a deriv infinite everywhere is refused when defined)
     bad = user_ops("inf_deriv", forward=lambda M, a: a * a,
-                   deriv=lambda M, o, a: (M.div(1.0, a - a),))  # 1/0: inf, where 2a is right
+                   deriv=lambda M, o, a: (M.div(1.0, a - 0.7),))
     with np.errstate(all="ignore"), pytest.raises(GradcheckError) as info:
         gradcheck(bad, Value(0.7))
     assert info.value.report.kind == "mismatch"
@@ -393,7 +394,7 @@ def test_a_backward_that_raises_is_said_as_such_not_as_an_infinite_error():
         gradcheck(lambda a, b: BadCount.apply(a, b), Value(1.0), Value(2.0))
     msg = str(info.value)
     assert msg.startswith("gradcheck: the backward rule of op 'BadCount'")
-    assert "raised ValueError: BadCount.backward returned 1 gradient for 2 inputs" in msg
+    assert "raised ValueError: BadCount.backward returned 1 gradient for 2 arguments" in msg
     assert "relative error" not in msg and msg.count("returned 1 gradient") == 1
 
 
@@ -418,3 +419,19 @@ def test_a_tensor_report_shows_only_the_elements_that_disagree_and_says_what_the
     assert sorted(r[0] for r in rows) == [(0,), (1,)]
     assert info.value.report.failing.weighted
     assert "for a fixed random upstream gradient g" in str(info.value)
+
+
+def test_a_vjp_that_leaves_out_g_is_said_as_such_with_what_the_rule_gave(user_ops):
+    # the commonest vjp bug: the numbers divided by the seed would contradict what
+    # the user sees (x.grad is 1.2214, the rule's out; the report said 0.888)
+    bad = user_ops("mexp_no_g", forward=lambda M, a: M.exp(a), vjp=lambda M, g, out, a: (out,))
+    with pytest.raises(GradcheckError) as info:
+        gradcheck(lambda x: bad(x) * 3.0, Value(0.2, label="x"))
+    msg = str(info.value)
+    assert msg.startswith("gradcheck: the backward rule of op 'mexp_no_g'")
+    assert "is not linear in its upstream gradient g: for input 0 it gave 1.2214028 with " \
+           "g = 1.375 and 1.2214028 with twice that g" in msg
+    assert info.value.report.failing.not_linear
+    t = Tensor(np.array([0.2, 0.3]), requires_grad=True, dtype=np.float64)
+    with pytest.raises(GradcheckError, match="is not linear in its upstream gradient g"):
+        gradcheck(lambda a: (bad(a) * 3.0).sum(), t)

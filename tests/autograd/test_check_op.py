@@ -290,3 +290,15 @@ def test_an_exception_from_the_ops_own_code_says_what_was_being_checked():
     msg = str(info.value)
     assert msg.startswith("check_op(ArraysOnly): checking ")
     assert "the op raised AttributeError" in msg and "float" in msg
+
+
+def test_check_op_draws_parameters_from_given_values(user_ops):
+    # a deriv that ignores its parameter passes at the default (alpha = 1) alone
+    scale_mul = user_ops("scale_mul_t", forward=lambda M, a, b, alpha=1.0: alpha * a * b,
+                         deriv=lambda M, out, a, b, alpha=1.0: (b, alpha * a),
+                         params={"alpha": 1.0})
+    assert check_op(scale_mul, max_examples=20)
+    with pytest.raises(OpCheckError, match=r"scale_mul_t\(x0, x1, alpha=(0.5|3.0)\)"):
+        check_op(scale_mul, max_examples=50, params={"alpha": [0.5, 3.0]})
+    with pytest.raises(ValueError, match=r"no parameter beta \(it takes: alpha\)"):
+        check_op(scale_mul, params={"beta": [1.0]})

@@ -161,7 +161,9 @@ def test_redefining_a_user_op_replaces_it():
 
 
 def test_user_op_nan_points_at_the_users_line_under_detect_anomaly():
-    bad = define_op("nanderiv_t", forward=lambda M, a: a * a, deriv=lambda M, o, a: (a * math.nan,))
+    # a deriv that is nan past 0.4 (one that is nan everywhere is refused when defined)
+    bad = define_op("nanderiv_t", forward=lambda M, a: a * a,
+                    deriv=lambda M, o, a: (2 * a + 0 * M.sqrt(0.4 - a),))
     with autograd.detect_anomaly():
         x = Value(0.5)
         y = bad(x)  # the creation site is this line
@@ -215,9 +217,11 @@ def test_function_wrong_count_and_shape_name_the_function_and_input():
             return np.ones(5)
 
     t = Tensor(np.ones(3), requires_grad=True)
-    with pytest.raises(ValueError, match=r"TwoGrads.backward returned 2 gradients for 1 input"):
+    with pytest.raises(ValueError,
+                       match=r"TwoGrads.backward returned 2 gradients for 1 argument of forward"):
         TwoGrads.apply(t).sum().backward()
-    with pytest.raises(ValueError, match=r"BadShape.backward: the gradient for input 0 has shape \(5,\)"):
+    with pytest.raises(ValueError, match=r"BadShape.backward returned a gradient of shape \(5,\) "
+                                         r"for input 0 of shape \(3,\)"):
         BadShape.apply(t).sum().backward()
 
 
@@ -465,6 +469,94 @@ def test_a_function_gradient_of_the_broadcast_shape_is_summed_back_as_pytorch_do
         def backward(ctx, g):
             return g[:, :2]
 
-    with pytest.raises(ValueError, match=r"Wrong.backward: the gradient for input 0 has shape "
-                                         r"\(3, 2\), but the input has shape \(3, 4\)"):
+    with pytest.raises(ValueError, match=r"Wrong.backward returned a gradient of shape "
+                                         r"\(3, 2\) for input 0 of shape \(3, 4\)"):
         Wrong.apply(Tensor(np.ones((3, 4)), requires_grad=True)).sum().backward()
+
+
+# --- found by an engineer porting PyTorch code --------------------------------
+class SumAxis(Function):
+    """x.sum(axis): the axis is a constant argument, as PyTorch code passes it."""
+
+    @staticmethod
+    def forward(ctx, x, axis):
+        ctx.shape, ctx.axis = x.shape, axis
+        return x.sum(axis=axis)
+
+    @staticmethod
+    def backward(ctx, g):
+        return np.broadcast_to(np.expand_dims(g, ctx.axis), ctx.shape), None
+
+
+def test_a_function_takes_constant_arguments_as_they_are_as_pytorch_does():
+    t = Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True, dtype=np.float64)
+    y = SumAxis.apply(t, 1)
+    assert y.shape == (2,) and y.op_info.params == {"axis": 1}  # an int, not array(1.)
+    y.sum().backward()
+    assert np.all(t.grad == 1.0)
+    assert gradcheck(lambda a: (SumAxis.apply(a, 0) ** 2).sum(),
+                     Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True, dtype=np.float64))
+
+    class Mode(Function):
+        @staticmethod
+        def forward(ctx, x, how):
+            ctx.how = how
+            return x * x if how == "square" else x
+
+        @staticmethod
+        def backward(ctx, g):
+            return (2.0 * g if ctx.how == "square" else g), "oops"
+    v = Value(3.0)
+    with pytest.raises(ValueError, match=r"Mode.backward returned a gradient for argument 1 "
+                                         r"\(how='square'\), which is not a Value or a Tensor"):
+        Mode.apply(v, "square").backward()
+    with pytest.raises(TypeError, match="SumAxis.apply: no Value or Tensor among its arguments"):
+        SumAxis.apply(np.ones(3), 0)
+
+
+def test_a_gradient_of_another_shape_than_input_or_output_is_an_error_not_summed():
+    class Outer(Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return np.outer(g, 2 * x)  # (3, 3) for a (3,) input: summing would give 3x the truth
+    x = Tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True, dtype=np.float64)
+    with pytest.raises(ValueError, match=r"Outer.backward returned a gradient of shape \(3, 3\) "
+                                         r"for input 0 of shape \(3,\) \(the output has shape"):
+        Outer.apply(x).sum().backward()
+    weird = define_op("weird_vjp_shape", forward=lambda M, a, b: a * b,
+                      vjp=lambda M, g, out, a, b: (g.sum(axis=0), g * a))  # (4,) for a (3, 1)
+    a = Tensor(np.ones((3, 1)), requires_grad=True, dtype=np.float64)
+    b = Tensor(np.ones((3, 4)), requires_grad=True, dtype=np.float64)
+    with pytest.raises(ValueError, match=r"op 'weird_vjp_shape': its vjp rule returned a gradient "
+                                         r"of shape \(4,\) for input 0 of shape \(3, 1\)"):
+        weird(a, b).sum().backward()
+
+
+def test_a_deriv_that_is_not_finite_where_forward_is_is_refused_at_definition():
+    with pytest.raises(ValueError, match=r"define_op\('nan_deriv_op'\): deriv for input 0 is nan"):
+        define_op("nan_deriv_op", forward=lambda M, a: a * a,
+                  deriv=lambda M, out, a: (M.log(a - 10.0),))
+    assert "nan_deriv_op" not in OPS
+
+
+def test_second_order_through_a_function_names_it():
+    class Sq(Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return 2 * x * g
+    x = Value(2.0)
+    with pytest.raises(NotImplementedError, match="Sq is an autograd.Function: its hand-written "
+                                                  "backward gives first derivatives only"):
+        grad(Sq.apply(x), x, create_graph=True)
