@@ -258,7 +258,12 @@ def _real(x: Any, what: str) -> float:
 
 
 class LeakyReLU(_Activation):
-    def __init__(self, alpha: float = 0.01):
+    """``leaky_relu(x, alpha)``; PyTorch's name for alpha, ``negative_slope``,
+    is taken too."""
+
+    def __init__(self, alpha: float = 0.01, *, negative_slope: float | None = None):
+        if negative_slope is not None:
+            alpha = negative_slope
         self.alpha = _real(alpha, "LeakyReLU alpha")
 
     def _fn(self, x):

@@ -96,10 +96,14 @@ class MSELoss(_Loss):
         return _reduce([(p - t) ** 2 for p, t in zip(ps, ts)], self.reduction, "MSELoss")
 
 
+_E100 = math.exp(-100.0)  # BCE's logs are clamped at -100, as PyTorch's are
+
+
 class BCELoss(_Loss):
     """Binary cross-entropy of probabilities ``p`` (e.g. sigmoid outputs)
     against targets in [0, 1]: ``-(t log p + (1 - t) log(1 - p))``.
-    For Values, a probability of exactly 0 or 1 gives an infinite loss."""
+    Finite at a probability of exactly 0 or 1 (a saturated sigmoid), for
+    Values as for Tensors and PyTorch: each log is at least -100."""
 
     def forward(self, pred, target):
         if _is_tensor(pred):
@@ -118,10 +122,10 @@ class BCELoss(_Loss):
             if not isinstance(p, Value):
                 p = Value(p)
             term = 0.0
-            if t:
-                term = -t * p.log()
+            if t:  # log of p clipped at e^-100: the log clamped at -100, its gradient 0 there
+                term = -t * p.clip(_E100, None).log()
             if t != 1.0:
-                term = term - (1.0 - t) * (1.0 - p).log()
+                term = term - (1.0 - t) * (1.0 - p).clip(_E100, None).log()
             terms.append(term)
         return _reduce(terms, self.reduction, "BCELoss")
 

@@ -86,3 +86,24 @@ def test_tensor_cross_entropy_on_one_sample_names_the_shapes(target):
     with pytest.raises(ValueError, match=r"CrossEntropyLoss: logits of shape \(3,\).*one target"):
         nn.CrossEntropyLoss()(Tensor(np.ones(3)), target)
     assert np.isclose(nn.CrossEntropyLoss()(Tensor(np.ones(3)), [2]).data, np.log(3))
+
+
+@pytest.mark.parametrize("p, t", [(0.0, 1.0), (1.0, 0.0), (0.0, 0.5)])
+def test_bce_on_values_is_finite_at_a_saturated_probability_as_on_tensors(p, t):
+    import numpy as np
+
+    from gradviz import Tensor
+    v = Value(p)
+    loss = nn.BCELoss()(v, t)
+    loss.backward()
+    pt = Tensor(np.array([p]), requires_grad=True, dtype=np.float64)
+    lt = nn.BCELoss()(pt, np.array([t]))
+    assert loss.data == pytest.approx(float(lt.data)) and math.isfinite(loss.data)
+    assert math.isfinite(v.grad)
+    z = Value(40.0)  # a saturated sigmoid (1.0 in floats) against target 0
+    (nn.BCELoss()(z.sigmoid(), 0.0)).backward()
+    assert math.isfinite(z.grad)
+
+
+def test_leaky_relu_takes_pytorchs_keyword():
+    assert nn.LeakyReLU(negative_slope=0.2).alpha == 0.2
