@@ -138,7 +138,17 @@ def apply(op: Op, *xs: Any, **params: Any):
         except ValueError:
             raise ValueError(f"op {op.key!r}: input shapes "
                              f"{', '.join(str(d.shape) for d in datas)} do not broadcast") from None
-    out = k.forward(*datas)
+    if op.user and engine is FLOAT:
+        try:
+            out = k.forward(*datas)
+        except Exception as e:  # e.g. an op written for arrays (x.sum(axis=-1)) given Values
+            raise TypeError(f"op {op.key!r}: its forward failed on Values (plain floats): "
+                            f"{type(e).__name__}: {e}" + (
+                                "; an op written for arrays is called on Tensors"
+                                if isinstance(e, (AttributeError, TypeError, IndexError))
+                                else "")) from e
+    else:
+        out = k.forward(*datas)
     if engine is FLOAT:
         try:
             out = float(out)

@@ -118,8 +118,16 @@ def nonfinite(x: Any) -> bool:
 
 def _describe(node: Any) -> str:
     d = node.data
-    s = f"{d:.6g}" if isinstance(d, float) else f"array{getattr(d, 'shape', '')}"
-    return f"{node.label or 'node'}={s}"
+    if isinstance(d, float):
+        s = f"{d:.6g}"
+    elif getattr(d, "size", 0) == 1:  # one number: the number itself
+        s = f"{float(d.reshape(-1)[0]):.6g} (shape {d.shape})"
+    else:
+        shape = getattr(d, "shape", None)
+        s = f"an array of shape {shape}" if shape is not None else repr(d)
+    who = repr(node.label) if node.label else (
+        f"the output of {node._op.name!r}" if node._parents else "an unlabelled leaf")
+    return f"{who} = {s}"
 
 
 def finish_node(node: Any, mode: Mode) -> None:

@@ -417,8 +417,7 @@ def tensor_expressions(draw, ops: Sequence[Op] | None = None, max_leaves: int = 
         if getattr(op, "deriv", None) is None:
             raise TypeError(f"tensor_expressions: op {op.key!r} has a vjp rule, not a local "
                             "derivative: the graphs mix elementwise ops with the structural "
-                            f"steps of TENSOR_STEPS; check_op(OPS[{op.key!r}]) checks it on "
-                            "Tensors")
+                            f"steps of TENSOR_STEPS; check_op({op.name}) checks it on Tensors")
     n = draw(st.integers(1, max_leaves))
     shapes = draw(hnp.mutually_broadcastable_shapes(num_shapes=n, min_dims=0, max_dims=3,
                                                     max_side=max_side)).input_shapes

@@ -560,3 +560,22 @@ def test_second_order_through_a_function_names_it():
     with pytest.raises(NotImplementedError, match="Sq is an autograd.Function: its hand-written "
                                                   "backward gives first derivatives only"):
         grad(Sq.apply(x), x, create_graph=True)
+
+
+def test_an_op_written_for_arrays_called_on_a_value_is_named(user_ops):
+    ssq = user_ops("ssq_t", forward=lambda M, a: (a * a).sum(axis=-1),
+                   vjp=lambda M, g, out, a: (2 * a * g[..., None],))
+    with pytest.raises(TypeError, match=r"op 'ssq_t': its forward failed on Values \(plain "
+                                        r"floats\): AttributeError: .* is called on Tensors"):
+        ssq(Value(2.0))
+    assert ssq(Tensor(np.ones((2, 3)))).shape == (2,)
+
+
+def test_an_anomaly_in_the_forward_pass_describes_its_inputs():
+    with autograd.detect_anomaly():
+        with pytest.raises(autograd.AnomalyError, match=r"inputs: the output of '\*' = -1$"):
+            (Value(-1.0) * 1.0).log()
+        with pytest.raises(autograd.AnomalyError, match=r"inputs: 'z' = 0 \(shape \(1,\)\)"):
+            Tensor(np.array([0.0]), requires_grad=True, label="z").log()
+        with pytest.raises(autograd.AnomalyError, match=r"an array of shape \(2, 2\)"):
+            (Tensor(np.zeros((2, 2)), requires_grad=True) * 2.0).log()
