@@ -509,7 +509,10 @@ def _say_if_grads_are_not_one_pass(d: Diagram, who: str) -> None:
         g = it.node.grad
         want = want.data
         if g.__class__ is float and want.__class__ is float:
-            same = abs(g - want) <= 1e-12 + 1e-9 * abs(want) or (g != g and want != want)
+            # equal values are the same (inf and inf too: their difference is nan, and an
+            # infinite want must not make every finite g close); nan and nan as well
+            same = g == want or (g != g and want != want) or (
+                abs(g - want) <= 1e-12 + 1e-9 * abs(want) and abs(want) != float("inf"))
         else:
             same = np.allclose(np.asarray(g, dtype=np.float64),
                                np.asarray(want, dtype=np.float64),
