@@ -278,7 +278,7 @@ class Steps:
         self.height = height  # of the notebook's iframe, in CSS pixels
 
     def save(self, path: str | os.PathLike) -> str:
-        path = os.fsdecode(os.fspath(path))  # str, bytes or a PathLike
+        path = _html_path(path, "steps.save")
         _check_dir(path, "steps.save")
         write_atomic(path, self.html)
         return path
@@ -318,14 +318,22 @@ def steps(root: Any, *, collapse: Any = None, rankdir: str | None = None, forwar
     return Steps(text, ttl, height)
 
 
+def _html_path(path: str | os.PathLike, who: str) -> str:
+    """``path`` as a str, refused unless it ends in .html / .htm: the page is HTML,
+    and a browser (or an image viewer) goes by the name, so "b.svg" or "noext"
+    would be a file that opens as the wrong thing or not at all."""
+    path = os.fsdecode(os.fspath(path))  # str, bytes or a PathLike
+    if os.path.splitext(path)[1].lower() not in (".html", ".htm"):
+        raise ValueError(f"{who}: the page is HTML; give a path ending in .html, got "
+                         f"{path!r}")
+    return path
+
+
 def steps_html(root: Any, path: str | os.PathLike, *, collapse: Any = None,
                rankdir: str | None = None, forward: bool = True, title: str | None = None) -> str:
     """Write the interactive step page (see :func:`steps`) to ``path``, a
     self-contained HTML file (no network); returns the path."""
-    path = os.fsdecode(os.fspath(path))  # str, bytes or a PathLike
-    if os.path.splitext(path)[1].lower() not in (".html", ".htm"):
-        raise ValueError(f"steps_html: the page is HTML; give a path ending in .html, got "
-                         f"{path!r}")
+    path = _html_path(path, "steps_html")
     _model.check_root(root, "steps_html")
     _check_dir(path, "steps_html")
     page = steps(root, collapse=collapse, rankdir=rankdir, forward=forward, title=title)

@@ -255,6 +255,14 @@ def test_steps_object_displays_in_a_sandboxed_iframe_and_saves(tmp_path):
     assert "<script" not in frag.split("srcdoc=", 1)[1].split('"')[1][:20000]  # escaped
     path = page.save(tmp_path / "s.html")
     assert open(path, encoding="utf-8").read() == page.html
+    # the page is HTML under any name it is given, so a name that says otherwise is
+    # refused as steps_html refuses it, and nothing is written
+    for bad in ("b.svg", "noext"):
+        with pytest.raises(ValueError, match=r"steps\.save: the page is HTML; give a path "
+                                             r"ending in \.html"):
+            page.save(tmp_path / bad)
+        assert not (tmp_path / bad).exists()
+    assert (tmp_path / "S.HTM").samefile(page.save(tmp_path / "S.HTM"))
     assert "car &lt;tax&gt;" in page.html
     frames = viz.draw_steps(car_tax()["total"])
     assert frames._repr_html_().startswith("<iframe")
