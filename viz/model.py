@@ -25,6 +25,7 @@ Graphs too big for Graphviz are collapsed before they reach it: see
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -174,15 +175,35 @@ _LETTERS = ("a", "b")
 NAME_IN_RULE = 12
 
 
-_SUBSCRIPTS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
+#: Marks that belong to a name after its first letter: primes (x', x′, x″).
+_PRIMES = frozenset("'′″‴")
+
+
+def _is_plain_name(label: str) -> bool:
+    """A letter or ``_``, then letters, digits, ``_``, sub- and superscript
+    digits (``x₁``, ``x²``), primes and combining accents (``x̂``). Not
+    ``str.isidentifier``: Python lets ``·`` (U+00B7) into names, and
+    ``d/dx₁·w₁`` reads as (d/dx₁)·w₁; only what cannot be taken for an
+    operator is a name."""
+    first = label[0]
+    if not (first == "_" or unicodedata.category(first).startswith("L")):
+        return False
+    for ch in label[1:]:
+        cat = unicodedata.category(ch)
+        if ch == "_" or ch in _PRIMES or cat[0] in "LM" or cat == "Nd":
+            continue
+        if cat == "No" and unicodedata.decomposition(ch).startswith(("<sub>", "<super>")):
+            continue  # ₁ ²: digits written small, not ½ or ⑴
+        return False
+    return True
 
 
 def _rule_name(label: str) -> str | None:
     """How a label stands in a rule: a name as it is (``tax``, ``x₁``), a
-    short expression in parentheses (``(price*count)``), else None."""
+    short expression in parentheses (``(price*count)``, ``(x₁·w₁)``), else None."""
     if not label or len(label) > NAME_IN_RULE or any(ch.isspace() or ch == "=" for ch in label):
         return None
-    return label if label.translate(_SUBSCRIPTS).isidentifier() else f"({label})"
+    return label if _is_plain_name(label) else f"({label})"
 
 
 #: The operand letters of a one- and a two-input rule, as whole words.

@@ -336,6 +336,24 @@ def test_edge_rules_read_with_the_operands_names_when_they_have_them():
     assert rule_text(long * x, 0) == "d/da = b"
 
 
+def test_a_label_with_an_operator_sign_is_bracketed_in_edge_rules():
+    # Python lets "·" into identifiers: 'd/dx₁·w₁ = 1' read as (d/dx₁)·w₁ (a teacher's report)
+    from gradviz.viz.model import rule_text
+    a, b = Value(2.0, label="x₁"), Value(3.0, label="w₁")
+    p = a * b
+    p.label = "x₁·w₁"
+    s = p + Value(1.0, label="c")
+    s.backward()
+    assert "d/d(x₁·w₁) = 1" in viz.draw(s).source
+    assert rule_text(p, 0) == "d/dx₁ = w₁"           # subscripts are part of a name
+    for sign in "·×⋅∙·‧∗−":
+        p.label = f"x{sign}w"
+        assert rule_text(s, 0) == f"d/d(x{sign}w) = 1", sign
+    for name in ("x²", "x′", "x'", "x̂", "Δx", "w_1", "σ₁"):  # plain names: no brackets
+        p.label = name
+        assert rule_text(s, 0) == f"d/d{name} = 1", name
+
+
 def test_a_diagram_says_what_it_is_where_a_notebook_cannot_show_it():
     # text/plain was '<gradviz.viz.backend.Digraph at 0x7f...>'
     text = repr(viz.draw(_car_tax_total()))
