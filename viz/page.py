@@ -200,6 +200,7 @@ def page_data(d: Diagram, forward: bool) -> tuple[dict, dict, dict]:
     rname = vals[root].name
     seed = seed_of(vals[root].node) if n else None
     # ---- forward
+    computed: dict = {}  # unit -> the forward frame that computes it (a value, not a box)
     if forward:
         listed = [f"{it.name} = {num(it.node.data)}" if it.node.label
                   else f"{num(it.node.data)} (unlabelled)" for it in leaves[:LIST_AT_MOST]]
@@ -224,8 +225,8 @@ def page_data(d: Diagram, forward: bool) -> tuple[dict, dict, dict]:
             sym = it.symbol or it.node.op
             expr = (f" {sym} ".join(args) if len(args) == 2 and len(sym) <= 2
                     else f"{sym}({', '.join(args)})")
-            add(u, "f", [f"forward: {it.name} = {expr} = {num(it.node.data)}"],
-                [(u, 1, data_text(it.node))])
+            computed[u] = add(u, "f", [f"forward: {it.name} = {expr} = {num(it.node.data)}"],
+                              [(u, 1, data_text(it.node))])
     # ---- backward
     if not steps:
         add(-1, "n", [f"no backward steps: the root {rname} is a leaf (data "
@@ -298,10 +299,16 @@ def page_data(d: Diagram, forward: bool) -> tuple[dict, dict, dict]:
     # ---- units: what the hover card and the highlight need
     edges = _model.edges(d, compact=compact, numbers=True)
     hot: dict = {}
+    # An edge's local derivative ("× 30") is made of the op's operand values, so in
+    # the forward frames it shows from the frame that computes the op's result on;
+    # before that its operands read "data ?" (its rule, which names them, stays).
+    later: list = []  # [edge index, the frame it shows from, its number's text]
     for k, e in enumerate(edges):
         dst = e.dst[:-2] if e.dst.endswith("op") else e.dst
         if dst in U.index:
             hot.setdefault(U.index[dst], []).append(f"e{k}")
+        if e.local and e.child >= 0 and not compact and U.of_value[e.child] in computed:
+            later.append([k, computed[U.of_value[e.child]], e.local])
     click: dict = {}
     for f, (a, ph, _, _upd) in enumerate(frames):
         if ph == "b" and a >= 0 and a not in click:
@@ -344,8 +351,9 @@ def page_data(d: Diagram, forward: bool) -> tuple[dict, dict, dict]:
         rec["els"] = els
         rec["e"] = hot.get(u, [])
         rec["c"] = click.get(u, last_upd.get(u, len(frames) - 1))
+        rec["f"] = computed.get(u, 0)  # the card's local derivatives: from this frame on
         units.append(rec)
-    data = {"units": units, "frames": frames,
+    data = {"units": units, "frames": frames, "later": later,
             "root": rname, "forward": bool(forward), "steps": len(steps)}
     # ---- the texts to lay out: the widest each slot will show
     texts: dict = {}

@@ -459,3 +459,53 @@ def test_readme_names_the_colours_the_page_gives_the_active_node(browser, car_pa
     assert "turns red" not in para
     assert f"filled {said[1]} ({said[0]} in the forward pass)" in para, (said, para)
     page.close()
+
+
+def edge_number(page, src: str, dst: str):
+    """The edge src -> dst's first label text (its local derivative's number) and
+    whether it is shown."""
+    return page.evaluate(
+        "([s, d]) => { const g = [...document.querySelectorAll('g.edge')].find("
+        "g => g.querySelector('title').textContent === s + '->' + d);"
+        " const t = g.querySelector('text');"
+        " return [t.textContent, getComputedStyle(t).visibility]; }", [src, dst])
+
+
+def test_forward_frames_show_an_edges_number_only_once_its_op_is_computed(browser, tmp_path):
+    # a teacher's report: in the first frame price*count read "data ?" while the edge
+    # from tax already said "× 30" (made of price*count's value)
+    price, count, tax = Value(15.0, label="price"), Value(2.0, label="count"), \
+        Value(1.1, label="tax")
+    total = price * count * tax
+    total.label = "total"
+    page = open_page(browser, viz.steps_html(total, tmp_path / "t.html"))
+    # n0 price, n1 count, n2 price*count, n3 tax, n4 total
+    assert cell(page, "n2", 1) == "data ?"
+    assert edge_number(page, "n3", "n4op") == ["× 30", "hidden"]
+    assert edge_number(page, "n2", "n4op") == ["× 1.1", "hidden"]
+    assert edge_number(page, "n0", "n2op") == ["× 2", "hidden"]
+    page.mouse.move(2, 2)
+    page.hover("#n4")                                  # the card holds them back too
+    text = page.locator("#card").inner_text()
+    assert "\ndata ?\n" in text and "data 33" not in text
+    assert "→ tax [d/db = a]" in text and "× 30" not in text
+    page.mouse.move(2, 2)
+    page.keyboard.press("ArrowRight")                  # price*count = 30
+    assert cell(page, "n2", 1) == "data 30"
+    assert edge_number(page, "n0", "n2op") == ["× 2", "visible"]
+    assert edge_number(page, "n3", "n4op") == ["× 30", "hidden"]
+    page.keyboard.press("ArrowRight")                  # total = 33
+    assert edge_number(page, "n3", "n4op") == ["× 30", "visible"]
+    page.hover("#n4")
+    text = page.locator("#card").inner_text()
+    assert "\ndata 33\n" in text and "→ tax: × 30 [d/db = a]" in text
+    page.keyboard.press("End")                         # the backward pass reads them all
+    assert edge_number(page, "n2", "n4op") == ["× 1.1", "visible"]
+    page.keyboard.press("Home")                        # and going back hides them again
+    assert edge_number(page, "n3", "n4op") == ["× 30", "hidden"]
+    assert page.errors == []
+    page.close()
+    # without the forward pass every number is there from the first frame
+    page = open_page(browser, viz.steps_html(total, tmp_path / "b.html", forward=False))
+    assert edge_number(page, "n3", "n4op") == ["× 30", "visible"]
+    page.close()
