@@ -94,13 +94,20 @@ class _Units:
             u = self.of_value[it.index]
             if u in self.members:
                 self.members[u].append(it.index)
-        # a box's outputs: members read outside the box; its parameters
+        # a box's outputs: members read outside the box; its parameters. The box the
+        # root is drawn as the output of (a neuron whose sum is the root: the box holds
+        # only its weights and bias) outputs the root, and what only the root reads is
+        # inside what it computes, not an output of its own.
+        root = len(d.values) - 1
+        made_by = d.output_of(root) if d.values else None
+        root_box = self.index.get(made_by) if made_by is not None else None
         self.outputs: dict = {}
         self.params: dict = {}
         for u, mem in self.members.items():
-            inside = set(mem)
-            self.outputs[u] = [i for i in mem if any(c not in inside for c in d.consumers[i])
-                               or i == len(d.values) - 1] or mem
+            inside = set(mem) | ({root} if u == root_box else set())
+            own = [i for i in mem if any(c not in inside for c in d.consumers[i])
+                   or i == root]
+            self.outputs[u] = ([root] + own if u == root_box else own) or mem
             self.params[u] = [i for i in mem if d.values[i].role == "param"
                               or id(d.values[i].node) in d.params]
         self.compact = compact

@@ -224,6 +224,28 @@ def _digits_like():
 
 
 @needs_dot
+def test_the_box_of_the_neuron_whose_sum_is_the_root_outputs_the_root():
+    # a teacher's report: the last neuron's Σ is the root, drawn outside its box, so the
+    # box holds only its 4 weights and bias; it said 'out: 5 values' and its
+    # '‖grad‖ out' was its parameters' norm
+    model = nn.MLP(3, [4, 4, 1], seed=0)
+    out = model([Value(1.0, label="x0"), Value(2.0, label="x1"), Value(-1.0, label="x2")])
+    data = page_data(viz.steps(out, collapse="module").html)
+    boxes = {u["n"]: u for u in data["units"] if u["r"] == "box"}
+    last, other = boxes["MLP.L3.n1 (Neuron)"], boxes["MLP.L2.n1 (Neuron)"]
+    assert last["d"] == "5 params · 5 nodes · out: 1 value"
+    assert other["d"].endswith("out: 1 value")
+    texts = final_texts(data)
+    assert texts["MLP.L3.n1 (Neuron)"] == "‖grad‖ out 1"        # the root's: the seed
+    out.backward()
+    want = float(np.sqrt(sum(p.grad ** 2 for p in model.parameters()[-5:])))
+    last_unit = data["units"].index(last)
+    params_text = [fr[3][j + 2] for fr in data["frames"] for j in range(0, len(fr[3]), 3)
+                   if fr[3][j] == last_unit and fr[3][j + 1] == 0]
+    assert params_text[-1] == f"‖grad‖ params {viz.fmt(want)}"
+
+
+@needs_dot
 def test_module_collapse_steps_box_to_box_with_shapes_and_norms():
     model, loss = _digits_like()
     data = page_data(viz.steps(loss, collapse="module").html)
