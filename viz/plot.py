@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from ..autograd import Value
 from ..autograd.fileio import atomic_path
 from ..autograd.ops import activations
 from ..nn.plot import pyplot
 
-__all__ = ["ACTIVATIONS", "activation_curves", "plot_activations"]
+__all__ = ["ACTIVATIONS", "RANGES", "activation_curves", "activation_figure", "plot_activations"]
 
 def _curves() -> dict[str, Callable[[Value], Value]]:
     """name -> function of a Value: every activation row of the op table; a
@@ -64,20 +65,49 @@ def activation_curves(names: Sequence[str] | None = None, lo: float = -4.0, hi: 
     return out
 
 
+#: Activations whose shape reaches past the default x range, drawn over their own:
+#: relu6 caps at 6, so on [-4, 4] it would look like relu.
+RANGES: dict[str, tuple[float, float]] = {"relu6": (-4.0, 8.0)}
+
+
 def plot_activations(path: str | os.PathLike = "activations.png",
-                     names: Sequence[str] | None = None, lo: float = -4.0, hi: float = 4.0,
-                     n: int = 161) -> str:
+                     names: Sequence[str] | None = None, lo: float | None = None,
+                     hi: float | None = None, n: int = 161) -> str:
     """Each activation (solid) and its derivative by backprop (dashed), one
-    panel each, saved to ``path`` (PNG, written atomically); returns the path."""
+    panel each, saved to ``path`` (PNG, written atomically); returns the path.
+    ``lo``, ``hi``: the x range of every panel; unset, it is [-4, 4] and, for an
+    activation in :data:`RANGES`, its own (relu6: [-4, 8], its cap in view)."""
     path = os.fsdecode(os.fspath(path))  # str, bytes or a PathLike
     d = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(d):
         raise FileNotFoundError(f"plot_activations: the directory {d!r} does not exist")
-    curves = activation_curves(names, lo, hi, n)
     plt = pyplot("plot_activations")
+    fig = activation_figure(plt, names, lo, hi, n)
+    try:
+        with atomic_path(path, suffix=".png") as tmp:
+            fig.savefig(tmp, format="png")
+    finally:
+        plt.close(fig)
+    return path
+
+
+def activation_figure(plt: Any, names: Sequence[str] | None = None, lo: float | None = None,
+                      hi: float | None = None, n: int = 161) -> Any:
+    """The figure :func:`plot_activations` saves (the caller closes it)."""
+    names = list(ACTIVATIONS) if names is None else list(names)
+    if lo is None and hi is None:  # each its own range
+        curves: dict = {}
+        for name in names:
+            curves.update(activation_curves([name], *RANGES.get(name, (-4.0, 4.0)), n=n))
+    else:
+        curves = activation_curves(names, -4.0 if lo is None else lo, 4.0 if hi is None else hi,
+                                   n)
     cols = 3
     rows = (len(curves) + cols - 1) // cols
-    fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 3 * rows), dpi=100, squeeze=False)
+    # constrained layout leaves the figure's title a row of its own (tight_layout
+    # does not know of it: the title sat on the first row's panel titles)
+    fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 3 * rows), dpi=100, squeeze=False,
+                             layout="constrained")
     try:
         for ax, (name, (xs, ys, ds)) in zip(axes.flat, curves.items()):
             ax.axhline(0, color="#cbd5e1", lw=0.8)
@@ -85,14 +115,14 @@ def plot_activations(path: str | os.PathLike = "activations.png",
             ax.plot(xs, ys, color="#2563eb", lw=2, label="f(x)")
             ax.plot(xs, ds, color="#dc2626", lw=1.6, ls="--", label="f'(x) (backprop)")
             ax.set_title(name)
-            ax.set_ylim(min(-1.2, min(ys + ds) - 0.1), max(1.2, min(4.2, max(ys + ds) + 0.1)))
+            # (capped a little above the x range's end: an exp would flatten the rest)
+            ax.set_ylim(min(-1.2, min(ys + ds) - 0.1),
+                        max(1.2, min(xs[-1] + 0.2, max(ys + ds) + 0.1)))
         for ax in list(axes.flat)[len(curves):]:
             ax.axis("off")
         axes.flat[0].legend(loc="upper left", fontsize=8)
         fig.suptitle("Activations and their derivatives (computed by backprop)")
-        fig.tight_layout()
-        with atomic_path(path, suffix=".png") as tmp:
-            fig.savefig(tmp, format="png")
-    finally:
+    except BaseException:
         plt.close(fig)
-    return path
+        raise
+    return fig

@@ -76,3 +76,30 @@ def test_the_plot_module_is_reachable_as_an_attribute_of_viz():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "module 'gradviz.viz' has no attribute 'nope'"
+
+
+def test_the_figure_title_has_a_row_of_its_own_and_relu6_shows_its_cap():
+    # a teacher's report: the title sat on the "sigmoid" panel's title, and relu6 on
+    # [-4, 4] looked like relu
+    pytest.importorskip("matplotlib")
+    from gradviz.nn.plot import pyplot
+    from gradviz.viz.plot import activation_figure
+    plt = pyplot()
+    fig = activation_figure(plt)
+    try:
+        fig.canvas.draw()
+        r = fig.canvas.get_renderer()
+        top = fig._suptitle.get_window_extent(r)
+        titled = {ax.get_title(): ax for ax in fig.axes if ax.get_title()}
+        for name, ax in titled.items():
+            assert not top.overlaps(ax.title.get_window_extent(r)), name
+        relu6 = titled["relu6"]
+        assert relu6.get_xlim()[1] >= 7 and relu6.get_ylim()[1] > 6  # the cap at 6, in view
+        assert titled["relu"].get_xlim()[1] < 5                      # the others as they were
+    finally:
+        plt.close(fig)
+    fig = activation_figure(plt, ["relu6"], lo=-1.0, hi=1.0, n=5)  # a range given: for all
+    try:
+        assert fig.axes[0].lines[-1].get_xdata()[-1] == 1.0
+    finally:
+        plt.close(fig)
