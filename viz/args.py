@@ -14,7 +14,21 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["positive", "at_least", "check_output", "output_file", "plot_file"]
+__all__ = ["RANKDIRS", "rankdir", "positive", "at_least", "check_output", "output_file",
+           "plot_file"]
+
+#: Graphviz's layout directions, upper case as it spells them (the first two are
+#: the ones the docs offer); ``--rankdir`` and ``rankdir=`` take either case.
+RANKDIRS = ("LR", "TB", "RL", "BT")
+
+
+def rankdir(text: str) -> str:
+    """``--rankdir``: one of :data:`RANKDIRS` in either case, as Graphviz spells it
+    (a refusal quotes what was typed, not its upper case)."""
+    if text.upper() in RANKDIRS:
+        return text.upper()
+    raise argparse.ArgumentTypeError(f"invalid choice: {text!r} (choose from "
+                                     f"{', '.join(RANKDIRS)}, in either case)")
 
 
 def at_least(kind: Callable[[str], Any], low: float, what: str) -> Callable[[str], Any]:

@@ -71,8 +71,8 @@ def draw_report(report: CheckReport, *, rankdir: str = "LR",
     """The report's diagram (see the module docstring for the colours)."""
     if not isinstance(report, CheckReport):
         raise TypeError(f"draw_report: expected a CheckReport, got {type(report).__name__}")
-    if rankdir not in ("LR", "TB"):
-        raise ValueError(f"draw_report: rankdir must be 'LR' or 'TB', got {rankdir!r}")
+    from .dot import rankdir_of
+    rankdir = rankdir_of(rankdir, "draw_report", ("LR", "TB"))
     order = topological_order([report.output])
     ids = {id(n): i for i, n in enumerate(order)}
     edges = {(id(c.node), c.input_index): c for c in report.checks}

@@ -34,7 +34,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .args import check_output, positive
+from .args import RANKDIRS, check_output, positive, rankdir
 
 __all__ = ["main"]
 
@@ -196,7 +196,7 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("-o", "--output", metavar="PATH",
                    help="output file: .svg .png .pdf (need Graphviz dot), .tex (a TikZ picture "
                         "for LaTeX, laid out by dot) or .dot .gv; default: DOT text on stdout")
-    e.add_argument("--rankdir", choices=("LR", "TB", "RL", "BT"),
+    e.add_argument("--rankdir", type=rankdir, metavar="{" + ",".join(RANKDIRS) + "}",
                    help="layout direction: LR left to right, TB top to bottom "
                         "(default: chosen from the graph's shape)")
     e.add_argument("--no-grad", action="store_true", help="do not show gradients")
@@ -223,7 +223,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("-o", "--output", metavar="PATH.html", help="the HTML page to write")
     s.add_argument("--text", action="store_true",
                    help="print the steps in the terminal instead (no browser needed)")
-    s.add_argument("--rankdir", choices=("LR", "TB", "RL", "BT"),
+    s.add_argument("--rankdir", type=rankdir, metavar="{" + ",".join(RANKDIRS) + "}",
                    help="layout direction: LR left to right, TB top to bottom "
                         "(default: chosen from the graph's shape)")
     s.add_argument("--collapse", metavar="HOW", type=_collapse_arg,

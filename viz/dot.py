@@ -59,6 +59,7 @@ from ..autograd.fileio import write_atomic
 from . import backend
 from . import collapse as _collapse
 from . import model as _model
+from .args import RANKDIRS
 from .model import Diagram, Item
 from .text import esc, fmt, grad_norm, summary
 
@@ -231,9 +232,20 @@ def _attrs(**kw: Any) -> str:
     return "[" + " ".join(f"{k}={v}" for k, v in kw.items() if v is not None) + "]"
 
 
+def rankdir_of(rankdir: Any, who: str = "draw", allowed: tuple = RANKDIRS) -> Any:
+    """``rankdir`` as Graphviz spells it, upper case: "lr" is "LR" (a student types
+    either; the layout code compares with the upper case, and dot is given it).
+    None stays None; anything else is a ValueError naming ``who``."""
+    if rankdir is None:
+        return None
+    if isinstance(rankdir, str) and rankdir.upper() in allowed:
+        return rankdir.upper()
+    more = f" (or {', '.join(repr(r) for r in allowed[2:])})" if len(allowed) > 2 else ""
+    raise ValueError(f"{who}: rankdir must be 'LR' or 'TB'{more}, got {rankdir!r}")
+
+
 def _new_digraph(rankdir: str, who: str = "draw") -> graphviz.Digraph:
-    if rankdir not in ("LR", "TB", "RL", "BT"):
-        raise ValueError(f"{who}: rankdir must be 'LR' or 'TB' (or 'RL', 'BT'), got {rankdir!r}")
+    rankdir = rankdir_of(rankdir, who)
     return backend.Digraph(
         "gradviz",
         graph_attr={"rankdir": rankdir, "bgcolor": "white", "nodesep": "0.25",
@@ -256,6 +268,7 @@ def emit(d: Diagram, *, show_grad: bool = True, show_edge_grads: bool = True,
          rankdir: str = "LR", legend: bool = False, compact: bool | None = None,
          state: State | None = None, who: str = "draw") -> graphviz.Digraph:
     """The DOT text of a diagram model (see :mod:`viz.model`)."""
+    rankdir = rankdir_of(rankdir, who)
     dg = _new_digraph(rankdir, who)
     state = state or State()
     compact = _is_compact(d, compact)
@@ -436,6 +449,7 @@ def draw(root: Any, *, show_grad: bool = True, show_edge_grads: bool = True,
     graphs of more than :data:`COMPACT_AT` drawn values.
     See the module docstring for how to read the picture and the colours.
     """
+    rankdir = rankdir_of(rankdir, "draw")  # (before any work)
     d = diagram(root, collapse=collapse, params=params, who="draw")
     _warn_size(d, compact, max_nodes)
     if show_grad:
@@ -728,6 +742,7 @@ def render(root: Any, path: str | os.PathLike, *, timeout: float | None = DOT_TI
         dg, what = root, "the graph"
     else:
         opts = dict(draw_options)
+        opts["rankdir"] = rankdir_of(opts.get("rankdir"), "render")  # (before any work)
         d = diagram(root, collapse=opts.pop("collapse", None), params=opts.pop("params", None),
                     who="render")
         _warn_size(d, opts.get("compact"), opts.pop("max_nodes", MAX_NODES))

@@ -40,6 +40,7 @@ from .dot import (
     dot_program,
     emit,
     grad_text,
+    rankdir_of,
     run_dot,
 )
 from .model import Diagram
@@ -382,8 +383,7 @@ def build_page(root: Any, *, collapse: Any = None, rankdir: str | None = None,
                title: str | None = None, timeout: float | None = DOT_TIMEOUT) -> tuple[str, str]:
     """(the page's HTML, its title) for ``root``'s graph (see :func:`viz.steps`)."""
     dot_program()  # fail before any work
-    if rankdir not in (None, "LR", "TB", "RL", "BT"):
-        raise ValueError(f"steps: rankdir must be 'LR' or 'TB' (or 'RL', 'BT'), got {rankdir!r}")
+    rankdir = rankdir_of(rankdir, "steps")
     # the page pans and zooms to the active node: a long chain stays whole
     d = diagram(root, collapse=collapse, who="steps", budget=_model.PAGE_BUDGET, fold_loops=False)
     data, texts, box_lines = page_data(d, forward)

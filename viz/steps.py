@@ -28,7 +28,7 @@ import numpy as np
 from ..autograd import no_grad
 from ..autograd.fileio import write_atomic
 from . import model as _model
-from .dot import State, _check_dir, emit
+from .dot import State, _check_dir, emit, rankdir_of
 from .model import Diagram, rule_text
 from .text import esc, fmt, summary
 
@@ -249,6 +249,7 @@ def draw_steps(root: Any, *, rankdir: str = "LR", show_edge_grads: bool = True
     gradient along in red, grads filled in as they become known ("?" before).
     A fresh pass: no ``.grad`` is changed (see the module docstring). In
     Jupyter the list shows as the interactive page (:func:`steps`)."""
+    rankdir = rankdir_of(rankdir, "draw_steps")
     d = _model.build(root, who="draw_steps")
     steps_, _ = backward_pass(d, "draw_steps")
     known: dict = {}

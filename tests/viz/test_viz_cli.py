@@ -128,6 +128,18 @@ def test_cli_expr_dot_to_stdout(capsys):
     assert out.startswith("digraph") and "rankdir=TB" in out and "grad 2.2" in out
 
 
+def test_cli_rankdir_in_either_case(tmp_path, capsys):
+    # '--rankdir lr' was refused (a teacher's report): Graphviz's spelling is upper case
+    assert main(["expr", CAR, "--rankdir", "tb"]) == 0
+    assert "rankdir=TB" in capsys.readouterr().out
+    page = tmp_path / "s.html"
+    assert main(["steps", CAR, "-o", str(page), "--rankdir", "lr"]) == 0
+    with pytest.raises(SystemExit) as e:
+        main(["expr", CAR, "--rankdir", "up"])
+    assert e.value.code == 2
+    assert "invalid choice: 'up' (choose from LR, TB, RL, BT" in capsys.readouterr().err
+
+
 def test_cli_injection_is_refused(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     code = main(["expr", "__import__('os').system('touch pwned')", "-o", str(tmp_path / "a.dot")])

@@ -68,8 +68,13 @@ def test_parameters_coloured_from_modules():
     assert viz.dot.COLOURS["param"][0] in w
 
 
-def test_rankdir_and_bad_rankdir():
+def test_rankdir_and_bad_rankdir(tmp_path):
     assert "rankdir=TB" in viz.draw(_car_tax_total(), rankdir="TB").source
+    # either case: Graphviz's upper case is what goes to dot (a teacher typed "lr")
+    assert "rankdir=LR" in viz.draw(_car_tax_total(), rankdir="lr").source
+    assert "rankdir=TB" in open(viz.render(_car_tax_total(), tmp_path / "a.dot", rankdir="tb"),
+                                encoding="utf-8").read()
+    assert "rankdir=TB" in viz.draw_steps(_car_tax_total(), rankdir="Tb")[0].source
     with pytest.raises(ValueError, match="rankdir"):
         viz.draw(_car_tax_total(), rankdir="sideways")
 
