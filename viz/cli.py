@@ -243,6 +243,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="output directory (default ./out; created if missing)")
     from .check_report import add_parser as _add_check  # gradviz check (viz/check_report.py)
     _add_check(sub, _add_source)
+    for command in sub.choices.values():  # whose usage an unknown option gets (see main)
+        command.set_defaults(command_parser=command)
     return ap
 
 
@@ -516,7 +518,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             pass
     try:
         ap = _parser()
-        a = ap.parse_args(argv)  # exits with 2 on bad arguments
+        # exits with 2 on bad arguments. An option the command does not know is said
+        # with the command's usage, not gradviz's (which lists no options to check it
+        # against): parse_args would leave it to the top-level parser.
+        a, unknown = ap.parse_known_args(argv)
+        if unknown:
+            a.command_parser.error(f"unrecognized arguments: {' '.join(unknown)}")
         return _run(a)
     except BrokenPipeError:
         _quiet_stdout()

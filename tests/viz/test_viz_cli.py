@@ -162,6 +162,17 @@ def test_cli_usage_errors_exit_2(tmp_path, capsys):
         assert e.value.code == 2
 
 
+@pytest.mark.parametrize("cmd", ["expr", "steps", "demo", "check"])
+def test_an_unknown_option_gets_its_commands_usage(cmd, capsys):
+    # was 'usage: gradviz [-h] [--version] COMMAND ...', which lists no option at all
+    with pytest.raises(SystemExit) as e:
+        main([cmd, "x=1", "--theme", "dark"] if cmd != "demo" else [cmd, "--theme", "dark"])
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"usage: gradviz {cmd} ") and "Traceback" not in err
+    assert f"gradviz {cmd}: error: unrecognized arguments: --theme dark" in err
+
+
 @pytest.mark.parametrize("cmd", [[], ["expr"], ["steps"], ["demo"]])
 def test_cli_help_for_every_subcommand(cmd, capsys):
     with pytest.raises(SystemExit) as e:
