@@ -747,7 +747,8 @@ def _fail(op, prop: str, dtype, out, err, artifacts_dir):
     elif getattr(op, "callable_by_name", False):
         where = ", gradviz.viz.expr.build(text) builds it again in this process"
     else:  # an autograd.Function: the language cannot call it
-        where = ""
+        where = (f"; the language cannot call a Function: in Python it is {name}.apply(...) "
+                 f"on Values")
     from .graph import topological_order
     arrays = [n for n in topological_order([out]) if n.is_leaf and _np.ndim(n.data) > 0]
     inputs = ""
