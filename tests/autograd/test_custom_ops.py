@@ -514,7 +514,7 @@ def test_a_function_takes_constant_arguments_as_they_are_as_pytorch_does():
         SumAxis.apply(np.ones(3), 0)
 
 
-def test_a_gradient_of_another_shape_than_input_or_output_is_an_error_not_summed():
+def test_a_gradient_of_another_shape_than_input_or_output_is_an_error_not_summed(user_ops):
     class Outer(Function):
         @staticmethod
         def forward(ctx, x):
@@ -529,8 +529,8 @@ def test_a_gradient_of_another_shape_than_input_or_output_is_an_error_not_summed
     with pytest.raises(ValueError, match=r"Outer.backward returned a gradient of shape \(3, 3\) "
                                          r"for input 0 of shape \(3,\) \(the output has shape"):
         Outer.apply(x).sum().backward()
-    weird = define_op("weird_vjp_shape", forward=lambda M, a, b: a * b,
-                      vjp=lambda M, g, out, a, b: (g.sum(axis=0), g * a))  # (4,) for a (3, 1)
+    weird = user_ops("weird_vjp_shape", forward=lambda M, a, b: a * b,
+                     vjp=lambda M, g, out, a, b: (g.sum(axis=0), g * a))  # (4,) for a (3, 1)
     a = Tensor(np.ones((3, 1)), requires_grad=True, dtype=np.float64)
     b = Tensor(np.ones((3, 4)), requires_grad=True, dtype=np.float64)
     with pytest.raises(ValueError, match=r"op 'weird_vjp_shape': its vjp rule returned a gradient "
