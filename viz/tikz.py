@@ -33,9 +33,10 @@ frame). Each uses colours named ``gradviz<Role>Fill`` /
 ``gradvizRule``, ``gradvizEdge``, ``gradvizText``, ``gradvizLink``.
 
 Labels are escaped for TeX: ``\\ { } $ & # ^ _ % ~`` and the rest show as
-typed; the op symbols (``×``, ``σ``, ``√``...) become math symbols, so the
-file compiles with pdfLaTeX as well as LuaLaTeX and XeLaTeX. A character
-pdfLaTeX cannot show (``日``) is printed there as ``?`` (the Unicode engines
+typed; the op symbols (``×``, ``σ``, ``√``...) become math symbols and
+subscript and superscript digits (``x₁``, ``x²``) math scripts, so the file
+compiles with pdfLaTeX as well as LuaLaTeX and XeLaTeX. A character pdfLaTeX
+cannot show (``日``) is printed there as ``?`` (the Unicode engines
 show the character itself; ``\\gradvizu{CHAR}{HEX}`` decides, so a document can
 redefine it).
 """
@@ -74,8 +75,8 @@ _MATH = {"×": r"\times", "·": r"\cdot", "÷": r"\div", "√": r"\surd", "‖":
          "−": "-", "→": r"\rightarrow", "←": r"\leftarrow", "∪": r"\cup", "∩": r"\cap",
          "∞": r"\infty", "≤": r"\leq", "≥": r"\geq", "≈": r"\approx", "≠": r"\neq",
          "±": r"\pm", "∂": r"\partial", "∇": r"\nabla", "∑": r"\sum", "∏": r"\prod",
-         "∈": r"\in", "⊙": r"\odot", "⊗": r"\otimes", "°": r"^\circ", "²": "^2",
-         "³": "^3", "¹": "^1", "⁻": "^-", "ᵀ": r"^\top", "∘": r"\circ"}
+         "∈": r"\in", "⊙": r"\odot", "⊗": r"\otimes", "°": r"^\circ", "ᵀ": r"^\top",
+         "∘": r"\circ"}
 _GREEK = ("alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi - pi rho "
           "- sigma tau upsilon phi chi psi omega").split()
 _MATH.update({chr(0x3B1 + i): "\\" + g for i, g in enumerate(_GREEK) if g != "-"})
@@ -87,6 +88,14 @@ _ACCENTS = {"\u0300": "`", "\u0301": "'", "\u0302": "^", "\u0303": "~", "\u0304"
             "\u0306": "u", "\u0307": ".", "\u0308": '"', "\u030a": "r", "\u030b": "H",
             "\u030c": "v", "\u0323": "d", "\u0327": "c", "\u0328": "k", "\u0331": "b"}
 _MATH.update({"\u2032": "'", "\u2033": "''", "\u2034": "'" * 3})
+#: Subscript and superscript characters -> (TeX's script mark, what it raises or lowers):
+#: x₁, w₂, x², xⁿ (labels of inputs and reassigned names). A run of them is one script,
+#: so x₁₂ is x$_{12}$ and x⁻¹ is x$^{-1}$.
+_SCRIPTS = {**{chr(0x2080 + i): ("_", str(i)) for i in range(10)},
+            **{ch: ("^", str(i)) for i, ch in enumerate("⁰¹²³⁴⁵⁶⁷⁸⁹")},
+            "₊": ("_", "+"), "₋": ("_", "-"), "₌": ("_", "="), "₍": ("_", "("), "₎": ("_", ")"),
+            "⁺": ("^", "+"), "⁻": ("^", "-"), "⁼": ("^", "="), "⁽": ("^", "("), "⁾": ("^", ")"),
+            "ⁿ": ("^", "n"), "ⁱ": ("^", "i")}
 _TEXT = {"…": r"\dots{}", "–": "--", "—": "---", "‘": "`", "’": "'", "“": "``", "”": "''",
          "\ufffd": "?"}
 
@@ -109,7 +118,18 @@ def tex_escape(text: str) -> str:
     """``text`` as LaTeX that prints it as typed (pdfLaTeX, LuaLaTeX, XeLaTeX)."""
     out: list[str] = []
     prev = ""
+    script = ""  # the script being written, while a run of script characters goes on
     for ch in text:
+        if ch in _SCRIPTS:
+            mark, body = _SCRIPTS[ch]
+            if prev in _SCRIPTS and _SCRIPTS[prev][0] == mark:
+                script += body  # the run goes on: one script, x$_{12}$
+                out[-1] = r"\ensuremath{" + mark + "{" + script + "}}"
+            else:
+                script = body
+                out.append(r"\ensuremath{" + mark + "{" + script + "}}")
+            prev = ch
+            continue
         if ch in _ACCENTS and prev.isascii() and prev.isalpha():
             # a combining accent typed after its letter (x + U+0302: x̂)
             out[-1] = _accented(prev + ch) or out[-1]

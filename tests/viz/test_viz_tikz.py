@@ -205,3 +205,25 @@ def test_characters_pdflatex_cannot_show_are_said_when_the_file_is_written(tmp_p
     (x * 2.0).backward()
     render_tikz(x * 2.0, tmp_path / "cjk.tex")
     assert "日 print as ? with pdfLaTeX" in capsys.readouterr().err
+
+
+def test_subscript_and_superscript_digits_print_with_pdflatex(tmp_path, capsys):
+    # inputs labelled x₁, x₂ (and the CLI's own x₁ for a name assigned again): with
+    # pdfLaTeX, Beamer's default engine, they printed as '?' with a warning
+    x1, w2 = Value(2.0, label="x₁"), Value(3.0, label="w₂")
+    y = x1 * w2
+    y.label = "y₁₂"
+    z = y * Value(0.5, label="xⁿ⁻¹")
+    z.label = "z²"
+    z.backward()
+    render_tikz(z, tmp_path / "sub.tex")
+    assert "print as ?" not in capsys.readouterr().err  # nothing to warn about
+    assert tex_escape("x₁₂") == "x\\ensuremath{_{12}}"  # a run is one script
+    assert tex_escape("ŷ₁") == "\\^{y}\\ensuremath{_{1}}"
+    assert tex_escape("x²") == "x\\ensuremath{^{2}}"
+    text = pdf_text(compile_doc(tmp_path, "\\input{sub.tex}"))
+    assert "?" not in text, text
+    # pdftotext reads each script right after its letter (a math minus as U+2212)
+    flat = re.sub(r"\s+", "", text).replace("\u2212", "-")
+    for want in ("x1data2", "w2data3", "y12data6", "z2data3", "n-1data0.5"):
+        assert want in flat, (want, text)
