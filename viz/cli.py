@@ -348,10 +348,14 @@ def _d(name: str, newest: bool = True) -> str:
     """``name`` as it reads after a ``d`` (``dx``, ``d(x*w)``). A node with
     several names (``y = x``: an alias, see :mod:`viz.expr`) goes by its
     newest (the output: ``dy/dy``) or its oldest (an input: ``dy/dx``)."""
+    from .model import _is_plain_name  # the edge rules' test: d/dx₁, d/d(x₁·w₁)
+
+    def plain(n: str) -> bool:
+        return bool(n) and _is_plain_name(n)
     names = name.split(" = ")
-    if len(names) > 1 and all(n.isidentifier() for n in names):
+    if len(names) > 1 and all(plain(n) for n in names):
         name = names[0] if newest else names[-1]
-    return name if name.isidentifier() else f"({name})"
+    return name if plain(name) else f"({name})"
 
 
 def _finite(x: Any) -> bool:

@@ -140,6 +140,19 @@ def test_steps_text_uses_the_diagrams_names_and_literals_are_constants(capsys):
     assert "d/dx = c (c=2)" in src and "d/d(tanh(x*2)) = 1 (c=1)" in src
 
 
+def test_printed_gradients_bracket_what_the_edge_rules_bracket(capsys):
+    """A name is bare after d as on the edges (d/dy₁, d/dθ′) and anything that
+    reads as an expression is in parentheses: str.isidentifier took x·w for a
+    name (Python lets · into names) and y₁ for none."""
+    assert main(["steps", "x=2; y=x*3; y=y*y", "--text"]) == 0
+    out = capsys.readouterr().out
+    assert "backward seeds dy₁/dy₁ = 1" in out and "gradients: dy₁/dx = 36" in out
+    from gradviz.viz.cli import _d
+    assert _d("x·w") == "(x·w)" and _d("x*w") == "(x*w)" and _d("θ′") == "θ′"
+    assert _d("y = x") == "y" and _d("y = x", newest=False) == "x"
+    assert _d("y₁ = x₂", newest=False) == "x₂" and _d("") == "()"
+
+
 def _closed_pipe_run(cmd):
     r, w = os.pipe()
     os.close(r)  # the reader is gone before the first write: every write is EPIPE
