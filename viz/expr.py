@@ -22,6 +22,10 @@ newest first (``y = x``). There are no built-in constants (``pi``, ``e``): a
 name needs a value, from an assignment or from ``inputs`` (the command
 line's ``NAME=VALUE``).
 
+A name may end in subscript or superscript digits and primes (``x₁``, ``w²``,
+``θ′``), as on a blackboard and as the tool itself names a node assigned again;
+the diagram, the step page and the printed gradients show it as typed.
+
 The text is parsed with Python's :mod:`ast` and checked against a whitelist
 before anything is computed; nothing is ever passed to ``eval``. Anything
 else (attributes, subscripts, strings, lambdas, keywords other than a
@@ -250,8 +254,15 @@ def _no_value(name: str, later: bool, is_function: bool) -> str:
     example = _NOT_BUILT_IN.get(name, "2")
     why = (f"{name!r} is not a built-in constant (the language has none)" if name in
            _NOT_BUILT_IN else f"the name {name!r} has no value")
+    power = re.fullmatch(r"(.+?)([⁰¹²³⁴⁵⁶⁷⁸⁹]+)", _shown(name))
+    if power:  # x² typed for x squared: a name, as x₁ is
+        base, exp = power.group(1), power.group(2).translate(_DIGITS)
+        why += f" (for a power write {base}**{exp})"
     return (f"{why}: give it one after the expression ({name}={example}) or assign it "
             f"first ({name} = {example}; ...)")
+
+
+_DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
 
 
 def _number(n: ast.AST, chk: _Checker) -> float:
@@ -264,6 +275,35 @@ def _number(n: ast.AST, chk: _Checker) -> float:
             and not isinstance(n.value, bool):
         return sign * float(n.value)
     raise chk.fail(n, "a function parameter must be a number")
+
+
+#: What a name may carry after Python's identifier characters (x₁, w², θ′), which
+#: Python's parser does not take in a name...
+_MARKS = "₀₁₂₃₄₅₆₇₈₉⁰¹²³⁴⁵⁶⁷⁸⁹′″‴"
+#: ...so it reads each as a stand-in letter (CJK Extension A ideographs, which no
+#: one types in a name and NFKC leaves alone), one character for one so that
+#: columns and carets stay in place. Every name and message is spelled back.
+_STAND_INS = "".join(chr(0x3400 + i) for i in range(len(_MARKS)))
+_TO_PY = str.maketrans(_MARKS, _STAND_INS)
+_FROM_PY = str.maketrans(_STAND_INS, _MARKS)
+_MARKED_NAME = re.compile(rf"(?<![\w{_MARKS}])(?![{_MARKS}])[^\W\d][\w{_MARKS}]*")
+
+
+def _pythonic(text: str) -> str:
+    """``text`` with its names' marks as stand-ins (``x₁`` as a Python name);
+    marks that are not in a name (``2²``) stay for the parser to refuse."""
+    return _MARKED_NAME.sub(lambda m: m.group().translate(_TO_PY), text)
+
+
+def _shown(name: str) -> str:
+    """A name (or any text of the parser's) as the user spelled it."""
+    return name.translate(_FROM_PY)
+
+
+def _is_name(text: str) -> bool:
+    """A name the language accepts: an identifier, possibly with marks."""
+    return _pythonic(text).isidentifier() and not keyword.iskeyword(text) \
+        and not text.startswith("__")
 
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")  # what Python's parser counts as a line break
@@ -319,7 +359,7 @@ def _statements(src: str, funcs: Mapping | None = None) -> list[tuple[ast.stmt, 
             text = piece.strip()
             if not text:
                 continue
-            chk = _Checker(text, line, lineno, col, multiline, funcs)
+            chk = _Checker(_pythonic(text), line, lineno, col, multiline, funcs)
             if len(text) > MAX_LENGTH:
                 raise ExprError(f"a statement is {len(text):,} characters long; the limit is "
                                 f"{MAX_LENGTH:,} (split it into several)"
@@ -331,14 +371,14 @@ def _statements(src: str, funcs: Mapping | None = None) -> list[tuple[ast.stmt, 
                                 f"{_LOOKALIKES[ch]}"
                                 + chk.point(lookalike.start(), lookalike.end()))
             try:
-                tree = ast.parse(text, mode="exec")
+                tree = ast.parse(chk.src, mode="exec")
             except SyntaxError as e:
                 comma = _statement_comma(text)
                 if comma is not None:
                     raise ExprError("syntax error: statements are separated by ';' or new "
                                     "lines, not ','" + chk.point(comma, comma + 1)) from None
                 c0 = max(0, (e.offset or 1) - 1) if (e.lineno or 1) == 1 else len(text)
-                raise ExprError(f"syntax error: {_python_hint(e.msg)}"
+                raise ExprError(f"syntax error: {_shown(_python_hint(e.msg))}"
                                 f"{chk.point(c0, c0 + 1)}") from None
             except (RecursionError, MemoryError, ValueError):
                 raise ExprError(f"cannot parse {text[:60]!r}: nested too deeply or invalid"
@@ -361,6 +401,15 @@ def build(src: str, inputs: Mapping[str, float] | None = None
     the program never reads, is an error (a typo, most likely).
 
     Checks the whole program before computing anything."""
+    try:
+        out, env = _build(src, inputs)
+    except ExprError as e:  # names in messages as the user spelled them (x₁)
+        raise ExprError(_shown(str(e))) from None
+    return out, {_shown(k): v for k, v in env.items()}
+
+
+def _build(src: str, inputs: Mapping[str, float] | None) -> tuple[Value, dict[str, Value]]:
+    """:func:`build` with names as Python's parser reads them (``_pythonic``)."""
     funcs = functions()
     given = _inputs(inputs, funcs)
     stmts = _statements(src, funcs)
@@ -399,7 +448,7 @@ def build(src: str, inputs: Mapping[str, float] | None = None
     for k, v in given.items():
         if k not in everywhere:
             env[k] = Value(v)
-            label.name(env[k], k)
+            label.name(env[k], _shown(k))
     out = None
     for st, chk in stmts:
         # checked above: each statement is `name = expression` or a final expression
@@ -413,7 +462,7 @@ def build(src: str, inputs: Mapping[str, float] | None = None
             name = cast(ast.Name, st.targets[0]).id
             if not isinstance(value, Value):  # a number: an input leaf, as `name = 15`
                 value = Value(value)
-            label.name(value, name)
+            label.name(value, _shown(name))
             env[name] = value
         elif not isinstance(value, Value):
             value = Value(value)
@@ -460,7 +509,7 @@ def parse_inputs(items: Iterable[str]) -> dict[str, float]:
     for item in items:
         name, sep, val = item.partition("=")
         name = name.strip()
-        if not sep or not name.isidentifier():
+        if not sep or not _pythonic(name).isidentifier():
             raise ExprError(f"{item!r}: expected NAME=VALUE after the expression, e.g. x=0.5 "
                             "(an expression with spaces goes in quotes: \"y = x * x\")")
         try:
@@ -482,15 +531,15 @@ def _inputs(inputs: Mapping[str, float] | None, funcs: Mapping) -> dict[str, flo
                         f"{type(inputs).__name__}")
     out = {}
     for k, v in inputs.items():
-        if not isinstance(k, str) or not k.isidentifier() or keyword.iskeyword(k) \
-                or k.startswith("__"):
+        if not isinstance(k, str) or not _is_name(k):
             raise ExprError(f"{k!r} cannot be a name in an expression (a letter or _, then "
-                            "letters, digits or _)")
+                            "letters, digits or _, then sub- or superscript digits or primes "
+                            "if you like: x₁, w², θ′)")
         if k in funcs:
             raise ExprError(f"{k!r} is a function name; pick another name")
         if isinstance(v, bool) or not isinstance(v, (int, float)):
             raise ExprError(f"{k}: the value must be a number, got {type(v).__name__}")
-        out[k] = float(v)
+        out[_pythonic(k)] = float(v)
     return out
 
 
@@ -562,7 +611,7 @@ def _text_of(chk: _Checker, n: ast.AST) -> str:
             or getattr(n, "lineno", None) != getattr(n, "end_lineno", None):
         return ""
     c0, c1 = chk.span(n)
-    return chk.src[c0:c1]
+    return _shown(chk.src[c0:c1])
 
 
 def _children(n: ast.AST, funcs: Mapping) -> list:

@@ -121,6 +121,41 @@ def test_a_reassigned_name_and_a_repeated_text_are_named_apart(capsys, tmp_path)
     assert len(exps) == 3 and sorted(exps) == ["exp(x)", "exp(x)₁", "exp(x)₂"]
 
 
+def test_names_with_subscripts_superscripts_and_primes(capsys, tmp_path):
+    # the tool names a reassigned node x₁, and a lecturer writes x₁, w₁ on the board:
+    # such names were a syntax error ("invalid character '₁'")
+    src = "x₁=2; w₁=3; θ′=0.5; z=x₁*w₁ + θ′*x₁; w²=z*z"
+    y, env = build(src)
+    assert sorted(env) == ["w²", "w₁", "x₁", "z", "θ′"]  # the user's spelling
+    assert y.label == "w²" and env["x₁"].label == "x₁" and env["θ′"].label == "θ′"
+    y.backward()
+    assert env["x₁"].grad == 2 * 7.0 * (3 + 0.5)
+    assert [n.label for n in env["z"].parents] == ["x₁*w₁", "θ′*x₁"]  # source text
+    assert main(["steps", src, "--text"]) == 0
+    out = capsys.readouterr().out
+    assert "dw²/dx₁ = 49" in out and "dw²/dθ′ = 28" in out  # the printed gradients
+    page = tmp_path / "p.html"
+    assert main(["steps", src, "-o", str(page)]) == 0
+    assert "x₁" in page.read_text(encoding="utf-8")
+    svg = tmp_path / "a.svg"
+    assert main(["expr", "x₁=2; w₁=3; z=x₁*w₁", "-o", str(svg)]) == 0
+    assert "w₁" in svg.read_text(encoding="utf-8")
+    # the command line's values, too; a name assigned again gets the next free subscript
+    assert main(["expr", "z=x₁*w′", "x₁=3", "w′=2"]) == 0
+    assert "x₁" in capsys.readouterr().out
+    y, env = build("x₁=2; x=1; x=x*x₁")
+    assert env["x"].label == "x₁'" and env["x₁"].label == "x₁"
+    # messages quote names as typed, carets stay in place; x² for a power is pointed out
+    with pytest.raises(ExprError) as e:
+        build("x₁=2; y=x²+x₁")
+    msg = str(e.value)
+    assert "'x²' has no value (for a power write x**2)" in msg
+    line, caret = msg.splitlines()[-2:]
+    assert line[caret.index("^"):caret.rindex("^") + 1] == "x²"
+    with pytest.raises(ExprError, match="invalid character '²'"):
+        build("x₁=2; y=2²*x₁")  # a mark after a number is not a name
+
+
 # --- 4. syntax hints in the language's words ---------------------------------------------
 def test_a_comma_between_statements_suggests_a_semicolon():
     with pytest.raises(ExprError) as e:
