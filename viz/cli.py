@@ -399,9 +399,18 @@ def _draw_options(a: argparse.Namespace) -> dict:
     return opts
 
 
+def _other_command(path: str, exts: Sequence[str], command: str, what: str) -> None:
+    """``-o`` with the other command's kind of file (a page for ``expr``, a
+    diagram for ``steps``): a usage error saying which command writes it."""
+    if os.path.splitext(path)[1].lower() in exts:
+        raise _Usage(f"{path!r}: {what} is written by gradviz {command}: "
+                     f"gradviz {command} EXPRESSION -o {path}")
+
+
 def _cmd_expr(a: argparse.Namespace) -> int:
     ext = None
     if a.output:
+        _other_command(a.output, (".html", ".htm"), "steps", "a step-through page (.html)")
         ext = _output_ok(a.output, FORMATS, "use " + " ".join(FORMATS))
     if (a.dpi or a.scale) and ext != ".png":
         raise _Usage(f"--{'dpi' if a.dpi else 'scale'} applies to .png output only"
@@ -434,6 +443,7 @@ def _cmd_steps(a: argparse.Namespace) -> int:
     if not a.text and not a.output:
         raise _Usage("give -o PAGE.html, or --text to print the steps")
     if a.output:
+        _other_command(a.output, FORMATS, "expr", "a diagram")
         _output_ok(a.output, (".html", ".htm"), "the page must be an .html file")
     text, origin, inputs = _source(a)
     root, _ = _build(text, origin, inputs)

@@ -204,8 +204,24 @@ class _Checker:
             elif isinstance(n, ast.Call):
                 self.call(n)
                 todo.extend(n.args[:_arity(self.funcs[cast(ast.Name, n.func).id][0])])
+            elif isinstance(n, ast.Tuple) and (slip := self.decimal_comma(n)) is not None:
+                raise slip
             else:
                 raise self.fail(n, _describe(n))
+
+    def decimal_comma(self, n: ast.Tuple) -> ExprError | None:
+        """``tax = 1,1``: a comma between two numbers, typed as a decimal
+        separator (Python reads a tuple); the error pointing at it, else None."""
+        for a, b in zip(n.elts, n.elts[1:]):
+            end, start = self.span(a)[1], self.span(b)[0]
+            left = re.search(r"\d+$", self.src[:end])
+            right = re.match(r"\d+", self.src[start:])
+            comma = self.src.find(",", end, start)
+            if left and right and comma >= 0:
+                return ExprError(f"not allowed: a ',' between numbers: the decimal separator "
+                                 f"is '.' ({left.group()}.{right.group()})"
+                                 + self.point(comma, comma + 1))
+        return None
 
     def call(self, n: ast.Call) -> None:
         if not isinstance(n.func, ast.Name):
@@ -306,6 +322,10 @@ def _is_name(text: str) -> bool:
         and not text.startswith("__")
 
 
+#: A number with a name stuck to it (2x, 0.5w₁): a product written as on paper.
+_NUMBER_NAME = re.compile(r"(?<![\w.])(\d+(?:\.\d*)?(?:[eE][+-]?\d+)?)"
+                          rf"((?![{_MARKS}])[^\W\d][\w{_MARKS}]*)")
+
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")  # what Python's parser counts as a line break
 
 #: Characters that look like operators (typed from maths, pasted from a page)
@@ -378,6 +398,13 @@ def _statements(src: str, funcs: Mapping | None = None) -> list[tuple[ast.stmt, 
                     raise ExprError("syntax error: statements are separated by ';' or new "
                                     "lines, not ','" + chk.point(comma, comma + 1)) from None
                 c0 = max(0, (e.offset or 1) - 1) if (e.lineno or 1) == 1 else len(text)
+                product = next((m for m in _NUMBER_NAME.finditer(text)
+                                if m.start() <= c0 < m.end()), None) \
+                    if "decimal literal" in e.msg else None
+                if product:  # 2x: a product, as on paper
+                    raise ExprError(f"syntax error: a number and a name side by side: write "
+                                    f"{product.group(1)}*{product.group(2)} to multiply"
+                                    + chk.point(*product.span())) from None
                 raise ExprError(f"syntax error: {_shown(_python_hint(e.msg))}"
                                 f"{chk.point(c0, c0 + 1)}") from None
             except (RecursionError, MemoryError, ValueError):

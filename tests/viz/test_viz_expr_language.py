@@ -181,6 +181,33 @@ def test_maths_symbols_suggest_the_operator(src, ch, says):
     assert line[caret.index("^")] == ch
 
 
+@pytest.mark.parametrize("src, says, pointed", [
+    ("tax=1,1; y=tax*2", "the decimal separator is '.' (1.1)", ","),
+    ("x=2; y=x*1,25+3", "the decimal separator is '.' (1.25)", ","),
+    ("x=2; y=2x", "write 2*x to multiply", "2x"),
+    ("w₁=2; y=1+0.5w₁", "write 0.5*w₁ to multiply", "0.5w₁"),
+    ("x=2; y=x*1e3x", "write 1e3*x to multiply", "1e3x"),
+])
+def test_common_slips_get_a_hint(src, says, pointed):
+    # a decimal comma ("not allowed: Tuple syntax") and 2x for a product ("invalid
+    # decimal literal"): Python's words, not the slip's
+    with pytest.raises(ExprError) as e:
+        build(src)
+    msg = str(e.value)
+    assert says in msg and "Tuple" not in msg and "literal" not in msg, msg
+    line, caret = msg.splitlines()[-2:]
+    assert line[caret.index("^"):caret.rindex("^") + 1] == pointed
+
+
+def test_the_other_commands_file_names_the_command(tmp_path, capsys):
+    assert main(["expr", "x=2; y=x*x", "-o", str(tmp_path / "car.html")]) == 2
+    err = capsys.readouterr().err
+    assert "step-through page (.html) is written by gradviz steps" in err
+    assert main(["steps", "x=2; y=x*x", "-o", str(tmp_path / "car.svg")]) == 2
+    assert "a diagram is written by gradviz expr" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())
+
+
 def test_other_syntax_errors_drop_pythons_advice():
     with pytest.raises(ExprError) as e:
         build("x = 2; y = (x = 3)")
