@@ -588,7 +588,9 @@ def _legend(body: list, d: Diagram | None = None, show_grad: bool = True,
 # --------------------------------------------------------------------------
 # Files
 # --------------------------------------------------------------------------
-_IMAGE = {".svg": "svg", ".png": "png", ".pdf": "pdf"}
+_IMAGE = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".jpg": "jpeg", ".jpeg": "jpeg"}
+#: Bitmaps: drawn at a resolution (dpi, scale). Both renderers write JPEG too.
+_BITMAP = (".png", ".jpg", ".jpeg")
 _TEXT = (".dot", ".gv")
 
 
@@ -706,13 +708,13 @@ def render(root: Any, path: str | os.PathLike, *, timeout: float | None = DOT_TI
            dpi: float | None = None, scale: float | None = None, **draw_options: Any) -> str:
     """Draw ``root``'s graph into ``path`` and return the path.
 
-    ``.svg .png .pdf`` are laid out by Graphviz ``dot`` (or, without it, by
-    the pip-installed graphviz-pure for SVG and PNG; with neither, a
+    ``.svg .png .jpg .pdf`` are laid out by Graphviz ``dot`` (or, without it, by
+    the pip-installed graphviz-pure for SVG, PNG and JPEG; with neither, a
     :class:`GraphvizNotFoundError` says how to get one; a layout that fails
     or runs past ``timeout`` seconds is a :class:`LayoutError` naming the
     graph's size and the options); ``.tex`` is a TikZ picture for LaTeX
     (:func:`viz.tikz.render_tikz`); ``.dot`` / ``.gv`` write the DOT text
-    and need nothing. PNGs are 192 dpi unless ``dpi`` (or ``scale``:
+    and need nothing. PNGs and JPEGs are 192 dpi unless ``dpi`` (or ``scale``:
     ``scale`` × 96 dpi) says otherwise. The file is written atomically.
     ``draw_options`` go to :func:`draw` (a graph too big for ``dot`` is
     collapsed automatically unless ``collapse`` says otherwise). ``root``
@@ -720,8 +722,9 @@ def render(root: Any, path: str | os.PathLike, *, timeout: float | None = DOT_TI
     """
     path = os.fsdecode(os.fspath(path))  # str, bytes or a PathLike
     ext = os.path.splitext(path)[1].lower()
-    if (dpi is not None or scale is not None) and ext != ".png":
-        raise ValueError(f"render: dpi and scale apply to .png output, not {ext or path!r}")
+    if (dpi is not None or scale is not None) and ext not in _BITMAP:
+        raise ValueError(f"render: dpi and scale apply to .png and .jpg output, not "
+                         f"{ext or path!r}")
     if dpi is not None and scale is not None:
         raise ValueError("render: give dpi or scale, not both")
     if ext == ".tex":
@@ -755,7 +758,7 @@ def render(root: Any, path: str | os.PathLike, *, timeout: float | None = DOT_TI
     if ext in _TEXT:
         write_atomic(path, dg.source)
         return path
-    if ext == ".png" and (dpi is not None or scale is not None or "dpi" not in dg.graph_attr):
+    if ext in _BITMAP and (dpi is not None or scale is not None or "dpi" not in dg.graph_attr):
         dg = dg.copy()
         dpi_value = dpi if dpi is not None else 96 * (scale if scale is not None else 2)
         dg.graph_attr["dpi"] = f"{dpi_value:g}"

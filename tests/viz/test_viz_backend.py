@@ -149,3 +149,19 @@ def test_pdf_with_graphviz_pure_forced_blames_the_setting_not_a_missing_dot(tmp_
     msg = str(info.value)
     assert "GRADVIZ_RENDERER=graphviz-pure selects graphviz-pure" in msg
     assert "not on PATH" not in msg
+
+
+@pytest.mark.parametrize("renderer", RENDERERS)
+def test_jpeg_from_each_renderer(renderer, tmp_path, monkeypatch):
+    # the diagrams guide lists JPEG among graphviz-pure's outputs; render refused .jpg
+    monkeypatch.setenv(backend.RENDERER_ENV, renderer)
+    for name in ("car.jpg", "car.JPEG"):
+        path = viz.render(_total(), tmp_path / name, scale=1)
+        data = open(path, "rb").read()
+        assert data[:3] == b"\xff\xd8\xff", data[:16]  # a JPEG's start-of-image marker
+    png = viz.render(_total(), tmp_path / "car.png", scale=1)
+    from PIL import Image
+    with Image.open(path) as jpg:
+        assert jpg.size == _png_size(open(png, "rb").read())  # the same resolution rules
+    with pytest.raises(ValueError, match="dpi and scale apply to .png and .jpg"):
+        viz.render(_total(), tmp_path / "car.svg", dpi=300)
