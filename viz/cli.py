@@ -339,9 +339,14 @@ def _named_order(root: Any) -> tuple[list, dict]:
     """The nodes reachable from ``root``, parents first, and the name each
     goes by in diagrams (its label, else a name from its expression such as
     ``x*w``, else ``v<i>``): the CLI's messages use the picture's names."""
-    from . import model
-    values = model.build(root, who="gradviz").values
+    values = _named_items(root)
     return [it.node for it in values], {id(it.node): it.name for it in values}
+
+
+def _named_items(root: Any) -> list:
+    """The diagram's items (node and name) of ``root``'s graph, parents first."""
+    from . import model
+    return model.build(root, who="gradviz").values
 
 
 def _d(name: str, newest: bool = True) -> str:
@@ -483,9 +488,15 @@ def _accepted(fn: Callable, kwargs: dict) -> tuple[dict, list]:
 def _print_steps(root: Any) -> None:
     """The backward pass in the terminal, printed as it runs (memory stays
     flat however long the pass is); grads shown are this pass's own."""
+    from .model import declaration_order
     from .steps import step_text
     from .text import fmt
-    order, names = _named_order(root)
+    items = _named_items(root)
+    names = {id(it.node): it.name for it in items}
+    # listed in the order they were created, as the step page and the diagram do
+    leaves = [it.node for it in declaration_order([it for it in items if not it.node.parents])
+              if it.node.label]
+    del items
 
     def name(n: Any) -> str:
         return names[id(n)]
@@ -494,7 +505,6 @@ def _print_steps(root: Any) -> None:
     for step in root.backward_steps():
         lines = step_text(step, name)
         _say("\n".join([lines[0]] + ["    " + ln for ln in lines[1:]]))
-    leaves = [n for n in order if not n.parents and n.label]
     if leaves:
         _say("gradients: " + ", ".join(f"d{r}/d{_d(name(n), newest=False)} = {fmt(n.grad)}"
                                        for n in leaves))

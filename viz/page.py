@@ -204,7 +204,10 @@ def page_data(d: Diagram, forward: bool) -> tuple[dict, dict, dict]:
                 pairs.append((u, 1, "data ?" if it.scalar else "?"))
         return pairs
 
-    leaves = [it for it in vals if not it.parents and it.role != "const"]  # constants: no grad
+    # the inputs and gradients listed in the order they were created, as the diagram lays
+    # the leaves out (a reader scans them so), not in the graph's topological order
+    leaves = _model.declaration_order([it for it in vals if not it.parents
+                                       and it.role != "const"])  # constants: no grad
     rname = vals[root].name
     seed = seed_of(vals[root].node) if n else None
     # ---- forward

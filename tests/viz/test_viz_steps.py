@@ -429,3 +429,33 @@ def test_a_notebook_step_page_takes_its_height():
     for bad in (50, 1.5, True, "900"):
         with pytest.raises(ValueError, match="steps: height is the notebook frame's height"):
             viz.steps(y, height=bad)
+
+
+def small_mlp_loss():
+    """A lecturer's slide: MLP(2, [2, 1]) on inputs x₁, x₂, squared error against y."""
+    model = nn.MLP(2, [2, 1], seed=0)
+    x = [Value(0.5, label="x₁"), Value(-1.0, label="x₂")]
+    y_hat = model(x)
+    y_hat.label = "ŷ"
+    loss = (y_hat - Value(1.0, label="y")) ** 2
+    loss.label = "L"
+    return loss
+
+
+def test_inputs_and_gradients_are_listed_in_creation_order(tmp_path, capsys):
+    # the lists read L2.n1.b, L2.n1.w1, L1.n1.b, L1.n1.w1, x₁, L1.n1.w2, x₂, ...: the
+    # graph's topological order; a reader scans them as they were declared
+    loss = small_mlp_loss()
+    want = [f"L{i}.n{j}.{p}" for i, n in ((1, 2), (2, 1)) for j in range(1, n + 1)
+            for p in ("w1", "w2", "b")] + ["x₁", "x₂", "y"]
+    frames = page_data(open(viz.steps_html(loss, tmp_path / "mlp.html"),
+                            encoding="utf-8").read())["frames"]
+    inputs, done = frames[0][2], frames[-1][2]
+    assert inputs[0].startswith("forward pass") and done[0].startswith("done")
+    assert [ln.split(" = ")[0] for ln in inputs[1:]] == want
+    assert [ln.split(" = ")[0] for ln in done[1:]] == [f"dL/d{w}" for w in want]
+    # and the command line's summary likewise (here the program's order, not x, w, b)
+    from gradviz.viz.cli import main
+    assert main(["steps", "b=1; w=2; x=3; y=x*w+b", "--text"]) == 0
+    assert capsys.readouterr().out.rstrip().splitlines()[-1] == \
+        "gradients: dy/db = 1, dy/dw = 3, dy/dx = 2"
