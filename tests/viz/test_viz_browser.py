@@ -6,6 +6,7 @@ extras (``pip install -e .[test]``, which brings ``playwright``).
 """
 import html
 import os
+import re
 
 import pytest
 
@@ -508,4 +509,30 @@ def test_forward_frames_show_an_edges_number_only_once_its_op_is_computed(browse
     # without the forward pass every number is there from the first frame
     page = open_page(browser, viz.steps_html(total, tmp_path / "b.html", forward=False))
     assert edge_number(page, "n3", "n4op") == ["× 30", "visible"]
+    page.close()
+
+
+def test_a_small_networks_loss_fits_a_1280x800_projector(browser, tmp_path):
+    """MLP(2, [2, 1]) with a squared-error loss: the panel grew to 38% of the window
+    to hold the 12 inputs or gradients, one a line, and the graph's output (ŷ, L)
+    was cut off even after f. The lists now run in columns, and the panel leaves
+    the graph the room to fit at a readable scale (a long step scrolls instead)."""
+    from test_viz_steps import small_mlp_loss
+    page = open_page(browser, viz.steps_html(small_mlp_loss(), tmp_path / "mlp.html"),
+                     1280, 800)
+    for where in ("Home", "End"):  # the inputs, then the gradients
+        page.keyboard.press(where)
+        page.keyboard.press("f")
+        assert not page.locator("#big").is_visible()
+        v = page.locator("#view").bounding_box()
+        for label in ("ŷ", "L"):
+            b = page.locator("#view g.node").filter(
+                has=page.locator("text", has_text=re.compile(f"^{label}$"))).bounding_box()
+            assert v["y"] <= b["y"] and b["y"] + b["height"] <= v["y"] + v["height"], label
+            assert v["x"] <= b["x"] and b["x"] + b["width"] <= v["x"] + v["width"], label
+        p = page.evaluate(PANEL)
+        assert not p["scrolls"]  # every input or gradient shown, no scrolling
+        assert page.locator("#panel .line").count() == 12
+    assert page.evaluate(PANEL)["height"] < 0.2 * 800
+    assert page.errors == []
     page.close()
