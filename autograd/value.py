@@ -79,6 +79,17 @@ def _number(x: Any, what: str) -> float:
     return float(x)
 
 
+def _not_a_number(x: Any, op: str):
+    """Python's fallback for an operand that is not a number or a Value,
+    except for arrays, which get a message (a Value holds one number)."""
+    if not isinstance(x, Node) and (hasattr(x, "shape") or isinstance(x, (list, tuple))):
+        what = f"an array of shape {x.shape}" if hasattr(x, "shape") else \
+            f"a {type(x).__name__} of {len(x)} items"
+        raise TypeError(f"Value {op}: the other operand is {what}; a Value holds one number "
+                        f"(use Tensor for arrays, or Values one by one)")
+    return NotImplemented
+
+
 def _const(x: Any) -> float | None:
     """A plain number as a float, else None."""
     cls = x.__class__
@@ -87,6 +98,8 @@ def _const(x: Any) -> float | None:
     if cls is int or (isinstance(x, numbers.Real) and cls is not bool
                       and not isinstance(x, bool)):
         return float(x)
+    if getattr(x, "ndim", None) == 0 and getattr(getattr(x, "dtype", None), "kind", "?") in "fiu":
+        return float(x)  # a 0-d numpy array: one number, as numpy scalars are
     return None
 
 
@@ -229,16 +242,18 @@ class Value(Node):
         if cls is not float:
             if cls is Value or isinstance(other, Value):
                 return _record(self.data + other.data, _ADD, (self, other))
-            other = _const(other)
-            if other is None:
-                return NotImplemented
+            o = _const(other)
+            if o is None:
+                return _not_a_number(other, "+")
+            other = o
         return _record(self.data + other, _addc_get(other) or _ADDC.make(other), (self,))
 
     def __radd__(self, other):
         if other.__class__ is not float:
-            other = _const(other)
-            if other is None:
-                return NotImplemented
+            o = _const(other)
+            if o is None:
+                return _not_a_number(other, "+")
+            other = o
         return _record(other + self.data, _addc_get(other) or _ADDC.make(other), (self,))
 
     def __sub__(self, other):
@@ -246,16 +261,18 @@ class Value(Node):
         if cls is not float:
             if cls is Value or isinstance(other, Value):
                 return _record(self.data - other.data, _SUB, (self, other))
-            other = _const(other)
-            if other is None:
-                return NotImplemented
+            o = _const(other)
+            if o is None:
+                return _not_a_number(other, "-")
+            other = o
         return _record(self.data - other, _subc_get(other) or _SUBC.make(other), (self,))
 
     def __rsub__(self, other):
         if other.__class__ is not float:
-            other = _const(other)
-            if other is None:
-                return NotImplemented
+            o = _const(other)
+            if o is None:
+                return _not_a_number(other, "-")
+            other = o
         return _record(other - self.data, _rsubc_get(other) or _RSUBC.make(other), (self,))
 
     def __mul__(self, other):
@@ -263,16 +280,18 @@ class Value(Node):
         if cls is not float:
             if cls is Value or isinstance(other, Value):
                 return _record(self.data * other.data, _MUL, (self, other))
-            other = _const(other)
-            if other is None:
-                return NotImplemented
+            o = _const(other)
+            if o is None:
+                return _not_a_number(other, "*")
+            other = o
         return _record(self.data * other, _mulc_get(other) or _MULC.make(other), (self,))
 
     def __rmul__(self, other):
         if other.__class__ is not float:
-            other = _const(other)
-            if other is None:
-                return NotImplemented
+            o = _const(other)
+            if o is None:
+                return _not_a_number(other, "*")
+            other = o
         return _record(other * self.data, _mulc_get(other) or _MULC.make(other), (self,))
 
     def __truediv__(self, other):
@@ -280,16 +299,18 @@ class Value(Node):
         if cls is not float:
             if cls is Value or isinstance(other, Value):
                 return _record(_div(self.data, other.data), _DIV, (self, other))
-            other = _const(other)
-            if other is None:
-                return NotImplemented
+            o = _const(other)
+            if o is None:
+                return _not_a_number(other, "/")
+            other = o
         return _record(_div(self.data, other), _divc_get(other) or _DIVC.make(other), (self,))
 
     def __rtruediv__(self, other):
         if other.__class__ is not float:
-            other = _const(other)
-            if other is None:
-                return NotImplemented
+            o = _const(other)
+            if o is None:
+                return _not_a_number(other, "/")
+            other = o
         return _record(_div(other, self.data), _rdivc_get(other) or _RDIVC.make(other), (self,))
 
     def __pow__(self, other):
@@ -297,16 +318,18 @@ class Value(Node):
         if cls is not float:
             if cls is Value or isinstance(other, Value):
                 return _record(_pow(self.data, other.data), _POW, (self, other))
-            other = _const(other)
-            if other is None:
-                return NotImplemented
+            o = _const(other)
+            if o is None:
+                return _not_a_number(other, "**")
+            other = o
         return _record(_pow(self.data, other), _powc_get(other) or _POWC.make(other), (self,))
 
     def __rpow__(self, other):
         if other.__class__ is not float:
-            other = _const(other)
-            if other is None:
-                return NotImplemented
+            o = _const(other)
+            if o is None:
+                return _not_a_number(other, "**")
+            other = o
         return _record(_pow(other, self.data), _rpowc_get(other) or _RPOWC.make(other), (self,))
 
     def __neg__(self):

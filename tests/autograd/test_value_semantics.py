@@ -425,3 +425,14 @@ def test_grads_seed_message_names_the_parameter_grad_takes():
         grad(t * 2, t)
     with pytest.raises(ValueError, match="pass grad= an array of that shape"):
         (t * 2).backward()
+
+
+def test_an_array_beside_a_value_is_named_and_a_0d_array_is_a_number():
+    import numpy as np
+    with pytest.raises(TypeError, match=r"Value \*: the other operand is an array of shape "
+                                        r"\(2,\); a Value holds one number"):
+        np.ones(2) * Value(2.0)
+    with pytest.raises(TypeError, match=r"Value \+: the other operand is a list of 2 items"):
+        Value(2.0) + [1, 2]
+    assert (Value(2.0) * np.array(3.0)).data == 6.0
+    assert (np.array(3.0) - Value(2.0)).data == 1.0
