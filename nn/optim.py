@@ -193,6 +193,9 @@ class Adam(Optimizer):
         self.weight_decay = _nonneg(weight_decay, "weight_decay", "Adam")
         self.m: dict[int, np.ndarray] = {}
         self.v: dict[int, np.ndarray] = {}
+        #: steps taken per parameter (bias correction): a parameter without a gradient
+        #: at a step (None: frozen, unused) is not stepped, as in PyTorch
+        self.t: dict[int, int] = {}
         self._scratch: dict[int, np.ndarray] = {}
 
     def _hyper(self) -> str:
@@ -216,7 +219,7 @@ class Adam(Optimizer):
         np.multiply(g, g, out=s, casting="same_kind")
         s *= (1.0 - b2)
         v += s
-        t = self.step_count
+        t = self.t[key] = self.t.get(key, 0) + 1
         c1 = 1.0 - b1 ** t
         c2 = 1.0 - b2 ** t
         # p -= lr / c1 * m / (sqrt(v / c2) + eps)

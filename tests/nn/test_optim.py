@@ -221,3 +221,20 @@ def test_adam_matches_the_reference_formulas(p, grads, lr, b1, b2, eps, wd):
 def Tensor_(a):
     from gradviz.autograd import Tensor
     return Tensor(a, requires_grad=True)
+
+
+def test_adam_counts_steps_per_parameter_as_pytorch_does():
+    # b gets no gradient for three steps (None: skipped), then one; its bias correction
+    # is that of its first step (torch.optim.Adam: b moves by lr exactly)
+    import numpy as np
+
+    from gradviz import Tensor
+    a = Tensor(np.array([1.0, -2.0]), requires_grad=True)
+    b = Tensor(np.array([0.5]), requires_grad=True)
+    opt = nn.optim.Adam([a, b], lr=0.1)
+    for s in range(4):
+        opt.zero_grad()
+        loss = (a * a).sum() + ((b * 3.0).sum() if s >= 3 else 0.0)
+        loss.backward()
+        opt.step()
+    assert b.data[0] == pytest.approx(0.4, abs=1e-9)  # was 0.5 - 0.1 * 2.71 (t = 4)
