@@ -4,7 +4,8 @@ gradviz's :class:`~nn.Linear` computes ``x @ weight + bias`` and stores
 ``weight`` as ``(in_features, out_features)``; ``torch.nn.Linear`` computes
 ``x @ weight.T + bias`` and stores ``weight`` as ``(out_features,
 in_features)``. Everything else lines up: ``bias`` is ``(out_features,)`` in
-both, ``Sequential`` children are named ``"0"``, ``"1"``, ... in both, and a
+both, :class:`~nn.Conv2d`'s weight is ``(out, in/groups, kh, kw)`` in both,
+``Sequential`` children are named ``"0"``, ``"1"``, ... in both, and a
 module's attribute names are its keys in both (``self.fc1 = Linear(...)``
 gives ``"fc1.weight"``, as ``self.fc1 = torch.nn.Linear(...)`` does). So the
 conversion transposes Linear weights; :class:`~nn.PReLU`'s ``alpha`` is
@@ -41,6 +42,7 @@ from typing import Any
 
 import numpy as np
 
+from .conv import Conv2d
 from .layers import Linear, PReLU
 from .module import CheckpointError, Module, key_mismatch
 
@@ -75,13 +77,15 @@ def _plan(model: Module) -> list[tuple[str, str, str, Module]]:
             plan.append((key, key, "T" if attr == "weight" else "=", mod))
         elif isinstance(mod, PReLU) and attr == "alpha":
             plan.append((key, pre + "weight", "=", mod))
+        elif isinstance(mod, Conv2d) and attr in ("weight", "bias"):  # torch's layout already
+            plan.append((key, key, "=", mod))
         else:
             where = f"module {owner!r}" if owner else "the model itself"
             what = type(mod).__name__ if mod is not None else "?"
             raise TypeError(
                 f"torch_compat: {where} ({what}) holds the parameter {key!r} and has no "
-                "torch.nn counterpart; only Linear and PReLU parameters convert (inside any "
-                "Sequential or module tree)")
+                "torch.nn counterpart; only Linear, Conv2d and PReLU parameters convert (inside "
+                "any Sequential or module tree)")
     return plan
 
 

@@ -143,3 +143,16 @@ def test_the_documented_example_runs():
     import gradviz.nn.torch_compat as tc
     result = doctest.testmod(tc, optionflags=doctest.ELLIPSIS)
     assert result.attempted >= 8 and result.failed == 0
+
+
+def test_conv2d_converts_as_is_both_ways():
+    ours = nn.Sequential(nn.Conv2d(1, 2, 3, dtype=np.float64, seed=0), nn.ReLU())
+    theirs = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.ReLU()).double()
+    ours.load_state_dict(from_torch_state(theirs.state_dict(), ours))
+    x = np.random.default_rng(0).standard_normal((2, 1, 5, 5))
+    with torch.no_grad():
+        t = theirs(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(ours(Tensor(x)).data, t, rtol=1e-12, atol=1e-12)
+    back = to_torch_state(ours)
+    assert back["0.weight"].shape == (2, 1, 3, 3)
+    np.testing.assert_array_equal(back["0.bias"], theirs.state_dict()["0.bias"].numpy())
