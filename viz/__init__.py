@@ -24,7 +24,7 @@ def __getattr__(name):  # plotting (matplotlib) loads on first use
     if name == "plot_activations":
         from .plot import plot_activations
         return plot_activations
-    if name == "plot":
+    if name in ("plot", "expr"):  # viz.expr: the expression language, as the docs spell it
         import importlib
-        return importlib.import_module(".plot", __name__)
+        return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'gradviz.viz' has no attribute {name!r}")

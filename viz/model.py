@@ -312,6 +312,20 @@ _INFIX = {"+": "+", "-": "-", "*": "*", "/": "/", "**": "**", "@": "@"}
 NAME_AT_MOST = 14
 
 
+def constant_operand(node: Any) -> tuple[str, bool] | None:
+    """For an operator with a Python number on one side (``x - 1``, ``2 ** x``:
+    one parent, the number kept inside the op), that number as text and
+    whether it stands first (``1 - x``); else None."""
+    info = node.op_info
+    if info is None or node.op not in _INFIX or len(node.parents) != 1:
+        return None
+    consts = [v for v in info.params.values()
+              if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    if len(consts) != 1:
+        return None
+    return fmt(consts[0]), info.key in ("rsub_const", "rdiv_const", "rpow_const")
+
+
 def expression_names(values: list) -> None:
     """Names for unlabelled nodes, from their operands (parents first): an
     unlabelled scalar leaf is named by its value (a constant: ``0``, ``2``),
@@ -330,16 +344,13 @@ def expression_names(values: list) -> None:
         plain = [values[p].name for p in it.parents]
         args = [f"({a})" if infix.get(p) else a for p, a in zip(it.parents, plain)]
         op = node.op
-        info = node.op_info
-        consts = [v for v in (info.params.values() if info else ())
-                  if isinstance(v, (int, float)) and not isinstance(v, bool)]
+        const = constant_operand(node)
         if op in _INFIX and len(args) == 2:
             text = f"{args[0]}{_INFIX[op]}{args[1]}"
             infix[it.index] = True
-        elif op in _INFIX and len(args) == 1 and len(consts) == 1:  # x**2; 2**x, 1-x, 3/x
-            reverse = info is not None and info.key in ("rsub_const", "rdiv_const", "rpow_const")
-            c = fmt(consts[0])
-            text = f"{c}{_INFIX[op]}{args[0]}" if reverse else f"{args[0]}{_INFIX[op]}{c}"
+        elif op in _INFIX and len(args) == 1 and const is not None:  # x**2; 2**x, 1-x, 3/x
+            c, first = const
+            text = f"{c}{_INFIX[op]}{args[0]}" if first else f"{args[0]}{_INFIX[op]}{c}"
             infix[it.index] = True
         elif op == "neg" and len(args) == 1:
             text = f"-{args[0]}"

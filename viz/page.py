@@ -234,6 +234,9 @@ def page_data(d: Diagram, forward: bool) -> tuple[dict, dict, dict]:
                 continue
             args = [vals[p].name for p in it.parents]
             sym = it.symbol or it.node.op
+            const = _model.constant_operand(it.node)  # x - 1: the number is in the op
+            if const is not None:
+                args = [const[0], args[0]] if const[1] else [args[0], const[0]]
             expr = (f" {sym} ".join(args) if len(args) == 2 and len(sym) <= 2
                     else f"{sym}({', '.join(args)})")
             computed[u] = add(u, "f", [f"forward: {it.name} = {expr} = {num(it.node.data)}"],

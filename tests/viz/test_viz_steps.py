@@ -459,3 +459,26 @@ def test_inputs_and_gradients_are_listed_in_creation_order(tmp_path, capsys):
     assert main(["steps", "b=1; w=2; x=3; y=x*w+b", "--text"]) == 0
     assert capsys.readouterr().out.rstrip().splitlines()[-1] == \
         "gradients: dy/db = 1, dy/dw = 3, dy/dx = 2"
+
+
+@pytest.mark.parametrize("make, text", [
+    (lambda x: x - 1, "y = x - 1 = 2"), (lambda x: 1 - x, "y = 1 - x = -2"),
+    (lambda x: x * 2, "y = x × 2 = 6"), (lambda x: 2 / x, "y = 2 ÷ x = 0.6667"),
+    (lambda x: x ** 2, "y = x ** 2 = 9"), (lambda x: 2 ** x, "y = 2 ** x = 8"),
+])
+def test_the_forward_text_spells_a_python_number_operand(make, text):
+    # 'x - 1' read 'y = -(x) = 2': the 1, kept inside the op, was dropped
+    from gradviz.viz.page import build_page
+    x = Value(3.0, label="x")
+    y = make(x)
+    y.label = "y"
+    html, _ = build_page(y)
+    assert f"forward: {text}" in html
+
+
+def test_the_expression_language_is_an_attribute_of_viz():
+    import subprocess
+    import sys
+    code = "from gradviz import viz; print(viz.expr.build('x = 2; y = x * 3')[0].data)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "6.0"
