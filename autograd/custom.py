@@ -12,7 +12,7 @@ from __future__ import annotations
 import inspect
 import keyword
 import numbers
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -607,3 +607,30 @@ def _import_error_text(spec: str, e: BaseException) -> str:
         return (f"--import {spec}: no module named {e.name!r} (give a module name importable "
                 "from here, or a path to a .py file)")
     return f"--import {spec}: {type(e).__name__}: {' '.join(str(e).split()) or '(no message)'}"
+
+
+# --------------------------------------------------------------------------
+# Applying any row by its public spelling (the checkers and gradviz check)
+# --------------------------------------------------------------------------
+def apply_op(op: Op, args: Sequence[Any], params: dict | None = None):
+    """Apply table op ``op`` to nodes (Value or Tensor): every row is callable
+    (and so is a user's op from ``define_op``); the built-in structural ops
+    whose rows need normalised parameters go through their public spelling."""
+    params = params or {}
+    spelled = _SPELLED.get(getattr(op, "key", ""))
+    if spelled is not None and OPS.get(op.key) is op:
+        return spelled(*args, **params)
+    return op(*args, **params)
+
+
+def _softmax(kind):
+    def run(x, **params):
+        from . import functional
+        return getattr(functional, kind)(x, **params)
+    return run
+
+
+_SPELLED = {"sum": lambda x, **p: x.sum(**p), "mean": lambda x, **p: x.mean(**p),
+            "max": lambda x, **p: x.max(**p), "min": lambda x, **p: x.min(**p),
+            "matmul": lambda a, b: a @ b,
+            "softmax": _softmax("softmax"), "log_softmax": _softmax("log_softmax")}

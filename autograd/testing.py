@@ -27,9 +27,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from hypothesis import strategies as st
+try:
+    from hypothesis import strategies as st
+except ImportError as e:  # the strategies are hypothesis's: say how to get it
+    raise ImportError("gradviz.autograd.testing (strategies, check_op) needs hypothesis: pip "
+                      "install hypothesis (or the package's [test] extra); gradcheck and "
+                      "`gradviz check` do not") from e
 
-from .custom import Function, FunctionCtx
+from .custom import _SPELLED, Function, FunctionCtx, apply_op  # apply_op: public here too
 from .ops import OPS, ArrayMath, FloatMath, Op, arity_of, elementwise_ops
 from .value import Value
 
@@ -79,30 +84,6 @@ def op_params(op: Op) -> st.SearchStrategy[dict]:
     if not op.params:
         return st.just({})
     return st.fixed_dictionaries({k: st.sampled_from(v) for k, v in op.params.items()})
-
-
-def apply_op(op: Op, args: Sequence[Any], params: dict | None = None):
-    """Apply table op ``op`` to nodes (Value or Tensor): every row is callable
-    (and so is a user's op from ``define_op``); the built-in structural ops
-    whose rows need normalised parameters go through their public spelling."""
-    params = params or {}
-    spelled = _SPELLED.get(getattr(op, "key", ""))
-    if spelled is not None and OPS.get(op.key) is op:
-        return spelled(*args, **params)
-    return op(*args, **params)
-
-
-def _softmax(kind):
-    def run(x, **params):
-        from . import functional
-        return getattr(functional, kind)(x, **params)
-    return run
-
-
-_SPELLED = {"sum": lambda x, **p: x.sum(**p), "mean": lambda x, **p: x.mean(**p),
-            "max": lambda x, **p: x.max(**p), "min": lambda x, **p: x.min(**p),
-            "matmul": lambda a, b: a @ b,
-            "softmax": _softmax("softmax"), "log_softmax": _softmax("log_softmax")}
 
 
 def _tensor_wsum(args):

@@ -203,8 +203,8 @@ def build_checked(text: str, dtype=np.float64, inputs: dict | None = None):
     :func:`viz.expr.build`), as Values (float64) or as 0-d float32 Tensors
     replaying the same ops; returns (output, leaves)."""
     from ..autograd import Tensor
+    from ..autograd.custom import apply_op
     from ..autograd.ops import OPS
-    from ..autograd.testing import apply_op
     from .expr import build
     root, _ = build(text, inputs)
     order = topological_order([root])
@@ -267,8 +267,9 @@ def run(a: argparse.Namespace, text: str, origin: str, inputs: dict[str, float])
     elif report.kind == "not differentiable":
         print("\n" + report.message())
     else:
-        print(f"\nall {sum(c.verdict == 'ok' for c in report.checks)} checked edges agree "
-              f"({a.dtype})")
+        n_ok = sum(c.verdict == "ok" for c in report.checks)
+        print(f"\n{'the 1 checked edge agrees' if n_ok == 1 else f'all {n_ok} checked edges agree'}"
+              f" ({a.dtype})")
     if a.output:
         print(render_report(report, a.output))
     return 1 if report.kind == "mismatch" else 0

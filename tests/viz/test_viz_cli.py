@@ -308,3 +308,18 @@ def test_build_knows_the_users_ops_in_this_process():
         unregister_op(hyp)
     with pytest.raises(ExprError, match="a call of 'cube_e'"):
         build("x = 1; y = cube_e(x)")
+
+
+def test_gradviz_check_runs_without_hypothesis(tmp_path):
+    # the demo's setup installs the runtime only; `gradviz check` is gradcheck, not hypothesis
+    code = ("import sys; sys.modules['hypothesis'] = None\n"
+            "from gradviz.viz.cli import main\n"
+            "sys.exit(main(['check', '--dtype', 'float32', 'x=0.5; y=x*3']))\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                       cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "the 1 checked edge agrees (float32)" in r.stdout
+    code = ("import sys; sys.modules['hypothesis'] = None\n"
+            "import gradviz.autograd.testing\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert "autograd.testing (strategies, check_op) needs hypothesis: pip install" in r.stderr

@@ -65,7 +65,7 @@ def test_check_perturbs_no_constant(capsys):
     assert len(rows) == 7 and all(ln.endswith(" ok") for ln in rows)  # 3 one-input ops, 2 two
     assert "all 7 checked edges agree" in out
     assert main(["check", "x=0.7; y=3*x", "--dtype", "float32"]) == 0
-    assert "all 1 checked edges agree (float32)" in capsys.readouterr().out
+    assert "the 1 checked edge agrees (float32)" in capsys.readouterr().out
 
 
 # --- 2. a name without a value ---------------------------------------------------------
@@ -244,7 +244,7 @@ def test_check_imports_a_file_or_a_module_with_the_users_ops(tmp_path):
     (tmp_path / "good_ops.py").write_text(CUBE.format(tag="g", k="3.0"))
     (tmp_path / "bad_ops.py").write_text(CUBE.format(tag="b", k="2.0"))
     r = _run(["check", "x=0.5; y=cube_g(x)", "--import", "good_ops.py"], tmp_path)
-    assert r.returncode == 0 and "all 1 checked edges agree" in r.stdout, r.stderr
+    assert r.returncode == 0 and "the 1 checked edge agrees" in r.stdout, r.stderr
     r = _run(["check", "x=0.5; y=cube_g(x)", "--import", "good_ops"], tmp_path)  # a module
     assert r.returncode == 0, r.stderr
     r = _run(["check", "x=0.5; y=cube_b(x)", "--import", str(tmp_path / "bad_ops.py")],
