@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The project's two commands (see README):
-#   ./dev.sh demo        set up, then write the car-tax diagram, its step-through page and a small training run into ./out
+#   ./dev.sh demo        set up, then write the car-tax diagram, its step-through page and the part-lifetime network into ./out (and print a small training run)
 #   ./dev.sh test [ARGS] set up, then run the whole test suite (ARGS go to pytest)
 # Set-up is idempotent: a virtual environment in .venv, the package installed editable (demo: with
 # its runtime dependencies only, graphviz-pure drawing when there is no system Graphviz, so no root;
