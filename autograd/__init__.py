@@ -22,14 +22,14 @@ from .custom import Function, FunctionCtx, define_op, maximum, minimum, where
 from .graph import Step, grad, warm_up
 from .mode import AnomalyError, detect_anomaly, enable_grad, is_grad_enabled, no_grad, record_sites
 from .ops import OPS
-from .tensor import Tensor, concatenate, einsum, stack
+from .tensor import GraphChangedError, Tensor, concatenate, einsum, stack
 from .value import Value, wsum
 
 __all__ = ["Value", "wsum", "grad", "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly",
            "record_sites", "AnomalyError", "Step", "gradcheck", "GradcheckError", "Tensor",
            "concatenate", "stack", "functional", "define_op", "Function", "FunctionCtx", "OPS",
            "gradgradcheck", "CheckReport", "where", "maximum", "minimum",
-           "einsum"]
+           "einsum", "GraphChangedError"]
 
 
 

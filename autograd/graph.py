@@ -150,6 +150,11 @@ class Node:
         k = self._op
         return None if k is None else k.local_derivatives(self)
 
+    def _stale_check(self) -> None:
+        """Raise if data this node's rule reads changed in place after the node
+        was made (Tensor tracks it; a Value's leaves change only by an
+        optimiser's step, after its pass)."""
+
     def op_forward(self, *datas):
         k = self._op
         if k is None:
@@ -316,6 +321,7 @@ class Pass:
             return None
         if self.write_grads:
             node._set_grad(g)
+        node._stale_check()
         contribs, locs = contributions(node, g, self.how)
         if self.anomaly:
             _mode.check_backward(node, g, contribs)
@@ -448,6 +454,7 @@ def _owning_pass(roots: Sequence[Any], seeds: Sequence[Any]) -> None:
         parents = node._parents
         g = node.grad
         cs: Sequence[Any]
+        node._stale_check()
         if g is None:  # nothing flows here (e.g. only integer-index uses)
             cs = (None,) * len(parents)
         else:

@@ -63,6 +63,7 @@ def _record(data, kern, parents: tuple) -> Tensor:
     t.label = ""
     t._pending = 0
     t._scope = None
+    t._made = _CHANGES[0]
     if ACTIVE:
         m = current()
         if not m.record:
@@ -80,6 +81,26 @@ def _record(data, kern, parents: tuple) -> Tensor:
     t._op = kern
     t._parents = parents
     return t
+
+
+class GraphChangedError(RuntimeError):
+    """backward() over a graph whose saved data was changed in place after it
+    was recorded: the gradients would be computed from the new values."""
+
+
+#: How many in-place changes of Tensor data there have been (``p -= ...`` under
+#: no_grad(), an optimiser's step): a result records the count when it is made,
+#: a changed tensor the count of its change (``_made``, ``_changed``), so that
+#: backward() can refuse a graph whose saved values changed after it was built
+#: (its gradients would be computed from the new values: wrong, silently). One
+#: comparison per node when nothing changed; no per-tensor counter to keep.
+_CHANGES = [0]
+
+
+def mark_changed(t: Tensor) -> None:
+    """Record that ``t``'s data was changed in place (after the graphs built on it)."""
+    _CHANGES[0] += 1
+    t._changed = _CHANGES[0]
 
 
 def _plain(data) -> Tensor:
@@ -302,7 +323,7 @@ class Tensor(Node):
     # _site (creation sites) are set only on the nodes that need them; _scope
     # (module-call records) is None on every result, as for Value.
     __slots__ = ("data", "grad", "label", "requires_grad", "_op", "_parents", "_pending", "_ctx",
-                 "_site", "_scope", "__weakref__")
+                 "_site", "_scope", "_made", "_changed", "__weakref__")
     data: np.ndarray
     grad: Any
     label: str
@@ -310,6 +331,8 @@ class Tensor(Node):
     _op: Kernel | None
     _parents: tuple[Tensor, ...]
     _pending: int        # the fast pass's count of uses not yet sent
+    _made: int           # (results) the count of in-place changes when it was made
+    _changed: int        # (changed tensors) the count of its last in-place change
     _ctx: Any
     _site: str
     _scope: list | None
@@ -412,7 +435,27 @@ class Tensor(Node):
         except (ValueError, TypeError) as e:
             raise ValueError(f"Tensor {name}= in place: {type(e).__name__}: {e} (the tensor has "
                              f"shape {self.data.shape}, dtype {self.data.dtype})") from None
+        mark_changed(self)
         return self
+
+    def _stale_check(self) -> None:
+        """Before this node's rule runs in a backward pass: refuse if its own
+        data or an operand's was changed in place after it was made."""
+        made = self._made
+        if _CHANGES[0] == made:  # nothing changed anywhere since: the usual case
+            return
+        for i, t in enumerate((self, *self._parents)):
+            if getattr(t, "_changed", 0) > made:
+                who = repr(t.label) if t.label else f"a tensor of shape {t.data.shape}"
+                what = (f"its output {who}" if i == 0 else f"its input {i - 1}, {who},")
+                site = getattr(self, "_site", None)
+                raise GraphChangedError(
+                    f"backward: op {self.op!r}"
+                    + (f" (created at {site})" if site else "")
+                    + f": {what} was changed in place after the op was recorded (p -= ... "
+                    f"under no_grad(), an optimiser's step); its gradient would be computed "
+                    f"from the new values. Build the graph again after the change (PyTorch "
+                    f"refuses this too)")
 
     def __iadd__(self, other):
         return self._in_place(other, "+", np.add, Tensor.__add__)

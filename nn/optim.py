@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import Value, no_grad
+from ..autograd.tensor import mark_changed
 from .module import _is_real, _tensor_type
 
 __all__ = ["Optimizer", "SGD", "Adam"]
@@ -108,6 +109,7 @@ class Optimizer:
                                      f"{t.label or i} has shape {t.data.shape} but its grad "
                                      f"has shape {g.shape}")
                 self._update(i, t.data, g)
+                mark_changed(t)  # graphs built before the step are stale (backward refuses)
 
     def _update(self, key: int, p: np.ndarray, g: np.ndarray) -> None:
         """Update ``p`` in place from ``g`` (``key``: -1 for the Value group,

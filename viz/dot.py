@@ -507,7 +507,7 @@ def _say_if_grads_are_not_one_pass(d: Diagram, who: str) -> None:
     root = d.values[-1].node
     if root.grad is None or not np.any(root.grad):
         return  # no backward() yet: a forward picture, its zeros are what they are
-    from ..autograd import grad
+    from ..autograd import GraphChangedError, grad
     leaves = [it for it in d.values
               if not it.parents and it.node.grad is not None and it.node.requires_grad]
     if not leaves:
@@ -517,6 +517,11 @@ def _say_if_grads_are_not_one_pass(d: Diagram, who: str) -> None:
     try:  # one fresh pass from the seed the last one used, writing no .grad (the engine's
         # own walk: about a millisecond a thousand values)
         fresh = grad(root, [it.node for it in leaves], grad_outputs=root.grad)
+    except GraphChangedError:
+        say(f"{who}: the data changed in place since this graph was built (an optimiser's "
+            "step): the gradients shown are from before the change; build the graph again "
+            "for current ones")
+        return
     except Exception:  # a rule that fails on these numbers: nothing to compare
         return
     for it, want in zip(leaves, fresh if isinstance(fresh, tuple) else (fresh,)):

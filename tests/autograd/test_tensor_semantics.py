@@ -383,3 +383,40 @@ def test_an_in_place_update_of_a_parameter_updates_it_under_no_grad_and_is_refus
     assert acc is not before and np.all(before.data == 0.0) and np.all(x.grad == 2.0)
     with no_grad(), pytest.raises(ValueError, match=r"Tensor \+= in place: .*shape \(2,\)"):
         acc += np.ones((3, 2))
+
+
+# --- found by a PyTorch porter: data changed in place under a recorded graph ------
+def test_backward_refuses_a_graph_whose_data_changed_in_place_after_it_was_built():
+    from gradviz.autograd import GraphChangedError, grad, no_grad
+    w = Tensor(np.ones(3), requires_grad=True, label="w")
+    y = (w * w).sum()
+    with no_grad():
+        w *= 3.0  # y's rule for * would read 3, not 1: the gradient 6 instead of 2
+    with pytest.raises(GraphChangedError, match=r"op '\*': its input 0, 'w', was changed in "
+                                                r"place after the op was recorded"):
+        y.backward()
+    with pytest.raises(GraphChangedError):
+        grad(y, w)  # the stepping walk too
+    y2 = (w * w).sum()  # a graph built after the change is fine
+    y2.backward()
+    assert w.grad.tolist() == [6.0, 6.0, 6.0]
+    a = Tensor(np.ones(2), requires_grad=True)
+    b = a.exp()
+    with no_grad():
+        b += 100.0  # exp's rule reads its own output
+    with pytest.raises(GraphChangedError, match="op 'exp': its output"):
+        b.backward(np.ones(2))
+
+
+def test_an_optimisers_step_makes_the_old_graph_stale():
+    from gradviz import nn
+    from gradviz.autograd import GraphChangedError
+    layer = nn.Linear(3, 2, dtype=np.float64, seed=0)
+    opt = nn.optim.SGD(layer.parameters(), lr=0.1)
+    loss = (layer(Tensor(np.ones((4, 3)))) ** 2).sum()
+    loss.backward()
+    opt.step()
+    with pytest.raises(GraphChangedError):
+        loss.backward()
+    opt.zero_grad()
+    (layer(Tensor(np.ones((4, 3)))) ** 2).sum().backward()  # the next step's graph: fine

@@ -404,3 +404,14 @@ def test_infinite_gradients_equal_to_one_pass_are_not_called_another_pass(capsys
     x.grad = float("-inf")
     viz.draw(y)
     assert "not one backward pass" in capsys.readouterr().err
+
+
+def test_a_picture_after_an_optimisers_step_says_the_graph_is_stale(capsys):
+    from gradviz import Tensor, nn
+    layer = nn.Linear(2, 1, dtype=np.float64, seed=0)
+    opt = nn.optim.SGD(layer.parameters(), lr=0.1)
+    loss = (layer(Tensor(np.ones((3, 2)))) ** 2).sum()
+    loss.backward()
+    opt.step()
+    viz.draw(loss)
+    assert "the data changed in place since this graph was built" in capsys.readouterr().err
