@@ -32,6 +32,10 @@ __all__ = ["define_op", "Function", "FunctionCtx", "apply", "where", "maximum", 
 # --------------------------------------------------------------------------
 def _inputs(op: Op, xs: tuple) -> tuple[str, tuple]:
     """("float" | "array", the inputs as nodes of one engine)."""
+    n = len(xs)
+    if (n == op.arity or (op.arity < 0 and n)) and xs[0].__class__ is Value and (
+            n == 1 or (n == 2 and xs[1].__class__ is Value)):
+        return "float", xs  # Values already (the common call, op(x) or op(x, y))
     if op.arity >= 0 and len(xs) != op.arity:
         raise TypeError(f"op {op.key!r} takes {op.arity} input{'s' if op.arity != 1 else ''}, "
                         f"got {len(xs)}")
@@ -103,9 +107,9 @@ class UnaryOp(Op):
         return apply(self, x, *more, **params)
 
 
-def apply(op: Op, *xs: Any, **params: Any):
-    """Run table row ``op`` on nodes (Values, or Tensors that broadcast) with
-    constant ``params``; the result is recorded like any built-in op's."""
+def _bound_params(op: Op, params: dict) -> dict:
+    """``params`` checked against the row's and completed with its defaults,
+    in the row's order."""
     unknown = set(params) - set(op.params) - set(op.defaults)
     if unknown:
         raise TypeError(f"op {op.key!r}: unknown parameter{'s' if len(unknown) > 1 else ''} "
@@ -127,6 +131,16 @@ def apply(op: Op, *xs: Any, **params: Any):
             raise TypeError(f"op {op.key!r}: parameter {pname} is a constant of the op, got a "
                             f"{type(pval).__name__}; pass a number (a gradient for {pname} needs "
                             f"it to be an input of the op: define_op with forward(M, a, {pname}))")
+    return ordered
+
+
+def apply(op: Op, *xs: Any, **params: Any):
+    """Run table row ``op`` on nodes (Values, or Tensors that broadcast) with
+    constant ``params``; the result is recorded like any built-in op's."""
+    if not params and not op.params:  # the common call, op(x): nothing to bind
+        ordered: dict = {}
+    else:
+        ordered = _bound_params(op, params)
     engine_name, nodes = _inputs(op, xs)
     engine = FLOAT if engine_name == "float" else ARRAY
     k = kernel(op.key, engine, **ordered)
