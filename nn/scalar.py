@@ -60,12 +60,17 @@ def check_activation(name: Any) -> str:
     return name
 
 
-def _rng(seed: Any) -> random.Random:
-    if isinstance(seed, random.Random):
+def _rng(seed: Any) -> Any:
+    """The generator weights are drawn from: ``seed``'s own, or for None
+    Python's global one, so that ``random.seed(0)`` makes a model reproducible
+    as it does in micrograd (the module has ``uniform`` like a Random)."""
+    if isinstance(seed, random.Random) or seed is random:  # (a layer's, handed to its neurons)
         return seed
-    if seed is None or _is_int(seed):
+    if seed is None:
+        return random
+    if _is_int(seed):
         # int(): random.Random refuses numpy integers, which the check above accepts
-        return random.Random(None if seed is None else int(seed))
+        return random.Random(int(seed))
     raise TypeError(f"seed must be an int, None or a random.Random, got {type(seed).__name__}")
 
 
@@ -128,7 +133,8 @@ class Neuron(Module):
     ``activation`` is one of :data:`ACTIVATIONS` ("linear" for none; "prelu"
     and "swish" add a learnable ``alpha``/``beta``). Weights are drawn by
     ``init`` (see :mod:`nn.init`; micrograd's U(-1, 1) by default) from
-    ``seed`` (an int, a ``random.Random``, or None for a fresh one); the bias
+    ``seed`` (an int, a ``random.Random``, or None for Python's global
+    generator: ``random.seed(0)`` then makes it reproducible); the bias
     starts at 0. ``w``/``b`` set them explicitly (a number or a list), as does
     :meth:`set_weights`. ``name`` prefixes the parameters' labels
     (``"h1.w1"``) and labels the output, for diagrams.

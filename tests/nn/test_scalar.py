@@ -191,3 +191,13 @@ def test_parameters_and_outputs_are_labelled_for_diagrams():
     assert m.layers[1].neurons[0].b.label == "L2.n1.b"
     assert m([1.0, 2.0]).label == "L2.n1"
     assert nn.Neuron(2).w[1].label == "w2"
+
+
+def test_random_seed_makes_a_model_reproducible_as_in_micrograd():
+    import random
+    random.seed(0)
+    a = [p.data for p in nn.MLP(2, [3, 1]).parameters()]
+    random.seed(0)
+    b = [p.data for p in nn.MLP(2, [3, 1]).parameters()]
+    assert a == b
+    assert a != [p.data for p in nn.MLP(2, [3, 1]).parameters()]  # the generator moved on
