@@ -20,6 +20,7 @@ made with the widest text each slot will hold, so nothing overflows.
 """
 from __future__ import annotations
 
+import heapq
 import json
 import re
 from importlib import resources
@@ -143,6 +144,50 @@ def _shape_text(d: Diagram, idx: list) -> str:
         f" +{len(nodes) - 3}" if len(nodes) > 3 else "")
 
 
+#: An operand name that needs brackets beside an infix op: (L3.n1-1) ** 2, x - (-1).
+_OPERATORISH = re.compile(r"[-+*/×÷·^ ]")
+
+
+def _forward_order(vals: list, U: Any) -> list:
+    """The computed values in the order the forward frames show them: a
+    value alone, or a box once (as one of its members); a box after every
+    value and box it reads from. The values' own order (topological) puts a
+    box's last member after results that need only its first ones (the
+    first sample's loss before the layers of the last sample), so the units
+    are ordered themselves: Kahn's algorithm over the drawn units, ties taken
+    in order of first appearance."""
+    first: dict = {}   # unit -> the value standing for it (its first computed member)
+    needs: dict = {}   # unit -> the units it reads from
+    for it in vals:
+        if not it.parents:
+            continue
+        u = U.of_value[it.index]
+        first.setdefault(u, it)
+        needs.setdefault(u, set()).update(  # (a leaf is there from the start: no need)
+            U.of_value[p] for p in it.parents if vals[p].parents and U.of_value[p] != u)
+    rank = {u: i for i, u in enumerate(first)}
+    users: dict = {}
+    waiting: dict = {}
+    for u, ns in needs.items():
+        waiting[u] = len(ns)
+        for n in ns:
+            users.setdefault(n, []).append(u)
+    ready = [rank[u] for u in first if not waiting[u]]
+    heapq.heapify(ready)
+    units = list(first)
+    out = []
+    while ready:
+        u = units[heapq.heappop(ready)]
+        out.append(first[u])
+        for v in users.get(u, ()):
+            waiting[v] -= 1
+            if not waiting[v]:
+                heapq.heappush(ready, rank[v])
+    if len(out) != len(first):  # a cycle between boxes (collapse splits them): values' order
+        return [first[u] for u in first]
+    return out
+
+
 def page_data(d: Diagram, forward: bool) -> tuple[dict, dict, dict]:
     """(page data, value texts for the layout, box lines for the layout)."""
     compact = _is_compact(d, None)
@@ -218,27 +263,21 @@ def page_data(d: Diagram, forward: bool) -> tuple[dict, dict, dict]:
         if len(leaves) > LIST_AT_MOST:
             listed.append(f"... and {len(leaves) - LIST_AT_MOST} more")
         add(-1, "f", ["forward pass: the inputs are set"] + listed, initial(False))
-        last_member: dict = {}
-        for it in vals:
-            u = U.of_value[it.index]
-            if u in U.box_of_unit and it.parents:
-                last_member[u] = it.index
-        for it in vals:
-            if not it.parents:
-                continue
+        for it in _forward_order(vals, U):
             u = U.of_value[it.index]
             if u in U.box_of_unit:
-                if last_member.get(u) == it.index:
-                    add(u, "f", [f"forward: {U.name(u)} computes its output ("
-                                 f"{_shape_text(d, U.outputs[u])[4:].strip(': ')})"], [])
+                add(u, "f", [f"forward: {U.name(u)} computes its output ("
+                             f"{_shape_text(d, U.outputs[u])[4:].strip(': ')})"], [])
                 continue
             args = [vals[p].name for p in it.parents]
             sym = it.symbol or it.node.op
             const = _model.constant_operand(it.node)  # x - 1: the number is in the op
             if const is not None:
                 args = [const[0], args[0]] if const[1] else [args[0], const[0]]
-            expr = (f" {sym} ".join(args) if len(args) == 2 and len(sym) <= 2
-                    else f"{sym}({', '.join(args)})")
+            if len(args) == 2 and len(sym) <= 2:  # infix: an operand with an operator in it
+                expr = f" {sym} ".join(f"({a})" if _OPERATORISH.search(a) else a for a in args)
+            else:
+                expr = f"{sym}({', '.join(args)})"
             computed[u] = add(u, "f", [f"forward: {it.name} = {expr} = {num(it.node.data)}"],
                               [(u, 1, data_text(it.node))])
     # ---- backward
