@@ -435,3 +435,17 @@ def test_a_vjp_that_leaves_out_g_is_said_as_such_with_what_the_rule_gave(user_op
     t = Tensor(np.array([0.2, 0.3]), requires_grad=True, dtype=np.float64)
     with pytest.raises(GradcheckError, match="is not linear in its upstream gradient g"):
         gradcheck(lambda a: (bad(a) * 3.0).sum(), t)
+
+
+def test_gradgradcheck_at_a_user_ops_kink_says_not_twice_differentiable(user_ops):
+    # the derivative's graph does not carry the op's kink=: at |x| = lam the first
+    # derivative jumps, and the check called a correct op a combination bug
+    shrink = user_ops("shrink_kink_t", forward=lambda M, a, lam: a - M.clip(a, -lam, lam),
+                      deriv=lambda M, out, a, lam: (M.step(M.abs(a) - lam),),
+                      domain=(((-3.0, -0.55), (-0.45, 0.45), (0.55, 3.0)),),
+                      kink=lambda a, lam=0.5: (abs(a) == lam,), params={"lam": 0.5})
+    with pytest.raises(GradcheckError) as info:
+        gradgradcheck(lambda x: shrink(x, lam=1.0), Value(-1.0))
+    assert info.value.report.kind == "not differentiable"
+    assert str(info.value).startswith("gradgradcheck: not twice differentiable at this point")
+    assert gradgradcheck(lambda x: shrink(x, lam=1.0) * x, Value(-2.0))  # away from it: fine
