@@ -616,8 +616,13 @@ def _evaluate(root: ast.AST, env: dict, chk: _Checker, label: _Labels) -> Value 
             given = [_number(a, chk) for a in call.args[n_in:]]
             kws = {kw.arg: _number(kw.value, chk) for kw in call.keywords}
             args = given + [kws.get(p, d) for p, d in params[len(given):]]
-            v = fn(*[x if isinstance(x, Value) else Value(x, requires_grad=False)
-                     for x in vals], *args)
+            try:
+                v = fn(*[x if isinstance(x, Value) else Value(x, requires_grad=False)
+                         for x in vals], *args)
+            except (TypeError, ValueError) as e:  # a user's op that cannot run here
+                c0, c1 = chk.span(n)
+                raise ExprError(f"{_shown(cast(ast.Name, call.func).id)}(...) failed: {e}"
+                                + chk.point(c0, c1)) from None
         if n is not root and isinstance(v, Value) and not v.label:
             text = _text_of(chk, n)  # intermediates are named by their text
             if text and len(text) <= LABEL_MAX:

@@ -302,3 +302,18 @@ def test_the_check_message_reads_well_for_division(capsys, monkeypatch):
     assert "d //d" not in out and "d(out)/d(input 0) of '/' alone" in out
     x = Value(3.0, label="x")
     assert "d(out)/d(input 0) of '/'" in check_nodes(x / (x - 2)).message()
+
+
+def test_a_users_op_that_cannot_run_on_values_is_one_line_with_a_caret():
+    from gradviz.autograd import define_op
+    from gradviz.autograd.testing import unregister_op
+    op = define_op("lse_rows_t", forward=lambda M, a: a.max(axis=-1),
+                   vjp=lambda M, g, out, a: (g,))
+    try:
+        with pytest.raises(ExprError, match=r"lse_rows_t\(\.\.\.\) failed: op 'lse_rows_t': its "
+                                            r"forward failed on Values") as info:
+            build("x=0.7; y=lse_rows_t(x)")
+        assert "^" in str(info.value)
+        assert main(["check", "x=0.7; y=lse_rows_t(x)"]) == 2  # a usage error, not a mismatch
+    finally:
+        unregister_op(op)
