@@ -263,6 +263,9 @@ def expressions(draw, ops: Sequence[Any] | None = None, max_leaves: int = 3, max
         if not _inside(op, xs, margin):  # float rounding put it on the edge
             continue
         y = op.forward(fm, *xs, *params.values())
+        if not isinstance(y, float) and getattr(y, "ndim", None) == 0 \
+                and getattr(getattr(y, "dtype", None), "kind", "?") in "fiu":
+            y = float(y)  # a 0-d array (np.where, np.asarray: how ported code returns numbers)
         if not isinstance(y, float) or y != y:
             continue
         s = sum(d * slope[i] for d, i in zip(_local_slopes(op, fm, xs, params), idx))

@@ -303,3 +303,20 @@ def test_check_op_draws_parameters_from_given_values(user_ops):
         check_op(scale_mul, max_examples=50, params={"alpha": [0.5, 3.0]})
     with pytest.raises(ValueError, match=r"no parameter beta \(it takes: alpha\)"):
         check_op(scale_mul, params={"beta": [1.0]})
+
+
+def test_a_function_returning_a_0d_array_is_checked_in_graphs_too():
+    # np.where / np.asarray return 0-d arrays on floats (how ported code returns
+    # numbers): the random graphs dropped such a Function, and check_op ended in
+    # hypothesis's Unsatisfiable
+    class HalfSquare(Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return np.asarray(0.5 * x * x)
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * x
+    assert check_op(HalfSquare, max_examples=15)
