@@ -256,14 +256,18 @@ def _richardson(f: Callable[[float], float], h: float,
     domain is retried ten times smaller. With ``tol(estimate)``, the tolerance the
     estimate will be held to, so is a step whose error estimate is more than a
     quarter of it (a singularity close by: ``1/x`` at ``x = 0.0011`` with a
-    step of 0.001), down to ``h / 10**5``; the estimate with the smallest
-    error estimate is returned."""
+    step of 0.001), for at most six steps that stay on the domain; the
+    estimate with the smallest error estimate is returned."""
     f0 = None
     best: tuple[float, float] | None = None
-    for _ in range(6):
+    finite = 0
+    for _ in range(16):  # (down to h / 10**15 while no step stays on the domain: log at 1e-8)
+        if finite == 6:
+            break
         d1 = (f(h) - f(-h)) / (2 * h)
         d2 = (f(h / 2) - f(-h / 2)) / h
         if math.isfinite(d1) and math.isfinite(d2):
+            finite += 1
             est = d2 + (d2 - d1) / 3.0
             if f0 is None:
                 f0 = f(0.0)
@@ -273,8 +277,9 @@ def _richardson(f: Callable[[float], float], h: float,
                 best = (est, err)
             if tol is None or err <= 0.25 * tol(est):
                 return best
-        elif best is not None:  # a smaller step left the domain: keep what was found
-            break
+        # (a step that is not finite landed on a pole or off the domain; a smaller one
+        # stays closer to the point: 1/x at 1e-4, whose step 1e-4 lands on 0, is found
+        # right with 1e-5, after 1e-3 had straddled the pole)
         h /= 10.0
     if best is not None:
         return best

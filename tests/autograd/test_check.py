@@ -449,3 +449,15 @@ def test_gradgradcheck_at_a_user_ops_kink_says_not_twice_differentiable(user_ops
     assert info.value.report.kind == "not differentiable"
     assert str(info.value).startswith("gradgradcheck: not twice differentiable at this point")
     assert gradgradcheck(lambda x: shrink(x, lam=1.0) * x, Value(-2.0))  # away from it: fine
+
+
+@pytest.mark.parametrize("f, x", [
+    (lambda v: 1 / v, 1e-4),       # the step 1e-3 straddles the pole; 1e-4 lands on it
+    (lambda v: v ** -1.0, 1e-5),
+    (lambda v: v.log(), 1e-8),     # every step down to 1e-8 leaves the domain
+    (lambda v: v.sqrt(), 1e-8),
+    (lambda v: (v * 1e-3).log(), 1e-6),
+])
+def test_correct_ops_next_to_a_pole_or_domain_edge_pass(f, x):
+    # found by a researcher: '/' was blamed at 1e-4 (numeric +5e6 for -1e8), log at 1e-8
+    assert gradcheck(f, Value(x))
