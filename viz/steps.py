@@ -146,6 +146,9 @@ def step_text(step: Any, name=None) -> list[str]:
     for j, ((p, local, contrib), total) in enumerate(zip(step.contributions, step.totals)):
         rule = rule_text(node, j)
         loc = num(local) if local is not None else (rule or "vjp")
+        if contrib is None:  # an input that wants no gradient (a target, a constant)
+            lines.append(f"{name(node)}: nothing → {name(p)} (it needs no gradient)")
+            continue
         lines.append(f"{name(node)}: grad {num(step.grad)} × local {loc} = {num(contrib)} "
                      f"→ {name(p)} (running sum {num(total)})"
                      + (f"   [{rule}]" if rule and local is not None else ""))

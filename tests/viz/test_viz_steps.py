@@ -482,3 +482,13 @@ def test_the_expression_language_is_an_attribute_of_viz():
     code = "from gradviz import viz; print(viz.expr.build('x = 2; y = x * 3')[0].data)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "6.0"
+
+
+def test_an_input_that_needs_no_gradient_is_said_so_not_none():
+    # 'v6: grad ... × local -1 = none → Y (running sum none)' read as arithmetic
+    X = Tensor(np.ones((4, 2)), label="X")
+    Y = Tensor(np.zeros((4, 1)), label="Y")
+    w = Tensor(np.ones((2, 1)), requires_grad=True, label="w")
+    loss = ((X @ w - Y) ** 2).mean()
+    text = "\n".join(line for s in loss.backward_steps() for line in viz.step_text(s))
+    assert "nothing → Y (it needs no gradient)" in text and "none" not in text
