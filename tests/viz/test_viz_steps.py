@@ -492,3 +492,15 @@ def test_an_input_that_needs_no_gradient_is_said_so_not_none():
     loss = ((X @ w - Y) ** 2).mean()
     text = "\n".join(line for s in loss.backward_steps() for line in viz.step_text(s))
     assert "nothing → Y (it needs no gradient)" in text and "none" not in text
+
+
+def test_a_neurons_weighted_sum_is_spelled_out_in_the_forward_text():
+    # 'Σ(L1.n1.b, L1.n1.w1, 2, L1.n1.w2, 3) = 2.9' read as adding five numbers
+    from gradviz.viz.page import build_page
+    m = nn.MLP(2, [1], seed=0)
+    y = m([2.0, 3.0])
+    y.label = "y"
+    html, _ = build_page(y)
+    b, w1, w2 = m.layers[0].neurons[0].b, *m.layers[0].neurons[0].w
+    assert "forward: y = L1.n1.b + L1.n1.w1·2 + L1.n1.w2·3 = " in html
+    assert abs(b.data + 2 * w1.data + 3 * w2.data - y.data) < 1e-12
