@@ -172,6 +172,11 @@ def test_search_by_label(browser, car_page):
         page.locator("#results button").count() == 1
     page.keyboard.press("Enter")
     assert frame(page) == 5
+    # the node found is ringed (a leaf's step is another node's: it must be told apart)
+    assert page.evaluate("document.querySelectorAll('#view g.found').length") == 1
+    assert "subtotal" in page.evaluate("document.querySelector('#view g.found').textContent")
+    page.keyboard.press("ArrowRight")  # the next step clears the ring
+    assert page.evaluate("document.querySelectorAll('#view g.found').length") == 0
     page.locator("#search").fill("nothing-like-this")
     assert page.locator("#results button").count() == 0
     page.close()
