@@ -9,6 +9,7 @@ backward). Both become rows of the one table, so diagrams, the step-through,
 """
 from __future__ import annotations
 
+import functools
 import inspect
 import keyword
 import numbers
@@ -425,14 +426,21 @@ class FunctionCtx:
         self.saved_tensors = tuple(arrays)
 
 
-def _arg_names(cls, n: int) -> list[str]:
-    """The names of ``forward``'s ``n`` arguments after ctx (``arg1``... for
-    a ``*args`` forward): how a constant argument is shown and passed back."""
+@functools.cache
+def _forward_params(cls) -> tuple[str, ...]:
+    """The positional parameter names of ``cls.forward`` after ctx (read once
+    per class: ``inspect.signature`` costs more than a small op)."""
     try:
         ps = list(inspect.signature(cls.forward).parameters.values())[1:]
     except (TypeError, ValueError):
         ps = []
-    names = [p.name for p in ps if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return tuple(p.name for p in ps if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD))
+
+
+def _arg_names(cls, n: int) -> list[str]:
+    """The names of ``forward``'s ``n`` arguments after ctx (``arg1``... for
+    a ``*args`` forward): how a constant argument is shown and passed back."""
+    names = _forward_params(cls)
     return [names[i] if i < len(names) else f"arg{i}" for i in range(n)]
 
 

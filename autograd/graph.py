@@ -554,11 +554,9 @@ def _in_place_source(rules: Sequence[Any]) -> str:
     a tree of comparisons over the tag (four deep for sixteen rules)."""
     def leaf(tag: int, pad: str) -> str:
         exprs = rules[tag - 1].exprs
-        body = _rulecode.bindings(exprs, pad).replace(f"{pad}k = n._op\n", "")  # k is bound
+        body = _rulecode.bindings(exprs, pad, in_pass=True)
         if len(exprs) == 2:
             return body + f"{pad}ca = {exprs[0]}\n{pad}cb = {exprs[1]}\n"
-        if "a = " not in body:
-            body += f"{pad}a = n._parents[0]\n"
         return body + f"{pad}b = None\n{pad}ca = {exprs[0]}\n"
 
     def tree(lo: int, hi: int, depth: int) -> str:  # tags lo..hi

@@ -143,16 +143,17 @@ class Kernel:
         cs = self.op.vjp(eng.struct_math, g, node.data,  # type: ignore[misc]  # vjp rows only
                          *[p.data for p in ps], **self.params)
         _check_count(self.op, cs, len(ps))
-        if self.op.user and eng is ARRAY:  # (the built-in rows' shapes are tested, table-driven)
-            for i, (c, p) in enumerate(zip(cs, ps)):
-                if c is not None:
-                    check_grad_shape(f"op {self.op.key!r}: its vjp rule", i, c, p.data, node.data)
+        if self.op.user:  # (the built-in rows' shapes are tested, table-driven)
+            if eng is ARRAY:  # the input's shape, or the output's (then summed back)
+                for i, (c, p) in enumerate(zip(cs, ps)):
+                    if c is not None:
+                        check_grad_shape(f"op {self.op.key!r}: its vjp rule", i, c, p.data,
+                                         node.data)
+            else:  # floats: numbers
+                _check_shapes(self.op, cs, ps, "vjp")
         reduce, wants = eng.reduce, eng.wants
-        out = tuple([(reduce(c, p) if wants(p) and c is not None else None)
-                     for p, c in zip(ps, cs)])
-        if self.op.user:
-            _check_shapes(self.op, out, ps, "vjp")
-        return out
+        return tuple([(reduce(c, p) if wants(p) and c is not None else None)
+                      for p, c in zip(ps, cs)])
 
     def vjp_steps(self, node, g) -> tuple[tuple, tuple]:
         """(contributions, local derivatives or Nones), for the step-through."""

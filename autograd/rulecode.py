@@ -32,9 +32,8 @@ from typing import Any
 
 __all__ = ["float_rule", "RULES", "tag_of"]
 
-#: The text rules, in tag order (tag = index + 1).
+#: The text rules, in tag order (a rule's ``tag`` is its index + 1).
 RULES: list[Callable] = []
-_TAGS: dict[Callable, int] = {}
 _NAME = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
 
 
@@ -44,15 +43,16 @@ def uses(exprs: tuple[str, ...], name: str) -> bool:
                for e in exprs)
 
 
-def bindings(exprs: tuple[str, ...], indent: str) -> str:
+def bindings(exprs: tuple[str, ...], indent: str, *, in_pass: bool = False) -> str:
     """The lines binding the parents and the kernel that ``exprs`` read
-    (``n`` and ``g`` are bound already)."""
+    (``n`` and ``g`` are bound already). ``in_pass``: for the fast pass,
+    which has bound ``k`` and needs ``a`` (and ``b``) whatever the text reads."""
     lines = []
     if len(exprs) == 2:
         lines.append("a, b = n._parents")
-    elif uses(exprs, "a"):
+    elif in_pass or uses(exprs, "a"):
         lines.append("a = n._parents[0]")
-    if uses(exprs, "k"):
+    if not in_pass and uses(exprs, "k"):
         lines.append("k = n._op")
     return "".join(f"{indent}{ln}\n" for ln in lines)
 
@@ -78,13 +78,10 @@ def float_rule(*exprs: str, math: Any = None, name: str = "rule") -> Callable:
     fn.exprs = exprs
     fn.math = math
     RULES.append(fn)
-    _TAGS[fn] = len(RULES)
+    fn.tag = len(RULES)
     return fn
 
 
 def tag_of(rule: Callable) -> int:
     """The rule's tag in the fast pass, 0 for a rule it calls."""
-    try:
-        return _TAGS.get(rule, 0)
-    except TypeError:  # an unhashable callable object
-        return 0
+    return getattr(rule, "tag", 0)
