@@ -275,11 +275,11 @@ def page_data(d: Diagram, forward: bool) -> tuple[dict, dict, dict]:
             if const is not None:
                 args = [const[0], args[0]] if const[1] else [args[0], const[0]]
             info = it.node.op_info
-            if len(args) == 2 and len(sym) <= 2:  # infix: an operand with an operator in it
-                expr = f" {sym} ".join(f"({a})" if _OPERATORISH.search(a) else a for a in args)
+            br = [f"({a})" if _OPERATORISH.search(a) else a for a in args]  # for infix use
+            if len(args) == 2 and len(sym) <= 2:
+                expr = f" {sym} ".join(br)
             elif info is not None and info.key == "wsum" and len(args) % 2 and len(args) <= 25:
                 # a neuron's b + Σ w_i·x_i, spelled out: Σ(b, w1, 2, w2, 3) read as a plain sum
-                br = [f"({a})" if _OPERATORISH.search(a) else a for a in args]
                 expr = " + ".join([br[0]] + [f"{br[k]}·{br[k + 1]}"
                                              for k in range(1, len(br), 2)])
             else:
