@@ -488,9 +488,9 @@ def _owning_pass(roots: Sequence[Any], seeds: Sequence[Any]) -> None:
 
 
 # The in-place pass is generated: the loop below, with the text rules of
-# :mod:`autograd.rulecode` inlined as the branches of a small tree over their
-# tags (see :func:`_in_place_source`). It is built from the rules registered
-# when the table was loaded, and rebuilt if more are registered later.
+# :mod:`autograd.rulecode` inlined as the branches of its dispatch on the
+# kernel's tag (see :func:`_in_place_source`). It is built from the rules
+# registered when the table was loaded, and rebuilt if more are registered.
 _PASS_TEMPLATE = """
 def _in_place_pass(roots, seeds):
     tops = _discover(roots, 0.0)
@@ -503,37 +503,10 @@ def _in_place_pass(roots, seeds):
         while n is not None:  # along a chain, the next node without the stack
             k = n._op
             t = k.tag
-            if t:  # a text rule: its expressions, inlined (b is None for one input)
-                g = n.grad
-@TREE@
-                n = None
-                a.grad += ca
-                if b is not None:
-                    b.grad += cb
-            else:  # a rule to call
-                parents = n._parents
-                cs = k.vjp(n, n.grad)
-                n = None
-                if len(parents) == 2:
-                    a, b = parents
-                    ca, cb = cs
-                    a.grad += ca
-                    b.grad += cb
-                elif len(parents) == 1:
-                    a = parents[0]
-                    b = None
-                    a.grad += cs[0]
-                else:
-                    for p, c in zip(parents, cs):
-                        p.grad += c
-                        if p._parents:
-                            u = p._pending - 1
-                            p._pending = u
-                            if not u:
-                                push(p)
-                    continue
+@DISPATCH@
             # count the uses sent, and go on to the operand the walk would
             # take next (a, then b onto the stack: b is taken first)
+            n = None
             if a._parents:
                 u = a._pending - 1
                 a._pending = u
@@ -548,27 +521,68 @@ def _in_place_pass(roots, seeds):
                     n = b
 """
 
+# Tag 0: a rule to call (array rules, structural ops, wsum, Functions).
+_CALL_LEAF = """\
+parents = n._parents
+cs = k.vjp(n, n.grad)
+if len(parents) == 2:
+    a, b = parents
+    ca, cb = cs
+    a.grad += ca
+    b.grad += cb
+elif len(parents) == 1:
+    a = parents[0]
+    b = None
+    a.grad += cs[0]
+else:
+    for p, c in zip(parents, cs):
+        p.grad += c
+        if p._parents:
+            u = p._pending - 1
+            p._pending = u
+            if not u:
+                push(p)
+    n = None
+    continue
+"""
+
 
 def _in_place_source(rules: Sequence[Any]) -> str:
-    """The fast pass's source with ``rules`` (tags 1, 2, ...) inlined, as
-    a tree of comparisons over the tag (four deep for sixteen rules)."""
+    """The fast pass's source with ``rules`` (tags 1, 2, ...) inlined. The
+    common rules are tested first, one equality each in the order they were
+    registered; the others (tag 0, a rule to call, among them) through a
+    tree of comparisons. Measured on the mixed chain of ``bench_scalar``,
+    two equalities cost less than a four-deep tree: 137 against 162 ns per
+    node. Each branch adds its contributions itself, ``a``'s then ``b``'s
+    (the order of the stepping walk), and leaves ``a`` and ``b`` (None for
+    one input) bound for the loop's bookkeeping."""
     def leaf(tag: int, pad: str) -> str:
+        if not tag:
+            return "".join(pad + ln + "\n" for ln in _CALL_LEAF.splitlines())
         exprs = rules[tag - 1].exprs
-        body = _rulecode.bindings(exprs, pad, in_pass=True)
+        body = f"{pad}g = n.grad\n" + _rulecode.bindings(exprs, pad, in_pass=True)
         if len(exprs) == 2:
-            return body + f"{pad}ca = {exprs[0]}\n{pad}cb = {exprs[1]}\n"
-        return body + f"{pad}b = None\n{pad}ca = {exprs[0]}\n"
+            return body + f"{pad}a.grad += {exprs[0]}\n{pad}b.grad += {exprs[1]}\n"
+        return body + f"{pad}b = None\n{pad}a.grad += {exprs[0]}\n"
 
-    def tree(lo: int, hi: int, depth: int) -> str:  # tags lo..hi
+    def tree(tags: list[int], depth: int) -> str:
         pad = "    " * depth
-        if lo == hi:
-            return leaf(lo, pad)
-        mid = (lo + hi + 1) // 2
-        return (f"{pad}if t < {mid}:\n" + tree(lo, mid - 1, depth + 1)
-                + f"{pad}else:\n" + tree(mid, hi, depth + 1))
+        if len(tags) == 1:
+            return leaf(tags[0], pad)
+        mid = len(tags) // 2
+        return (f"{pad}if t < {tags[mid]}:\n" + tree(tags[:mid], depth + 1)
+                + f"{pad}else:\n" + tree(tags[mid:], depth + 1))
 
-    return _PASS_TEMPLATE.replace("@TREE@\n", tree(1, len(rules), 4) if rules
-                                  else "                a = b = ca = cb = None\n")
+    pad = "    " * 3
+    common = [r.tag for r in rules if r.common]
+    src = "".join(f"{pad}{'el' if i else ''}if t == {t}:\n" + leaf(t, pad + "    ")
+                  for i, t in enumerate(common))
+    others = [0] + [r.tag for r in rules if not r.common]
+    if common:
+        src += f"{pad}else:\n" + tree(others, 4)
+    else:
+        src += tree(others, 3)
+    return _PASS_TEMPLATE.replace("@DISPATCH@\n", src)
 
 
 _built_for = -1

@@ -21,7 +21,8 @@ PyTorch keeps its derivatives the same way (``derivatives.yaml``, one
 formula per op, from which its autograd code is generated). Each rule has a
 tag (its position here, from 1); a kernel carries its rule's tag, 0 for a
 rule that is a function (array rules, structural ops, ``wsum``): the fast
-pass calls those.
+pass calls those. The pass tests the rules declared ``common`` first (see
+:func:`autograd.graph._in_place_source`).
 """
 from __future__ import annotations
 
@@ -57,15 +58,22 @@ def bindings(exprs: tuple[str, ...], indent: str, *, in_pass: bool = False) -> s
     return "".join(f"{indent}{ln}\n" for ln in lines)
 
 
-def float_rule(*exprs: str, math: Any = None, name: str = "rule") -> Callable:
+def float_rule(*exprs: str, math: Any = None, name: str = "rule",
+               common: bool = False) -> Callable:
     """The rule ``rule(n, g) -> (contribution per input)`` written as
     ``exprs``, one per input (one or two inputs), registered for the fast
-    pass. ``math`` is the namespace ``M`` the text may read."""
+    pass. ``math`` is the namespace ``M`` the text may read. ``common``: an
+    op that scalar code uses all the time (``*``, ``+``, an activation); the
+    fast pass tests the common rules first, in the order they are
+    registered, and finds the others through a tree."""
     if len(exprs) not in (1, 2):
         raise ValueError(f"float_rule {name!r}: one or two expressions (one per input), "
                          f"got {len(exprs)}")
     for e in exprs:
         compile(e, f"<rule {name}>", "eval")  # a syntax error names the rule now
+        if ".grad" in e:  # the pass adds a's contribution before it computes b's
+            raise ValueError(f"float_rule {name!r}: {e!r} reads a gradient; a rule is "
+                             f"written in g and the nodes' data")
     if uses(exprs, "b") and len(exprs) != 2:
         raise ValueError(f"float_rule {name!r}: 'b' (the second parent) in a one-input rule")
     src = (f"def {name}(n, g):\n" + bindings(exprs, "    ")
@@ -77,6 +85,7 @@ def float_rule(*exprs: str, math: Any = None, name: str = "rule") -> Callable:
     fn = ns[name]
     fn.exprs = exprs
     fn.math = math
+    fn.common = common
     RULES.append(fn)
     fn.tag = len(RULES)
     return fn

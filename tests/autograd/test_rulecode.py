@@ -24,11 +24,21 @@ def test_the_fast_pass_is_built_from_the_registered_rules():
     assert graph._built_for == len(rulecode.RULES)  # built once, at import
 
 
+def test_the_common_rules_are_tested_first_in_the_order_registered():
+    src = graph._in_place_source(rulecode.RULES)
+    common = [r for r in rulecode.RULES if r.common]
+    assert [r.__name__ for r in common][:2] == ["_mul_float", "_add_float"]
+    tests = [src.index(f"if t == {r.tag}:") for r in common]
+    assert tests == sorted(tests) and tests[-1] < src.index("if t < ")
+    assert "if t == " not in src[src.index("if t < "):]  # the others: a tree
+
+
 @pytest.mark.parametrize("exprs, msg", [
     ((), "one or two expressions"),
     (("g", "g", "g"), "one or two expressions"),
     (("g *",), "invalid syntax|was never closed|unexpected"),
     (("g * b.data",), "'b' .* one-input rule"),
+    (("g * a.grad",), "reads a gradient"),
 ])
 def test_a_malformed_rule_is_refused_where_it_is_written(exprs, msg):
     before = len(rulecode.RULES)
