@@ -26,7 +26,7 @@ from __future__ import annotations
 import itertools
 import linecache
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -376,11 +376,12 @@ def backward(roots: Sequence[Any], seeds: Sequence[Any]) -> None:
     added in place, leaves included; otherwise (Tensor: arrays a leaf may
     own) a leaf's total is handed to ``_accumulate_grad`` once complete.
     """
-    if _mode.current().anomaly:  # the checked pass
+    if _mode.ACTIVE and _mode.current().anomaly:  # the checked pass
         Pass(roots, seeds).run()
         return
     try:
-        if all(r._leaf_grads_in_place for r in roots):
+        if roots[0]._leaf_grads_in_place if len(roots) == 1 else \
+                all(r._leaf_grads_in_place for r in roots):
             if _built_for != len(_rulecode.RULES):
                 _build_in_place_pass()
             _in_place_pass(roots, seeds)
@@ -391,15 +392,15 @@ def backward(roots: Sequence[Any], seeds: Sequence[Any]) -> None:
         raise
 
 
-def _discover(roots: Sequence[Any], reset: Any, leaf_uses: dict | None = None) -> dict:
+def _discover(roots: Sequence[Any], reset: Any, leaf_uses: dict | None = None) -> Collection:
     """Count every reachable non-leaf's uses into its ``_pending`` slot and
     set its ``grad`` to ``reset``; with ``leaf_uses``, count the leaves'
     uses there (a dict of this pass's own: leaves, parameters above all, may
     be shared by passes running at once in other threads, which must not
     share their counts). Returns the roots, deduplicated. A root is
     expanded once even when another root uses it."""
-    tops = dict.fromkeys(roots)
-    many = len(tops) > 1
+    many = len(roots) > 1
+    tops = dict.fromkeys(roots) if many else roots
     stack = []
     for r in tops:
         if r._parents:
@@ -494,9 +495,14 @@ def _owning_pass(roots: Sequence[Any], seeds: Sequence[Any]) -> None:
 _PASS_TEMPLATE = """
 def _in_place_pass(roots, seeds):
     tops = _discover(roots, 0.0)
-    for r, s in zip(roots, seeds):
-        r.grad += s
-    ready = [r for r in tops if r._parents and not r._pending]
+    if len(roots) == 1:  # (what the loop below does, without its fixed costs)
+        r = roots[0]
+        r.grad += seeds[0]
+        ready = [r] if r._parents and not r._pending else []
+    else:
+        for r, s in zip(roots, seeds):
+            r.grad += s
+        ready = [r for r in tops if r._parents and not r._pending]
     pop, push = ready.pop, ready.append
     while ready:
         n = pop()

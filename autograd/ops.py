@@ -31,7 +31,9 @@ A row (:class:`Op`) holds the whole story of an op:
   float rules are written as text, :mod:`autograd.rulecode`, and inlined
   into ``backward()``'s loop), and
   direct forwards (``"float_forward"``, ``"array_forward"``: data -> data,
-  the same function the generic forward reaches through the namespace).
+  the same function the generic forward reaches through the namespace; a
+  float forward written as text, :func:`autograd.rulecode.float_forward`, is
+  inlined into Value's method).
 
 Everything else reads the table: the Value and Tensor methods, the
 expression language, :mod:`autograd.testing`, gradient checking, ``nn``'s
@@ -57,7 +59,7 @@ from typing import Any
 
 import numpy as np
 
-from .rulecode import float_rule
+from .rulecode import float_forward, float_rule
 
 INF = math.inf
 NAN = math.nan
@@ -172,9 +174,8 @@ class FloatMath:
             return NAN
         return (x if x > 0.0 else 0.0) + math.log1p(math.exp(-abs(x)))
 
-    @staticmethod
-    def relu(x: float) -> float:
-        return 0.0 if x <= 0.0 else x  # nan stays nan, as np.maximum
+    # as text (nan stays nan, as np.maximum): Value.relu inlines it (rulecode.float_forward)
+    relu = staticmethod(float_forward("0.0 if x <= 0.0 else x", name="relu"))
 
     @staticmethod
     def step(x: float) -> float:

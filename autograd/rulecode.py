@@ -31,7 +31,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["float_rule", "RULES", "tag_of"]
+__all__ = ["float_rule", "float_forward", "inline_forward", "RULES", "tag_of"]
 
 #: The text rules, in tag order (a rule's ``tag`` is its index + 1).
 RULES: list[Callable] = []
@@ -78,11 +78,7 @@ def float_rule(*exprs: str, math: Any = None, name: str = "rule",
         raise ValueError(f"float_rule {name!r}: 'b' (the second parent) in a one-input rule")
     src = (f"def {name}(n, g):\n" + bindings(exprs, "    ")
            + f"    return ({', '.join(exprs)},)\n")
-    ns: dict[str, Any] = {"M": math}
-    where = f"<rule {name}>"
-    linecache.cache[where] = (len(src), None, src.splitlines(True), where)  # for tracebacks
-    exec(compile(src, where, "exec"), ns)  # a row's rule text
-    fn = ns[name]
+    fn = _compiled(src, name, f"<rule {name}>", {"M": math})
     fn.exprs = exprs
     fn.math = math
     fn.common = common
@@ -94,3 +90,32 @@ def float_rule(*exprs: str, math: Any = None, name: str = "rule",
 def tag_of(rule: Callable) -> int:
     """The rule's tag in the fast pass, 0 for a rule it calls."""
     return getattr(rule, "tag", 0)
+
+
+def float_forward(expr: str, *, math: Any = None, name: str = "forward") -> Callable:
+    """A row's forward on floats written as ``expr``, an expression in ``x``
+    (the input's data) and ``M``: compiled into the function ``f(x)``, and
+    inlined into Value's method by :func:`inline_forward` (for a one-line
+    forward such as relu's, the call costs more than the arithmetic)."""
+    compile(expr, f"<forward {name}>", "eval")  # a syntax error names the op now
+    fn = _compiled(f"def {name}(x):\n    return {expr}\n", name, f"<forward {name}>",
+                   {"M": math})
+    fn.expr = expr
+    return fn
+
+
+def inline_forward(forward: Any, record: Callable, kern: Any, name: str) -> Callable:
+    """The method ``m(self) -> record(forward(self.data), kern, (self,))``,
+    with ``forward``'s text (:func:`float_forward`) in place of its call."""
+    src = (f"def {name}(self):\n    x = self.data\n"
+           f"    return _record({forward.expr}, k, (self,))\n")
+    return _compiled(src, name, f"<method {name}>",
+                     {"M": forward.__globals__["M"], "_record": record, "k": kern})
+
+
+def _compiled(src: str, name: str, where: str, ns: dict[str, Any]) -> Any:
+    """The function ``name`` defined by ``src`` (code made from a row's text),
+    its lines registered for tracebacks."""
+    linecache.cache[where] = (len(src), None, src.splitlines(True), where)
+    exec(compile(src, where, "exec"), ns)
+    return ns[name]

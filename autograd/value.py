@@ -19,6 +19,7 @@ from .graph import backward as _backward_pass
 from .kernel import FLOAT, ConstKernels, Kernel, kernel, spell_method
 from .mode import ACTIVE, DEFAULT, current, finish_node
 from .ops import OPS, FloatMath
+from .rulecode import inline_forward
 
 __all__ = ["Value", "wsum"]
 
@@ -118,8 +119,11 @@ def _method(key: str) -> Callable:
     op = OPS[key]
     f = op.forward
     k = kernel(key, FLOAT)
-    direct = op.fast.get("float_forward")  # the row's own fast forward, if it has one
-    if direct is not None:
+    direct: Any = op.fast.get("float_forward")  # the row's own fast forward, if it has one
+    plain: Callable
+    if getattr(direct, "expr", None) is not None:  # written as text: inlined
+        plain = inline_forward(direct, _record, k, op.method or key)
+    elif direct is not None:
         def plain(self):
             return _record(direct(self.data), k, (self,))
     else:
@@ -444,7 +448,8 @@ class Value(Node):
     # --- backprop ---------------------------------------------------------------
     def backward(self, grad: float | Value = 1.0) -> None:
         """Backpropagate from this node (seed d(self)/d(self) = ``grad``)."""
-        seed = grad.data if isinstance(grad, Value) else _number(grad, "backward grad")
+        seed = grad if grad.__class__ is float else \
+            grad.data if isinstance(grad, Value) else _number(grad, "backward grad")
         if not self._parents and not self.requires_grad:
             raise RuntimeError("Value.backward: this value does not require grad and has no "
                                "graph (it was computed under no_grad(), or made with "

@@ -1,5 +1,6 @@
 """Float rules written as text (autograd.rulecode): one text compiled into
 the kernel's function and inlined into backward()'s loop."""
+import linecache
 import traceback
 
 import pytest
@@ -84,3 +85,21 @@ def test_a_user_rule_that_raises_inside_the_inlined_pass_shows_its_lines():
     broken["on"] = False
     y.backward()  # the failed pass left nothing half-counted
     assert x.grad == pytest.approx(2.0 * 0.9553364891256060)
+
+
+def test_a_forward_written_as_text_is_inlined_into_a_method():
+    f = rulecode.float_forward("x * 2.0 + M.exp(0.0)", math=FloatMath, name="lin_test")
+    assert f(3.0) == 7.0 and f.expr == "x * 2.0 + M.exp(0.0)"
+    node = Value(3.0)
+    method = rulecode.inline_forward(f, lambda d, k, ps: (d, k, ps), "K", "lin_test")
+    assert method(node) == (7.0, "K", (node,))  # the text itself, not a call of f
+    with pytest.raises(SyntaxError):
+        rulecode.float_forward("x *", name="bad_forward")
+
+
+@pytest.mark.parametrize("x", [-2.5, -0.0, 0.0, 1e-300, 3.0, float("inf"), float("nan")])
+def test_relu_s_inlined_method_gives_its_forward_s_bits(x):
+    y = Value(x).relu()
+    ref = OPS["relu"].forward(FloatMath, x)
+    assert repr(y.data) == repr(ref) and y._op.op is OPS["relu"]
+    assert "_record(0.0 if x <= 0.0 else x" in "".join(linecache.getlines("<method relu>"))
