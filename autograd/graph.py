@@ -182,10 +182,7 @@ class Node:
 
     @property
     def scope(self) -> list | None:
-        try:  # read on every module call while viz is imported: no getattr call
-            return self._scope  # type: ignore[attr-defined]
-        except AttributeError:  # a leaf no call has returned yet
-            return None
+        return getattr(self, "_scope", None)  # None: a node no module call has returned
 
     @scope.setter
     def scope(self, records: list | None) -> None:
@@ -398,13 +395,15 @@ def _discover(roots: Sequence[Any], reset: Any, leaf_uses: dict | None = None) -
     uses there (a dict of this pass's own: leaves, parameters above all, may
     be shared by passes running at once in other threads, which must not
     share their counts). Returns the roots, deduplicated. A root is
-    expanded once even when another root uses it."""
-    many = len(roots) > 1
-    tops = dict.fromkeys(roots) if many else roots
+    expanded once even when another root uses it: while the graph is
+    discovered, each root counts one use more (by the pass itself, as it
+    were), so that reaching it from another root only counts the use."""
+    tops = dict.fromkeys(roots) if len(roots) > 1 else roots
     stack = []
     for r in tops:
         if r._parents:
             r.grad = reset
+            r._pending = 1
             stack.append(r)
     pop, push = stack.pop, stack.append
     count_leaves = leaf_uses is not None
@@ -419,15 +418,17 @@ def _discover(roots: Sequence[Any], reset: Any, leaf_uses: dict | None = None) -
                         p._pending = n + 1
                     else:
                         p._pending = 1
-                        if not many or p not in tops:
-                            p.grad = reset
-                            if nxt is None:
-                                nxt = p
-                            else:
-                                push(p)
+                        p.grad = reset
+                        if nxt is None:
+                            nxt = p
+                        else:
+                            push(p)
                 elif count_leaves:
                     leaf_uses[p] = leaf_uses.get(p, 0) + 1  # type: ignore[index,union-attr]
             node = nxt
+    for r in tops:  # the pass's own use, taken back
+        if r._parents:
+            r._pending -= 1
     return tops
 
 
@@ -507,40 +508,44 @@ def _in_place_pass(roots, seeds):
     while ready:
         n = pop()
         while n is not None:  # along a chain, the next node without the stack
-            k = n._op
-            t = k.tag
+            t = n._op.tag
 @DISPATCH@
-            # count the uses sent, and go on to the operand the walk would
-            # take next (a, then b onto the stack: b is taken first)
-            n = None
-            if a._parents:
-                u = a._pending - 1
-                a._pending = u
-                if not u:
-                    n = a
-            if b is not None and b._parents:
-                u = b._pending - 1
-                b._pending = u
-                if not u:
-                    if n is not None:
-                        push(n)
-                    n = b
+"""
+
+# After a node's contributions are added: count the uses sent, and go on to
+# the operand the walk would take next (a, then b onto the stack: b first).
+_SENT_A = """\
+n = None
+if a._parents:
+    u = a._pending - 1
+    a._pending = u
+    if not u:
+        n = a
+"""
+_SENT_B = """\
+if b._parents:
+    u = b._pending - 1
+    b._pending = u
+    if not u:
+        if n is not None:
+            push(n)
+        n = b
 """
 
 # Tag 0: a rule to call (array rules, structural ops, wsum, Functions).
 _CALL_LEAF = """\
 parents = n._parents
-cs = k.vjp(n, n.grad)
+cs = n._op.vjp(n, n.grad)
 if len(parents) == 2:
     a, b = parents
     ca, cb = cs
     a.grad += ca
     b.grad += cb
-elif len(parents) == 1:
+@SENT_A@@SENT_B@elif len(parents) == 1:
     a = parents[0]
-    b = None
     a.grad += cs[0]
-else:
+@SENT_A@else:
+    n = None
     for p, c in zip(parents, cs):
         p.grad += c
         if p._parents:
@@ -548,9 +553,11 @@ else:
             p._pending = u
             if not u:
                 push(p)
-    n = None
-    continue
 """
+
+
+def _indented(text: str, pad: str) -> str:
+    return "".join(pad + ln + "\n" for ln in text.splitlines())
 
 
 def _in_place_source(rules: Sequence[Any]) -> str:
@@ -560,16 +567,19 @@ def _in_place_source(rules: Sequence[Any]) -> str:
     tree of comparisons. Measured on the mixed chain of ``bench_scalar``,
     two equalities cost less than a four-deep tree: 137 against 162 ns per
     node. Each branch adds its contributions itself, ``a``'s then ``b``'s
-    (the order of the stepping walk), and leaves ``a`` and ``b`` (None for
-    one input) bound for the loop's bookkeeping."""
+    (the order of the stepping walk), and counts the uses it sent."""
+    sent_a, sent_b = _indented(_SENT_A, "    "), _indented(_SENT_B, "    ")
+    call = _CALL_LEAF.replace("@SENT_A@", sent_a).replace("@SENT_B@", sent_b)
+
     def leaf(tag: int, pad: str) -> str:
         if not tag:
-            return "".join(pad + ln + "\n" for ln in _CALL_LEAF.splitlines())
+            return _indented(call, pad)
         exprs = rules[tag - 1].exprs
         body = f"{pad}g = n.grad\n" + _rulecode.bindings(exprs, pad, in_pass=True)
         if len(exprs) == 2:
-            return body + f"{pad}a.grad += {exprs[0]}\n{pad}b.grad += {exprs[1]}\n"
-        return body + f"{pad}b = None\n{pad}a.grad += {exprs[0]}\n"
+            return (body + f"{pad}a.grad += {exprs[0]}\n{pad}b.grad += {exprs[1]}\n"
+                    + _indented(_SENT_A + _SENT_B, pad))
+        return body + f"{pad}a.grad += {exprs[0]}\n" + _indented(_SENT_A, pad)
 
     def tree(tags: list[int], depth: int) -> str:
         pad = "    " * depth

@@ -47,13 +47,13 @@ def uses(exprs: tuple[str, ...], name: str) -> bool:
 def bindings(exprs: tuple[str, ...], indent: str, *, in_pass: bool = False) -> str:
     """The lines binding the parents and the kernel that ``exprs`` read
     (``n`` and ``g`` are bound already). ``in_pass``: for the fast pass,
-    which has bound ``k`` and needs ``a`` (and ``b``) whatever the text reads."""
+    which needs ``a`` (and ``b``) whatever the text reads."""
     lines = []
     if len(exprs) == 2:
         lines.append("a, b = n._parents")
     elif in_pass or uses(exprs, "a"):
         lines.append("a = n._parents[0]")
-    if not in_pass and uses(exprs, "k"):
+    if uses(exprs, "k"):
         lines.append("k = n._op")
     return "".join(f"{indent}{ln}\n" for ln in lines)
 

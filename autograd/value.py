@@ -37,9 +37,7 @@ def _record(data: float, kern, parents: tuple) -> Value:
     v = _alloc(Value)
     v.data = data
     v.grad = 0.0
-    v.label = ""
     v._pending = 0
-    v._scope = None
     if ACTIVE:  # some context somewhere is in a non-default mode: ask ours
         return _finish(v, kern, parents)
     v._op = kern
@@ -67,7 +65,6 @@ def _leaf(x: float) -> Value:
     v = _alloc(Value)
     v.data = x
     v.grad = 0.0
-    v.label = ""
     v._op = None
     v._parents = ()
     v._ctx = 0  # a constant without a creation number (see Value.__init__)
@@ -149,16 +146,15 @@ class Value(Node):
     """
 
     # _ctx: a custom Function's saved values; on a leaf, its creation number
-    # (negative for a constant, 0 for a constant the engine made). _site
-    # (creation sites) is set only on the nodes that need it; _scope (the
-    # records of the module calls that returned the node, see viz.scope) is
-    # None on every result, so that a module call reads it without the cost
-    # of an unset slot's exception (a leaf sets it when a call returns it).
-    __slots__ = ("data", "grad", "label", "_op", "_parents", "_pending", "_ctx", "_site",
+    # (negative for a constant, 0 for a constant the engine made). _label,
+    # _site (creation sites) and _scope (the records of the module calls that
+    # returned the node, see viz.scope) are set only on the nodes that have
+    # one: every slot the constructor stores costs every op.
+    __slots__ = ("data", "grad", "_label", "_op", "_parents", "_pending", "_ctx", "_site",
                  "_scope", "__weakref__")
     data: float
     grad: float
-    label: str
+    _label: str
     _op: Kernel | None
     _parents: tuple[Value, ...]
     _pending: int        # the fast pass's count of uses not yet sent
@@ -180,11 +176,22 @@ class Value(Node):
                             f"{type(requires_grad).__name__}")
         self.data = float(data)
         self.grad = 0.0
-        self.label = label
+        self._label = label
         self._op = None
         self._parents = ()
         n = next_leaf_number()
         self._ctx = n if requires_grad else -n  # its creation number; negative: a constant
+
+    @property
+    def label(self) -> str:
+        """The node's name in diagrams, the step page and messages ("" for
+        none). Results start without one (the constructor stores nothing for
+        it: a store per op is the price of a slot's default)."""
+        return getattr(self, "_label", "")
+
+    @label.setter
+    def label(self, text: str) -> None:
+        self._label = text
 
     @property
     def requires_grad(self) -> bool:

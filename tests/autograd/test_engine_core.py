@@ -297,6 +297,31 @@ def test_the_fast_pass_agrees_with_the_stepping_walk(dag):
                                                       abs=1e-12)
 
 
+@given(_dags(), st.lists(st.integers(0, 10 ** 6), min_size=2, max_size=4))
+def test_the_fast_pass_from_several_roots_agrees_with_the_walk(dag, picks):
+    """Several roots, one reaching another (or the same root twice): each
+    is expanded once, and the leaves get what the walk gives them."""
+    from gradviz.autograd import graph
+
+    def build():
+        leaves = [Value(v) for v in dag[0]]
+        nodes = list(leaves)
+        for op, i, j in dag[1]:  # _build's graph, every node kept
+            a, b = nodes[i % len(nodes)], nodes[j % len(nodes)]
+            nodes.append({"+": a + b, "*": a * b, "tanh": a.tanh(), "-": a - b,
+                          "c*": 0.5 * a}[op])
+        return leaves, [nodes[k % len(nodes)] for k in picks], nodes
+    leaves1, roots1, nodes1 = build()
+    leaves2, roots2, _ = build()
+    seeds = [0.5 + k for k in range(len(picks))]
+    graph.backward(roots1, seeds)
+    steps = list(graph.walk(roots2, seeds))
+    assert len(steps) == len({id(s.node) for s in steps})  # each node once
+    assert [v.grad for v in leaves1] == pytest.approx([v.grad for v in leaves2], rel=1e-12,
+                                                      abs=1e-12)
+    assert all(getattr(n, "_pending", 0) == 0 for n in nodes1)  # every count back at 0
+
+
 def test_backward_equals_grad_to_the_last_bit_where_the_walks_once_parted():
     # A node used by both operands of a product, once through a neg and once through
     # a wsum: the fast pass took the neg first, the walk the wsum, and the sums came

@@ -436,3 +436,11 @@ def test_an_array_beside_a_value_is_named_and_a_0d_array_is_a_number():
         Value(2.0) + [1, 2]
     assert (Value(2.0) * np.array(3.0)).data == 6.0
     assert (np.array(3.0) - Value(2.0)).data == 1.0
+
+
+def test_a_result_has_an_empty_label_until_one_is_given():
+    x = Value(2.0, label="x")
+    y = x * x
+    assert (x.label, y.label, x.detach().label) == ("x", "", "x")
+    y.label = "y"
+    assert y.label == "y" and "label='y'" in repr(y)
