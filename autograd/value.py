@@ -246,13 +246,13 @@ class Value(Node):
         return self._in_place(other, _div, Value.__truediv__)
 
     # --- arithmetic: a Value or a number on either side ----------------------
-    # A float constant goes straight to its op (the common case, one test);
-    # another Value makes a two-operand node; other real numbers are converted.
+    # Another Value makes a two-operand node (the common case, one test); a
+    # float constant goes straight to its op; other real numbers are converted.
     def __add__(self, other):
         cls = other.__class__
+        if cls is Value or (cls is not float and isinstance(other, Value)):
+            return _record(self.data + other.data, _ADD, (self, other))
         if cls is not float:
-            if cls is Value or isinstance(other, Value):
-                return _record(self.data + other.data, _ADD, (self, other))
             o = _const(other)
             if o is None:
                 return _not_a_number(other, "+")
@@ -269,9 +269,9 @@ class Value(Node):
 
     def __sub__(self, other):
         cls = other.__class__
+        if cls is Value or (cls is not float and isinstance(other, Value)):
+            return _record(self.data - other.data, _SUB, (self, other))
         if cls is not float:
-            if cls is Value or isinstance(other, Value):
-                return _record(self.data - other.data, _SUB, (self, other))
             o = _const(other)
             if o is None:
                 return _not_a_number(other, "-")
@@ -288,9 +288,9 @@ class Value(Node):
 
     def __mul__(self, other):
         cls = other.__class__
+        if cls is Value or (cls is not float and isinstance(other, Value)):
+            return _record(self.data * other.data, _MUL, (self, other))
         if cls is not float:
-            if cls is Value or isinstance(other, Value):
-                return _record(self.data * other.data, _MUL, (self, other))
             o = _const(other)
             if o is None:
                 return _not_a_number(other, "*")
@@ -307,9 +307,9 @@ class Value(Node):
 
     def __truediv__(self, other):
         cls = other.__class__
+        if cls is Value or (cls is not float and isinstance(other, Value)):
+            return _record(_div(self.data, other.data), _DIV, (self, other))
         if cls is not float:
-            if cls is Value or isinstance(other, Value):
-                return _record(_div(self.data, other.data), _DIV, (self, other))
             o = _const(other)
             if o is None:
                 return _not_a_number(other, "/")
@@ -326,9 +326,9 @@ class Value(Node):
 
     def __pow__(self, other):
         cls = other.__class__
+        if cls is Value or (cls is not float and isinstance(other, Value)):
+            return _record(_pow(self.data, other.data), _POW, (self, other))
         if cls is not float:
-            if cls is Value or isinstance(other, Value):
-                return _record(_pow(self.data, other.data), _POW, (self, other))
             o = _const(other)
             if o is None:
                 return _not_a_number(other, "**")
