@@ -13,6 +13,7 @@ import functools
 import inspect
 import keyword
 import numbers
+import types
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
@@ -89,8 +90,12 @@ class UnaryOp(Op):
     _float_kernel: ClassVar[Kernel | None] = None  # the row's kernels, made on first use
     _array_kernel: ClassVar[Kernel | None] = None
 
-    def __call__(self, x: Any = _NO_INPUT, /, *more: Any, **params: Any) -> Any:
-        if not more and not params:  # (one positional input, no packing of the rest)
+    # Positional only: a **params dict made on every call cost 20-40 ns per
+    # node. Such a row has no constants, so a keyword is refused by Python
+    # itself, in the words of each row's own copy of this function
+    # (_unary_row_class): "softsign() got an unexpected keyword argument".
+    def __call__(self, x: Any = _NO_INPUT, /, *more: Any) -> Any:
+        if not more:  # (one input)
             cls = x.__class__
             if cls is Value:
                 out = self.forward(FloatMath, x.data)
@@ -104,8 +109,19 @@ class UnaryOp(Op):
                     return x._record(out, self._array_kernel or _plain_kernel(self, ARRAY),
                                      (x,))
         if x is _NO_INPUT:
-            return apply(self, *more, **params)
-        return apply(self, x, *more, **params)
+            return apply(self, *more)
+        return apply(self, x, *more)
+
+
+def _unary_row_class(name: str) -> type:
+    """A subclass of UnaryOp for the row ``name`` alone, whose ``__call__``
+    is a copy of UnaryOp's named ``name``, so that Python's own error for a
+    keyword argument names the op."""
+    call = UnaryOp.__call__
+    named = types.FunctionType(call.__code__.replace(co_name=name, co_qualname=name),
+                               call.__globals__, name, call.__defaults__, call.__closure__)
+    return type("UnaryOp", (UnaryOp,), {"__call__": named, "__qualname__": "UnaryOp",
+                                        "__module__": __name__})
 
 
 def _bound_params(op: Op, params: dict) -> dict:
@@ -380,7 +396,7 @@ def define_op(name: str, *, forward: Callable, deriv: Callable | None = None,
                          f"input{'s' if arity != 1 else ''}")
     if kink is not None and not callable(kink):
         raise TypeError(f"define_op({name!r}): kink must be a function of the inputs")
-    row = UnaryOp if arity == 1 and deriv is not None and not params else Op
+    row = _unary_row_class(name) if arity == 1 and deriv is not None and not params else Op
     op = row(name, name, arity, forward, deriv=deriv, vjp=vjp,
             rule=rule or tuple(f"d/dx{i + 1}" for i in range(max(arity, 1))),
             domain=domain or tuple(((-2.0, 2.0),) for _ in range(max(arity, 1))),

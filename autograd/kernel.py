@@ -188,9 +188,9 @@ class Kernel:
 #: The generic float rule for one-input rows without constants, without the
 #: general rule's list building (users' own ops and the built-in ones without
 #: a fast rule take it); a text rule, so the fast pass inlines it. The row's
-#: deriv is read on every call.
+#: deriv is read on every call. Common: every user's one-input op takes it.
 _unary_float_rule = float_rule("g * k.op.deriv(M, n.data, a.data)[0]", math=FloatMath,
-                               name="unary_float_rule")
+                               name="unary_float_rule", common=True)
 
 
 def _float_rule(op: Op, n_args: int) -> Callable | None:
