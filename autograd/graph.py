@@ -630,7 +630,7 @@ def _build_in_place_pass() -> None:
         if math is not None and ns.setdefault("M", math) is not math:
             raise RuntimeError(f"text rule {r.__name__}: another math namespace than the others")
     src = _in_place_source(rules)
-    name = f"<gradviz fast pass, {len(rules)} text rules>"
+    name = _rulecode._where("fast pass", f"{len(rules)} text rules")
     linecache.cache[name] = (len(src), None, src.splitlines(True), name)  # tracebacks show it
     exec(compile(src, name, "exec"), ns)  # code built from the table's rules
     _in_place_pass = ns["_in_place_pass"]

@@ -27,6 +27,7 @@ pass calls those. The pass tests the rules declared ``common`` first (see
 from __future__ import annotations
 
 import linecache
+import os
 import re
 from collections.abc import Callable
 from typing import Any
@@ -35,6 +36,7 @@ __all__ = ["float_rule", "float_forward", "inline_forward", "RULES", "tag_of"]
 
 #: The text rules, in tag order (a rule's ``tag`` is its index + 1).
 RULES: list[Callable] = []
+_HERE = os.path.dirname(os.path.abspath(__file__))
 _NAME = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
 
 
@@ -70,7 +72,7 @@ def float_rule(*exprs: str, math: Any = None, name: str = "rule",
         raise ValueError(f"float_rule {name!r}: one or two expressions (one per input), "
                          f"got {len(exprs)}")
     for e in exprs:
-        compile(e, f"<rule {name}>", "eval")  # a syntax error names the rule now
+        compile(e, _where("rule", name), "eval")  # a syntax error names the rule now
         if ".grad" in e:  # the pass adds a's contribution before it computes b's
             raise ValueError(f"float_rule {name!r}: {e!r} reads a gradient; a rule is "
                              f"written in g and the nodes' data")
@@ -78,7 +80,7 @@ def float_rule(*exprs: str, math: Any = None, name: str = "rule",
         raise ValueError(f"float_rule {name!r}: 'b' (the second parent) in a one-input rule")
     src = (f"def {name}(n, g):\n" + bindings(exprs, "    ")
            + f"    return ({', '.join(exprs)},)\n")
-    fn = _compiled(src, name, f"<rule {name}>", {"M": math})
+    fn = _compiled(src, name, _where("rule", name), {"M": math})
     fn.exprs = exprs
     fn.math = math
     fn.common = common
@@ -97,8 +99,8 @@ def float_forward(expr: str, *, math: Any = None, name: str = "forward") -> Call
     (the input's data) and ``M``: compiled into the function ``f(x)``, and
     inlined into Value's method by :func:`inline_forward` (for a one-line
     forward such as relu's, the call costs more than the arithmetic)."""
-    compile(expr, f"<forward {name}>", "eval")  # a syntax error names the op now
-    fn = _compiled(f"def {name}(x):\n    return {expr}\n", name, f"<forward {name}>",
+    compile(expr, _where("forward", name), "eval")  # a syntax error names the op now
+    fn = _compiled(f"def {name}(x):\n    return {expr}\n", name, _where("forward", name),
                    {"M": math})
     fn.expr = expr
     return fn
@@ -109,8 +111,15 @@ def inline_forward(forward: Any, record: Callable, kern: Any, name: str) -> Call
     with ``forward``'s text (:func:`float_forward`) in place of its call."""
     src = (f"def {name}(self):\n    x = self.data\n"
            f"    return _record({forward.expr}, k, (self,))\n")
-    return _compiled(src, name, f"<method {name}>",
+    return _compiled(src, name, _where("method", name),
                      {"M": forward.__globals__["M"], "_record": record, "k": kern})
+
+
+def _where(kind: str, name: str) -> str:
+    """The file name of generated code: inside this package's folder, so that
+    creation sites and anomaly reports skip its frames as the engine's own
+    (``.../autograd/<method relu>``); tracebacks show it with its lines."""
+    return os.path.join(_HERE, f"<{kind} {name}>")
 
 
 def _compiled(src: str, name: str, where: str, ns: dict[str, Any]) -> Any:

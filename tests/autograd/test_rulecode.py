@@ -1,6 +1,7 @@
 """Float rules written as text (autograd.rulecode): one text compiled into
 the kernel's function and inlined into backward()'s loop."""
 import linecache
+import sys
 import traceback
 
 import pytest
@@ -102,4 +103,15 @@ def test_relu_s_inlined_method_gives_its_forward_s_bits(x):
     y = Value(x).relu()
     ref = OPS["relu"].forward(FloatMath, x)
     assert repr(y.data) == repr(ref) and y._op.op is OPS["relu"]
-    assert "_record(0.0 if x <= 0.0 else x" in "".join(linecache.getlines("<method relu>"))
+    assert "_record(0.0 if x <= 0.0 else x" in "".join(
+        linecache.getlines(Value.relu.__code__.co_filename))
+
+
+def test_a_node_made_by_generated_code_is_sited_at_the_user_s_line():
+    """relu's method is generated: a creation site (gradcheck's report,
+    detect_anomaly) names the user's line, not the method's text."""
+    from gradviz.autograd.mode import record_sites
+    x = Value(0.5)
+    with record_sites():
+        y = x.relu(); line = sys._getframe().f_lineno
+    assert y.creation_site == f"{__file__}:{line}"
