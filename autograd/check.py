@@ -249,15 +249,20 @@ def _finite_or_nan(f: Callable[[Any], float]) -> Callable[[Any], float]:
 
 
 def _richardson(f: Callable[[float], float], h: float,
-                tol: Callable[[float], float] | None = None) -> tuple[float, float]:
+                tol: Callable[[float], float] | None = None,
+                scale: float | None = None) -> tuple[float, float]:
     """d/dt f(t) at 0 from central differences with steps h and h/2,
     Richardson extrapolated; returns (estimate, error estimate). ``f`` gives
     nan off its domain (see :func:`_finite_or_nan`); a step that leaves the
     domain is retried ten times smaller. With ``tol(estimate)``, the tolerance the
     estimate will be held to, so is a step whose error estimate is more than a
     quarter of it (a singularity close by: ``1/x`` at ``x = 0.0011`` with a
-    step of 0.001), for at most six steps that stay on the domain; the
-    estimate with the smallest error estimate is returned."""
+    step of 0.001), for at most six steps that stay on the domain, unless
+    the error is mostly rounding: then the step is made ten times longer
+    (an element of 1 beside one of 1e6 in ``(t * t).sum()``: a step of 1e-3
+    moves a sum of 1e12 by less than its rounding). The rounding is that of
+    ``scale`` (the size of what f's values are computed from; by default
+    ``|f(0)|``). The estimate with the smallest error estimate is returned."""
     f0 = None
     best: tuple[float, float] | None = None
     finite = 0
@@ -270,13 +275,17 @@ def _richardson(f: Callable[[float], float], h: float,
             finite += 1
             est = d2 + (d2 - d1) / 3.0
             if f0 is None:
-                f0 = f(0.0)
-            round_off = 4 * np.finfo(np.float64).eps * (abs(f0) + 1.0) / h
-            err = abs(d2 - d1) / 3.0 + round_off
+                f0 = abs(f(0.0)) if scale is None else scale
+            round_off = 4 * np.finfo(np.float64).eps * (f0 + 1.0) / h
+            truncation = abs(d2 - d1) / 3.0
+            err = truncation + round_off
             if best is None or err < best[1]:
                 best = (est, err)
             if tol is None or err <= 0.25 * tol(est):
                 return best
+            if round_off > truncation:  # the steps are lost in f's rounding: longer ones
+                h *= 10.0
+                continue
         # (a step that is not finite landed on a pole or off the domain; a smaller one
         # stays closer to the point: 1/x at 1e-4, whose step 1e-4 lands on 0, is found
         # right with 1e-5, after 1e-3 had straddled the pole)
@@ -386,8 +395,10 @@ def _projection(out, seed: int):
 
 
 def _whole(fn, inputs, out, step, atol, rtol, max_elements, directions, seed):
-    """The first whole-function disagreement, as (input, label, index, a, n),
-    or None."""
+    """The first whole-function disagreement, as (input, label, index, a, n,
+    err: the numeric estimate's error estimate), or None. The outputs are
+    differenced before they are projected, so elements the move does not
+    reach cancel exactly instead of drowning it in their rounding."""
     v = _projection(out, seed)
     seed_node = out._coerce_seed(v.astype(np.asarray(out.data).dtype) if v.ndim else float(v),
                                  "gradcheck", False)
@@ -398,10 +409,14 @@ def _whole(fn, inputs, out, step, atol, rtol, max_elements, directions, seed):
     # one-element outputs are seeded with SCALAR_SEED; numbers are reported per unit seed
     unit = float(v.reshape(-1)[0]) if v.size == 1 else 1.0
 
-    def value(arrays) -> float:
+    def output(arrays) -> np.ndarray:
         leaves = [x._gc_leaf(a) for x, a in zip(inputs, arrays)]
-        y = fn(*leaves)
-        return float(np.sum(np.asarray(y.data, dtype=np.float64) * v)) / unit
+        return np.asarray(fn(*leaves).data, dtype=np.float64)
+    y0 = output(base)
+    scale = float(np.sum(np.abs(y0 * v))) / abs(unit)
+
+    def value(arrays) -> float:
+        return float(np.sum((output(arrays) - y0) * v)) / unit
 
     rng = np.random.default_rng(seed + 1)
     for i, x0 in enumerate(base):
@@ -416,12 +431,12 @@ def _whole(fn, inputs, out, step, atol, rtol, max_elements, directions, seed):
                     arrays[i] = x0.copy()
                     arrays[i][index] += t
                     return value(arrays)
-                num, err = _richardson(f, h, lambda n: atol + rtol * abs(n))
+                num, err = _richardson(f, h, lambda n: atol + rtol * abs(n), scale)
                 a = float(g[index])
                 if not _close(a, num, err, atol, rtol):
-                    return i, inputs[i].label, index, a, num
+                    return i, inputs[i].label, index, a, num, err
         else:
-            scale = max(1.0, float(np.max(np.abs(x0))))
+            size = max(1.0, float(np.max(np.abs(x0))))
             for _ in range(directions):
                 u = rng.standard_normal(x0.shape)
                 u /= np.linalg.norm(u)
@@ -431,10 +446,10 @@ def _whole(fn, inputs, out, step, atol, rtol, max_elements, directions, seed):
                     arrays = list(base)
                     arrays[i] = x0 + t * u
                     return value(arrays)
-                num, err = _richardson(f, step * scale, lambda n: atol + rtol * abs(n))
+                num, err = _richardson(f, step * size, lambda n: atol + rtol * abs(n), scale)
                 a = float(np.sum(g * u))
                 if not _close(a, num, err, atol, rtol):
-                    return i, inputs[i].label, None, a, num
+                    return i, inputs[i].label, None, a, num, err
     return None
 
 
@@ -473,19 +488,26 @@ def _elements(x0: np.ndarray, max_elements: int, rng, directions: int):
             yield None, u / np.linalg.norm(u)
 
 
-def _numeric(f, a: float, h: float, atol: float, rtol: float) -> tuple[float, bool, float]:
+def _numeric(f, a: float, h: float, atol: float, rtol: float,
+             scale: float | None = None) -> tuple[float, bool, float, float]:
     """The numeric slope of ``f`` at 0 against the analytic ``a``: (slope,
-    agrees, relative error). A plain central difference first, enough when it
-    agrees; else Richardson extrapolation with its error estimate."""
+    agrees, relative error, the slope's error estimate). A plain central
+    difference first, enough when it agrees; else Richardson extrapolation
+    with its error estimate."""
     n = (f(h) - f(-h)) / (2 * h)
+    err = 0.0
     ok = _close(a, n, 0.0, atol, rtol)
     if not ok:
-        n, err = _richardson(f, h, lambda n: atol + rtol * abs(n))
+        n, err = _richardson(f, h, lambda n: atol + rtol * abs(n), scale)
         ok = _close(a, n, err, atol, rtol)
-    return n, ok, _rel(a, n, atol, rtol)
+    return n, ok, _rel(a, n, atol, rtol), err
 
 
 #: An edge's note when the op is not finite at or next to the point.
+#: An edge's note when no finite-difference step can tell its slope apart.
+_ROUNDING = ("the op's values here are too far apart in size for a finite difference to see "
+             "this element move through their rounding (e.g. exp(10) summed with exp(80)): "
+             "no derivative to compare")
 _UNDEFINED = ("the op is not finite at or next to this point (outside its domain, at a pole, "
               "or overflowing): no derivative to compare")
 
@@ -507,7 +529,7 @@ def _check_scalar_edge(node, i, datas, a, kink_flags, step, atol, rtol, site,
     f = _finite_or_nan(f)
     a = float(a)
     h = step * max(1.0, abs(x0))
-    n, ok, rel = _numeric(f, a, h, atol, rtol)
+    n, ok, rel, _ = _numeric(f, a, h, atol, rtol)
     verdict, note = "ok", ""
     if not ok and not (math.isfinite(n) and math.isfinite(f(0.0))):
         verdict, note = "not differentiable", _UNDEFINED
@@ -533,18 +555,22 @@ def _check_edge(node, i, datas64, g64, contrib, kink_flags, scalar, step, atol, 
                          [(None, math.nan, math.nan, math.inf)],
                          note=f"vjp returned shape {a_full.shape} for an input of shape {x0.shape}")
 
-    @_finite_or_nan  # a step off the domain: nan, said by the verdict
-    def value(xi):
+    def output(xi):
         args = list(datas64)
         args[i] = float(xi) if scalar else xi
-        y = node.op_forward(*args)
-        if scalar:
-            return float(y) * g64 / unit
-        return float(np.sum(np.asarray(y, dtype=np.float64) * g64)) / unit
+        return np.asarray(node.op_forward(*args), dtype=np.float64)
+    y0 = output(x0[()] if scalar else x0)
+    scale = float(np.sum(np.abs(y0 * g64))) / abs(unit)
+
+    # (differenced before weighting: elements the move does not reach cancel
+    # exactly, instead of drowning it in their rounding, as exp(30) did exp(0)'s)
+    @_finite_or_nan  # a step off the domain: nan, said by the verdict
+    def value(xi):
+        return float(np.sum((output(xi) - y0) * g64)) / unit
 
     kinks = None if kink_flags is None else np.broadcast_to(
         np.asarray(kink_flags[i], dtype=bool), x0.shape)
-    rows, bad_rows, at_kink, undefined = [], [], False, False
+    rows, bad_rows, at_kink, undefined, rounding = [], [], False, False, False
     worst_a = worst_n = math.nan
     worst = -1.0
     for index, u in _elements(x0, max_elements, rng, directions):
@@ -562,9 +588,13 @@ def _check_edge(node, i, datas64, g64, contrib, kink_flags, scalar, step, atol, 
             def f(t, u=u):
                 return value(x0 + t * u)
             a = float(np.sum(a_full * u))
-        n, ok, rel = _numeric(f, a, h, atol, rtol)
+        n, ok, rel, err = _numeric(f, a, h, atol, rtol, scale)
         if not ok and not (math.isfinite(n) and math.isfinite(f(0.0))):
             undefined = True  # not finite here: no derivative to compare
+            rows.append((index, a, n, rel))
+            continue
+        if not ok and err > atol + rtol * abs(n):  # no step resolves it: no verdict either
+            rounding = True
             rows.append((index, a, n, rel))
             continue
         kink = False
@@ -588,11 +618,13 @@ def _check_edge(node, i, datas64, g64, contrib, kink_flags, scalar, step, atol, 
     rows = rows[:5]
     if not rows:
         return EdgeCheck(node, parent, i, name, node.label, site, "ok", 0.0, [])
-    verdict = "mismatch" if bad else ("not differentiable" if at_kink or undefined else "ok")
+    verdict = "mismatch" if bad else ("not differentiable" if at_kink or undefined or rounding
+                                      else "ok")
     if math.isnan(worst_a):
         worst_a, worst_n = rows[0][1], rows[0][2]
     return EdgeCheck(node, parent, i, name, node.label, site, verdict, max(r[3] for r in rows),
-                     rows, worst_a, worst_n, _UNDEFINED if undefined and not bad else "",
+                     rows, worst_a, worst_n,
+                     "" if bad else _UNDEFINED if undefined else _ROUNDING if rounding else "",
                      weighted=weighted)
 
 
@@ -748,7 +780,7 @@ def _rows_text(rows) -> str:
 def _whole_text(report: CheckReport) -> str:
     if report.whole is None:
         return ""
-    i, label, index, a, n = report.whole
+    i, label, index, a, n = report.whole[:5]
     where = ("a random direction" if index is None else
              "its value" if index == () else f"element {index}")
     return (f"the whole function: input {label or '#' + str(i)}, {where}: analytic {_num(a)} vs "
@@ -786,7 +818,9 @@ def _message(report: CheckReport) -> str:
         kinks = "; ".join(_kink_text(c) for c in ks[:3]) or report.note
         site = next((c.site for c in ks if c.site), None)
         notes = list(dict.fromkeys(c.note for c in ks if c.note))
-        return (f"gradcheck: not differentiable at this point ({kinks})"
+        what = ("cannot be checked at this point" if notes and all(n == _ROUNDING for n in notes)
+                else "not differentiable at this point")
+        return (f"gradcheck: {what} ({kinks})"
                 + "".join(f"\n  {n}" for n in notes)
                 + (f"\n  created at {site}" if site else "")
                 + (f"\n  {whole}" if whole else ""))
@@ -795,7 +829,8 @@ def _message(report: CheckReport) -> str:
                 f"locally ({len(report.checks)} edges checked): the bug is in how the ops are "
                 "combined (a broadcast reduced the wrong way, a value taken out of the graph with "
                 ".data or detach(), an op applied outside the engine)"
-                + (f"\n  {whole}" if whole else ""))
+                + (f"\n  {whole}" if whole else "")
+                + (f"\n  ({report.note})" if report.note else ""))
     return f"gradcheck: all {len(report.checks)} edges agree locally"
 
 
@@ -853,7 +888,7 @@ def gradcheck(fn: Callable[..., Any], *inputs, eps: float | None = None, atol: f
                              math.nan, math.nan, None, report) from ex
     if whole is None:
         return True
-    i, label, index, a, n = whole
+    i, label, index, a, n, err = whole
     if not localise:
         where = ("a random direction" if index is None else
                  "its value" if index == () else f"element {index}")
@@ -874,6 +909,17 @@ def gradcheck(fn: Callable[..., Any], *inputs, eps: float | None = None, atol: f
                                f"{step:g} of this point (it passes with {smaller:g}): a kink "
                                "close by")
                 break
+    if report.kind == "combination":
+        if n == 0.0 and a != 0.0:
+            report.note = (f"fn's value did not move when input {label or '#' + str(i)} moved: "
+                           "gradcheck calls fn with copies of its inputs, so fn must compute "
+                           "from its arguments (a closure over a model's parameters sees none "
+                           "of it: pass the parameters to fn and use them)")
+        elif err > atol + rtol * abs(n):
+            report.note = (f"the whole function's numeric derivative is uncertain by about "
+                           f"{_num(err)} here (the rounding of fn's output at this scale, "
+                           "against a step the ops' own checks did not need): this may be "
+                           "rounding, not a bug; every op agrees alone")
     kink = None
     if report.kind == "not differentiable":
         kink = "; ".join(_kink_text(c) for c in report.kinks) or report.note or None
