@@ -383,6 +383,10 @@ def define_op(name: str, *, forward: Callable, deriv: Callable | None = None,
     if not callable(forward) or not callable(deriv or vjp):
         raise TypeError(f"define_op({name!r}): forward and {'deriv' if deriv else 'vjp'} "
                         f"must be functions")
+    if params is not None and not isinstance(params, dict):
+        raise TypeError(f"define_op({name!r}): params must be a dict of constant names and "
+                        f"their defaults (params={{'alpha': 1.0}}), got "
+                        f"{type(params).__name__}")
     params = dict(params or {})
     arity = _arity_of(forward, len(params), name)
     rule = (rule,) if isinstance(rule, str) else tuple(rule)
@@ -420,10 +424,30 @@ def define_op(name: str, *, forward: Callable, deriv: Callable | None = None,
                              f"{'s' if len(ds) != 1 else ''} for {arity} input"
                              f"{'s' if arity != 1 else ''} (return a tuple, one per input)")
         _check_sample(name, x, out, ds, domain)
+        if kink is not None:
+            _check_kink(name, kink, x, params, arity)
     if existing is not None:
         del OPS[name]
         forget(name)
     return register(op)
+
+
+def _check_kink(name: str, kink: Callable, x: Sequence, params: dict, arity: int) -> None:
+    """``kink`` must run at the sample point, called as gradient checking
+    calls it (``kink(*inputs, *params)``, else ``kink(*inputs)``), and give
+    one flag, or a tuple of one flag per input."""
+    try:
+        try:
+            flags = kink(*x, *params.values())
+        except TypeError:
+            flags = kink(*x)
+    except Exception as e:
+        raise ValueError(f"define_op({name!r}): kink failed at the sample point {x}: "
+                         f"{type(e).__name__}: {e} (kink takes the inputs, one argument each, "
+                         f"then the constants, and says where the op has a kink)") from e
+    if isinstance(flags, (tuple, list)) and len(flags) != arity:
+        raise ValueError(f"define_op({name!r}): kink returned {len(flags)} flags for {arity} "
+                         f"input{'s' if arity != 1 else ''} (one per input)")
 
 
 # --------------------------------------------------------------------------
@@ -474,9 +498,12 @@ def _function_rule(cls) -> Callable:
         ps = node._parents
         consts = node._op.params
         grads = cls.backward(node._ctx, g)
+        n_args = len(ps) + len(consts)
+        if isinstance(grads, list) and len(grads) == n_args != 1:
+            raise TypeError(f"{name}.backward returned a list of {n_args} gradients: return a "
+                            f"tuple (one per argument of forward), as PyTorch expects")
         if not isinstance(grads, tuple):
             grads = (grads,)
-        n_args = len(ps) + len(consts)
         if len(grads) != n_args:
             raise ValueError(f"{name}.backward returned {len(grads)} gradient"
                              f"{'s' if len(grads) != 1 else ''} for {n_args} argument"

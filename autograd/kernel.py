@@ -172,7 +172,15 @@ class Kernel:
         op, eng = self.op, self.engine
         ps = node._parents
         if op.deriv is not None:
-            locs = op.deriv(eng.graph_math, node, *ps, *self.args)
+            try:
+                locs = op.deriv(eng.graph_math, node, *ps, *self.args)
+            except (TypeError, AttributeError) as e:
+                if not op.user:
+                    raise
+                raise TypeError(
+                    f"op {op.key!r}: its deriv could not run on nodes, which create_graph=True "
+                    f"(second derivatives, gradgradcheck) needs: {type(e).__name__}: {e}. Write "
+                    f"it with M's functions (M.cos(a), not np.cos or math.cos)") from e
             cs = tuple([(eng.reduce_node(g if d is ONE else g * d, p) if eng.wants(p) else None)
                         for p, d in zip(ps, locs)])
             return cs, tuple(locs)

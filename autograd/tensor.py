@@ -819,7 +819,9 @@ class Tensor(Node):
         seed = self._seed(grad, "Tensor.backward")
         if not self.requires_grad:
             raise RuntimeError("Tensor.backward: this tensor does not require grad and has "
-                               "no graph (create its inputs with requires_grad=True)")
+                               "no graph: it was computed under no_grad() or detached, or "
+                               "none of its inputs requires grad (create them with "
+                               "requires_grad=True)")
         _backward_pass((self,), (seed,))
 
     def backward_steps(self, grad: Any = None):

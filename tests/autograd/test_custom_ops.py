@@ -581,3 +581,51 @@ def test_an_anomaly_in_the_forward_pass_describes_its_inputs():
             Tensor(np.array([0.0]), requires_grad=True, label="z").log()
         with pytest.raises(autograd.AnomalyError, match=r"an array of shape \(2, 2\)"):
             (Tensor(np.zeros((2, 2)), requires_grad=True) * 2.0).log()
+
+
+# --- mistakes found by a user-persona run -------------------------------------
+def test_definition_mistakes_in_params_and_kink_are_named():
+    with pytest.raises(TypeError, match=r"params must be a dict .*got list"):
+        define_op("bad_params", forward=lambda M, a, k: a * k, deriv=lambda M, o, a, k: (k,),
+                  params=["k"])
+    with pytest.raises(ValueError, match=r"kink failed at the sample point"):
+        define_op("bad_kink_args", forward=lambda M, a: M.abs(a),
+                  deriv=lambda M, o, a: (M.sign(a),), kink=lambda a, b, c: (a == 0,))
+    with pytest.raises(ValueError, match=r"kink returned 2 flags for 1 input"):
+        define_op("bad_kink_count", forward=lambda M, a: M.abs(a),
+                  deriv=lambda M, o, a: (M.sign(a),), kink=lambda a: (a == 0, a == 1))
+
+
+def test_a_deriv_written_with_numpy_is_named_when_differentiated_again():
+    from gradviz.autograd import grad
+    npsin = define_op("np_sin_deriv", forward=lambda M, a: M.sin(a),
+                      deriv=lambda M, out, a: (np.cos(a),))
+    x = Value(0.4)
+    with pytest.raises(TypeError, match=r"op 'np_sin_deriv': its deriv could not run on nodes.*"
+                                        r"M's functions"):
+        grad(npsin(x), x, create_graph=True)
+
+
+def test_a_function_backward_returning_a_list_is_told_to_return_a_tuple():
+    from gradviz.autograd import Function
+
+    class ListGrads(Function):
+        @staticmethod
+        def forward(ctx, a, b):
+            return a * b
+
+        @staticmethod
+        def backward(ctx, g):
+            return [g, g]
+    a, b = Value(2.0), Value(3.0)
+    with pytest.raises(TypeError, match="returned a list of 2 gradients: return a tuple"):
+        ListGrads.apply(a, b).backward()
+
+
+def test_backward_on_a_tensor_made_under_no_grad_says_so():
+    from gradviz.autograd import no_grad
+    w = Tensor(np.ones(3), requires_grad=True)
+    with no_grad():
+        loss = (w * w).sum()
+    with pytest.raises(RuntimeError, match=r"computed under no_grad\(\) or detached"):
+        loss.backward()
