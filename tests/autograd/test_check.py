@@ -487,3 +487,14 @@ def test_a_closure_over_the_inputs_gets_told_gradcheck_moves_copies():
     x = np.array([2.0, 3.0])
     with pytest.raises(GradcheckError, match="copies of its inputs"):
         gradcheck(lambda *params: (w * x).sum(), w)  # reads w, not its argument
+
+
+def test_second_order_at_a_declared_kink_whose_slopes_agree_is_not_a_bug():
+    # abs at 0: both one-sided slopes are 0 at first order, so nothing looked kinked,
+    # and the jump of sign(a) was called a combination bug
+    from gradviz.autograd import define_op, gradgradcheck
+    my_abs = define_op("kinked_abs_2nd", forward=lambda M, a: M.abs(a),
+                       deriv=lambda M, out, a: (M.sign(a),), kink=lambda a: (a == 0,))
+    for fn in (lambda x: x.abs(), my_abs):
+        with pytest.raises(GradcheckError, match=r"not twice differentiable .*at 0 \(input 0\)"):
+            gradgradcheck(fn, Value(0.0))
