@@ -39,8 +39,11 @@ def _inputs(op: Op, xs: tuple) -> tuple[str, tuple]:
             n == 1 or (n == 2 and xs[1].__class__ is Value)):
         return "float", xs  # Values already (the common call, op(x) or op(x, y))
     if op.arity >= 0 and len(xs) != op.arity:
+        hint = "" if not op.defaults or len(xs) <= op.arity else (
+            f" (its constants are keywords: {op.key}(..., "
+            + ", ".join(f"{k}={v!r}" for k, v in op.defaults.items()) + "))")
         raise TypeError(f"op {op.key!r} takes {op.arity} input{'s' if op.arity != 1 else ''}, "
-                        f"got {len(xs)}")
+                        f"got {len(xs)}{hint}")
     if not xs:
         raise TypeError(f"op {op.key!r}: needs at least one input")
     if any(isinstance(x, Tensor) or isinstance(x, np.ndarray) for x in xs):

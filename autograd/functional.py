@@ -140,7 +140,9 @@ def _targets(targets, n: int, c: int, what: str) -> np.ndarray:
     if t.dtype.kind == "f" and t.size and np.all(t == np.round(t)):
         t = t.astype(np.int64)
     if t.dtype.kind not in "iu":
-        raise TypeError(f"{what}: targets must be integer class indices, got dtype {t.dtype}")
+        raise TypeError(f"{what}: targets must be integer class indices, got "
+                        + (f"non-integer values such as {float(t[t != np.round(t)].flat[0])!r}"
+                           if t.dtype.kind == "f" else f"dtype {t.dtype}"))
     if t.shape != (n,):
         raise ValueError(f"{what}: targets have shape {t.shape} but logits have {n} rows "
                          f"(expected shape ({n},))")

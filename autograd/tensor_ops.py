@@ -566,7 +566,10 @@ def transpose(t, axes: tuple):
     axes = tuple(a % nd for a in axes) if nd else ()
     if sorted(axes) != list(range(nd)):
         raise ValueError(f"Tensor.transpose: axes {axes} are not a permutation of the "
-                         f"{nd} axes of shape {t.data.shape}")
+                         f"{nd} axes of shape {t.data.shape}"
+                         + (" (transpose takes all the axes in their new order, as numpy's "
+                            "does; to swap two, as torch's transpose(0, 1) does, use "
+                            "swapaxes(0, 1))" if len(axes) == 2 and nd > 2 else ""))
     return t._record(t.data.transpose(axes), kernel("transpose", ARRAY, axes=axes), (t,))
 
 

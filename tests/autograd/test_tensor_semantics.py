@@ -420,3 +420,16 @@ def test_an_optimisers_step_makes_the_old_graph_stale():
         loss.backward()
     opt.zero_grad()
     (layer(Tensor(np.ones((4, 3)))) ** 2).sum().backward()  # the next step's graph: fine
+
+
+def test_messages_for_torch_habits_say_what_to_write():
+    from gradviz import autograd, nn
+    with pytest.raises(ValueError, match=r"use swapaxes\(0, 1\)"):
+        Tensor(np.ones((2, 3, 4))).transpose(0, 1)
+    with pytest.raises(TypeError, match="non-integer values such as 1.5"):
+        nn.CrossEntropyLoss()(Tensor(np.zeros((3, 4))), np.array([1.5, 2.0, 0.0]))
+    spb = autograd.define_op("spb_hint", forward=lambda M, a, beta: M.softplus(a * beta) / beta,
+                             deriv=lambda M, o, a, beta: (M.sigmoid(a * beta),),
+                             params={"beta": 1.0})
+    with pytest.raises(TypeError, match=r"its constants are keywords: spb_hint\(\.\.\., beta=1.0\)"):
+        spb(Tensor(np.ones(2)), 3.0)
