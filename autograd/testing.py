@@ -764,15 +764,17 @@ def _drawers():
 
 class _FunctionView:
     """check_op's view of an :class:`autograd.Function` subclass: an op with
-    the Function's arity (from its ``forward``'s signature), a domain to
-    draw inputs from, and a vector-Jacobian rule that runs the Function's
-    own ``forward`` and ``backward`` (first order: there is no second)."""
+    the Function's inputs (from its ``forward``'s signature: every argument
+    but those given in ``params``, which are constants drawn from their
+    values, as a ``define_op`` op's are), a domain to draw inputs from, and
+    a vector-Jacobian rule that runs the Function's own ``forward`` and
+    ``backward`` (first order: there is no second)."""
 
     deriv = None
     kink = None
     has_second_order = False  # a hand-written backward gives first derivatives only
 
-    def __init__(self, cls: type[Function], domain: Any):
+    def __init__(self, cls: type[Function], domain: Any, params: dict | None = None):
         row = cls._row()
         sig = inspect.signature(cls.forward)
         ps = list(sig.parameters.values())[1:]  # after ctx
@@ -781,31 +783,63 @@ class _FunctionView:
             raise ValueError(f"check_op({cls.__name__}): its forward(ctx, ...) must name its "
                              f"inputs (got forward{sig}), so that check_op knows how many to "
                              f"draw")
-        self.cls, self.key, self.name, self.arity = cls, row.key, row.name, len(ps)
-        self.params: dict = {}
-        self.forward = row.forward
+        self.names = [p.name for p in ps]
+        params = {} if params is None else params
+        if not isinstance(params, dict):
+            raise TypeError(f"check_op({cls.__name__}): params= is a dict {{argument name: "
+                            f"values to draw from}}")
+        unknown = [k for k in params if k not in self.names]
+        if unknown:
+            raise ValueError(f"check_op({cls.__name__}): forward has no argument "
+                             f"{', '.join(unknown)} (it takes: {', '.join(self.names)})")
+        self.params = {k: tuple(v) if isinstance(v, (list, tuple)) else (v,)
+                       for k, v in params.items()}
+        if any(not v for v in self.params.values()):
+            raise ValueError(f"check_op({cls.__name__}): a params= entry is empty")
+        self.cls, self.key, self.name = cls, row.key, row.name
+        self.arity = len(self.names) - len(self.params)
+        if not self.arity:
+            raise ValueError(f"check_op({cls.__name__}): params= names every argument of "
+                             f"forward; at least one must be an input to differentiate")
         self.domain = (((-3.0, 3.0),),) * self.arity if domain is None else tuple(domain)
         if len(self.domain) != self.arity:
+            consts = (f" ({', '.join(self.params)} being constants)" if self.params else
+                      f"; an argument that is a constant (an exponent, an axis) is given "
+                      f"as params={{{self.names[-1]!r}: [values to draw from]}}")
             raise ValueError(f"check_op({cls.__name__}): domain has {len(self.domain)} entries "
-                             f"for {self.arity} inputs (one per input: an interval (lo, hi) "
-                             f"or a tuple of them)")
+                             f"for {self.arity} inputs (one per input: an interval (lo, hi) or "
+                             f"a tuple of them){consts}")
 
-    def vjp(self, M: Any, g: Any, out: Any, *xs: Any) -> tuple:
+    def _merged(self, xs: Sequence[Any], params: dict) -> list:
+        """The arguments of ``forward`` in its order: inputs and constants
+        (given by name, or after the inputs in ``params``' order, as the
+        table's forwards take them)."""
+        if not params and len(xs) == self.arity + len(self.params):
+            params = dict(zip(self.params, xs[self.arity:]))
+            xs = xs[:self.arity]
+        it = iter(xs)
+        return [params[n] if n in self.params else next(it) for n in self.names]
+
+    def forward(self, M: Any, *xs: Any, **params: Any) -> Any:
+        return self.cls.forward(FunctionCtx(), *self._merged(xs, params))
+
+    def vjp(self, M: Any, g: Any, out: Any, *xs: Any, **params: Any) -> tuple:
         ctx = FunctionCtx()
-        self.cls.forward(ctx, *xs)
+        self.cls.forward(ctx, *self._merged(xs, params))
         grads = self.cls.backward(ctx, g)
-        return grads if isinstance(grads, tuple) else (grads,)
+        grads = grads if isinstance(grads, tuple) else (grads,)
+        return tuple(c for n, c in zip(self.names, grads) if n not in self.params)
 
     def __call__(self, *args: Any, **params: Any) -> Any:
-        return self.cls.apply(*args)
+        return self.cls.apply(*self._merged(args, params))
 
 
 def _with_param_samples(op: Any, params: Any) -> Any:
     """``op`` with the values to draw its parameters from replaced (a copy)."""
     import dataclasses
-    if not isinstance(params, dict) or isinstance(op, _FunctionView):
+    if not isinstance(params, dict):
         raise TypeError("check_op: params= is a dict {parameter name: values to draw from}, for "
-                        "an op with constant parameters (a Function takes none)")
+                        "an op with constant parameters")
     unknown = set(params) - set(op.params)
     if unknown:
         raise ValueError(f"check_op({op.key}): no parameter {', '.join(sorted(unknown))} (it "
@@ -860,12 +894,12 @@ def check_op(op: Any, *, dtypes=None, max_examples: int | None = None,
     from .tensor import Tensor
     function = isinstance(op, type) and issubclass(op, Function)
     if function:
-        op = _FunctionView(op, domain)
+        op = _FunctionView(op, domain, params)
     elif domain is not None:
         raise TypeError("check_op: domain= is for an autograd.Function; an op row or a "
                         "define_op op carries its own domain")
     _require_op("check_op", op)
-    if params is not None:
+    if params is not None and not function:
         op = _with_param_samples(op, params)
     arrays_only = function and _float_failure(op) is not None
     if getattr(op, "deriv", None) is None and _builtin(getattr(op, "key", "")) \

@@ -320,3 +320,34 @@ def test_a_function_returning_a_0d_array_is_checked_in_graphs_too():
             (x,) = ctx.saved_tensors
             return g * x
     assert check_op(HalfSquare, max_examples=15)
+
+
+# --- a Function with a constant argument (found by a user-persona run) ---------
+class _PowK(Function):
+    @staticmethod
+    def forward(ctx, x, p):
+        ctx.save_for_backward(x)
+        ctx.p = p
+        return x ** p
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * ctx.p * x ** (ctx.p - 1), None
+
+
+class _PowKWrong(_PowK):
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * 2.0 * x ** (ctx.p - 1), None  # right for p = 2 only
+
+
+def test_check_op_draws_a_function_s_constant_arguments_from_params():
+    assert check_op(_PowK, max_examples=15, domain=((0.2, 3.0),), params={"p": [2, 3]})
+    with pytest.raises(OpCheckError, match=r"_PowKWrong\(x0, p=3\)"):
+        check_op(_PowKWrong, max_examples=30, domain=((0.2, 3.0),), params={"p": [2, 3]})
+    with pytest.raises(ValueError, match=r"domain has 1 entries for 2 inputs .*params=\{'p'"):
+        check_op(_PowK, max_examples=5, domain=((0.2, 3.0),))
+    with pytest.raises(ValueError, match=r"no argument q \(it takes: x, p\)"):
+        check_op(_PowK, max_examples=5, domain=((0.2, 3.0),), params={"q": [2]})
