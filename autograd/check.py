@@ -926,6 +926,53 @@ def gradcheck(fn: Callable[..., Any], *inputs, eps: float | None = None, atol: f
     raise GradcheckError(report.message(), i, label, index, a, n, kink, report)
 
 
+def _check_derivs_differentiate(out, eps, atol, rtol, seed, report) -> None:
+    """The second-order check of each user elementwise op of ``out``'s graph
+    alone: its ``deriv``, run on nodes (as ``create_graph=True`` runs it),
+    must have the derivative that finite differences give it. A deriv with
+    part of it taken out of the graph (``M.val``, ``.data``) gives first
+    derivatives right and second ones wrong; the whole check then only sees
+    'how the ops are combined'. Raises GradcheckError naming the op."""
+    from .ops import NodeMath
+    for node in topological_order([out]):
+        row = None if node.is_leaf else OPS.get(node.op_info.key)
+        if row is None or not row.user or row.deriv is None:
+            continue
+        consts = tuple(node.op_info.params.values())
+        leaves = [p._constant(p.data) for p in node.parents]
+
+        def local(*xs, row=row, consts=consts):
+            y = row(*xs, **dict(zip(row.params, consts))) if consts else row(*xs)
+            ds = row.deriv(NodeMath, y, *xs, *consts)
+            total = None
+            for d in ds:  # every local derivative at once
+                term = d if isinstance(d.data, float) else d.sum()
+                total = term if total is None else total + term
+            return total
+        try:
+            gradcheck(local, *[_leaf_like(x) for x in leaves], eps=eps, atol=atol, rtol=rtol,
+                      seed=seed, localise=False)
+        except GradcheckError as e:
+            where = f"node {node.label!r}" if node.label else "an unlabelled node"
+            raise GradcheckError(
+                f"gradgradcheck: the deriv of op {row.key!r} (at {where}, created at "
+                f"{node.creation_site or '<site not recorded>'}) does not differentiate to "
+                f"its own slope: d/d(input {e.input_index}) of its local derivatives, analytic "
+                f"{_num(e.analytic)} vs numeric {_num(e.numeric)}. Second derivatives run the "
+                f"deriv on nodes: is part of it taken out of the graph (M.val, .data) or "
+                f"computed outside M?", e.input_index, e.label, e.index, e.analytic,
+                e.numeric, None, report) from None
+
+
+def _leaf_like(x):
+    """A leaf that wants a gradient, with ``x``'s data."""
+    from .tensor import Tensor
+    from .value import Value
+    if isinstance(x.data, float):
+        return Value(x.data)
+    return Tensor(np.array(x.data), requires_grad=True)
+
+
 def _declared_kinks(out) -> list[str]:
     """``op at value (input i)`` for each node of ``out``'s graph that sits
     on a kink its row declares (``kink=``), whatever the slopes say."""
@@ -988,12 +1035,15 @@ def gradgradcheck(fn: Callable[..., Any], *inputs, eps: float | None = None,
         # first derivative may jump within a step of here (a kink of fn's own graph, such
         # as a user op's kink=, which the derivative's graph does not carry). Then there
         # is no second derivative to check: said as such, not as a bug.
-        out = fn(*inputs)
+        with record_sites():
+            out = fn(*inputs)
         first_order = check_nodes(out, eps=eps, seed=seed)
         # a kink where the one-sided slopes happen to agree (abs at 0) passes the first
         # order check, yet its derivative jumps there: declared kinks count as they are
         declared = _declared_kinks(out)
         if not first_order.kinks and not declared:
+            # no kink: is a user's deriv at fault (right on floats, wrong on nodes)?
+            _check_derivs_differentiate(out, eps, atol, rtol, seed, e.report)
             raise
         first_order.kind = "not differentiable"
         kinks = "; ".join([_kink_text(c) for c in first_order.kinks[:3]] or declared[:3])

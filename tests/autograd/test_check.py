@@ -498,3 +498,17 @@ def test_second_order_at_a_declared_kink_whose_slopes_agree_is_not_a_bug():
     for fn in (lambda x: x.abs(), my_abs):
         with pytest.raises(GradcheckError, match=r"not twice differentiable .*at 0 \(input 0\)"):
             gradgradcheck(fn, Value(0.0))
+
+
+def test_gradgradcheck_names_a_user_op_whose_deriv_leaves_the_graph():
+    # first derivatives right, second ones half: M.val takes a factor out of the graph
+    from gradviz.autograd import define_op, gradgradcheck
+    half = define_op("half_second_cube", forward=lambda M, a: a * a * a,
+                     deriv=lambda M, out, a: (3.0 * a * M.val(a),))
+    assert gradcheck(half, Value(0.7))
+    with pytest.raises(GradcheckError, match=r"the deriv of op 'half_second_cube' .*created at "
+                                             r".*test_check.py:\d+.*analytic 2.1 vs numeric 4.2"):
+        gradgradcheck(lambda x: half(x) * 1.0, Value(0.7, label="x"))
+    whole = define_op("whole_second_cube", forward=lambda M, a: a * a * a,
+                      deriv=lambda M, out, a: (3.0 * a * a,))
+    assert gradgradcheck(lambda x: whole(x) * 1.0, Value(0.7))
