@@ -883,7 +883,10 @@ def check_op(op: Any, *, dtypes=None, max_examples: int | None = None,
 
     ``params``: values to draw each constant parameter from, ``{"alpha":
     [0.5, 3.0]}`` (a ``define_op`` op is otherwise checked at its defaults
-    only, where a rule that ignores a parameter can pass).
+    only, where a rule that ignores a parameter can pass). For a Function,
+    the arguments of ``forward`` named here are constants (an exponent, an
+    axis: what ``apply`` passes through and ``backward`` returns None for),
+    and ``domain`` has an entry for each of the others.
     """
     import numpy as _np
     from hypothesis import HealthCheck, assume, given, settings
