@@ -592,7 +592,10 @@ class Function:
                 del OPS[key]
                 forget(key)
             rule = _function_rule(cls)
-            row = register(Op(key, cls.__name__, -1,
+            name = cls.__name__
+            if any(not op.user and name in (op.key, op.name) for op in OPS.values()):
+                name = f"{name} (Function)"  # not to be taken for the built-in op in reports
+            row = register(Op(key, name, -1,
                               lambda M, *xs, **consts: cls.forward(
                                   FunctionCtx(),
                                   *_merged(xs, consts, _arg_names(cls, len(xs) + len(consts)))),

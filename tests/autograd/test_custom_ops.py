@@ -629,3 +629,18 @@ def test_backward_on_a_tensor_made_under_no_grad_says_so():
         loss = (w * w).sum()
     with pytest.raises(RuntimeError, match=r"computed under no_grad\(\) or detached"):
         loss.backward()
+
+
+def test_a_function_named_like_a_built_in_op_is_told_apart_in_reports():
+    from gradviz.autograd import Function
+
+    class tanh(Function):  # (a user's name, as found)
+        @staticmethod
+        def forward(ctx, a):
+            return a * 2.0
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 3.0  # wrong: 2
+    with pytest.raises(autograd.GradcheckError, match=r"op 'tanh \(Function\)'"):
+        gradcheck(lambda x: tanh.apply(x), Value(0.5))
