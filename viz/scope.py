@@ -15,9 +15,11 @@ creates that the block's outputs depend on are grouped only if it calls
 
 The cost per module call is a thread-local push/pop and one list entry per
 output; set ``viz.scope.ENABLED = False`` to skip even that. An output that is
-one of the call's inputs (``nn.Identity``, any pass-through) gets no record,
-so records never form a reference cycle with their nodes (graphs are freed by
-reference counting alone); a node keeps at most
+one of the call's inputs (``nn.Identity``, any pass-through) gets no record.
+An outermost call's record holds its module (the model) so that names and
+parameters survive a model the user did not keep; inner records hold theirs
+weakly (see :class:`Record` for the reference-cycle trade-off: graphs are freed
+by reference counting unless a module stores its own output). A node keeps at most
 :data:`MAX_RECORDS_PER_NODE` records, one per module that returned it.
 """
 from __future__ import annotations
@@ -44,15 +46,29 @@ class Record:
     """One module call (or named scope): the enclosing call's record, the
     module, and its arguments. The scope path and the nodes among the
     arguments are worked out when a diagram is drawn, not at call time, so a
-    call costs a few attribute stores. The module is held weakly (a module
-    that keeps its own output, or returns its parameter, would otherwise make
-    a cycle: node -> record -> module -> node); once it is gone, its class
-    name stands in for its name."""
+    call costs a few attribute stores.
 
-    __slots__ = ("seq", "parent", "_module", "cls", "args", "kwargs", "name", "_path")
+    The module is held weakly, except by the record of an outermost call
+    (one made outside every other module call): that record also holds it
+    in ``_keep``. The outermost module reaches every submodule, so the
+    diagram's names (``MLP.L1.n1``), module classes and parameter colours are
+    the same whether or not the user kept the model (a helper that builds a
+    network and returns only the loss frees it). The trade-off: the graph now
+    keeps the model alive, and a module that stores its own output (or an
+    outermost module that returns one of its parameters) makes a reference
+    cycle node -> record -> module -> node, which only the cycle collector
+    frees. In the common case (a model that keeps parameters, not outputs)
+    there is no cycle and the graph, then the model, are freed by reference
+    counting when the last output goes. Inner calls hold their module weakly
+    only (a submodule kept after its model is gone and then freed: its class
+    name stands in for its name)."""
+
+    __slots__ = ("seq", "parent", "_module", "_keep", "cls", "args", "kwargs", "name",
+                 "_path")
     seq: int
     parent: Record | None
     _module: Any            # a weak reference to the module, or the module itself
+    _keep: Any              # the module, held strongly by an outermost call's record; else None
     cls: type
     args: tuple
     kwargs: dict
@@ -203,12 +219,15 @@ def _record(seq: int, parent: Record | None, module: Any, args: tuple, kwargs: d
     rec.seq = seq
     rec.parent = parent
     rec.cls = type(module)
+    keep = module
     if module is not None:
         try:
             module = _weak(module)
         except TypeError:  # not weak-referenceable: held as it is
             pass
     rec._module = module
+    # an outermost module call holds its module (see Record): parent None, or a named scope
+    rec._keep = keep if parent is None or parent._module is None else None
     rec.args = args
     rec.kwargs = kwargs
     rec.name = name

@@ -143,6 +143,48 @@ def test_scope_records_keep_nothing_alive():
     assert all(r() is None for r in refs)
 
 
+def _loss_of_freed_model(refs=None):
+    """A lecture helper: builds a 2-2-1 network and returns only the loss
+    (``refs``: a list to append a weak reference to the model to)."""
+    import weakref
+    model = nn.MLP(2, [2, 1], activation="sigmoid", out_activation="sigmoid")
+    if refs is not None:
+        refs.append(weakref.ref(model))
+    model.set_weights(1.0, 0.5)
+    loss = nn.MSELoss()(model([Value(0.1, label="length"), Value(0.2, label="width")]), 1.0)
+    loss.backward()
+    return loss
+
+
+def test_the_drawing_is_the_same_whether_or_not_the_model_was_kept():
+    gone = _loss_of_freed_model()
+    model = nn.MLP(2, [2, 1], activation="sigmoid", out_activation="sigmoid")
+    model.set_weights(1.0, 0.5)
+    kept = nn.MSELoss()(model([Value(0.1, label="length"), Value(0.2, label="width")]), 1.0)
+    kept.backward()
+    boxes = _boxes(viz.draw(gone, collapse="module").source)
+    assert len(boxes) == 4 and sum("3 params" in b for b in boxes) == 3, boxes
+    assert any("MLP.L1.n2" in b and "Neuron" in b for b in boxes), boxes
+    for collapse in ("module", 2, None):
+        assert viz.draw(gone, collapse=collapse).source == viz.draw(kept, collapse=collapse).source
+    assert viz.draw(gone).source.count("#dcfce7") == 9  # the parameters are green
+
+
+def test_a_graph_whose_model_is_gone_is_freed_by_reference_counting():
+    import gc
+    import weakref
+    refs: list = []
+    loss = _loss_of_freed_model(refs)
+    assert refs[0]() is not None  # the graph keeps its model (for names and parameters)
+    refs += [weakref.ref(loss), weakref.ref(loss.parents[0])]
+    gc.disable()
+    try:
+        del loss
+        assert all(r() is None for r in refs)
+    finally:
+        gc.enable()
+
+
 def test_module_returning_its_input_and_nested_names():
     class Identity(nn.Module):
         def forward(self, x):
