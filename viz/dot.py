@@ -437,8 +437,9 @@ def draw(root: Any, *, show_grad: bool = True, show_edge_grads: bool = True,
     ``rankdir``: "LR" (left to right) or "TB" (top to bottom); None
     (default): "LR" unless the picture is too wide for a 16:9 slide and
     reads larger top to bottom (see :func:`auto_rankdir`).
-    ``collapse``: None (automatic: only a graph too big for Graphviz is
-    collapsed, with one line on stderr saying so), "none" (never), "module",
+    ``collapse``: None (automatic: a graph too big for Graphviz, or drawing
+    more than :data:`viz.model.COLLAPSE_AT` values, is collapsed, with one
+    line on stderr saying so), "none" (never), "module",
     "module:N" / N, or "repeat" (see :mod:`viz.collapse`). ``params``: the
     nodes to colour as parameters (default: the parameters of the nn modules
     that built the graph). ``legend``: draw the colour legend.
@@ -450,7 +451,8 @@ def draw(root: Any, *, show_grad: bool = True, show_edge_grads: bool = True,
     See the module docstring for how to read the picture and the colours.
     """
     rankdir = rankdir_of(rankdir, "draw")  # (before any work)
-    d = diagram(root, collapse=collapse, params=params, who="draw")
+    d = diagram(root, collapse=collapse, params=params, who="draw",
+                readable_at=_model.COLLAPSE_AT)
     _warn_size(d, compact, max_nodes)
     if show_grad:
         _say_if_grads_are_not_one_pass(d, "draw")
@@ -462,10 +464,13 @@ def draw(root: Any, *, show_grad: bool = True, show_edge_grads: bool = True,
 
 
 def diagram(root: Any, *, collapse: Any = None, params: Iterable[Any] | None = None,
-            who: str = "draw", budget: int | None = None, fold_loops: bool = True) -> Diagram:
+            who: str = "draw", budget: int | None = None, fold_loops: bool = True,
+            readable_at: int | None = None) -> Diagram:
     """The diagram model, collapsed automatically when too big (see
-    :func:`viz.model.fit`; ``collapse="none"``: never) and, with
-    ``fold_loops``, when too long to read because of an unrolled loop (see
+    :func:`viz.model.fit`; ``collapse="none"``: never), with ``readable_at``
+    also when it would draw more than that many values (``draw`` and
+    ``render``: :data:`viz.model.COLLAPSE_AT`), and, with ``fold_loops``,
+    when too long to read because of an unrolled loop (see
     :func:`viz.model.fold_long_loops`)."""
     if isinstance(collapse, str) and collapse.lower() in ("none", "off", "full"):
         return _model.build(root, params=params, who=who)
@@ -484,7 +489,8 @@ def diagram(root: Any, *, collapse: Any = None, params: Iterable[Any] | None = N
         # (the step page keeps a long chain whole; fit() folds loops when it must collapse)
         loops = _model.fold_long_loops(d) if fold_loops else None
         _model.fit(d, compact_at=COMPACT_AT,  # still too big for Graphviz: collapse more
-                   budget=_model.DOT_BUDGET if budget is None else budget, loops=loops)
+                   budget=_model.DOT_BUDGET if budget is None else budget, loops=loops,
+                   readable_at=readable_at)
         if d.note:
             say(f"{who}: {d.note}")
     return d
@@ -752,7 +758,7 @@ def render(root: Any, path: str | os.PathLike, *, timeout: float | None = DOT_TI
         opts = dict(draw_options)
         opts["rankdir"] = rankdir_of(opts.get("rankdir"), "render")  # (before any work)
         d = diagram(root, collapse=opts.pop("collapse", None), params=opts.pop("params", None),
-                    who="render")
+                    who="render", readable_at=_model.COLLAPSE_AT)
         _warn_size(d, opts.get("compact"), opts.pop("max_nodes", MAX_NODES))
         if opts.get("show_grad", True):
             _say_if_grads_are_not_one_pass(d, "render")

@@ -627,8 +627,17 @@ def _size_text(d: Diagram) -> str:
     return f"{len(d.values):,} values and {edges:,} edges"
 
 
+#: Drawn values above which a picture that Graphviz could lay out whole is
+#: still far too big to read (the aim is :data:`READABLE` units): ``draw`` and
+#: ``render`` then collapse it too (:func:`fit`'s ``readable_at``). A
+#: micrograd MLP(2, [16, 16, 1]) on one sample (404 values, a picture 30,000
+#: pixels tall) is collapsed; teaching graphs (a 2-2-1 network: 15 values,
+#: MLP(3, [4, 4, 1]): 59, MLP(2, [12, 12, 1]): 255) are drawn whole.
+COLLAPSE_AT = 300
+
+
 def fit(d: Diagram, *, compact_at: int, budget: int = DOT_BUDGET,
-        loops: Any = None) -> Diagram:
+        loops: Any = None, readable_at: int | None = None) -> Diagram:
     """Collapse ``d`` (built with no collapse, or with the long ``loops``
     :func:`fold_long_loops` folded) until its cost is within ``budget``:
     repeated structure first, then modules (innermost, then coarser),
@@ -636,10 +645,15 @@ def fit(d: Diagram, *, compact_at: int, budget: int = DOT_BUDGET,
     taking the first grouping that fits and draws at most :data:`READABLE`
     units (else the first that fits), then
     everything beyond the ``budget`` nodes nearest the output as "+N more".
+    With ``readable_at``, a graph within ``budget`` that draws more than
+    ``readable_at`` values is collapsed the same way, but only into a grouping
+    drawing at most ``readable_at`` units (else it is left whole).
     Sets ``d.note`` to one line saying what was done, or leaves ``d`` alone."""
     n_values = len(d.values)
     if cost(d, _compact(d, compact_at)) <= budget:
-        return d
+        if readable_at is None or len(d.drawn_values()) <= readable_at:
+            return d
+        return _fit_readable(d, loops, readable_at)
     size = _size_text(d)
     order = [it.node for it in d.values]
     if loops is None:  # to be collapsed anyway: its unrolled loops fold with the rest
@@ -683,6 +697,50 @@ def fit(d: Diagram, *, compact_at: int, budget: int = DOT_BUDGET,
               f"{n_values - hidden:,} values nearest the output, the other {hidden:,} in "
               f"\"+N more\" boxes; pass collapse='none' for the full graph (slow), or "
               f"collapse='module' / 'repeat'")
+    return d
+
+
+def _fit_readable(d: Diagram, loops: Any, readable_at: int) -> Diagram:
+    """:func:`fit` for a graph Graphviz can take whole but too big to read:
+    the first grouping (as :func:`fit` tries them) drawing at most
+    :data:`READABLE` units and :data:`READABLE_BOXES` boxes, else the first
+    drawing at most ``readable_at`` units; none: ``d`` is left as it was."""
+    before, n_drawn = d.grouping, len(d.drawn_values())
+    order = [it.node for it in d.values]
+    if loops is None:
+        loops = _collapse.loops(order, d.root, d.params)
+    hows: list = ["repeat", "module"]
+    chosen: tuple | None = None
+    i = 0
+    while i < len(hows):
+        how = hows[i]
+        i += 1
+        try:
+            g = _collapse.group(order, d.root, how, d.params)
+        except ValueError:
+            continue
+        if not g.boxes:
+            continue
+        if how == "module":
+            deepest = max(len(k.split(".")) for k in g.boxes)
+            hows += [f"module:{n}" for n in range(deepest - 1, 0, -1)]
+        if loops is not None and how != "repeat":
+            g = _collapse.merge(g, loops, d.params, order)
+        set_grouping(d, g)
+        units = len(d.drawn_values()) + len(g.boxes)
+        if units <= READABLE and len(g.boxes) <= READABLE_BOXES:
+            chosen = (how, g)
+            break
+        if chosen is None and units <= readable_at:
+            chosen = (how, g)
+    if chosen is None:
+        set_grouping(d, before)
+        return d
+    how, g = chosen
+    set_grouping(d, g)
+    d.note = (f"the graph draws {n_drawn:,} values, too many to read in one picture (more "
+              f"than {readable_at}): drawn with collapse='{how}' ({_collapse.count_boxes(g)}, "
+              f"{len(d.drawn_values()):,} values); pass collapse='none' for the full graph")
     return d
 
 

@@ -42,6 +42,29 @@ def test_a_graph_over_budget_is_collapsed_with_one_line_saying_how_to_get_it_all
     assert capsys.readouterr().err == ""
 
 
+def test_a_graph_too_big_to_read_is_collapsed_even_when_graphviz_could_take_it(capsys):
+    # micrograd's MLP(2, [16, 16, 1]) on one sample: 404 values, well within DOT_BUDGET,
+    # but drawn whole a single column 30,000 pixels tall
+    from gradviz import nn
+    out = nn.MLP(2, [16, 16, 1], seed=0)([Value(0.5, label="x1"), Value(-0.3, label="x2")])
+    out.backward()
+    d = model.build(out)
+    assert len(d.values) > model.COLLAPSE_AT and model.cost(d, True) <= model.DOT_BUDGET
+    src = viz.draw(out).source
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert "404 values" in line and "collapse='none'" in line, line
+    assert src.count("identical") == 2 and src.count("data ") <= model.READABLE
+    full = viz.draw(out, collapse="none").source
+    assert "identical" not in full and full.count("data ") == 404
+    assert capsys.readouterr().err == ""
+    # teaching graphs stay whole: the 2-2-1 network, car tax, a 12-12-1 network (255 values)
+    from gradviz.viz import demo
+    for root in (nn.MLP(2, [2, 1], seed=0)([0.5, -1.0]), demo.car_tax()["total"],
+                 nn.MLP(2, [12, 12, 1], seed=0)([0.5, -1.0])):
+        assert "identical" not in viz.draw(root).source
+    assert capsys.readouterr().err == ""
+
+
 def test_repeated_structure_is_collapsed_first_and_says_identical(monkeypatch, capsys):
     monkeypatch.setattr(model, "DOT_BUDGET", 400)
     xs = [Value(float(i), label=f"x{i}") for i in range(3)]
