@@ -16,7 +16,8 @@ count``) when that is short. The program's output is the last statement.
 
 Names follow the nodes: a name assigned again names a new node, shown as
 ``x₁`` (then ``x₂``...), and so is a second node with the same source text
-(``exp(x) * exp(x)``: ``exp(x)`` and ``exp(x)₁``); a name that only renames a
+(``exp(x) * exp(x)``: ``exp(x)`` and ``exp(x)₁``; a longer text is bracketed
+first, ``x*w + x*w``: ``x*w`` and ``(x*w)₁``); a name that only renames a
 node (``y = x``, ``y = +x``: the same node, as in Python) joins its label,
 newest first (``y = x``). There are no built-in constants (``pi``, ``e``): a
 name needs a value, from an assignment or from ``inputs`` (the command
@@ -513,7 +514,7 @@ class _Labels:
         self.count[text] = 0 if k is None else k + 1
         if k is None:
             return text
-        out = text + str(k + 1).translate(_SUBSCRIPT)
+        out = _atom(text) + str(k + 1).translate(_SUBSCRIPT)
         while out in self.count:  # pragma: no cover - a source text ending in a subscript
             out += "'"
         self.count[out] = 0
@@ -527,6 +528,27 @@ class _Labels:
 
 
 _SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+_CALL_HEAD = re.compile(rf"[^\W\d][\w{_MARKS}]*\(")
+
+
+def _atom(text: str) -> str:
+    """``text`` as something a subscript attaches to as a whole: a name
+    (``x``: ``x₁``) or a call whose parentheses hold the rest (``exp(x)``:
+    ``exp(x)₁``) as it is, anything else bracketed (``y*w``: ``(y*w)₁``, not
+    ``y*w₁``, y times w₁; a name already ending in a subscript digit, ``x₁``:
+    ``(x₁)₁``, not ``x₁₁``)."""
+    if _is_name(text):
+        return f"({text})" if text[-1] in "₀₁₂₃₄₅₆₇₈₉" else text
+    head = _CALL_HEAD.match(text)
+    if head is not None and text.endswith(")"):
+        depth = 0
+        for i in range(head.end() - 1, len(text)):
+            depth += {"(": 1, ")": -1}.get(text[i], 0)
+            if depth == 0:
+                if i == len(text) - 1:
+                    return text
+                break
+    return f"({text})"
 
 
 def parse_inputs(items: Iterable[str]) -> dict[str, float]:

@@ -203,7 +203,21 @@ def _rule_name(label: str) -> str | None:
     short expression in parentheses (``(price*count)``, ``(x₁·w₁)``), else None."""
     if not label or len(label) > NAME_IN_RULE or any(ch.isspace() or ch == "=" for ch in label):
         return None
-    return label if _is_plain_name(label) else f"({label})"
+    return label if _is_plain_name(label) or _bracketed(label) else f"({label})"
+
+
+def _bracketed(label: str) -> bool:
+    """A bracketed expression with a subscript, as the expression language
+    names a repeated one (``(y*w)₁``): already one operand."""
+    core = label.rstrip("₀₁₂₃₄₅₆₇₈₉")
+    if core == label or not core.startswith("(") or not core.endswith(")"):
+        return False
+    depth = 0
+    for i, ch in enumerate(core):
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if depth == 0:
+            return i == len(core) - 1
+    return False
 
 
 #: The operand letters of a one- and a two-input rule, as whole words.

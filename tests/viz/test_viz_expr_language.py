@@ -121,6 +121,25 @@ def test_a_reassigned_name_and_a_repeated_text_are_named_apart(capsys, tmp_path)
     assert len(exps) == 3 and sorted(exps) == ["exp(x)", "exp(x)₁", "exp(x)₂"]
 
 
+def test_a_repeated_compound_text_is_bracketed_before_its_subscript():
+    # y*w₁ read as y times w₁ (a teacher's report): the subscript names the whole text
+    y, _ = build("y=0.1; w=0.9; b=0.05; y=tanh(y*w + b); y=tanh(y*w + b)")
+    labels = [n.label for n in topological_order([y])]
+    assert labels == ["y", "w", "y*w", "b", "y*w + b", "y₁", "(y*w)₁", "(y*w + b)₁", "y₂"]
+    t, _ = build("x=2; w=3; t=x*w + x*w")
+    assert [p.label for p in t.parents] == ["x*w", "(x*w)₁"]
+    z, _ = build("x=1; z=-x*2 + -x*2")
+    assert "(-x)₁" in [n.label for n in topological_order([z])]
+    x, _ = build("x₁=1; x₁=x₁*2")  # not x₁₁ (x eleven)
+    assert x.label == "(x₁)₁"
+    e, _ = build("x=1; e=exp(x)*exp(x) + exp(log(x))*exp(log(x))")  # a call stays bare
+    names = [n.label for n in topological_order([e])]
+    assert "exp(x)₁" in names and "exp(log(x))₁" in names
+    # in a rule, the bracketed name is already one operand: d/d(y*w)₁, not d/d((y*w)₁)
+    src = viz.draw(y).source
+    assert "d/d(y*w)₁ = 1" in src and "((y*w)₁)" not in src
+
+
 def test_names_with_subscripts_superscripts_and_primes(capsys, tmp_path):
     # the tool names a reassigned node x₁, and a lecturer writes x₁, w₁ on the board:
     # such names were a syntax error ("invalid character '₁'")
