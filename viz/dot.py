@@ -43,6 +43,7 @@ never interpreted.
 from __future__ import annotations
 
 import inspect
+import math
 import os
 import re
 import subprocess
@@ -715,6 +716,13 @@ def describe(d: Diagram) -> str:
 _DRAW_OPTIONS = frozenset(n for n in inspect.signature(draw).parameters if n != "root")
 
 
+def _positive_number(v: Any) -> bool:
+    """A finite real number greater than 0 (not a bool): what ``dpi`` and ``scale`` take."""
+    if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+        return False
+    return bool(math.isfinite(v) and v > 0)
+
+
 def render(root: Any, path: str | os.PathLike, *, timeout: float | None = DOT_TIMEOUT,
            dpi: float | None = None, scale: float | None = None, **draw_options: Any) -> str:
     """Draw ``root``'s graph into ``path`` and return the path.
@@ -726,7 +734,8 @@ def render(root: Any, path: str | os.PathLike, *, timeout: float | None = DOT_TI
     graph's size and the options); ``.tex`` is a TikZ picture for LaTeX
     (:func:`viz.tikz.render_tikz`); ``.dot`` / ``.gv`` write the DOT text
     and need nothing. PNGs and JPEGs are 192 dpi unless ``dpi`` (or ``scale``:
-    ``scale`` × 96 dpi) says otherwise. The file is written atomically.
+    ``scale`` × 96 dpi; either a positive number) says otherwise. The file is written
+    atomically.
     ``draw_options`` go to :func:`draw` (a graph too big for ``dot`` is
     collapsed automatically unless ``collapse`` says otherwise). ``root``
     may also be a :class:`graphviz.Digraph` from :func:`draw`.
@@ -738,6 +747,9 @@ def render(root: Any, path: str | os.PathLike, *, timeout: float | None = DOT_TI
                          f"{ext or path!r}")
     if dpi is not None and scale is not None:
         raise ValueError("render: give dpi or scale, not both")
+    for what, v in (("dpi", dpi), ("scale", scale)):  # as the command line's --dpi, --scale
+        if v is not None and not _positive_number(v):
+            raise ValueError(f"render: {what} must be a positive number, got {v!r}")
     if ext == ".tex":
         from .tikz import render_tikz
         return render_tikz(root, path, timeout=timeout, **draw_options)

@@ -3,6 +3,7 @@
 programs here: ``./dev.sh test`` installs Graphviz and the package's
 dependencies."""
 import os
+import re
 import struct
 import xml.etree.ElementTree as ET
 from collections import Counter
@@ -165,3 +166,14 @@ def test_jpeg_from_each_renderer(renderer, tmp_path, monkeypatch):
         assert jpg.size == _png_size(open(png, "rb").read())  # the same resolution rules
     with pytest.raises(ValueError, match="dpi and scale apply to .png and .jpg"):
         viz.render(_total(), tmp_path / "car.svg", dpi=300)
+
+
+@pytest.mark.parametrize(("option", "value"), [("dpi", -3), ("dpi", 0), ("dpi", float("nan")),
+                                               ("dpi", True), ("dpi", "300"), ("scale", -1),
+                                               ("scale", float("inf"))])
+def test_render_refuses_a_dpi_or_scale_that_is_not_a_positive_number(option, value, tmp_path):
+    # dpi=-3 crashed dot (and the message advised collapsing a 2-value graph); dpi=0 drew
+    with pytest.raises(ValueError, match=rf"render: {option} must be a positive number, got "
+                                         + re.escape(repr(value))):
+        viz.render(_total(), tmp_path / "car.png", **{option: value})
+    assert list(tmp_path.iterdir()) == []  # before anything is written
