@@ -300,7 +300,7 @@ def _by_repeat(order: list, root: Any, params: set, repeats: bool = True) -> Gro
             region.append(m)
             todo.extend(p for p in m.parents if exclusive(p, m))
         if len(region) > BIG_CONE:
-            loop = _loop(n, region, size, exclusive, order, consumers, of)
+            loop = _loop(n, region, size, exclusive, order, consumers, of, root)
             if loop is None and not repeats:  # loops alone: a region is not boxed, nor searched
                 in_loop.update(got)
             elif loop is None:
@@ -316,7 +316,7 @@ def _by_repeat(order: list, root: Any, params: set, repeats: bool = True) -> Gro
 
 
 def _loop(top: Any, region: list, size: dict, exclusive, order: list, consumers: dict,
-          taken: dict) -> tuple | None:
+          taken: dict, root: Any = None) -> tuple | None:
     """An unrolled loop in ``region`` (``y = tanh(y * w + b)`` a hundred
     times, after whatever computed the first ``y``): ``(one step's ops,
     first and last boxed step, number of steps, the boxed nodes)``, the first
@@ -326,9 +326,14 @@ def _loop(top: Any, region: list, size: dict, exclusive, order: list, consumers:
     operand with the largest subtree; a node off it belongs to the step of
     the chain node it feeds, and so does a node all of whose users are in
     that step (a sum of per-sample losses: each sample's forward pass and
-    inputs are in its step). Nodes in ``taken`` (other boxes) stay out."""
+    inputs are in its step). Nodes in ``taken`` (other boxes) stay out.
+    The ``root`` (the output: drawn anyway, in no region) ends the chain
+    when it is ``top``'s only user, so that the step it completes (the last
+    ``tanh``) counts: 30 steps are "of 30", two drawn at each end."""
     inside = {id(x) for x in region}  # (nodes boxed already are not in the region)
     spine: list = []
+    if root is not None and not root.is_leaf and exclusive(top, root):
+        spine.append(root)  # (in no step's box: its step is the last, drawn)
     m = top
     while m is not None and not m.is_leaf:
         spine.append(m)

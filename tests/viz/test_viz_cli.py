@@ -91,9 +91,9 @@ def test_a_long_program_of_short_statements_is_drawn_with_its_loop_folded(tmp_pa
     assert main(["expr", "-f", str(src), "-o", str(tmp_path / "long.svg")]) == 0
     err = capsys.readouterr().err
     assert "3601 values deep, too long to read in one picture: the middle steps of its " \
-           "unrolled loop (3585 values) are drawn as a box; add --collapse none" in err, err
+           "unrolled loop (3588 values) are drawn as a box; add --collapse none" in err, err
     svg = (tmp_path / "long.svg").read_text()
-    assert "1,195 × (× → + → tanh)" in svg and "steps 3&#45;1,197 of 1,199" in svg
+    assert "1,196 × (× → + → tanh)" in svg and "steps 3&#45;1,198 of 1,200" in svg
 
 
 def test_deep_expression_without_recursion():

@@ -216,7 +216,7 @@ def test_many_box_edges_are_bundled():
 
 
 def test_an_unrolled_loop_is_a_box_of_its_middle_steps_named_after_one_step():
-    # y = tanh(y * 1.01 + 0.01) twelve times: eleven whole steps below the output's tanh
+    # y = tanh(y * 1.01 + 0.01) twelve times: twelve steps, the output's tanh ending the last
     x = Value(0.5, label="x")
     y = x
     for _ in range(12):
@@ -224,10 +224,10 @@ def test_an_unrolled_loop_is_a_box_of_its_middle_steps_named_after_one_step():
     y.backward()
     d = _model.build(y, collapse="repeat")
     (box,) = d.grouping.boxes.values()
-    assert box.kind == "loop" and box.title == "7 × (× → + → tanh)", box
-    assert box.extra == "steps 3-9 of 11" and len(box.members) == 21
+    assert box.kind == "loop" and box.title == "8 × (× → + → tanh)", box
+    assert box.extra == "steps 3-10 of 12" and len(box.members) == 24
     drawn = [it.node for it in d.values if d.box_of(it.index) is None]
-    assert x in drawn and y in drawn and len(drawn) == 37 - 21  # two steps at each end
+    assert x in drawn and y in drawn and len(drawn) == 37 - 24  # two steps at each end
     # a chain with no period is a plain region box; it holds the input z, counted as one
     z = Value(0.3, label="z")
     for i in range(2, 40):  # sin at the primes, tanh elsewhere
@@ -249,13 +249,30 @@ def _loop_chain(steps):
     return y
 
 
+@pytest.mark.parametrize("n", [30, 100])
+def test_a_loop_box_counts_every_step_and_two_are_drawn_at_each_end(n):
+    # a 30-step loop was "25 × (× → + → tanh) · steps 3-27 of 29" (the step the
+    # output's tanh ends was not counted), with three steps drawn after the box
+    x, w, b = Value(0.1, label="y"), Value(0.9, label="w"), Value(0.05, label="b")
+    y = x
+    for _ in range(n):
+        y = (y * w + b).tanh()
+    y.backward()
+    d = _model.build(y, collapse="repeat")
+    (box,) = d.grouping.boxes.values()
+    assert (box.title, box.extra) == (f"{n - 4} × (× → + → tanh)", f"steps 3-{n - 2} of {n}")
+    drawn = [it.node for it in d.values if d.box_of(it.index) is None]
+    assert sum(1 for v in drawn if v.op == "tanh") == 4  # steps 1, 2 and n - 1, n
+
+
 def test_a_picture_too_long_to_read_folds_its_loop_unless_asked_not_to(capsys):
     from gradviz.viz.dot import diagram
     short, long_ = _loop_chain(15), _loop_chain(25)  # 46 and 76 values deep
     assert _boxes(viz.draw(short).source) == []
     capsys.readouterr()
     boxes = _boxes(viz.draw(long_).source)
-    assert len(boxes) == 1 and "20 × (× → + → tanh)" in boxes[0]
+    assert len(boxes) == 1 and "21 × (× → + → tanh)" in boxes[0]  # 25 steps: 2 + 21 + 2
+    assert "steps 3-23 of 25" in boxes[0]
     assert "76 values deep, too long to read in one picture" in capsys.readouterr().err
     assert _boxes(viz.draw(long_, collapse="none").source) == []
     # the step page pans to the active node: its chain stays whole
@@ -280,11 +297,11 @@ def test_a_loss_summed_over_many_samples_folds_the_samples_between_the_ends():
     total.backward()
     d = diagram(total)
     loops = [b for b in d.grouping.boxes.values() if b.kind == "loop"]
-    assert len(loops) == 1 and loops[0].title == "75 × (Σ → relu → - → +)", loops
+    assert len(loops) == 1 and loops[0].title == "76 × (Σ → relu → - → +)", loops
     inputs = {id(v) for x in xs for v in x}
     drawn_inputs = [it for it in d.values if id(it.node) in inputs and d.box_of(it.index) is None]
-    # the first two and last two steps' samples, and the output's own: 5 samples, 2 inputs each
-    assert len(drawn_inputs) == 10
+    # the first two and last two steps' samples (the output's own the last): 2 inputs each
+    assert len(drawn_inputs) == 8
     assert _model.cost(d, _model._compact(d, 300)) <= _model.DOT_BUDGET
 
 
@@ -377,7 +394,7 @@ def test_a_sample_loop_around_layer_boxes_splits_so_no_boxes_feed_each_other():
     total.backward()
     d = diagram(total)
     titles = sorted(b.title for b in d.grouping.boxes.values())
-    assert "95 × inputs" in titles and "95 × (- → relu → +)" in titles, titles
+    assert "96 × inputs" in titles and "96 × (- → relu → +)" in titles, titles
     assert not _box_graph_has_a_cycle(d)
 
 
