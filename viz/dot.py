@@ -505,10 +505,11 @@ FRESH_CHECK_AT = 5000
 def _say_if_grads_are_not_one_pass(d: Diagram, who: str) -> None:
     """One line when the gradients the picture will show are not those of one
     backward pass from its output: the leaves hold several passes
-    (backward() twice without zero_grad()), or the data changed since (an
-    optimiser's step). The picture stays as the nodes are; the step page
-    always shows one fresh pass. Before any backward() (a forward picture)
-    nothing is said."""
+    (backward() twice without zero_grad(): the step page shows one fresh
+    pass), or the data changed since (an optimiser's step: then the values
+    themselves do not add up, and the line says to recompute the forward pass,
+    see :func:`changed_value`). The picture stays as the nodes are. Before any
+    backward() (a forward picture) nothing is said."""
     if len(d.values) > FRESH_CHECK_AT or not d.values[-1].parents:
         return
     root = d.values[-1].node
@@ -544,12 +545,83 @@ def _say_if_grads_are_not_one_pass(d: Diagram, who: str) -> None:
                                np.asarray(want, dtype=np.float64),
                                rtol=1e-9, atol=1e-12, equal_nan=True)
         if not same:
+            if say_if_values_changed(d, who):  # a fresh pass would mix numbers too
+                return
             differs = (f"{it.name!r} has grad {fmt(g)}, one pass gives {fmt(want)}"
                        if np.ndim(g) == 0 else f"{it.name!r}'s grad is not what one pass gives")
             say(f"{who}: the gradients shown are not one backward pass from this output: "
-                f"{differs} (backward() run again without zero_grad(), or data changed "
-                "since); viz.steps(root) shows one fresh pass")
+                f"{differs} (backward() run again without zero_grad()); viz.steps(root) "
+                "shows one fresh pass")
             return
+
+
+def changed_value(d: Diagram) -> tuple[Item, Any] | None:
+    """The first computed value (in topological order) whose data is not what
+    its op gives on its operands' data now -- ``(item, what the op gives)`` --
+    or None when every value adds up. An optimiser's step (or any change of a
+    leaf's ``.data``) after the forward pass leaves the graph holding new
+    parameters beside results computed from the old ones: a picture of it, or
+    a pass stepped through it, shows numbers that do not add up. Checked by
+    running each op again on its operands (``op_forward``, the public node
+    protocol); graphs above :data:`FRESH_CHECK_AT` values are not checked."""
+    if len(d.values) > FRESH_CHECK_AT:
+        return None
+    for it in d.values:
+        node = it.node
+        if not it.parents:
+            continue
+        operands = [p.data for p in node.parents]
+        try:
+            want = node.op_forward(*operands)
+        except Exception:  # an op that fails on these numbers: nothing to compare
+            continue
+        if not _close(node.data, want, operands):
+            return it, want
+    return None
+
+
+def _close(have: Any, want: Any, operands: list) -> bool:
+    """Equal up to rounding: relative to the result and to the operands (a
+    difference of large operands is exact only to their size's last digits)."""
+    if have.__class__ is float and want.__class__ is float:
+        if have == want or (have != have and want != want):
+            return True
+        scale = max([abs(want)] + [abs(x) for x in operands if x.__class__ is float])
+        return abs(have - want) <= 1e-12 + 1e-9 * scale and scale != float("inf")
+    try:
+        a = np.asarray(have, dtype=np.float64)
+        b = np.asarray(want, dtype=np.float64)
+        if a.shape != b.shape:
+            return False
+        tol = 1e-9 if np.result_type(have) == np.float64 else 1e-5
+        scale = max([float(np.max(np.abs(x), initial=0.0)) for x in [b, *operands]
+                     if np.size(x) and np.all(np.isfinite(x))], default=0.0)
+        return bool(np.allclose(a, b, rtol=tol, atol=1e-12 + tol * scale, equal_nan=True))
+    except (TypeError, ValueError):  # data that is not numbers: nothing to compare
+        return True
+
+
+def values_changed_text(d: Diagram) -> str | None:
+    """One sentence when the graph's values changed since it was computed
+    (see :func:`changed_value`), else None."""
+    found = changed_value(d)
+    if found is None:
+        return None
+    it, want = found
+    shown = (f"{it.name} holds {fmt(it.node.data)} but its operands now give {fmt(want)}"
+             if np.ndim(it.node.data) == 0 else
+             f"{it.name} is not what its operands now give")
+    return ("the graph's values changed since it was computed (an optimiser's step, or a "
+            f".data set by hand): {shown}, so the numbers shown will not add up; recompute "
+            "the forward pass (build the graph again) to see current ones")
+
+
+def say_if_values_changed(d: Diagram, who: str) -> str | None:
+    """:func:`values_changed_text`, said on stderr too; returns it."""
+    text = values_changed_text(d)
+    if text:
+        say(f"{who}: {text}")
+    return text
 
 
 def say(line: str) -> None:

@@ -43,6 +43,7 @@ from .dot import (
     grad_text,
     rankdir_of,
     run_dot,
+    say_if_values_changed,
 )
 from .model import Diagram
 from .steps import backward_pass, num, seed_of, step_text
@@ -437,6 +438,9 @@ def build_page(root: Any, *, collapse: Any = None, rankdir: str | None = None,
     rankdir = rankdir_of(rankdir, "steps")
     # the page pans and zooms to the active node: a long chain stays whole
     d = diagram(root, collapse=collapse, who="steps", budget=_model.PAGE_BUDGET, fold_loops=False)
+    # new parameters beside results of the old ones (an optimiser's step since the
+    # forward pass): said on stderr, as draw says it, and on the page
+    stale = say_if_values_changed(d, "steps")
     data, texts, box_lines = page_data(d, forward)
     if rankdir is None:
         rankdir = auto_rankdir(d, "steps", state=State(steady=True, texts=texts,
@@ -447,6 +451,7 @@ def build_page(root: Any, *, collapse: Any = None, rankdir: str | None = None,
     svg = svg[svg.index("<svg"):]
     ttl = title if title is not None else f"Backprop step by step: {data['root']}"
     data["note"] = d.note
+    data["stale"] = stale
     fill = {"TITLE": esc(ttl), "SVG": svg, "DATA": json_for_html(data)}
     page = re.sub(r"\{\{([A-Z]+)\}\}", lambda m: fill[m.group(1)], _template())
     return page, ttl

@@ -541,3 +541,25 @@ def test_a_small_networks_loss_fits_a_1280x800_projector(browser, tmp_path):
     assert page.evaluate(PANEL)["height"] < 0.2 * 800
     assert page.errors == []
     page.close()
+
+
+def test_a_stale_graphs_page_says_its_numbers_will_not_add_up(browser, tmp_path):
+    """backward(), an optimiser's step, then the page: the new weights beside the
+    old results, silently. The page now says so above the graph."""
+    from test_viz_steps import part_lifetime_loss
+
+    from gradviz import nn
+    model, loss = part_lifetime_loss()
+    page = open_page(browser, viz.steps_html(loss, tmp_path / "fresh.html"), 1280, 800)
+    assert not page.locator("#stale").is_visible()
+    page.close()
+    loss.backward()
+    nn.optim.SGD(model.parameters(), lr=0.5).step()
+    page = open_page(browser, viz.steps_html(loss, tmp_path / "stale.html"), 1280, 800)
+    note = page.locator("#stale")
+    assert note.is_visible()
+    assert "values changed since it was computed" in note.inner_text()
+    assert "recompute the forward pass" in note.inner_text()
+    assert page.errors == []
+    page.close()
+

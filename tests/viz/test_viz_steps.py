@@ -504,3 +504,57 @@ def test_a_neurons_weighted_sum_is_spelled_out_in_the_forward_text():
     b, w1, w2 = m.layers[0].neurons[0].b, *m.layers[0].neurons[0].w
     assert "forward: y = L1.n1.b + L1.n1.w1·2 + L1.n1.w2·3 = " in html
     assert abs(b.data + 2 * w1.data + 3 * w2.data - y.data) < 1e-12
+
+
+def part_lifetime_loss():
+    """A student's part-lifetime net: 2-2-1 sigmoid MLP, squared error against 1."""
+    model = nn.MLP(2, [2, 1], activation="sigmoid", out_activation="sigmoid"
+                   ).set_weights(1.0, 0.5)
+    x = [Value(0.1, label="length"), Value(0.2, label="width")]
+    loss = nn.MSELoss()(model(x), 1.0)
+    loss.label = "loss"
+    return model, loss
+
+
+STALE = "the graph's values changed since it was computed"
+
+
+@needs_dot
+def test_a_step_page_after_an_optimisers_step_says_its_numbers_will_not_add_up(tmp_path,
+                                                                                capsys):
+    # backward(), SGD.step(), then the page: the new weights beside the old results
+    # ("v7 = b + w1·length + w2·width = 0.8" where those give 0.8034), silently
+    model, loss = part_lifetime_loss()
+    fresh = page_data(viz.steps(loss).html)
+    assert fresh["stale"] is None and capsys.readouterr().err == ""
+    loss.backward()
+    loss.backward()  # grads accumulated twice: the page's own pass still adds up
+    assert page_data(viz.steps(loss).html)["stale"] is None
+    assert capsys.readouterr().err == ""
+    opt = nn.optim.SGD(model.parameters(), lr=0.5)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    html = open(viz.steps_html(loss, tmp_path / "s.html"), encoding="utf-8").read()
+    err = capsys.readouterr().err
+    assert f"gradviz: steps: {STALE}" in err and "recompute the forward pass" in err
+    note = page_data(html)["stale"]
+    assert note.startswith(STALE) and "v7 holds 0.8 but its operands now give 0.8034" in note
+    page = viz.steps(loss)
+    saved = open(page.save(tmp_path / "t.html"), encoding="utf-8").read()
+    assert page_data(saved)["stale"] == note
+    # draw says it too, and no longer sends the reader to the step page for "one fresh pass"
+    viz.draw(loss)
+    err = capsys.readouterr().err
+    assert f"gradviz: draw: {STALE}" in err and "viz.steps(root)" not in err
+
+
+@needs_dot
+def test_a_tensor_step_page_after_an_optimisers_step_says_so(capsys):
+    layer = nn.Linear(2, 1, dtype=np.float64, seed=0)
+    loss = (layer(Tensor(np.ones((3, 2)))) ** 2).sum()
+    assert page_data(viz.steps(loss).html)["stale"] is None
+    loss.backward()
+    nn.optim.SGD(layer.parameters(), lr=0.1).step()
+    assert page_data(viz.steps(loss).html)["stale"].startswith(STALE)
+    assert STALE in capsys.readouterr().err
