@@ -563,3 +563,28 @@ def test_a_stale_graphs_page_says_its_numbers_will_not_add_up(browser, tmp_path)
     assert page.errors == []
     page.close()
 
+
+@pytest.mark.parametrize("size", [(1280, 800), (1440, 900), (1280, 720)])
+def test_the_panel_shows_every_steps_arithmetic_whole(browser, tmp_path, size):
+    """Part-lifetime backward step 8, a neuron's Σ of 5 contributions: the panel was
+    65 px tall for 154 px of text at 1280x800 (and at 1440x900, and in a notebook's
+    720 px frame), so most of the step's arithmetic was hidden. Every step now shows
+    whole; the graph's view is what shrinks."""
+    from test_viz_steps import part_lifetime_loss
+    _, loss = part_lifetime_loss()
+    page = open_page(browser, viz.steps_html(loss, tmp_path / "part.html"), *size)
+    page.keyboard.press("End")
+    page.keyboard.press("ArrowLeft")
+    assert page.locator("#counter").inner_text() == "backward step 8 of 8"
+    assert page.locator("#panel .line").count() == 5
+    for f in range(page.evaluate("window.gradviz.frames")):
+        page.evaluate(f"window.gradviz.go({f})")
+        if page.evaluate("document.body.dataset.phase") not in ("f", "b", "s"):
+            continue
+        p = page.evaluate("() => { const q = document.getElementById('panel');"
+                          " return [q.scrollHeight, q.clientHeight]; }")
+        assert p[0] <= p[1], (f, p)
+    p = page.evaluate(PANEL)
+    assert p["top"] >= p["viewBottom"] and p["height"] <= 0.38 * size[1] + 1
+    assert page.errors == []
+    page.close()
