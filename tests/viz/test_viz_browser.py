@@ -588,3 +588,41 @@ def test_the_panel_shows_every_steps_arithmetic_whole(browser, tmp_path, size):
     assert p["top"] >= p["viewBottom"] and p["height"] <= 0.38 * size[1] + 1
     assert page.errors == []
     page.close()
+
+
+OVERLAP = """() => { const n = document.getElementById('big'); if (n.hidden) { return null; }
+  const D = JSON.parse(document.getElementById('gv-data').textContent),
+    u = D.frames[window.gradviz.frame()][0];
+  if (u < 0) { return null; }
+  const g = document.getElementById(D.units[u].id);
+  const a = g.getBoundingClientRect(), b = n.getBoundingClientRect(),
+    v = document.getElementById('view').getBoundingClientRect();
+  return {under: a.left < b.right && a.right > b.left && a.top < b.bottom && a.bottom > b.top,
+          inView: a.top >= v.top && a.bottom <= v.bottom && a.left >= v.left && a.right <= v.right}; }"""
+
+
+def test_the_larger_than_the_view_note_never_covers_the_active_node(browser, tmp_path):
+    """At 1280x800 the seed frame's node (the loss, at the graph's bottom edge) sat
+    under the "graph larger than the view" note; and the note stayed after zooming
+    out until the whole graph was in view."""
+    from test_viz_steps import part_lifetime_loss
+    _, loss = part_lifetime_loss()
+    page = open_page(browser, viz.steps_html(loss, tmp_path / "part.html"), 1280, 800)
+    assert page.locator("#big").is_visible()
+    for f in range(page.evaluate("window.gradviz.frames")):
+        page.evaluate(f"window.gradviz.go({f})")
+        if page.evaluate("document.body.dataset.phase") == "s":
+            page.keyboard.press("f")  # fitted at the seed, as the page opens there
+        where = page.evaluate(OVERLAP)
+        if where is not None and page.evaluate("document.body.dataset.phase") in "fsb":
+            assert where == {"under": False, "inView": True}, (f, where)
+    v = page.locator("#view").bounding_box()
+    page.mouse.move(v["x"] + v["width"] / 2, v["y"] + v["height"] / 2)
+    page.mouse.wheel(0, 2000)  # zoom far out: the whole graph is in view
+    page.wait_for_function("() => parseFloat(document.getElementById('view')"
+                           ".getAttribute('data-view')) < 0.3")
+    assert not page.locator("#big").is_visible()
+    page.keyboard.press("f")  # back to the readable scale around the step: said again
+    assert page.locator("#big").is_visible()
+    assert page.errors == []
+    page.close()
