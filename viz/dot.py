@@ -91,6 +91,9 @@ COLOURS = {
     "op": ("#fef9c3", "#a16207"),
     "box": ("#ede9fe", "#7c3aed"),
     "active": ("#fef08a", "#dc2626"),
+    # the step page's node being computed in the forward pass: a colour no role uses
+    # (it was the parameters' green, so the active node read as a parameter)
+    "forward": ("#fbcfe8", "#db2777"),
 }
 GRAD_COLOUR = "#b91c1c"
 RULE_COLOUR = "#64748b"

@@ -31,6 +31,7 @@ import numpy as np
 from . import collapse as _collapse
 from . import model as _model
 from .dot import (
+    COLOURS,
     DOT_TIMEOUT,
     State,
     _is_compact,
@@ -452,6 +453,7 @@ def build_page(root: Any, *, collapse: Any = None, rankdir: str | None = None,
     ttl = title if title is not None else f"Backprop step by step: {data['root']}"
     data["note"] = d.note
     data["stale"] = stale
+    data["hl"] = {"f": COLOURS["forward"], "b": COLOURS["active"]}  # the active node's colours
     fill = {"TITLE": esc(ttl), "SVG": svg, "DATA": json_for_html(data)}
     page = re.sub(r"\{\{([A-Z]+)\}\}", lambda m: fill[m.group(1)], _template())
     return page, ttl

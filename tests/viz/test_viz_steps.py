@@ -558,3 +558,18 @@ def test_a_tensor_step_page_after_an_optimisers_step_says_so(capsys):
     nn.optim.SGD(layer.parameters(), lr=0.1).step()
     assert page_data(viz.steps(loss).html)["stale"].startswith(STALE)
     assert STALE in capsys.readouterr().err
+
+
+@needs_dot
+def test_the_forward_highlight_is_no_roles_colour():
+    # the node being computed was filled #dcfce7 with a #16a34a border, the
+    # parameters' colours: in the forward pass it looked like a parameter
+    from gradviz.viz.dot import COLOURS
+    _, loss = part_lifetime_loss()
+    data = page_data(viz.steps(loss).html)
+    roles = {c for role in ("leaf", "param", "const", "inter", "output", "op", "box")
+             for c in COLOURS[role]}
+    for phase in ("f", "b"):
+        fill, border = data["hl"][phase]
+        assert fill not in roles and border not in roles, phase
+    assert data["hl"]["f"] != data["hl"]["b"]
