@@ -123,6 +123,27 @@ def num(x: Any) -> str:
     return summary(x)
 
 
+#: The most significant figures :func:`factors` gives a factor.
+FACTOR_DIGITS_AT_MOST = 7
+
+
+def factors(grad: Any, local: Any, contrib: Any) -> tuple[str, str]:
+    """``grad`` and ``local`` as the arithmetic line shows them: 4 significant
+    figures (:func:`viz.fmt`), or more -- up to :data:`FACTOR_DIGITS_AT_MOST`
+    -- when the rounded factors would not give the rounded product: ``grad 1 ×
+    local 3 = 3.001`` is ``grad 1.0005 × local 3 = 3.001``."""
+    g, loc = num(grad), num(local)
+    try:
+        gf, lf, want = float(grad), float(local), fmt(float(contrib))
+    except (TypeError, ValueError):  # arrays: shown as they are
+        return g, loc
+    for digits in range(4, FACTOR_DIGITS_AT_MOST + 1):
+        g, loc = fmt(gf, digits), fmt(lf, digits)
+        if fmt(float(g) * float(loc)) == want:
+            return g, loc
+    return num(grad), num(local)  # (nan, inf, or a product no rounding reproduces)
+
+
 def step_text(step: Any, name=None) -> list[str]:
     """The chain-rule arithmetic of one step (this module's :class:`Step` or
     :class:`autograd.graph.Step`) as lines:
@@ -149,7 +170,10 @@ def step_text(step: Any, name=None) -> list[str]:
         if contrib is None:  # an input that wants no gradient (a target, a constant)
             lines.append(f"{name(node)}: nothing → {name(p)} (it needs no gradient)")
             continue
-        lines.append(f"{name(node)}: grad {num(step.grad)} × local {loc} = {num(contrib)} "
+        g = num(step.grad)
+        if local is not None:  # factors that give the product shown
+            g, loc = factors(step.grad, local, contrib)
+        lines.append(f"{name(node)}: grad {g} × local {loc} = {num(contrib)} "
                      f"→ {name(p)} (running sum {num(total)})"
                      + (f"   [{rule}]" if rule and local is not None else ""))
     return lines

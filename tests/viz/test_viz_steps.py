@@ -573,3 +573,31 @@ def test_the_forward_highlight_is_no_roles_colour():
         fill, border = data["hl"][phase]
         assert fill not in roles and border not in roles, phase
     assert data["hl"]["f"] != data["hl"]["b"]
+
+
+ARITHMETIC = re.compile(r"grad (\S+) × local (\S+) = (\S+) ")
+
+
+@needs_dot
+@pytest.mark.parametrize("src, line", [
+    ("a=3; b=1.00049; y=(a*a)*b", "a*a: grad 1.00049 × local 3 = 3.001 → a"),
+    ("a=0.5; w=1.0004; x=2.5; y=tanh(a)*(w*x)", "w*x: grad 0.46212 × local 1.0004 = 0.4623 → x"),
+])
+def test_the_factors_shown_give_the_product_shown(src, line, capsys, tmp_path):
+    # rounded to 4 figures, "grad 1 × local 3 = 3.001" and "grad 0.4621 × local 1 = 0.4623"
+    # looked wrong: the factors now get the figures (up to 7) that make the product
+    from gradviz.viz.cli import main
+    from gradviz.viz.expr import build
+    assert main(["steps", src, "--text"]) == 0
+    out = capsys.readouterr().out
+    y, _ = build(src)
+    frames = page_data(viz.steps(y).html)["frames"]
+    page = "\n".join(ln for fr in frames for ln in fr[2])
+    for text in (out, page):
+        assert line in text
+        found = ARITHMETIC.findall(text)
+        assert len(found) >= 4
+        for g, loc, c in found:
+            assert viz.fmt(float(g) * float(loc)) == c, (g, loc, c)
+    # four figures stay four where they give the product
+    assert "y: grad 1 × local 9 = 9 → b" in out or "tanh(a): grad 2.501 × local 0.7864" in out
