@@ -444,11 +444,7 @@ def test_the_counter_counts_the_steps_the_panel_numbers(browser, tmp_path):
     page.close()
 
 
-@pytest.mark.parametrize("doc", [
-    pytest.param("README.md", marks=pytest.mark.xfail(
-        strict=True, reason="the README (outside viz/ and docs/guides/) still names the "
-        "forward highlight's old colours, the parameters' green: to update with this change")),
-    "docs/guides/stepping.md"])
+@pytest.mark.parametrize("doc", ["README.md", "docs/guides/stepping.md"])
 def test_the_docs_name_the_colours_the_page_gives_the_active_node(browser, car_page, doc):
     """The README said the active node "turns red"; the page fills it yellow
     and draws its border red (forward: pink, deep-pink border; it was the
