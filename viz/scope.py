@@ -54,12 +54,13 @@ class Record:
     diagram's names (``MLP.L1.n1``), module classes and parameter colours are
     the same whether or not the user kept the model (a helper that builds a
     network and returns only the loss frees it). The trade-off: the graph now
-    keeps the model alive, and a module that stores its own output (or an
-    outermost module that returns one of its parameters) makes a reference
-    cycle node -> record -> module -> node, which only the cycle collector
-    frees. In the common case (a model that keeps parameters, not outputs)
-    there is no cycle and the graph, then the model, are freed by reference
-    counting when the last output goes. Inner calls hold their module weakly
+    keeps the model alive, and a module that stores its own output makes a
+    reference cycle node -> record -> module -> node, which only the cycle
+    collector frees (a call that returns a leaf, such as its own parameter,
+    would make one too: it holds its module weakly only). In the common case
+    (a model that keeps parameters, not outputs) there is no cycle and the
+    graph, then the model, are freed by reference counting when the last
+    output goes. Inner calls hold their module weakly
     only (a submodule kept after its model is gone and then freed: its class
     name stands in for its name)."""
 
@@ -195,10 +196,14 @@ def module_call(module: Any, args: tuple, kwargs: dict) -> Any:
             if not kwargs or all(a is not out for a in kwargs.values()):
                 out.scope = [rec]
         elif not _passed_through(out, args, kwargs):
+            if out.is_leaf:  # a parameter it returns: holding the module would close a cycle
+                rec._keep = None
             _attach(out, rec, recs)
     else:
         given = None
         for o in _nodes(out):
+            if rec._keep is not None and getattr(o, "is_leaf", False):
+                rec._keep = None  # (as above)
             recs = getattr(o, "scope", None) if not isinstance(o, Node) else o.scope
             if recs is None or recs[-1].parent is not rec:
                 # not returned by a call inside this one (as a layer's outputs, each

@@ -141,13 +141,21 @@ def test_identity_still_leaves_the_surrounding_boxes_right():
     assert "Sequential.1" in viz.draw(y, collapse="module").source
 
 
-def test_a_module_gone_before_drawing_is_named_by_its_class():
+def test_a_module_the_user_did_not_keep_is_kept_by_its_graph_and_freed_with_it():
     x = Tensor(np.ones((1, 2), np.float32))
-    y = nn.Linear(2, 3, seed=0)(x).sum()                   # the module is not kept
     gc.collect()
-    paths, modules = scope.assign(topological_order([y]))
-    assert set(paths.values()) == {("Linear",)} and modules[("Linear",)] is None
-    assert "Linear" in viz.draw(y, collapse="module").source
+    gc.disable()
+    try:
+        y = nn.Linear(2, 3, seed=0)(x).sum()               # the module is not kept
+        paths, modules = scope.assign(topological_order([y]))
+        assert set(paths.values()) == {("Linear",)}
+        assert isinstance(modules[("Linear",)], nn.Linear)  # named and coloured as if kept
+        assert "Linear" in viz.draw(y, collapse="module").source
+        module = weakref.ref(modules[("Linear",)])
+        del paths, modules, y
+        assert module() is None                             # freed with the graph, no cycle
+    finally:
+        gc.enable()
 
 
 def test_a_result_made_outside_modules_and_passed_through_is_not_recorded():
