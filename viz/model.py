@@ -672,24 +672,8 @@ def fit(d: Diagram, *, compact_at: int, budget: int = DOT_BUDGET,
     order = [it.node for it in d.values]
     if loops is None:  # to be collapsed anyway: its unrolled loops fold with the rest
         loops = _collapse.loops(order, d.root, d.params)
-    hows: list = ["repeat", "module"]
     fitting: tuple | None = None  # the first grouping that fits, if none reads well
-    i = 0
-    while i < len(hows):  # coarser module boxes join the list once "module" has shown the depth
-        how = hows[i]
-        i += 1
-        try:
-            g = _collapse.group(order, d.root, how, d.params)
-        except ValueError:
-            continue
-        if not g.boxes:
-            continue
-        if how == "module":  # then one box per module N levels down, N = deepest - 1 ... 1
-            deepest = max(len(k.split(".")) for k in g.boxes)
-            hows += [f"module:{n}" for n in range(deepest - 1, 0, -1)]
-        if loops is not None and how != "repeat":  # (repeat's own boxes fold loops)
-            g = _collapse.merge(g, loops, d.params, order)
-        set_grouping(d, g)
+    for how, g in _groupings(d, order, loops):
         if cost(d, _compact(d, compact_at)) <= budget:
             if len(g.boxes) <= READABLE_BOXES and \
                     len(d.drawn_values()) + len(g.boxes) <= READABLE:
@@ -714,17 +698,12 @@ def fit(d: Diagram, *, compact_at: int, budget: int = DOT_BUDGET,
     return d
 
 
-def _fit_readable(d: Diagram, loops: Any, readable_at: int) -> Diagram:
-    """:func:`fit` for a graph Graphviz can take whole but too big to read:
-    the first grouping (as :func:`fit` tries them) drawing at most
-    :data:`READABLE` units and :data:`READABLE_BOXES` boxes, else the first
-    drawing at most ``readable_at`` units; none: ``d`` is left as it was."""
-    before, n_drawn = d.grouping, len(d.drawn_values())
-    order = [it.node for it in d.values]
-    if loops is None:
-        loops = _collapse.loops(order, d.root, d.params)
+def _groupings(d: Diagram, order: list, loops: Any):
+    """The groupings :func:`fit` tries, finest first, each set on ``d`` as it
+    is yielded: ``repeat``, ``module``, then one box per module N levels
+    down (N = deepest - 1 ... 1, once ``module`` has shown the depth), with
+    unrolled loops folded into the module boxes."""
     hows: list = ["repeat", "module"]
-    chosen: tuple | None = None
     i = 0
     while i < len(hows):
         how = hows[i]
@@ -738,9 +717,23 @@ def _fit_readable(d: Diagram, loops: Any, readable_at: int) -> Diagram:
         if how == "module":
             deepest = max(len(k.split(".")) for k in g.boxes)
             hows += [f"module:{n}" for n in range(deepest - 1, 0, -1)]
-        if loops is not None and how != "repeat":
+        if loops is not None and how != "repeat":  # (repeat's own boxes fold loops)
             g = _collapse.merge(g, loops, d.params, order)
         set_grouping(d, g)
+        yield how, g
+
+
+def _fit_readable(d: Diagram, loops: Any, readable_at: int) -> Diagram:
+    """:func:`fit` for a graph Graphviz can take whole but too big to read:
+    the first grouping (as :func:`fit` tries them) drawing at most
+    :data:`READABLE` units and :data:`READABLE_BOXES` boxes, else the first
+    drawing at most ``readable_at`` units; none: ``d`` is left as it was."""
+    before, n_drawn = d.grouping, len(d.drawn_values())
+    order = [it.node for it in d.values]
+    if loops is None:
+        loops = _collapse.loops(order, d.root, d.params)
+    chosen: tuple | None = None
+    for how, g in _groupings(d, order, loops):
         units = len(d.drawn_values()) + len(g.boxes)
         if units <= READABLE and len(g.boxes) <= READABLE_BOXES:
             chosen = (how, g)
