@@ -834,13 +834,17 @@ def _message(report: CheckReport) -> str:
     return f"gradcheck: all {len(report.checks)} edges agree locally"
 
 
+def _value_text(x) -> str:
+    """A node's data in a kink's text: the number, or the array's shape."""
+    return f"{x:g}" if isinstance(x, float) else f"array{np.shape(x)}"
+
+
 def _kink_text(c: EdgeCheck) -> str:
     """``relu at 0 (input 0, 'z')``: the op, its input's value, which input."""
     p = c.parent
-    x = p.data
-    val = f"{x:g}" if isinstance(x, float) else f"array{np.shape(x)}"
-    return (f"{c.op} at {val} (input {c.input_index}" + (f", {p.label!r}" if p.label else "")
-            + ")" + (f" in node {c.label!r}" if c.label else ""))
+    return (f"{c.op} at {_value_text(p.data)} (input {c.input_index}"
+            + (f", {p.label!r}" if p.label else "") + ")"
+            + (f" in node {c.label!r}" if c.label else ""))
 
 
 # --------------------------------------------------------------------------
@@ -939,7 +943,6 @@ def _check_derivs_differentiate(out, eps, atol, rtol, seed, report) -> None:
         if row is None or not row.user or row.deriv is None:
             continue
         consts = tuple(node.op_info.params.values())
-        leaves = [p._constant(p.data) for p in node.parents]
 
         def local(*xs, row=row, consts=consts):
             y = row(*xs, **dict(zip(row.params, consts))) if consts else row(*xs)
@@ -950,8 +953,8 @@ def _check_derivs_differentiate(out, eps, atol, rtol, seed, report) -> None:
                 total = term if total is None else total + term
             return total
         try:
-            gradcheck(local, *[_leaf_like(x) for x in leaves], eps=eps, atol=atol, rtol=rtol,
-                      seed=seed, localise=False)
+            gradcheck(local, *[p._gc_leaf(p._gc_array()) for p in node.parents], eps=eps,
+                      atol=atol, rtol=rtol, seed=seed, localise=False)
         except GradcheckError as e:
             where = f"node {node.label!r}" if node.label else "an unlabelled node"
             raise GradcheckError(
@@ -962,15 +965,6 @@ def _check_derivs_differentiate(out, eps, atol, rtol, seed, report) -> None:
                 f"deriv on nodes: is part of it taken out of the graph (M.val, .data) or "
                 f"computed outside M?", e.input_index, e.label, e.index, e.analytic,
                 e.numeric, None, report) from None
-
-
-def _leaf_like(x):
-    """A leaf that wants a gradient, with ``x``'s data."""
-    from .tensor import Tensor
-    from .value import Value
-    if isinstance(x.data, float):
-        return Value(x.data)
-    return Tensor(np.array(x.data), requires_grad=True)
 
 
 def _declared_kinks(out) -> list[str]:
@@ -985,9 +979,7 @@ def _declared_kinks(out) -> list[str]:
             continue
         for i, flag in enumerate(pred(*[p.data for p in node.parents])):
             if np.any(flag):
-                x = node.parents[i].data
-                val = f"{x:g}" if isinstance(x, float) else f"array{np.shape(x)}"
-                found.append(f"{node.op} at {val} (input {i})")
+                found.append(f"{node.op} at {_value_text(node.parents[i].data)} (input {i})")
     return found
 
 

@@ -34,7 +34,7 @@ except ImportError as e:  # the strategies are hypothesis's: say how to get it
                       "install hypothesis (or the package's [test] extra); gradcheck and "
                       "`gradviz check` do not") from e
 
-from .custom import _SPELLED, Function, FunctionCtx, apply_op  # apply_op: public here too
+from .custom import _SPELLED, Function, FunctionCtx, _merged, apply_op  # apply_op: public here too
 from .ops import OPS, ArrayMath, FloatMath, Op, arity_of, elementwise_ops
 from .value import Value
 
@@ -817,8 +817,7 @@ class _FunctionView:
         if not params and len(xs) == self.arity + len(self.params):
             params = dict(zip(self.params, xs[self.arity:]))
             xs = xs[:self.arity]
-        it = iter(xs)
-        return [params[n] if n in self.params else next(it) for n in self.names]
+        return _merged(tuple(xs), params, self.names)  # as Function.apply merges them
 
     def forward(self, M: Any, *xs: Any, **params: Any) -> Any:
         return self.cls.forward(FunctionCtx(), *self._merged(xs, params))
